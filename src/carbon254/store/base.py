@@ -1,0 +1,102 @@
+"""The `Store` interface every market-data backend implements.
+
+The embedded backend (DuckDB over Parquet) is the default; distributed
+backends implement the same protocol so that ingest, the service and the
+analytics never know which one they talk to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+import pyarrow as pa
+
+from carbon254.schema import Dataset
+from carbon254.timeseries.periods import Block as Block
+from carbon254.timeseries.periods import Resample as Resample
+
+
+class Source(StrEnum):
+    """Where rows came from; simulated rows are never presented as real data."""
+
+    INGESTED = "ingested"
+    SIMULATED = "simulated"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What one `write` did: rows offered, new versions stored, and how many of
+    those revised an existing key rather than adding a new one."""
+
+    dataset: Dataset
+    rows_received: int
+    rows_written: int
+    revisions: int
+
+    @property
+    def rows_unchanged(self) -> int:
+        return self.rows_received - self.rows_written
+
+
+class StoreError(Exception):
+    """A store operation failed for a reason other than bad input."""
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Versioned, append-only market-data storage.
+
+    Implementations guarantee: `write` is atomic (all of a batch or nothing,
+    across crashes), idempotent (rows identical to the latest version of their
+    key are not stored again) and revision-preserving (a changed value is a new
+    version); `read` never blocks on a concurrent writer, in this process or
+    another.
+    """
+
+    def write(
+        self, dataset: Dataset | str, table: pa.Table, *, source: Source = Source.INGESTED
+    ) -> WriteResult:
+        """Validate and store a batch; raises `schema.ValidationError` and writes nothing if it is bad."""
+        ...
+
+    def read(
+        self,
+        dataset: Dataset | str,
+        iso: str,
+        market: str | None,
+        locations: Sequence[str] | None,
+        start: datetime,
+        end: datetime,
+        as_of: datetime | None = None,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+    ) -> pa.Table:
+        """Latest rows of one dataset, ISO and market, sorted by location then time.
+
+        `start`/`end` are UTC-aware and half-open on the dataset's time column;
+        `locations=None` means every location. `as_of` returns the versions
+        known at that instant (published_at, or ingested_at where the ISO gave
+        none). `tz` is an IANA zone (or "iso" for the ISO's market time) for
+        the output timestamps, UTC when None. `block` keeps only the intervals
+        of a delivery block; `resample` then averages into calendar buckets.
+        """
+        ...
+
+    def locations(
+        self, iso: str | None = None, search: str | None = None, location_type: str | None = None
+    ) -> pa.Table:
+        """The location catalog: iso, location, location_type, source, sorted by iso and location."""
+        ...
+
+    def markets(self, dataset: Dataset | str, iso: str) -> list[str]:
+        """Markets (or auctions / load kinds) that hold data for this dataset and ISO."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and file handles."""
+        ...

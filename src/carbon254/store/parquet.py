@@ -1,0 +1,534 @@
+"""The embedded store: immutable Parquet files, an atomic manifest, DuckDB to query.
+
+Why Parquet files rather than a DuckDB database file: a DuckDB file admits one
+read-write process at a time, and the platform needs `carbon254 ingest` (or the
+live feed) to write while `carbon254 serve` reads in another process. Immutable
+files plus an atomically replaced manifest give lock-free readers, atomic
+multi-file commits and crash safety, and DuckDB still does the scanning (row
+group pruning on the sort order, parallel decode) at the speeds measured in
+BENCHMARKS.md.
+
+Layout under `<data_dir>/store/`:
+    manifest.json                                   what is committed (see manifest.py)
+    write.lock                                      writers' flock
+    <dataset>/iso=<ISO>/market=<M>/year=<Y>/<id>.parquet
+    catalog/<id>.parquet                            the location catalog
+
+Each file is sorted by the dataset's key (location, then time for `lmp`), so a
+one-location read touches one or two row groups.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from carbon254.isos import iso_info
+from carbon254.schema import TIMESTAMP, Dataset, DatasetSpec, ValidationError, Violation, spec, validate
+from carbon254.store.base import Block, Resample, Source, WriteResult
+from carbon254.store.lock import writer_lock
+from carbon254.store.manifest import FileEntry, Manifest, ManifestFile, RetiredFile, fsync_dir
+from carbon254.timeseries import present, resolve_tz
+
+ROW_GROUP_ROWS = 65_536
+NO_MARKET = "_"  # partition name for datasets without a market column (ordc_adder)
+COMPACT_SMALL_ROWS = 2_000_000  # files below this size are merged by compaction
+RETIRED_GRACE_S = 600  # a replaced file outlives any read that could still be using it
+
+CATALOG_SCHEMA = pa.schema(
+    [
+        pa.field("iso", pa.string(), nullable=False),
+        pa.field("location", pa.string(), nullable=False),
+        pa.field("location_type", pa.string()),
+        pa.field("source", pa.string(), nullable=False),
+    ]
+)
+# Knowledge time of a row: when the ISO published it, else when we stored it.
+KNOWN_AT = "coalesce(published_at, ingested_at)"
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """One partition of a batch, sorted, de-duplicated and ready to write."""
+
+    iso: str
+    market: str
+    year: int
+    table: pa.Table
+    revisions: int
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1_000
+
+
+def _us(ts: datetime) -> int:
+    if ts.tzinfo is None:
+        raise ValueError(f"timestamp {ts.isoformat()} has no time zone; pass a UTC-aware datetime")
+    return int(ts.timestamp() * 1_000_000)
+
+
+def _sort_columns(spec_: DatasetSpec) -> list[str]:
+    """Key columns that vary inside one partition, in storage sort order."""
+    fixed = {"iso", spec_.market_column}
+    return [c for c in spec_.key if c not in fixed]
+
+
+def _key_equal_to_previous(table: pa.Table, columns: Sequence[str]) -> np.ndarray:
+    """For a sorted table, whether row i+1 has the same values as row i in `columns` (nulls equal)."""
+    n = table.num_rows
+    same = np.ones(max(n - 1, 0), dtype=bool)
+    for name in columns:
+        col = table.column(name).combine_chunks()
+        a, b = col.slice(1), col.slice(0, n - 1)
+        eq = pc.equal(a, b)
+        both_null = pc.and_(pc.is_null(a), pc.is_null(b))
+        same &= np.asarray(pc.or_(pc.fill_null(eq, False), both_null))
+    return same
+
+
+class ParquetStore:
+    """The default `Store`: DuckDB over immutable Parquet files in `data_dir`.
+
+    Safe for one writer at a time across processes (writers queue on a file
+    lock) and any number of concurrent readers in any process; each read sees
+    the latest committed manifest without a restart.
+    """
+
+    def __init__(self, data_dir: Path | str, *, compact_after: int = 8) -> None:
+        self.root = Path(data_dir) / "store"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.compact_after = compact_after
+        self._manifest = ManifestFile(self.root)
+        self._manifest_guard = threading.Lock()
+        self._db = duckdb.connect(":memory:")
+        self._db.execute("SET GLOBAL TimeZone = 'UTC'")
+        # Parsing footers dominates small reads; files are immutable, so caching
+        # their metadata is always safe.
+        self._db.execute("SET GLOBAL parquet_metadata_cache = true")
+        self._local = threading.local()
+        self._catalog: tuple[str | None, pa.Table] = (None, CATALOG_SCHEMA.empty_table())
+
+    # ---- plumbing -----------------------------------------------------------------------------
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        # DuckDB connections are not thread-safe; cursors of one database are,
+        # and they share its metadata cache.
+        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._db.cursor()
+            cur.execute("SET TimeZone = 'UTC'")
+            self._local.cursor = cur
+        return cur
+
+    def _current(self) -> Manifest:
+        with self._manifest_guard:
+            return self._manifest.current()
+
+    def _path(self, rel: str) -> str:
+        return str(self.root / rel)
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self._db.close()
+
+    # ---- write --------------------------------------------------------------------------------
+
+    def write(
+        self, dataset: Dataset | str, table: pa.Table, *, source: Source = Source.INGESTED
+    ) -> WriteResult:
+        """Validate a batch and append what is new in it, atomically.
+
+        Rows identical to the latest stored version of their key are skipped;
+        rows that differ are stored as new versions (revisions). Two rows of the
+        batch with one key and different values reject the whole batch, like
+        any other rule in `schema.validate`. `ingested_at` is set to now (UTC);
+        `published_at` is kept as given.
+        """
+        spec_ = spec(dataset)
+        canonical = validate(spec_.name, table)
+        received = canonical.num_rows
+        if received == 0:
+            return WriteResult(spec_.name, 0, 0, 0)
+        now = _now_us()
+        canonical = canonical.set_column(
+            canonical.schema.get_field_index("ingested_at"),
+            pa.field("ingested_at", TIMESTAMP),
+            pa.array(np.full(received, now, dtype="datetime64[us]")).cast(TIMESTAMP),
+        )
+        with writer_lock(self.root / "write.lock"):
+            manifest = self._manifest.current()
+            staged = self._stage(spec_, canonical, manifest)
+            written = [s for s in staged if s.table.num_rows]
+            entries: list[FileEntry] = []
+            try:
+                for part in written:
+                    entries.append(self._write_file(spec_, part, source, now))
+                catalog = self._updated_catalog(spec_, written, manifest, source)
+                fsync_dir(self.root)
+                self._manifest.commit(manifest.evolve(add=tuple(entries), catalog=catalog))
+            except BaseException:
+                for e in entries:
+                    Path(self._path(e.path)).unlink(missing_ok=True)
+                raise
+            for part in written:
+                self._maybe_compact(spec_, part.iso, part.market, part.year)
+        return WriteResult(
+            dataset=spec_.name,
+            rows_received=received,
+            rows_written=sum(s.table.num_rows for s in staged),
+            revisions=sum(s.revisions for s in staged),
+        )
+
+    def _stage(self, spec_: DatasetSpec, canonical: pa.Table, manifest: Manifest) -> list[_Staged]:
+        """Split a batch by partition, sort it, and drop rows already stored; raises on conflicting keys."""
+        cur = self._cursor()
+        numbered = canonical.append_column("__row", pa.array(np.arange(canonical.num_rows, dtype=np.int64)))
+        cur.register("__batch", numbered)
+        try:
+            mcol = spec_.market_column
+            market_expr = mcol if mcol else f"'{NO_MARKET}'"
+            t = spec_.time_column
+            parts = cur.execute(
+                f"SELECT DISTINCT iso, {market_expr}, year({t}) FROM __batch ORDER BY ALL"  # noqa: S608 - schema names only
+            ).fetchall()
+            order = ", ".join([*_sort_columns(spec_), "__row"])
+            staged: list[_Staged] = []
+            conflicts: list[int] = []
+            for iso, market, year in parts:
+                where = f"iso = ? AND year({t}) = ?" + (f" AND {mcol} = ?" if mcol else "")
+                params: list[object] = [iso, year] + ([market] if mcol else [])
+                part = cur.sql(
+                    f"SELECT * FROM __batch WHERE {where} ORDER BY {order}",  # noqa: S608 - schema names only
+                    params=params,
+                ).to_arrow_table()
+                part, bad = self._drop_batch_duplicates(spec_, part)
+                conflicts += bad
+                if bad:
+                    continue
+                new, revisions = self._drop_stored(spec_, part, manifest, str(iso), str(market), int(year))
+                staged.append(_Staged(str(iso), str(market), int(year), new, revisions))
+        finally:
+            cur.unregister("__batch")
+        if conflicts:
+            raise ValidationError(
+                spec_.name.value,
+                [
+                    Violation(
+                        "duplicate_key",
+                        f"same {', '.join(spec_.key)} given twice with different values",
+                        tuple(sorted(conflicts)),
+                    )
+                ],
+            )
+        return staged
+
+    def _drop_batch_duplicates(self, spec_: DatasetSpec, part: pa.Table) -> tuple[pa.Table, list[int]]:
+        """Drop repeats of a key within a sorted partition; return the rows whose repeats disagree."""
+        if part.num_rows < 2:
+            return part, []
+        same_key = _key_equal_to_previous(part, _sort_columns(spec_))
+        if not same_key.any():
+            return part, []
+        pairs = np.flatnonzero(same_key)
+        first = part.take(pa.array(pairs))
+        second = part.take(pa.array(pairs + 1))
+        differs = np.zeros(len(pairs), dtype=bool)
+        for name in spec_.values:
+            a, b = first.column(name), second.column(name)
+            eq = pc.or_(pc.fill_null(pc.equal(a, b), False), pc.and_(pc.is_null(a), pc.is_null(b)))
+            differs |= ~np.asarray(eq)
+        if differs.any():
+            rows = part.column("__row").to_numpy()
+            bad = np.unique(np.concatenate([rows[pairs[differs]], rows[pairs[differs] + 1]]))
+            return part, [int(r) for r in bad]
+        keep = np.ones(part.num_rows, dtype=bool)
+        keep[pairs + 1] = False
+        return part.filter(pa.array(keep)), []
+
+    def _drop_stored(
+        self, spec_: DatasetSpec, part: pa.Table, manifest: Manifest, iso: str, market: str, year: int
+    ) -> tuple[pa.Table, int]:
+        """Remove rows equal to the latest stored version of their key; count the revisions left."""
+        t = spec_.time_column
+        times = part.column(t).cast(pa.int64())
+        lo, hi = int(pc.min(times).as_py()), int(pc.max(times).as_py())
+        files = [
+            f
+            for f in manifest.partition(spec_.name.value, iso, market)
+            if f.year == year and f.max_time >= lo and f.min_time <= hi
+        ]
+        clean = part.drop_columns(["__row"])
+        if not files:
+            return clean, 0
+        keys, values = list(spec_.key), list(spec_.values)
+        on = " AND ".join(f"n.{k} IS NOT DISTINCT FROM o.{k}" for k in keys)
+        changed = " OR ".join(f"n.{v} IS DISTINCT FROM o.{v}" for v in values)
+        partition_by = ", ".join(keys)
+        cur = self._cursor()
+        cur.register("__new", clean)
+        try:
+            result = cur.sql(
+                f"""
+                WITH old AS (
+                    SELECT {", ".join(keys + values)} FROM read_parquet(?, hive_partitioning = false)
+                    WHERE {t} BETWEEN make_timestamptz(?::BIGINT) AND make_timestamptz(?::BIGINT)
+                    QUALIFY row_number() OVER (
+                        PARTITION BY {partition_by} ORDER BY {KNOWN_AT} DESC, ingested_at DESC) = 1
+                )
+                SELECT n.*, o.{keys[0]} IS NOT NULL AS __revision
+                FROM __new n LEFT JOIN old o ON {on}
+                WHERE o.{keys[0]} IS NULL OR {changed}
+                ORDER BY {", ".join(f"n.{c}" for c in _sort_columns(spec_))}
+                """,  # noqa: S608 - schema names only; values are bound parameters
+                params=[[self._path(f.path) for f in files], lo, hi],
+            ).to_arrow_table()
+        finally:
+            cur.unregister("__new")
+        revisions = int(pc.sum(result.column("__revision")).as_py() or 0)
+        return result.drop_columns(["__revision"]).cast(spec_.schema), revisions
+
+    def _write_file(self, spec_: DatasetSpec, part: _Staged, source: Source, now: int) -> FileEntry:
+        partition = f"{spec_.name.value}/iso={part.iso}/market={part.market}/year={part.year}"
+        rel = f"{partition}/{uuid.uuid4().hex}.parquet"
+        path = Path(self._path(rel))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_parquet(part.table.cast(spec_.schema), path)
+        times = part.table.column(spec_.time_column).cast(pa.int64())
+        return FileEntry(
+            path=rel,
+            dataset=spec_.name.value,
+            iso=part.iso,
+            market=part.market,
+            year=part.year,
+            rows=part.table.num_rows,
+            min_time=int(pc.min(times).as_py()),
+            max_time=int(pc.max(times).as_py()),
+            revisions=part.revisions,
+            source=source.value,
+            created=now,
+        )
+
+    # ---- catalog ------------------------------------------------------------------------------
+
+    def _catalog_table(self, manifest: Manifest) -> pa.Table:
+        path, table = self._catalog
+        if manifest.catalog != path:
+            table = (
+                pq.read_table(self._path(manifest.catalog)).cast(CATALOG_SCHEMA)
+                if manifest.catalog
+                else CATALOG_SCHEMA.empty_table()
+            )
+            self._catalog = (manifest.catalog, table)
+        return table
+
+    def _updated_catalog(
+        self, spec_: DatasetSpec, staged: list[_Staged], manifest: Manifest, source: Source
+    ) -> str | None:
+        """Write a new catalog file if the batch brings new locations; return its path (None: unchanged)."""
+        if spec_.name is not Dataset.LMP or not staged:
+            return None
+        seen = (
+            pa.concat_tables([s.table.select(["iso", "location", "location_type"]) for s in staged])
+            .group_by(["iso", "location"])
+            .aggregate([("location_type", "max")])
+        )
+        seen = seen.rename_columns(["iso", "location", "location_type"])
+        current = self._catalog_table(manifest)
+        fresh = seen.join(
+            current.select(["iso", "location"]), keys=["iso", "location"], join_type="left anti"
+        )
+        if fresh.num_rows == 0:
+            return None
+        fresh = fresh.append_column("source", pa.array([source.value] * fresh.num_rows, pa.string()))
+        merged = pa.concat_tables([current, fresh.select(CATALOG_SCHEMA.names).cast(CATALOG_SCHEMA)])
+        merged = merged.sort_by([("iso", "ascending"), ("location", "ascending")])
+        rel = f"catalog/{uuid.uuid4().hex}.parquet"
+        (self.root / "catalog").mkdir(exist_ok=True)
+        _write_parquet(merged, Path(self._path(rel)))
+        return rel
+
+    def locations(
+        self, iso: str | None = None, search: str | None = None, location_type: str | None = None
+    ) -> pa.Table:
+        """The location catalog (iso, location, location_type, source), optionally filtered.
+
+        `search` is a case-insensitive substring of the location name. The
+        filters run on Arrow, never in SQL, so any string is safe.
+        """
+        with self._manifest_guard:
+            table = self._catalog_table(self._manifest.current())
+        if iso is not None:
+            table = table.filter(pc.equal(table.column("iso"), iso_info(iso).iso.value))
+        if search:
+            table = table.filter(pc.match_substring(table.column("location"), search, ignore_case=True))
+        if location_type:
+            table = table.filter(pc.equal(table.column("location_type"), location_type))
+        return table
+
+    def markets(self, dataset: Dataset | str, iso: str) -> list[str]:
+        """Markets (auctions, load kinds) with stored data for a dataset and ISO."""
+        spec_ = spec(dataset)
+        files = self._current().partition(spec_.name.value, iso_info(iso).iso.value, None)
+        return sorted({f.market for f in files if f.market != NO_MARKET})
+
+    # ---- read ---------------------------------------------------------------------------------
+
+    def read(
+        self,
+        dataset: Dataset | str,
+        iso: str,
+        market: str | None,
+        locations: Sequence[str] | None,
+        start: datetime,
+        end: datetime,
+        as_of: datetime | None = None,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+    ) -> pa.Table:
+        """Latest rows (or those known at `as_of`) of one dataset, ISO and market; see `Store.read`."""
+        spec_ = spec(dataset)
+        iso_name = iso_info(iso).iso.value
+        lo, hi = _us(start), _us(end)
+        if hi <= lo:
+            raise ValueError(f"end ({end.isoformat()}) must be after start ({start.isoformat()})")
+        manifest = self._current()
+        files = [
+            f
+            for f in manifest.partition(spec_.name.value, iso_name, market)
+            if f.max_time >= lo and f.min_time < hi
+        ]
+        table = self._scan(spec_, files, locations, lo, hi, as_of) if files else spec_.schema.empty_table()
+        if tz is None and resample is None and block is None:
+            return table
+        return present(
+            table,
+            spec_,
+            iso_name,
+            tz=resolve_tz(tz, iso_name),
+            resample=Resample(resample) if resample else None,
+            block=Block(block) if block else None,
+        )
+
+    def _scan(
+        self,
+        spec_: DatasetSpec,
+        files: list[FileEntry],
+        locations: Sequence[str] | None,
+        lo: int,
+        hi: int,
+        as_of: datetime | None,
+    ) -> pa.Table:
+        t = spec_.time_column
+        where = [f"{t} >= make_timestamptz(?::BIGINT)", f"{t} < make_timestamptz(?::BIGINT)"]
+        params: list[object] = [[self._path(f.path) for f in files], lo, hi]
+        loc = spec_.location_column
+        if locations is not None and loc is not None:
+            if not locations:
+                return spec_.schema.empty_table()
+            # One placeholder per name: values are bound, never pasted into SQL,
+            # and an IN list of constants still prunes row groups.
+            where.append(f"{loc} IN ({', '.join('?' * len(locations))})")
+            params += list(locations)
+        if as_of is not None:
+            where.append(f"{KNOWN_AT} <= make_timestamptz(?::BIGINT)")
+            params.append(_us(as_of))
+        latest = ""
+        if any(f.revisions for f in files):
+            latest = (
+                f"QUALIFY row_number() OVER (PARTITION BY {', '.join(spec_.key)} "
+                f"ORDER BY {KNOWN_AT} DESC, ingested_at DESC) = 1"
+            )
+        order = [c for c in ([spec_.market_column] if spec_.market_column else []) + _sort_columns(spec_)]
+        # Sort by location first: callers rely on location-then-time order.
+        if loc is not None:
+            order = [loc] + [c for c in order if c != loc]
+        sql = (
+            f"SELECT {', '.join(spec_.columns)} FROM read_parquet(?, hive_partitioning = false) "  # noqa: S608 - schema names only
+            f"WHERE {' AND '.join(where)} {latest} ORDER BY {', '.join(order)}"
+        )
+        return self._cursor().sql(sql, params=params).to_arrow_table().cast(spec_.schema)
+
+    # ---- compaction ---------------------------------------------------------------------------
+
+    def _maybe_compact(self, spec_: DatasetSpec, iso: str, market: str, year: int) -> None:
+        """Merge a partition's small files into one once there are more than `compact_after` of them.
+
+        Called with the writer lock held. All versions are kept; the merged
+        file is committed in place of the small ones, which are retired and
+        deleted after a grace period so in-flight reads still find them.
+        """
+        manifest = self._manifest.current()
+        small = [
+            f
+            for f in manifest.partition(spec_.name.value, iso, market)
+            if f.year == year and f.rows < COMPACT_SMALL_ROWS
+        ]
+        now = _now_us()
+        expired = {r.path for r in manifest.retired if now - r.retired_at > RETIRED_GRACE_S * 1_000_000}
+        if len(small) <= self.compact_after and not expired:
+            return
+        add: tuple[FileEntry, ...] = ()
+        retire: list[RetiredFile] = [r for r in manifest.retired if r.path not in expired]
+        if len(small) > self.compact_after:
+            order = ", ".join([*_sort_columns(spec_), "ingested_at"])
+            merged = (
+                self._cursor()
+                .sql(
+                    f"SELECT * FROM read_parquet(?, hive_partitioning = false) ORDER BY {order}",  # noqa: S608 - schema names only
+                    params=[[self._path(f.path) for f in small]],
+                )
+                .to_arrow_table()
+                .cast(spec_.schema)
+            )
+            sources = {f.source for f in small}
+            part = _Staged(iso, market, year, merged, sum(f.revisions for f in small))
+            source = Source(sources.pop()) if len(sources) == 1 else Source.INGESTED
+            add = (self._write_file(spec_, part, source, now),)
+            retire += [RetiredFile(f.path, now) for f in small]
+        self._manifest.commit(
+            manifest.evolve(
+                add=add,
+                remove=frozenset(f.path for f in small) if add else frozenset(),
+                retired=tuple(retire),
+            )
+        )
+        for path in expired:
+            Path(self._path(path)).unlink(missing_ok=True)
+
+    def vacuum(self, grace_s: float = 3600) -> int:
+        """Delete unreferenced files (left by killed writers) older than `grace_s`; return how many."""
+        removed = 0
+        with writer_lock(self.root / "write.lock"):
+            manifest = self._manifest.current()
+            live = {f.path for f in manifest.files} | {r.path for r in manifest.retired}
+            if manifest.catalog:
+                live.add(manifest.catalog)
+            cutoff = time.time() - grace_s
+            for path in self.root.rglob("*.parquet"):
+                rel = path.relative_to(self.root).as_posix()
+                if rel not in live and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    """Write one immutable, fsynced Parquet file (zstd, statistics on, dictionary-encoded strings)."""
+    with open(path, "wb") as fh:
+        pq.write_table(table, fh, compression="zstd", row_group_size=ROW_GROUP_ROWS, write_statistics=True)
+        fh.flush()
+        os.fsync(fh.fileno())
