@@ -1,0 +1,80 @@
+"""The application factory: `create_app(settings, store) -> FastAPI`.
+
+Run with `uvicorn --factory carbon254.service.app:create_app`; settings then
+come from `CARBON254_*` environment variables. The store is opened at startup
+and closed at shutdown. The service keeps no copy of any data: every request
+reads the store, which picks up what another process (`carbon254 ingest`)
+committed meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from carbon254.config import Settings
+from carbon254.service.docs import install_local_docs, local_assets
+from carbon254.service.errors import install_error_handlers
+from carbon254.service.routes import ROUTERS
+from carbon254.store import open_store
+from carbon254.store.base import Store
+
+DESCRIPTION = (
+    "North American wholesale power-market data. Prices are $/MWh; times are half-open "
+    "[interval_start, interval_end) intervals, UTC unless `tz` asks for another zone. "
+    "Errors are JSON `{code, message, parameter}`; a misspelled name gets `suggestions`."
+)
+
+
+def _version() -> str:
+    try:
+        return version("carbon254")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """Build the service.
+
+    `settings` defaults to the environment (`CARBON254_DATA_DIR`, limits).
+    `store` defaults to the embedded store under `settings.data_dir`, opened
+    at startup and closed at shutdown; a store passed in stays the caller's
+    to close, so tests and embedding programs can keep using it.
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if store is not None:
+            app.state.store = store
+            yield
+            return
+        opened = open_store(settings.data_dir)
+        app.state.store = opened
+        try:
+            yield
+        finally:
+            app.state.store = None
+            opened.close()
+
+    assets = local_assets()
+    app = FastAPI(
+        title="254Carbon",
+        version=_version(),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None if assets else "/docs",
+        redoc_url=None if assets else "/redoc",
+    )
+    app.state.settings = settings
+    # Set before startup too, so a TestClient used without `with` still finds it.
+    app.state.store = store
+    if assets is not None:
+        install_local_docs(app, assets)
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
