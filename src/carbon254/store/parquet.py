@@ -55,7 +55,9 @@ CATALOG_SCHEMA = pa.schema(
         pa.field("source", pa.string(), nullable=False),
     ]
 )
-# Knowledge time of a row: when the ISO published it, else when we stored it.
+# Knowledge time of a row, for `as_of`: when the ISO published it, else when we
+# stored it. Among the versions known, the one stored last is the latest: ISOs
+# do not always publish a time, so publication order cannot rank versions.
 KNOWN_AT = "coalesce(published_at, ingested_at)"
 
 
@@ -172,6 +174,8 @@ class ParquetStore:
             manifest = self._manifest.current()
             staged = self._stage(spec_, canonical, manifest)
             written = [s for s in staged if s.table.num_rows]
+            if not written:  # everything was already stored: leave the manifest alone
+                return WriteResult(spec_.name, received, 0, 0)
             entries: list[FileEntry] = []
             try:
                 for part in written:
@@ -286,7 +290,7 @@ class ParquetStore:
                     SELECT {", ".join(keys + values)} FROM read_parquet(?, hive_partitioning = false)
                     WHERE {t} BETWEEN make_timestamptz(?::BIGINT) AND make_timestamptz(?::BIGINT)
                     QUALIFY row_number() OVER (
-                        PARTITION BY {partition_by} ORDER BY {KNOWN_AT} DESC, ingested_at DESC) = 1
+                        PARTITION BY {partition_by} ORDER BY ingested_at DESC) = 1
                 )
                 SELECT n.*, o.{keys[0]} IS NOT NULL AS __revision
                 FROM __new n LEFT JOIN old o ON {on}
@@ -446,21 +450,23 @@ class ParquetStore:
         if as_of is not None:
             where.append(f"{KNOWN_AT} <= make_timestamptz(?::BIGINT)")
             params.append(_us(as_of))
-        latest = ""
-        if any(f.revisions for f in files):
-            latest = (
-                f"QUALIFY row_number() OVER (PARTITION BY {', '.join(spec_.key)} "
-                f"ORDER BY {KNOWN_AT} DESC, ingested_at DESC) = 1"
-            )
-        order = [c for c in ([spec_.market_column] if spec_.market_column else []) + _sort_columns(spec_)]
-        # Sort by location first: callers rely on location-then-time order.
-        if loc is not None:
-            order = [loc] + [c for c in order if c != loc]
+        key = [c for c in ([spec_.market_column] if spec_.market_column else []) + _sort_columns(spec_)]
+        if loc is not None:  # callers rely on location-then-time order
+            key = [loc] + [c for c in key if c != loc]
+        revised = any(f.revisions for f in files)
+        # With revisions present, newest version first within each key; the
+        # older versions are then dropped in one vectorized pass, which is
+        # cheaper than a window function over every row.
+        order = [*key, "ingested_at DESC"] if revised else key
         sql = (
             f"SELECT {', '.join(spec_.columns)} FROM read_parquet(?, hive_partitioning = false) "  # noqa: S608 - schema names only
-            f"WHERE {' AND '.join(where)} {latest} ORDER BY {', '.join(order)}"
+            f"WHERE {' AND '.join(where)} ORDER BY {', '.join(order)}"
         )
-        return self._cursor().sql(sql, params=params).to_arrow_table().cast(spec_.schema)
+        table = self._cursor().sql(sql, params=params).to_arrow_table().cast(spec_.schema)
+        if revised and table.num_rows > 1:
+            older = np.concatenate([[False], _key_equal_to_previous(table, key)])
+            table = table.filter(pa.array(~older))
+        return table
 
     # ---- compaction ---------------------------------------------------------------------------
 
