@@ -69,6 +69,11 @@ def resolve_market(store: Store, dataset: Dataset, iso: Iso, text: str) -> str:
 
 def resolve_locations(catalog: pa.Table, iso: Iso, names: Sequence[str]) -> list[str]:
     """Catalog names for the requested locations, in request order; 404 naming every unknown one."""
+    # Fast path for the usual request, all names exact: one vectorized lookup,
+    # no Python pass over a catalog that may hold 20,000 nodes.
+    exact = pc.is_in(pa.array(names, pa.string()), value_set=catalog.column("location").combine_chunks())
+    if pc.all(exact).as_py():
+        return list(dict.fromkeys(names))
     known: list[str] = catalog.column("location").to_pylist()
     known_set = set(known)
     by_folded: dict[str, list[str]] = {}
