@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from carbon254.schema import Dataset
 from carbon254.timeseries.periods import Block as Block
@@ -40,6 +41,14 @@ class WriteResult:
     @property
     def rows_unchanged(self) -> int:
         return self.rows_received - self.rows_written
+
+
+def any_simulated(catalog: pa.Table, locations: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether any of `locations` is marked simulated in a location catalog (`Store.locations`)."""
+    simulated = catalog.filter(pc.equal(catalog.column("source"), Source.SIMULATED.value)).column("location")
+    if len(simulated) == 0 or len(locations) == 0:
+        return False
+    return bool(pc.any(pc.is_in(pc.unique(locations), value_set=simulated.combine_chunks())).as_py())
 
 
 class StoreError(Exception):

@@ -11,12 +11,12 @@ from starlette.responses import Response
 
 from carbon254.config import Settings
 from carbon254.schema import SPECS, Dataset
-from carbon254.service.catalog import any_simulated, resolve_iso, resolve_locations, resolve_market
+from carbon254.service.catalog import resolve_iso, resolve_locations, resolve_market
 from carbon254.service.deps import get_settings, get_store
 from carbon254.service.encoding import Format, encode, negotiate, openapi_content
 from carbon254.service.errors import BAD_PARAMETER_STATUS, ApiError, error_responses
 from carbon254.service.params import parse_instant, parse_names, parse_tz, parse_window, required_text
-from carbon254.store.base import Block, Resample, Store
+from carbon254.store.base import Block, Resample, Store, any_simulated
 
 logger = logging.getLogger("carbon254.service")
 
