@@ -1,0 +1,194 @@
+"""`carbon254 demo`: load (or catch up) a year of simulated data, serve it, and replay a live feed.
+
+All the work is in `carbon254.demo`; this module wires it to a progress bar,
+the HTTP service and the terminal, and makes sure Ctrl-C or SIGTERM stops the
+server and the feed thread cleanly.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from carbon254.cli.console import CliError, console, err_console, fail, interrupted
+from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, DataDir, Host, Port
+from carbon254.cli.progress import RowProgress
+from carbon254.cli.serve import settings_for
+from carbon254.cli.server import run_server, server_url, stop_signals_interrupt
+from carbon254.demo import (
+    DemoMarker,
+    DemoMarkerError,
+    DemoParams,
+    DemoPlan,
+    FeedRunner,
+    LiveFeed,
+    MarkerKeeper,
+    Published,
+    plan_demo,
+    replay_seconds_ahead,
+    run_plan,
+)
+from carbon254.store import StoreError, open_store
+from carbon254.store.parquet import ParquetStore
+
+EXAMPLE_ISO = "ERCOT"
+EXAMPLE_HUB = "HB_NORTH"
+
+
+def _load(store: ParquetStore, data_dir: Path, plan: DemoPlan) -> None:
+    if not plan.configs:
+        console.print(f"Demo data is up to date through {_utc(plan.marker.loaded_through)}.")
+        return
+    what = "Loading simulated demo data" if plan.first_load else "Catching up the demo data"
+    console.print(f"{what} into {escape(str(data_dir))} ({plan.total_rows:,} rows)…")
+    with RowProgress(console) as progress:
+        summary = run_plan(store, data_dir, plan, progress)
+    rate = summary.total_received / summary.seconds if summary.seconds else 0.0
+    console.print(
+        f"Stored {summary.total_received:,} rows in {summary.seconds:.1f} s ({rate / 1e6:.1f}M rows/s), "
+        f"through {_utc(plan.marker.loaded_through)}."
+    )
+
+
+def _utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _example_url(base: str, marker: DemoMarker) -> str:
+    # The UTC day of the latest stored interval, which therefore has RT5 rows to show.
+    day = (marker.loaded_through - timedelta(minutes=5)).date()
+    return (
+        f"{base}/v1/lmp?iso={EXAMPLE_ISO}&market=RT5&locations={EXAMPLE_HUB}"
+        f"&start={day.isoformat()}&end={(day + timedelta(days=1)).isoformat()}"
+    )
+
+
+def _note_params(requested: DemoParams, plan: DemoPlan) -> None:
+    kept = plan.marker.params
+    if plan.first_load or (kept.seed, kept.nodes) == (requested.seed, requested.nodes):
+        return
+    console.print(
+        f"[yellow]Note:[/] this data dir's demo was made with seed {kept.seed} and {kept.nodes} nodes per "
+        "ISO; keeping those so the series continues. Use another --data-dir to start afresh.",
+        soft_wrap=True,
+    )
+
+
+def demo(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    host: Host = DEFAULT_HOST,
+    port: Port = DEFAULT_PORT,
+    nodes: Annotated[
+        int, typer.Option("--nodes", help="Nodes per ISO, besides every hub and zone (first run).", min=1)
+    ] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (first run).", min=0)] = 254,
+    days: Annotated[
+        int, typer.Option("--days", help="Days of hourly DAM/RTH history to load on first run.", min=1)
+    ] = 365,
+    feed_every: Annotated[
+        float | None,
+        typer.Option(
+            "--feed-every",
+            help="Replay speed-up: publish the next 5-minute interval every N seconds instead of when "
+            "it ends on the wall clock. The data's timestamps then run ahead of the real clock.",
+            min=0.01,
+            show_default=False,
+        ),
+    ] = None,
+    no_feed: Annotated[bool, typer.Option("--no-feed", help="Serve without the live feed.")] = False,
+) -> None:
+    """Run the self-contained demo: simulated data for all seven ISOs, the API, and a live 5-minute feed.
+
+    First run: loads every hub and zone plus --nodes nodes per ISO, --days of
+    hourly DAM and RTH LMPs ($/MWh) up to now, the last 7 days of RT5,
+    ancillary prices, ERCOT ORDC adders, load and capacity prices. Later runs
+    catch up from where the last one stopped. Then it serves the API and
+    publishes each 5-minute interval as it ends (RT5 for every ISO, RTH and
+    the other hourly data when an hour completes). Ctrl-C stops it.
+    """
+    began = time.perf_counter()
+    requested = DemoParams(seed=seed, nodes=nodes)
+    try:
+        settings = settings_for(data_dir, host, port)
+        plan = plan_demo(data_dir, requested, days)
+        store = open_store(data_dir)
+    except (CliError, DemoMarkerError) as exc:
+        fail(exc.message if isinstance(exc, CliError) else str(exc))
+    except OSError as exc:
+        fail(f"--data-dir: cannot open the store in {data_dir} ({exc.strerror or exc})")
+
+    # From here on SIGTERM is handled like Ctrl-C, so each stage can leave cleanly.
+    with stop_signals_interrupt():
+        try:
+            _note_params(requested, plan)
+            _load(store, data_dir, plan)
+        except KeyboardInterrupt:
+            store.close()
+            interrupted("Loading stopped; run `carbon254 demo` again to finish (stored batches are kept).")
+        except (OSError, StoreError) as exc:
+            store.close()
+            fail(f"the store in {data_dir} could not write the demo data ({exc})")
+
+        keeper = MarkerKeeper(data_dir, plan.marker)
+        runner = None if no_feed else _feed_runner(store, keeper, feed_every)
+        base = server_url(host, port)
+
+        def ready() -> None:
+            console.print(f"Ready in {time.perf_counter() - began:.1f} s. Open {base}/docs", soft_wrap=True)
+            console.print(f"Example: {_example_url(base, plan.marker)}", soft_wrap=True)
+            console.print(_feed_line(runner is not None, feed_every, plan.marker), soft_wrap=True)
+            if runner is not None:
+                runner.start()
+
+        try:
+            from carbon254.service import create_app  # deferred: the web stack loads in about a second
+
+            run_server(create_app(settings), host, port, on_ready=ready, log_level="warning")
+        except KeyboardInterrupt:
+            pass  # stopped before the server was up
+        except CliError as exc:
+            fail(exc.message, exc.hint)
+        finally:
+            if runner is not None and not runner.stop():
+                err_console.print("[yellow]The live feed did not stop within 30 s.[/]")
+            store.close()
+    through = _utc(keeper.marker.loaded_through)
+    console.print(f"Stopped. Data is stored through {through}; run again to resume.")
+
+
+def _feed_runner(store: ParquetStore, keeper: MarkerKeeper, every: float | None) -> FeedRunner:
+    """The live feed, continuing from the marker and advancing it after every interval."""
+
+    def published(p: Published) -> None:
+        keeper.advance(p.interval_end)
+        extra = "  (hour complete: DAM, RTH, ancillary, load)" if p.hour_completed else ""
+        console.print(
+            f"[dim]live[/] {p.interval_start:%Y-%m-%d %H:%M}–{p.interval_end:%H:%M} UTC: "
+            f"+{p.total_written:,} rows{extra}",
+            soft_wrap=True,
+        )
+
+    def failed(exc: BaseException) -> None:
+        err_console.print(f"[yellow]Live feed:[/] could not publish ({escape(str(exc))}); retrying")
+
+    marker = keeper.marker
+    feed = LiveFeed(store, marker.params, marker.loaded_through, on_publish=published)
+    return FeedRunner(feed, every=every, on_error=failed)
+
+
+def _feed_line(feeding: bool, every: float | None, marker: DemoMarker) -> str:
+    if not feeding:
+        return "Live feed off (--no-feed). Press Ctrl-C to stop."
+    if every is not None:
+        return (
+            f"Live feed: a new 5-minute interval every {every:g} s (replay; timestamps run ahead of "
+            "the clock). Press Ctrl-C to stop."
+        )
+    ahead = replay_seconds_ahead(marker.loaded_through)
+    wait = f" once the clock reaches {_utc(marker.loaded_through)}" if ahead else ""
+    return f"Live feed: each 5-minute interval is published as it ends{wait}. Press Ctrl-C to stop."

@@ -1,0 +1,50 @@
+"""The `carbon254` Typer app: one command per module, registered here.
+
+Shared options (`--data-dir`, `--host`, `--port`) live in `cli/options.py`
+and are declared on each command, so `carbon254 query --data-dir X` works
+and `CARBON254_DATA_DIR` is honoured everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from carbon254 import __version__
+from carbon254.cli.demo import demo
+from carbon254.cli.ingest import ingest
+from carbon254.cli.query import query
+from carbon254.cli.serve import serve
+from carbon254.cli.simulate import simulate
+
+app = typer.Typer(
+    name="carbon254",
+    help="254Carbon: North American power-market data. Prices are $/MWh; times are UTC unless --tz says.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"carbon254 {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", help="Show the version and exit.", callback=_version, is_eager=True),
+    ] = None,
+) -> None:
+    """254Carbon: North American power-market data (ISO LMPs, ancillary, load, capacity)."""
+
+
+app.command("ingest")(ingest)
+app.command("query")(query)
+app.command("simulate")(simulate)
+app.command("serve")(serve)
+app.command("demo")(demo)

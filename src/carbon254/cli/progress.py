@@ -1,0 +1,75 @@
+"""A Rich progress bar over rows, for loads that report through `demo.LoadProgress`."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+
+def _count(n: float) -> str:
+    return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{n:,.0f}"
+
+
+class RowsColumn(ProgressColumn):
+    """`12.3M/31.8M rows` (exact below a million)."""
+
+    def render(self, task: Task) -> Text:
+        total = _count(task.total) if task.total is not None else "?"
+        return Text(f"{_count(task.completed)}/{total} rows", style="progress.download")
+
+
+class RowRateColumn(ProgressColumn):
+    """Rows stored per second, in millions once large."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        if speed is None:
+            return Text("", style="progress.data.speed")
+        return Text(f"{_count(speed)} rows/s", style="progress.data.speed")
+
+
+class RowProgress:
+    """A context manager showing one bar per `begin` call, advanced by stored rows."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(bar_width=24),
+            RowsColumn(),
+            RowRateColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> RowProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
+
+    def begin(self, description: str, total_rows: int) -> None:
+        """Start a new bar of `total_rows` rows."""
+        self._task = self._progress.add_task(description, total=total_rows)
+
+    def advance(self, rows: int) -> None:
+        """Move the current bar on by `rows` rows."""
+        if self._task is not None:
+            self._progress.advance(self._task, rows)

@@ -1,0 +1,94 @@
+"""Which simulations publish a time window of the demo market.
+
+One rule serves the first load, the catch-up after a restart and every step of
+the live feed: what is known at `end` (a 5-minute boundary, UTC) about the
+window [start, end) is
+
+- RT5 LMPs of every 5-minute interval in the window (only the last
+  `rt5_days` days of a long window, as in the real archives people keep),
+- ERCOT ORDC adders of every 5-minute interval,
+- hourly DAM and RTH LMPs, ancillary prices, load and capacity prices of
+  every hour that has *ended* by `end`.
+
+Hours are never published half-way: an hourly real-time price averages the
+hour's twelve 5-minute prices, so it exists only once the hour is over. That
+is why the hourly part runs over [floor_hour(start), floor_hour(end)): a run
+that stopped at 12:35 stored hours up to 12:00, and the next window, starting
+at 12:35, publishes the 12:00 hour first.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from carbon254.demo.marker import DemoParams
+from carbon254.isos import Iso
+from carbon254.schema import Dataset
+from carbon254.simulate import SimulationConfig
+
+FIVE_MINUTES = timedelta(minutes=5)
+HOUR = timedelta(hours=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+HOURLY_MARKETS = ("DAM", "RTH")
+HOURLY_DATASETS = (Dataset.LMP, Dataset.AS_PRICE, Dataset.LOAD, Dataset.CAPACITY_PRICE)
+
+
+def floor_to(moment: datetime, step: timedelta) -> datetime:
+    """`moment` (timezone-aware) rounded down to a multiple of `step` since the Unix epoch, in UTC."""
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment!r} has no time zone; pass a UTC-aware datetime")
+    return _EPOCH + ((moment - _EPOCH) // step) * step
+
+
+def window_configs(params: DemoParams, start: datetime, end: datetime) -> list[SimulationConfig]:
+    """The simulations that publish [start, end) as known at `end` (see the module doc).
+
+    `start` and `end` are UTC-aware and on 5-minute boundaries. Returns no
+    configs for an empty window.
+    """
+    for name, moment in (("start", start), ("end", end)):
+        if floor_to(moment, FIVE_MINUTES) != moment:
+            raise ValueError(f"{name} ({moment.isoformat()}) is not on a 5-minute boundary")
+    if end <= start:
+        return []
+    configs: list[SimulationConfig] = []
+    hour_lo, hour_hi = floor_to(start, HOUR), floor_to(end, HOUR)
+    if hour_hi > hour_lo:
+        configs.append(
+            SimulationConfig(
+                start=hour_lo,
+                end=hour_hi,
+                isos=params.isos,
+                nodes=params.nodes,
+                markets=HOURLY_MARKETS,
+                datasets=HOURLY_DATASETS,
+                seed=params.seed,
+            )
+        )
+    rt5_lo = max(start, end - timedelta(days=params.rt5_days))
+    if end > rt5_lo:
+        configs.append(
+            SimulationConfig(
+                start=rt5_lo,
+                end=end,
+                isos=params.isos,
+                nodes=params.nodes,
+                markets=("RT5",),
+                datasets=(Dataset.LMP,),
+                seed=params.seed,
+            )
+        )
+    if Iso.ERCOT in params.isos:
+        configs.append(
+            SimulationConfig(
+                start=start,
+                end=end,
+                isos=(Iso.ERCOT,),
+                nodes=params.nodes,
+                markets=(),
+                datasets=(Dataset.ORDC_ADDER,),
+                seed=params.seed,
+            )
+        )
+    return configs
