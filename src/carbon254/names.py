@@ -66,14 +66,15 @@ def resolve_names(
     e.g. "ERCOT location(s)") with the closest known names; with
     `suggest_all`, every known name when none is close (for short lists).
     """
-    known_array = (
-        known if isinstance(known, pa.Array | pa.ChunkedArray) else pa.array(list(known), pa.string())
-    )
+    if isinstance(known, pa.ChunkedArray):
+        known_array: pa.Array = known.combine_chunks()
+    elif isinstance(known, pa.Array):
+        known_array = known
+    else:
+        known_array = pa.array(list(known), pa.string())
     # The usual request names exact catalog entries: one vectorized lookup, no
     # Python pass over a catalog that may hold 20,000 nodes.
-    exact = pc.is_in(
-        pa.array(list(names), pa.string()), value_set=pa.chunked_array([known_array]).combine_chunks()
-    )
+    exact = pc.is_in(pa.array(list(names), pa.string()), value_set=known_array)
     if pc.all(exact).as_py():
         return list(dict.fromkeys(names))
     known_list: list[str] = known_array.to_pylist()

@@ -84,6 +84,15 @@ def test_compaction_keeps_every_version(tmp_path: Path) -> None:
     assert table.column("lmp")[0].as_py() == pytest.approx(50.0 - 2.0 + 0.25)
     assert _read(store, ["A"], as_of=utc(2025, 2, 28)).column("lmp")[0].as_py() == pytest.approx(28.25)
 
+    # Once past the grace period, vacuum deletes the replaced files, and reads are unchanged.
+    assert store.vacuum(grace_s=0) == len(manifest.retired)
+    manifest = ManifestFile(tmp_path / "store").current()
+    assert not manifest.retired
+    assert {p.relative_to(tmp_path / "store").as_posix() for p in _files(tmp_path)} == {
+        f.path for f in manifest.files
+    } | {manifest.catalog}
+    assert _read(store).equals(table)
+
 
 def test_read_is_sorted_and_filters_locations_and_time(tmp_path: Path) -> None:
     store = ParquetStore(tmp_path)

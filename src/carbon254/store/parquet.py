@@ -282,7 +282,12 @@ class ParquetStore:
         keys, values = list(spec_.key), list(spec_.values)
         on = " AND ".join(f"n.{k} IS NOT DISTINCT FROM o.{k}" for k in keys)
         changed = " OR ".join(f"n.{v} IS DISTINCT FROM o.{v}" for v in values)
-        partition_by = ", ".join(keys)
+        # Without revisions each key is stored once, so no window is needed.
+        latest = (
+            f"QUALIFY row_number() OVER (PARTITION BY {', '.join(keys)} ORDER BY ingested_at DESC) = 1"
+            if any(f.revisions for f in files)
+            else ""
+        )
         cur = self._cursor()
         cur.register("__new", clean)
         try:
@@ -291,8 +296,7 @@ class ParquetStore:
                 WITH old AS (
                     SELECT {", ".join(keys + values)} FROM read_parquet(?, hive_partitioning = false)
                     WHERE {t} BETWEEN make_timestamptz(?::BIGINT) AND make_timestamptz(?::BIGINT)
-                    QUALIFY row_number() OVER (
-                        PARTITION BY {partition_by} ORDER BY ingested_at DESC) = 1
+                    {latest}
                 )
                 SELECT n.*, o.{keys[0]} IS NOT NULL AS __revision
                 FROM __new n LEFT JOIN old o ON {on}
@@ -526,10 +530,20 @@ class ParquetStore:
         return self._write_file(spec_, part, source, now)
 
     def vacuum(self, grace_s: float = 3600) -> int:
-        """Delete unreferenced files (left by killed writers) older than `grace_s`; return how many."""
+        """Delete files no reader can need, older than `grace_s`; return how many.
+
+        These are files a killed writer left unreferenced and files compaction
+        replaced (which later writes also delete, but a store that stops
+        ingesting would otherwise keep them).
+        """
         removed = 0
         with writer_lock(self.root / "write.lock"):
             manifest = self._manifest.current()
+            cutoff_us = _now_us() - int(grace_s * 1_000_000)
+            expired = [r for r in manifest.retired if r.retired_at < cutoff_us]
+            if expired:
+                manifest = manifest.evolve(retired=tuple(r for r in manifest.retired if r not in expired))
+                self._manifest.commit(manifest)
             live = {f.path for f in manifest.files} | {r.path for r in manifest.retired}
             if manifest.catalog:
                 live.add(manifest.catalog)
