@@ -1,0 +1,352 @@
+"""Run 254Carbon's benchmarks and (re)write BENCHMARKS.md.
+
+    python benchmarks/run.py [--full] [--only write,read,http,size,demo] [--rebuild] [--profile]
+
+Every figure comes with its target (from the issue "The spine", on a 2-core
+machine), pass/fail, and its ratio to a named baseline measured in the same
+run. The 17.52M-row store the read, HTTP and size benchmarks share is built
+once and cached under `benchmarks/.work` (`--rebuild` forces a fresh build).
+`--full` adds the real-scale store (18,601 locations over the seven ISOs,
+162.9M rows). Results of benchmarks not run this time are kept from earlier
+runs (in `benchmarks/.work/results.json`) and marked with the run they come from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import platform
+import resource
+import shlex
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import bench_demo
+import bench_http
+import bench_read
+import bench_size
+import bench_write
+from dataset import DEFAULT_SCALE, Context
+from measure import ROOT, WORK, Note, Outcome, Result, enable_profiling, log
+
+BENCHES: dict[str, ModuleType] = {
+    m.NAME: m for m in (bench_write, bench_read, bench_http, bench_size, bench_demo)
+}
+REPORT = ROOT / "BENCHMARKS.md"
+STATE = WORK / "results.json"
+STATE_FORMAT = 2
+NOISY_SHARE = 0.10  # above this share of CPU used by others, the run is flagged as noisy
+NOISY = " **Noisy run: absolute figures are inflated; the ratios hold up better.**"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--full", action="store_true", help="also run at real scale (162.9M rows)")
+    parser.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(BENCHES)}")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the cached stores and baselines")
+    parser.add_argument(
+        "--profile", action="store_true", help="write cProfile reports to benchmarks/.work/profiles"
+    )
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHES)
+    unknown = [n for n in names if n not in BENCHES]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
+    args.names = names
+    return args
+
+
+def command_line() -> str:
+    """The command as typed, with the interpreter shown relative to the repository when inside it."""
+    argv = list(getattr(sys, "orig_argv", [sys.executable, *sys.argv]))
+    exe = Path(argv[0])
+    if exe.is_absolute() and exe.is_relative_to(ROOT):
+        argv[0] = exe.relative_to(ROOT).as_posix()
+    script = Path(argv[1]) if len(argv) > 1 else None
+    if script is not None and script.is_absolute() and script.is_relative_to(ROOT):
+        argv[1] = script.relative_to(ROOT).as_posix()
+    return shlex.join(argv)
+
+
+def machine() -> dict[str, Any]:
+    """Facts about the machine and the software measured."""
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    mem_kib = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kib = int(line.split()[1])
+    return {
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "cpu": model,
+        "ram_gib": round(mem_kib / 1024**2, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "versions": {p: version(p) for p in ("duckdb", "pyarrow", "polars", "numpy", "fastapi", "uvicorn")},
+        "load_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """(busy CPU seconds of the whole machine since boot, CPU seconds used by this process and its
+    waited-for children), for telling how much of the run's CPU went to other processes."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    ticks = [int(x) for x in fields]
+    # user nice system idle iowait irq softirq steal ...: busy = all but idle and iowait
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    hz = os.sysconf("SC_CLK_TCK")
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ours = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return busy / hz, ours
+
+
+def load_state() -> dict[str, Any]:
+    """Results of earlier runs, or an empty state."""
+    if STATE.exists():
+        state: dict[str, Any] = json.loads(STATE.read_text())
+        if state.get("format") == STATE_FORMAT:
+            return state
+    return {"format": STATE_FORMAT, "runs": {}, "results": [], "notes": []}
+
+
+def merge(
+    state: dict[str, Any], run_id: str, run: dict[str, Any], results: list[Result], notes: list[Note]
+) -> dict[str, Any]:
+    """Replace earlier rows and notes of each (benchmark, scale) measured now; keep the rest; drop
+    runs nothing refers to any more."""
+    fresh = {(r.bench, r.scale) for r in results} | {(n.bench, n.scale) for n in notes}
+    order = {name: i for i, name in enumerate([*BENCHES, "store"])}
+
+    def key(doc: dict[str, Any]) -> tuple[int, bool, bool]:
+        return order.get(doc["bench"], 99), doc["scale"] != DEFAULT_SCALE.slug, doc["run"] != run_id
+
+    rows = [r for r in state["results"] if (r["bench"], r["scale"]) not in fresh]
+    rows += [{**r.to_json(), "run": run_id} for r in results]
+    kept_notes = [n for n in state["notes"] if (n["bench"], n["scale"]) not in fresh]
+    kept_notes += [{**asdict(n), "run": run_id} for n in notes]
+    runs = {**state["runs"], run_id: run}
+    used = {d["run"] for d in rows + kept_notes}
+    return {
+        "format": STATE_FORMAT,
+        "runs": {k: v for k, v in runs.items() if k in used},
+        "results": sorted(rows, key=key),
+        "notes": sorted(kept_notes, key=key),
+    }
+
+
+def fmt_value(value: float, unit: str) -> str:
+    """A figure with its unit, at a sensible precision."""
+    if unit == "rows/s":
+        return f"{value / 1e6:.2f} M rows/s"
+    if unit == "ms":
+        return f"{value:.2f} ms"
+    if unit == "MB/M rows":
+        return f"{value:.2f} MB / M rows"
+    if unit == "s":
+        return f"{value:.1f} s"
+    return f"{value:.3g} {unit}"
+
+
+def render(state: dict[str, Any]) -> str:
+    """BENCHMARKS.md from the merged state."""
+    runs: dict[str, dict[str, Any]] = state["runs"]
+    run_ids = sorted(runs, key=lambda k: runs[k]["date"])
+    number = {rid: i + 1 for i, rid in enumerate(run_ids)}
+    several = len(run_ids) > 1
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `benchmarks/run.py` — rerun it rather than editing this file. Targets are from the "
+        'issue "The spine" (2-core machine). Every figure has a baseline measured in the same run; '
+        "**ratio = figure ÷ baseline figure** (machines are noisy, so read the ratios first).",
+        "",
+        "## Results",
+        "",
+    ]
+    head = ["Benchmark", "Stat", "Figure", "Target", "Result", "Baseline", "Baseline figure", "Ratio"]
+    if several:
+        head.append("Run")
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for doc in state["results"]:
+        r = Result.from_json({k: v for k, v in doc.items() if k != "run"})
+        target = "—"
+        verdict = "—"
+        if r.target is not None:
+            target = f"{'≥' if r.target.op == '>=' else '≤'} {fmt_value(r.target.value, r.unit)}"
+            verdict = "pass" if r.passed else "**FAIL**"
+        cells = [
+            r.label,
+            r.statistic,
+            fmt_value(r.figure, r.unit),
+            target,
+            verdict,
+            r.baseline,
+            fmt_value(r.baseline_figure, r.unit),
+            f"{r.ratio:.2f}×",
+        ]
+        if several:
+            cells.append(str(number[doc["run"]]))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "## Run" + ("s" if several else ""), ""]
+    for rid in run_ids:
+        run = runs[rid]
+        m = run["machine"]
+        versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+        prefix = f"{number[rid]}. " if several else "- "
+        lines.append(
+            f"{prefix}`{run['command']}` — {run['date']}, wall time {run['wall_s'] / 60:.1f} min"
+            + (" (**profiled: figures inflated by cProfile**)" if run.get("profiled") else "")
+            + f"; {m['usable_cores']} of {m['cores']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, "
+            f"{m['os']}, Python {m['python']}, {versions}. Noise: other processes used "
+            f"{m.get('other_cpu_share', float('nan')):.0%} of the machine's CPU time during the run "
+            f"(1-min load average {m['load_at_start'][0]} at start, "
+            f"{m.get('load_at_end', [float('nan')])[0]} at end)."
+            + (NOISY if m.get("other_cpu_share", 0.0) > NOISY_SHARE else "")
+        )
+    lines += [
+        "",
+        "## Reproduce",
+        "",
+        "```",
+        ".venv/bin/python benchmarks/run.py                    # about 2 min (+15 s to build the store once)",
+        ".venv/bin/python benchmarks/run.py --full             # about 5 min (+4 min to build once)",
+        ".venv/bin/python benchmarks/run.py --only read,http   # a subset; other rows are kept",
+        "```",
+        "",
+        "`--rebuild` rebuilds the cached stores under `benchmarks/.work` (otherwise rebuilt only when their "
+        "parameters or the store, schema or simulator code change); `--profile` writes cProfile reports "
+        "to `benchmarks/.work/profiles` (and slows the run down).",
+        "",
+        "## What the conditions mean",
+        "",
+        "- **Data.** One year (2023, 8,760 hours) of simulated hourly day-ahead LMPs written through "
+        "`store.write` in the simulator's batches (≤ 2M rows). Default: PJM with 2,000 locations, "
+        "17,520,000 rows. `--full`: all seven ISOs at their real node counts, 18,601 locations, "
+        "162,944,760 rows. A query asks for one location over the whole year (8,760 rows); 200 random "
+        "locations (fixed seed), p50/p99 by linear interpolation.",
+        "- **Warm:** one store object (one DuckDB connection, Parquet metadata cached) after one warm-up "
+        "pass over the same 200 locations.",
+        "- **Cold:** a brand-new store object for every query (fresh in-memory DuckDB, empty metadata "
+        "cache) in the same process; only the read is timed. The OS page cache is warm.",
+        "- **Disk-cold:** as cold, and the OS page cache is dropped (`sync; echo 3 > "
+        "/proc/sys/vm/drop_caches`) before every query, so the files come from disk.",
+        "- **Baselines:** the store's rows in a DuckDB native table (`CREATE TABLE AS SELECT … ORDER BY "
+        "iso, market, location, interval_start`), queried with `WHERE iso, market, location = ? AND "
+        "interval_start` in range; one connection when warm, a new one per query when cold. Store and "
+        "baseline take turns in blocks of 20 queries, so both see the same noise.",
+        "- **HTTP:** a real `uvicorn --factory carbon254.service.app:create_app` process (one worker, "
+        "access log off) on 127.0.0.1, one persistent `httpx.Client`; a request is timed until its whole "
+        "body is in. Baseline: the warm in-process `store.read` of the same locations, taking turns in "
+        "blocks of 20 with the requests.",
+        "",
+        "## Notes",
+        "",
+        "- A p99 over 200 queries is about the third-slowest query, so one hiccup of this shared 2-core VM "
+        "moves it; compare the ratios, and see the noise figure of the run above.",
+    ]
+    for note in state["notes"]:
+        lines.append(f"- {note['text']}" + (f" (run {number[note['run']]})" if several else ""))
+    lines.append("")
+    return "\n".join(lines)
+
+
+@contextmanager
+def exclusive_run() -> Iterator[None]:
+    """Hold `benchmarks/.work/run.lock` for the run: two runs at once would share the cached stores
+    and spoil each other's timings, so a second run waits for the first."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    fd = os.open(WORK / "run.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log("another benchmark run holds benchmarks/.work/run.lock; waiting for it to finish")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def main(argv: list[str]) -> int:
+    """Run the chosen benchmarks, merge with earlier results, write BENCHMARKS.md; 1 if a target failed."""
+    args = parse_args(argv)
+    with exclusive_run():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The run itself (with the run lock held)."""
+    started = time.perf_counter()
+    busy0, ours0 = cpu_seconds()
+    if args.profile:
+        enable_profiling(WORK / "profiles")
+    info = machine()
+    log(f"running {', '.join(args.names)}{' (full)' if args.full else ''} on {info['usable_cores']} cores")
+    ctx = Context(full=args.full, rebuild=args.rebuild)
+    results: list[Result] = []
+    notes: list[Note] = []
+    for name in args.names:
+        log(f"=== {name}")
+        outcome: Outcome = BENCHES[name].run(ctx)
+        results += outcome.results
+        notes += outcome.notes
+    for built in ctx.built_stores():
+        b = built.build
+        when = "in this run" if built.built_now else "by an earlier run (cached)"
+        notes.append(
+            Note(
+                "store",
+                built.scale.slug,
+                f"store {built.scale.slug} was built {when}: {built.rows:,} rows in {b['wall_s']:.0f} s "
+                f"(simulator {b['simulate_s']:.0f} s, store.write {b['write_s']:.0f} s = "
+                f"{b['write_rows_per_s'] / 1e6:.2f} M rows/s over {int(b['batches'])} batches).",
+            )
+        )
+    wall = time.perf_counter() - started
+    busy1, ours1 = cpu_seconds()
+    cores = info["usable_cores"]
+    others = max(0.0, (busy1 - busy0) - (ours1 - ours0)) / (wall * cores)
+    info["other_cpu_share"] = round(others, 3)
+    info["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    date = datetime.now(UTC).replace(microsecond=0)
+    run_id = date.strftime("%Y%m%dT%H%M%SZ")
+    run = {
+        "date": date.strftime("%Y-%m-%d %H:%M UTC"),
+        "command": command_line(),
+        "wall_s": wall,
+        "machine": info,
+        "profiled": args.profile,
+    }
+    state = merge(load_state(), run_id, run, results, notes)
+    STATE.write_text(json.dumps(state, indent=1))
+    REPORT.write_text(render(state))
+    log(f"wrote {REPORT.relative_to(ROOT)} in {wall / 60:.1f} min")
+    failed = [r for r in results if r.passed is False]
+    for r in results:
+        verdict = {None: "", True: "  pass", False: "  FAIL"}[r.passed]
+        print(
+            f"{r.label} [{r.statistic}]: {fmt_value(r.figure, r.unit)}; {r.ratio:.2f}× {r.baseline}{verdict}"
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
