@@ -27,3 +27,31 @@ class Settings(BaseSettings):
         default=3700, ge=1, description="Longest time range one request may ask for, in days."
     )
     max_locations: int = Field(default=2000, ge=1, description="Most locations one request may name.")
+    quality_window_days: int = Field(
+        default=7,
+        ge=1,
+        le=366,
+        description="Complete market days (ending yesterday) the Prometheus quality gauges cover.",
+    )
+
+    # Each ISO's base URL replaces the scheme and host of every URL its connector
+    # builds, e.g. CARBON254_NYISO_URL=http://127.0.0.1:9000 for a local replay.
+    caiso_url: str | None = Field(default=None, description="Base URL replacing CAISO OASIS's host.")
+    ercot_url: str | None = Field(default=None, description="Base URL replacing ERCOT's hosts (MIS and API).")
+    pjm_url: str | None = Field(default=None, description="Base URL replacing PJM Data Miner's host.")
+    miso_url: str | None = Field(default=None, description="Base URL replacing MISO's report hosts.")
+    spp_url: str | None = Field(default=None, description="Base URL replacing SPP Marketplace's host.")
+    nyiso_url: str | None = Field(default=None, description="Base URL replacing NYISO MIS's host.")
+    isone_url: str | None = Field(default=None, description="Base URL replacing ISO-NE's hosts.")
+    iso_timeout_s: float = Field(default=60.0, gt=0, description="Timeout of one ISO request, in seconds.")
+    iso_retries: int = Field(default=5, ge=1, description="Attempts per ISO request before giving up.")
+    iso_min_interval_s: float | None = Field(
+        default=None,
+        ge=0,
+        description="Seconds between requests to one ISO; unset uses each ISO's published limit.",
+    )
+
+    def iso_url(self, iso: str) -> str | None:
+        """The configured base URL of an ISO (`CARBON254_<ISO>_URL`), if any."""
+        value: str | None = getattr(self, f"{iso.lower()}_url")
+        return value or None

@@ -133,7 +133,7 @@ def test_unsupported_formats_point_to_the_connectors(runner: CliRunner, tmp_path
 
     assert result.exit_code == 1
     out = _flat(result.output)
-    assert "DAM_LMP.zip: is a zip archive; native ISO formats arrive with the ISO connectors" in out
+    assert "DAM_LMP.zip: is a zip archive; without --iso, ingest reads" in out
     assert "report.xml: is an XML/HTML document" in out
     assert "prices.json: is a JSON document" in out
     assert "3 of 3 file(s) rejected" in out

@@ -7,8 +7,9 @@ offset or `Z` (`2025-01-01T05:00:00-05:00`, `2025-01-01T10:00:00Z`,
 (which zone? which side of a DST change?), so it is refused, naming the column
 and the first offending row, rather than guessed.
 
-Native ISO files (zip archives, XML, JSON, vendor CSVs) are the job of the ISO
-connectors, which turn them into these same canonical tables.
+Native ISO files (zip archives, XML, JSON, the ISOs' own CSVs) are read by
+the ISO connectors (`carbon254.markets`), which turn them into these same
+canonical tables.
 
 Everything here is vectorized: Arrow's multi-threaded CSV reader, one cast per
 timestamp column, and a binary search only when that cast fails, so a
@@ -29,9 +30,9 @@ import pyarrow.parquet as pq
 from carbon254.schema import SPECS, TIMESTAMP, Dataset, infer_dataset, spec
 
 SUPPORTED = "canonical CSV (.csv, .csv.gz) or Parquet (.parquet, .pq)"
-NATIVE_LATER = (
-    "native ISO formats arrive with the ISO connectors in a later release; "
-    f"ingest reads {SUPPORTED} with a dataset's columns"
+NATIVE_HINT = (
+    f"without --iso, ingest reads {SUPPORTED} with a dataset's columns; "
+    "for a file as an ISO publishes it, add --iso ISO"
 )
 
 # One canonical type per column name across every dataset (a name means the
@@ -145,16 +146,14 @@ def detect_format(path: Path) -> FileFormat:
         raise UnsupportedFormat(path, f"is gzip-compressed but not named .csv.gz; ingest reads {SUPPORTED}")
     native = _native_kind(head)
     if native is not None:
-        raise UnsupportedFormat(path, f"is {native}; {NATIVE_LATER}")
+        raise UnsupportedFormat(path, f"is {native}; {NATIVE_HINT}")
     if last in (".parquet", ".pq"):
         raise UnreadableFile(path, "is named like Parquet but is not a Parquet file (no PAR1 header)")
     if last == ".csv":
         return FileFormat.CSV
     if not head:
         raise UnreadableFile(path, "is empty")
-    raise UnsupportedFormat(
-        path, f"has an unsupported name or format ({last or 'no suffix'}); {NATIVE_LATER}"
-    )
+    raise UnsupportedFormat(path, f"has an unsupported name or format ({last or 'no suffix'}); {NATIVE_HINT}")
 
 
 def _read_csv(path: Path) -> pa.Table:
@@ -197,7 +196,7 @@ def _choose_dataset(path: Path, columns: list[str], dataset: Dataset | str | Non
             path,
             f"its columns ({', '.join(columns) or 'none'}) do not hold any dataset's required columns; "
             f"closest is {closest.name.value}, which also needs: {', '.join(missing)} "
-            "(or name the dataset with --dataset)",
+            "(or name the dataset with --dataset; for a file as an ISO publishes it, add --iso ISO)",
         ) from None
 
 
