@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from carbon254.config import Settings
 from carbon254.isos import Iso
+from carbon254.markets.registry import connector_for
 from carbon254.markets.transport import IsoClient, RetryPolicy, TransportConfig
 
 # Seconds between requests, from each ISO's published or observed limits:
@@ -33,5 +34,8 @@ def transport_config(iso: Iso, settings: Settings) -> TransportConfig:
 
 
 def client_for(iso: Iso, settings: Settings) -> IsoClient:
-    """A new `IsoClient` for `iso`; the caller closes it."""
-    return IsoClient(iso, transport_config(iso, settings))
+    """A new `IsoClient` for `iso`, with the connector's auth flow if it has one; the caller closes it."""
+    # Only some ISOs need an auth flow (ERCOT's public-API token); their
+    # connectors expose it as `auth`, None when no credentials are configured.
+    auth = getattr(connector_for(iso), "auth", None)
+    return IsoClient(iso, transport_config(iso, settings), auth=auth)

@@ -1,0 +1,305 @@
+"""Pure parsers for the ERCOT reports: payload bytes (MIS zip/CSV or API JSON page) -> canonical Arrow table.
+
+ERCOT publishes no energy/congestion/loss split for any of these prices, so
+`energy`, `congestion` and `loss` are null on every lmp row (settlement point
+prices also include the real-time reserve and reliability adders). Times are
+Central prevailing (see `frames.hour_ending` and `frames.sced_interval`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+import pyarrow as pa
+
+from carbon254.isos import Iso
+from carbon254.markets.canonical import canonical_table
+from carbon254.markets.ercot.frames import (
+    TZ,
+    flag,
+    hour_ending,
+    number,
+    posted_at,
+    read_frame,
+    read_sheets,
+    require,
+    sced_interval,
+    text,
+    wall_clock,
+)
+from carbon254.markets.localtime import local_to_utc
+from carbon254.markets.report import ParseError
+from carbon254.schema import Dataset, LoadKind, LocationType
+
+ISO = Iso.ERCOT.value
+SYSTEM_ZONE = "ERCOT"
+
+# Normalised weather-zone column names (actual NP6-345-CD and forecast NP3-565-CD spell them
+# differently) -> the zone names stored, which follow the actual-load report.
+WEATHER_ZONES: dict[str, str] = {
+    "coast": "COAST",
+    "east": "EAST",
+    "farwest": "FAR_WEST",
+    "north": "NORTH",
+    "northc": "NORTH_C",
+    "northcentral": "NORTH_C",
+    "southc": "SOUTH_C",
+    "southcentral": "SOUTH_C",
+    "southern": "SOUTHERN",
+    "west": "WEST",
+    "total": SYSTEM_ZONE,
+    "systemtotal": SYSTEM_ZONE,
+}
+_WEATHER_ZONE_COUNT = len(set(WEATHER_ZONES.values()))
+
+
+def _type_by_name(names: pl.Series) -> pl.Series:
+    """Location type from an ERCOT settlement point name: `HB_*` hubs, `LZ_*` load zones, else nodes."""
+    return pl.select(
+        pl.when(names.str.starts_with("HB_"))
+        .then(pl.lit(LocationType.HUB.value))
+        .when(names.str.starts_with("LZ_"))
+        .then(pl.lit(LocationType.ZONE.value))
+        .otherwise(pl.lit(LocationType.NODE.value))
+    ).to_series()
+
+
+def _type_by_code(codes: pl.Series) -> pl.Series:
+    """Location type from NP6-905-CD `SettlementPointType`: HU/SH/AH hubs, LZ* load zones, else nodes."""
+    upper = codes.str.to_uppercase()
+    return pl.select(
+        pl.when(upper.is_in(["HU", "SH", "AH"]))
+        .then(pl.lit(LocationType.HUB.value))
+        .when(upper.str.starts_with("LZ"))
+        .then(pl.lit(LocationType.ZONE.value))
+        .otherwise(pl.lit(LocationType.NODE.value))
+    ).to_series()
+
+
+def _lmp_table(
+    market: str,
+    location: pl.Series,
+    location_type: pl.Series | str,
+    start: pl.Series,
+    end: pl.Series,
+    lmp: pl.Series,
+) -> pa.Table:
+    kind = location_type if isinstance(location_type, pl.Series) else pl.lit(location_type)
+    frame = pl.DataFrame(
+        {"location": location, "interval_start": start, "interval_end": end, "lmp": lmp}
+    ).with_columns(iso=pl.lit(ISO), market=pl.lit(market), location_type=kind)
+    return canonical_table(Dataset.LMP, frame)
+
+
+def parse_dam_spp(data: bytes) -> pa.Table:
+    """NP4-190-CD DAM settlement point prices ($/MWh) -> lmp market `DAM`, one row per point and hour.
+
+    Layout `DeliveryDate,HourEnding,SettlementPoint,SettlementPointPrice,DSTFlag`;
+    hour-ending labels in Central prevailing time (UTC start/end per
+    `frames.hour_ending`). Hubs are `HB_*`, load zones `LZ_*`, the rest
+    resource nodes. No components are published (energy/congestion/loss null).
+    """
+    what = "NP4-190-CD"
+    f = read_frame(data, what, ["date", "hour", "point", "price", "repeat"])
+    start, end = hour_ending(f, what)
+    points = text(f, "point", what)
+    return _lmp_table("DAM", points, _type_by_name(points), start, end, number(f, "price", what))
+
+
+def parse_rt_spp(data: bytes) -> pa.Table:
+    """NP6-905-CD real-time settlement point prices ($/MWh, 15-minute) -> lmp market `RT15`.
+
+    Layout `DeliveryDate,DeliveryHour,DeliveryInterval,SettlementPointName,
+    SettlementPointType,SettlementPointPrice,DSTFlag`: interval n (1..4) of
+    hour-ending h starts (n-1)*15 minutes after that hour's start, so the
+    repeated fall-back hour (DSTFlag Y) and the short spring day follow the
+    hour. `SettlementPointType` HU/SH/AH -> hub, LZ* -> zone, others (RN,
+    PCCRN, ...) -> node. Prices include the RT adders; no components.
+    """
+    what = "NP6-905-CD"
+    f = read_frame(data, what, ["date", "hour", "interval", "point", "point_type", "price", "repeat"])
+    interval = f["interval"].cast(pl.Int64, strict=False)
+    bad = interval.is_null() | (interval < 1) | (interval > 4)
+    if bad.any():
+        row = int(bad.arg_max() or 0)
+        raise ParseError(f"{what}: data row {row + 1}, DeliveryInterval {f['interval'][row]!r} is not 1..4")
+    hour_start, _ = hour_ending(f, what)
+    start = pl.select(hour_start + pl.duration(minutes=pl.lit(interval - 1) * 15)).to_series()
+    end = start + timedelta(minutes=15)
+    points = text(f, "point", what)
+    types = _type_by_code(text(f, "point_type", what))
+    return _lmp_table("RT15", points, types, start, end, number(f, "price", what))
+
+
+def parse_sced_lmp(data: bytes) -> pa.Table:
+    """NP6-788-CD SCED LMPs ($/MWh) by resource node, load zone and hub -> lmp market `SCED`.
+
+    Layout `SCEDTimestamp,RepeatedHourFlag,SettlementPoint,LMP` (LMP
+    right-aligned with leading spaces). interval_start is the SCED run's
+    timestamp (Central, `RepeatedHourFlag` Y = the CST pass of the fall-back
+    hour) in UTC, interval_end start + 5 minutes (`frames.sced_interval`).
+    """
+    what = "NP6-788-CD"
+    f = read_frame(data, what, ["sced_time", "repeat", "point", "lmp"])
+    start, end = sced_interval(f, what)
+    points = text(f, "point", what)
+    return _lmp_table("SCED", points, _type_by_name(points), start, end, number(f, "lmp", what))
+
+
+def parse_sced_bus_lmp(data: bytes) -> pa.Table:
+    """NP6-787-CD SCED LMPs ($/MWh) by electrical bus -> lmp market `SCED_BUS`, location_type node.
+
+    Same shape as NP6-788-CD with `ElectricalBus` for the location; same
+    SCED-run interval convention.
+    """
+    what = "NP6-787-CD"
+    f = read_frame(data, what, ["sced_time", "repeat", "bus", "lmp"])
+    start, end = sced_interval(f, what)
+    return _lmp_table(
+        "SCED_BUS", text(f, "bus", what), LocationType.NODE.value, start, end, number(f, "lmp", what)
+    )
+
+
+def parse_dam_lmp(data: bytes) -> pa.Table:
+    """NP4-183-CD DAM hourly LMPs ($/MWh) by electrical bus -> lmp market `DAM_LMP`, location_type node.
+
+    Layout `DeliveryDate,HourEnding,BusName,LMP,DSTFlag`, hour-ending Central
+    prevailing like NP4-190-CD.
+    """
+    what = "NP4-183-CD"
+    f = read_frame(data, what, ["date", "hour", "bus", "lmp", "repeat"])
+    start, end = hour_ending(f, what)
+    return _lmp_table(
+        "DAM_LMP", text(f, "bus", what), LocationType.NODE.value, start, end, number(f, "lmp", what)
+    )
+
+
+def parse_as_mcpc(data: bytes) -> pa.Table:
+    """NP4-188-CD DAM clearing prices for capacity ($/MW-h) -> as_price market `DAM`, region `ERCOT`.
+
+    Layout `DeliveryDate,HourEnding,AncillaryType,MCPC,DSTFlag`; `product` is
+    the `AncillaryType` as published (REGUP, REGDN, RRS, NSPIN, ECRS).
+    """
+    what = "NP4-188-CD"
+    f = read_frame(data, what, ["date", "hour", "product", "mcpc", "repeat"])
+    start, end = hour_ending(f, what)
+    products = text(f, "product", what).str.to_uppercase()
+    frame = pl.DataFrame(
+        {"product": products, "interval_start": start, "interval_end": end, "price": number(f, "mcpc", what)}
+    ).with_columns(iso=pl.lit(ISO), market=pl.lit("DAM"), region=pl.lit(SYSTEM_ZONE))
+    return canonical_table(Dataset.AS_PRICE, frame)
+
+
+def parse_ordc_adders(data: bytes) -> pa.Table:
+    """NP6-323-CD real-time price adders per SCED run ($/MWh) -> ordc_adder.
+
+    Before RTC+B (2025-12-05) the layout carries `RTORPA` (on-line reserve
+    price adder) and `RTORDPA` (reliability deployment price adder) among
+    ~35 columns. From RTC+B the ORDC reserve adder no longer exists (reserve
+    scarcity is priced through the AS demand curves) and the reliability
+    deployment adder is `RTRDPA`; such files give rt_reserve_adder 0.0.
+    Intervals follow the SCED-run convention of `frames.sced_interval`.
+    """
+    what = "NP6-323-CD"
+    f = read_frame(data, what, ["sced_time", "repeat"])
+    deployment = next((c for c in ("rtordpa", "rtrdpa") if c in f.columns), None)
+    if deployment is None:
+        require(f, ["rtordpa"], what)
+    start, end = sced_interval(f, what)
+    reserve = number(f, "rtorpa", what) if "rtorpa" in f.columns else pl.repeat(0.0, f.height, eager=True)
+    frame = pl.DataFrame(
+        {
+            "interval_start": start,
+            "interval_end": end,
+            "rt_reserve_adder": reserve,
+            "rt_reliability_deployment_adder": number(f, str(deployment), what),
+        }
+    ).with_columns(iso=pl.lit(ISO))
+    return canonical_table(Dataset.ORDC_ADDER, frame)
+
+
+def _zone_columns(frame: pl.DataFrame, what: str) -> list[str]:
+    zones = [c for c in frame.columns if c in WEATHER_ZONES]
+    if len({WEATHER_ZONES[c] for c in zones}) != _WEATHER_ZONE_COUNT or len(zones) != _WEATHER_ZONE_COUNT:
+        raise ParseError(
+            f"{what}: expected the eight weather-zone columns and the system total, found {', '.join(zones)}"
+        )
+    return zones
+
+
+def _melt_load(f: pl.DataFrame, what: str, kind: LoadKind, issued: pl.Series | None) -> pl.DataFrame:
+    """One row per (hour, zone) of a wide hourly load frame, MW, UTC hour boundaries."""
+    zones = _zone_columns(f, what)
+    for zone in zones:
+        number(f, zone, what)  # names the first bad cell before the melt loses its line
+    start, end = hour_ending(f, what)
+    wide = f.select(zones).with_columns(
+        interval_start=start,
+        interval_end=end,
+        forecast_issued_at=issued if issued is not None else pl.lit(None, dtype=pl.Datetime("us", "UTC")),
+    )
+    long = wide.unpivot(
+        on=zones, index=["interval_start", "interval_end", "forecast_issued_at"], variable_name="col"
+    )
+    return long.select(
+        iso=pl.lit(ISO),
+        zone=pl.col("col").replace_strict(WEATHER_ZONES),
+        kind=pl.lit(kind.value),
+        interval_start="interval_start",
+        interval_end="interval_end",
+        mw=pl.col("value").cast(pl.Float64),
+        forecast_issued_at="forecast_issued_at",
+    )
+
+
+def parse_load_actual(data: bytes) -> pa.Table:
+    """NP6-345-CD actual system load by weather zone (MW, hourly) -> load kind `actual`.
+
+    Layout `OperDay,HourEnding,COAST,EAST,FAR_WEST,NORTH,NORTH_C,SOUTHERN,
+    SOUTH_C,WEST,TOTAL,DSTFlag`; each zone column becomes rows of that zone,
+    `TOTAL` is stored as zone `ERCOT`.
+    """
+    what = "NP6-345-CD"
+    f = read_frame(data, what, ["date", "hour", "repeat"])
+    return canonical_table(Dataset.LOAD, _melt_load(f, what, LoadKind.ACTUAL, None))
+
+
+def parse_load_forecast(data: bytes) -> pa.Table:
+    """NP3-565-CD seven-day load forecast by model and weather zone (MW, hourly) -> load kind `forecast`.
+
+    Layout `DeliveryDate,HourEnding,Coast,East,FarWest,North,NorthCentral,
+    SouthCentral,Southern,West,SystemTotal,Model,InUseFlag,DSTFlag`. Only the
+    model ERCOT had in use (`InUseFlag = Y`) is kept, so each hour has one
+    forecast per zone. forecast_issued_at is the API's `postedDatetime`
+    (Central) when present, else the posting time in the MIS file name
+    (`cdr.<id>.<zeros>.<YYYYMMDD>.<HHMMSS>.`), else null when neither is
+    known (a bare CSV renamed by hand).
+    """
+    what = "NP3-565-CD"
+    parts = []
+    for sheet in read_sheets(data, what):
+        f = sheet.frame
+        require(f, ["date", "hour", "repeat", "in_use"], what)
+        f = f.filter(flag(f, "in_use", what))
+        issued: pl.Series | None
+        if "posted" in f.columns:
+            issued = local_to_utc(wall_clock(f, "posted", what), TZ, what=f"{what} postedDatetime")
+        else:
+            stamp = posted_at(sheet.name)
+            issued = None if stamp is None else pl.Series([stamp[0]] * f.height, dtype=stamp.dtype)
+        parts.append(_melt_load(f, what, LoadKind.FORECAST, issued))
+    return canonical_table(Dataset.LOAD, pl.concat(parts))
+
+
+__all__ = [
+    "parse_as_mcpc",
+    "parse_dam_lmp",
+    "parse_dam_spp",
+    "parse_load_actual",
+    "parse_load_forecast",
+    "parse_ordc_adders",
+    "parse_rt_spp",
+    "parse_sced_bus_lmp",
+    "parse_sced_lmp",
+]
