@@ -1,0 +1,614 @@
+"""CAISO OASIS: nodal LMPs (DAM, RTPD 15-minute, RTD 5-minute), ancillary-service prices and load.
+
+Every OASIS request goes to `SingleZip` (no authentication) and comes back as a
+zip: with `resultformat=6` it holds one CSV; when OASIS has nothing for the
+selection, or refuses the request, it holds an XML error file instead. "No
+data returned" means nothing is published (parsers return no rows, `fetch`
+yields nothing); any other OASIS error is a `ParseError` carrying OASIS's text.
+
+Reports and where they land:
+
+- `PRC_LMP` v12, market run `DAM` (price column `MW`) -> `lmp` market `DAM`;
+- `PRC_RTPD_LMP` v3, market run `RTPD` (price column `PRC`) -> `lmp` market `RT15`;
+- `PRC_INTVL_LMP` v3, market run `RTM` (price column `VALUE`) -> `lmp` market `RT5`;
+- `PRC_AS` (market run `DAM`) and `PRC_INTVL_AS` (market run `RTM`) -> `as_price`, market `DAM`,
+  or `RT15` / `RT5` by the length of the published interval; `HASP` keeps CAISO's name;
+- `SLD_FCST` -> `load`: market run `ACTUAL` is kind `actual`; `DAM`, `2DA` and `7DA` are forecasts.
+
+Time: the `*_GMT` columns (`INTERVALSTARTTIME_GMT`, or `INTERVAL_START_GMT`,
+`STARTTIME_GMT`, `START_DATE_GMT` in other reports) are the authority. The
+Pacific trade date and hour (`OPR_DT`, `OPR_HR`, which runs 1..23 on the
+spring-forward day and 1..25 on the fall-back day) are checked against them
+and a disagreement fails the payload. Rows arrive unsorted; output is sorted.
+
+Components: LMP rows are long (one per `LMP_TYPE`: `LMP` total, `MCE` energy,
+`MCC` congestion, `MCL` loss, and for EIM areas `MGHG` greenhouse-gas). CAISO's
+own convention is LMP = MCE + MCC + MCL (+ MGHG), the canonical sign, so no
+sign is flipped. The GHG component is folded into `energy` so that
+`lmp = energy + congestion + loss` keeps holding. Where a file carries only
+some components for a row the missing ones stay null; energy is derived as
+LMP - MCC - MCL when only it is missing, and LMP as the sum when only it is.
+
+Load forecasts carry no issue time in OASIS. `forecast_issued_at` is set by
+rule to 10:00 Pacific prevailing time on the trade date minus 1 (`DAM`),
+2 (`2DA`) or 7 (`7DA`) days: 10:00 is the day-ahead market's bid close, by
+which CAISO has published the forecast of that horizon, so a query "as of"
+that time never sees a forecast before it existed.
+
+Settings: `CARBON254_CAISO_NODES` (comma-separated pnode names) restricts LMP
+downloads to those nodes (one request per day); unset, LMPs are requested for
+all aggregate pnodes (`grp_type=ALL_APNODES`), one day per request for DAM and
+one hour per request for the real-time markets, as OASIS requires. OASIS
+answers requests spaced closer than about 5 s with an error, so use
+`RECOMMENDED_TRANSPORT` (`min_interval_s=5`) against the real host.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import pyarrow as pa
+
+from carbon254.isos import ISOS, Iso
+from carbon254.markets.archive import payload_files
+from carbon254.markets.canonical import canonical_table
+from carbon254.markets.connector import DownloadTarget, Payload
+from carbon254.markets.localtime import hour_index_to_utc, local_to_utc
+from carbon254.markets.report import ParseError, Parser, Report
+from carbon254.markets.transport import IsoClient, TransportConfig
+from carbon254.schema import Dataset, LoadKind, LocationType, spec
+
+TZ = ISOS[Iso.CAISO].timezone
+OASIS_URL = "http://oasis.caiso.com/oasisapi/SingleZip"
+RECOMMENDED_TRANSPORT = TransportConfig(min_interval_s=5.0)
+
+_START_COLUMNS = ("INTERVALSTARTTIME_GMT", "INTERVAL_START_GMT", "STARTTIME_GMT", "START_DATE_GMT")
+_END_COLUMNS = ("INTERVALENDTIME_GMT", "INTERVAL_END_GMT", "ENDTIME_GMT", "END_DATE_GMT")
+_LMP_TYPES = ("LMP", "MCE", "MCC", "MCL", "MGHG")
+_NO_DATA = "no data returned"
+# Forecast horizon of each SLD_FCST market run, in days before the trade date.
+_FORECAST_LEAD_DAYS = {"DAM": 1, "2DA": 2, "7DA": 7}
+_FORECAST_ISSUE_HOUR = 10
+
+
+# --- reading OASIS payloads -------------------------------------------------------------------------
+
+
+def _oasis_error(text: bytes) -> str | None:
+    """The error text of an OASIS XML error file (`ERR_CODE`: `ERR_DESC`), or None if it holds none."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise ParseError(f"OASIS returned an XML file that does not parse ({exc})") from None
+    code = desc = None
+    for element in root.iter():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "ERR_CODE":
+            code = (element.text or "").strip()
+        elif tag == "ERR_DESC":
+            desc = (element.text or "").strip()
+    if desc is None and code is None:
+        return None
+    return f"{code}: {desc}" if code else str(desc)
+
+
+def _read_oasis(data: bytes) -> pl.DataFrame | None:
+    """The CSV rows of an OASIS payload as strings, or None when OASIS says it has no data.
+
+    Accepts the zip OASIS serves or a bare CSV. An XML member with an OASIS
+    error other than "no data" raises `ParseError` with OASIS's text.
+    """
+    frames: list[pl.DataFrame] = []
+    for name, body in payload_files(data):
+        if body.lstrip()[:1] == b"<":
+            error = _oasis_error(body)
+            if error is None:
+                raise ParseError(f"{name or 'payload'}: OASIS XML without CSV (request resultformat=6)")
+            if _NO_DATA in error.lower():
+                continue
+            raise ParseError(f"OASIS error: {error}")
+        try:
+            frames.append(pl.read_csv(body, infer_schema=False))
+        except pl.exceptions.PolarsError as exc:
+            raise ParseError(f"{name or 'payload'}: not a readable OASIS CSV ({exc})") from None
+    if not frames:
+        return None
+    try:
+        return pl.concat(frames, how="vertical")
+    except pl.exceptions.PolarsError as exc:
+        raise ParseError(f"the zip's CSV members have different columns ({exc})") from None
+
+
+def _require(frame: pl.DataFrame, columns: tuple[str, ...], report: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ParseError(
+            f"{report}: missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}"
+        )
+
+
+def _first_column(frame: pl.DataFrame, names: tuple[str, ...], what: str) -> str:
+    for name in names:
+        if name in frame.columns:
+            return name
+    raise ParseError(f"no {what} column (expected one of {', '.join(names)})")
+
+
+def _bad_row(mask: pl.Series) -> int:
+    """The 1-based CSV line of the first True in `mask` (the header is line 1)."""
+    return int(mask.arg_max() or 0) + 2
+
+
+def _gmt(frame: pl.DataFrame, column: str) -> pl.Series:
+    """An OASIS GMT column (`2020-01-02T01:00:00-00:00`) as UTC timestamps; bad values raise `ParseError`."""
+    raw = frame[column]
+    parsed = raw.str.to_datetime("%Y-%m-%dT%H:%M:%S%:z", strict=False, time_unit="us")
+    bad = parsed.is_null()
+    if bad.any():
+        line = _bad_row(bad)
+        raise ParseError(f"line {line}: {column} {raw[line - 2]!r} is not an OASIS GMT time")
+    return parsed.dt.convert_time_zone("UTC")
+
+
+def _numbers(frame: pl.DataFrame, column: str) -> pl.Series:
+    """A numeric column as float64; an empty or non-numeric value raises `ParseError` naming the line."""
+    raw = frame[column]
+    values = raw.str.strip_chars().cast(pl.Float64, strict=False)
+    bad = values.is_null()
+    if bad.any():
+        line = _bad_row(bad)
+        raise ParseError(f"line {line}: {column} {raw[line - 2]!r} is not a number")
+    return values
+
+
+def _interval(frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+    """(start, end) in UTC from the GMT columns, checked against `OPR_DT`/`OPR_HR` when present."""
+    start = _gmt(frame, _first_column(frame, _START_COLUMNS, "interval start (GMT)"))
+    end = _gmt(frame, _first_column(frame, _END_COLUMNS, "interval end (GMT)"))
+    if (end <= start).any():
+        raise ParseError(f"line {_bad_row(end <= start)}: interval end is not after its start")
+    if "OPR_DT" in frame.columns and "OPR_HR" in frame.columns:
+        _check_operating_hour(frame, start)
+    return start, end
+
+
+def _check_operating_hour(frame: pl.DataFrame, start: pl.Series) -> None:
+    """Fail when an interval does not fall in the Pacific trade hour `OPR_DT`/`OPR_HR` says it does."""
+    day = frame["OPR_DT"].str.to_date("%Y-%m-%d", strict=False)
+    hour = frame["OPR_HR"].str.strip_chars().cast(pl.Int64, strict=False)
+    bad = day.is_null() | hour.is_null()
+    if bad.any():
+        line = _bad_row(bad)
+        raise ParseError(
+            f"line {line}: OPR_DT/OPR_HR {frame['OPR_DT'][line - 2]!r}/{frame['OPR_HR'][line - 2]!r}"
+        )
+    hour_start, hour_end = hour_index_to_utc(day, hour, TZ)
+    outside = (start < hour_start) | (start >= hour_end)
+    if outside.any():
+        line = _bad_row(outside)
+        raise ParseError(
+            f"line {line}: GMT start {start[line - 2]} is not in trade hour "
+            f"{frame['OPR_DT'][line - 2]} HE{frame['OPR_HR'][line - 2]} Pacific"
+        )
+
+
+def _market(frame: pl.DataFrame, start: pl.Series, end: pl.Series) -> pl.Series:
+    """Store market of each row: `DAM` and `HASP` as named, `RTM` by interval length (RT15 or RT5)."""
+    minutes = (end - start).dt.total_minutes()
+    run = (
+        frame["MARKET_RUN_ID"]
+        if "MARKET_RUN_ID" in frame.columns
+        else pl.repeat("RTM", frame.height, eager=True)
+    )
+    market = (
+        pl.DataFrame({"run": run, "m": minutes})
+        .select(
+            pl.when(pl.col("run") == "DAM")
+            .then(pl.lit("DAM"))
+            .when(pl.col("run") == "HASP")
+            .then(pl.lit("HASP"))
+            .when((pl.col("run") == "RTM") & (pl.col("m") == 15))
+            .then(pl.lit("RT15"))
+            .when((pl.col("run") == "RTM") & (pl.col("m") == 5))
+            .then(pl.lit("RT5"))
+            .alias("market")
+        )
+        .to_series()
+    )
+    if market.is_null().any():
+        line = _bad_row(market.is_null())
+        raise ParseError(
+            f"line {line}: market run {run[line - 2]!r} with a {minutes[line - 2]}-minute interval "
+            "is not one this parser stores"
+        )
+    return market
+
+
+def _fail_on_duplicates(frame: pl.DataFrame, key: list[str], what: str) -> None:
+    dup = frame.select(pl.struct(key).is_duplicated()).to_series()
+    if dup.any():
+        row = frame.row(int(dup.arg_max() or 0), named=True)
+        shown = ", ".join(f"{k}={row[k]}" for k in key)
+        raise ParseError(f"{what} appears twice ({shown})")
+
+
+# --- LMP ----------------------------------------------------------------------------------------------
+
+
+def _location_type(node: pl.Expr) -> pl.Expr:
+    """Trading hubs (`TH_*`) are hubs, load aggregation points (`DLAP_*`, `SLAP_*`) zones, the rest nodes."""
+    return (
+        pl.when(node.str.starts_with("TH_"))
+        .then(pl.lit(LocationType.HUB.value))
+        .when(node.str.starts_with("DLAP_") | node.str.starts_with("SLAP_"))
+        .then(pl.lit(LocationType.ZONE.value))
+        .otherwise(pl.lit(LocationType.NODE.value))
+    )
+
+
+def _parse_lmp(data: bytes, report: str, price_column: str, market: str) -> pa.Table:
+    """Long OASIS LMP rows (one per `LMP_TYPE`) pivoted to one canonical row per node and interval."""
+    frame = _read_oasis(data)
+    if frame is None:
+        return spec(Dataset.LMP).schema.empty_table()
+    _require(frame, ("NODE", "LMP_TYPE", price_column), report)
+    start, end = _interval(frame)
+    long = pl.DataFrame(
+        {
+            "location": frame["NODE"],
+            "kind": frame["LMP_TYPE"],
+            "interval_start": start,
+            "interval_end": end,
+            "price": _numbers(frame, price_column),
+        }
+    )
+    unknown = ~long["kind"].is_in(_LMP_TYPES)
+    if unknown.any():
+        line = _bad_row(unknown)
+        raise ParseError(
+            f"line {line}: LMP_TYPE {long['kind'][line - 2]!r} is not one of {', '.join(_LMP_TYPES)}"
+        )
+    _fail_on_duplicates(long, ["location", "kind", "interval_start"], f"{report} price")
+    wide = long.group_by(["location", "interval_start"]).agg(
+        pl.col("interval_end").first(),
+        pl.col("interval_end").n_unique().alias("ends"),
+        *[pl.col("price").filter(pl.col("kind") == k).first().alias(k) for k in _LMP_TYPES],
+    )
+    if (wide["ends"] > 1).any():
+        raise ParseError(f"{report}: components of one interval disagree on its end time")
+    # GHG is part of the marginal energy cost; folding it keeps lmp = energy + congestion + loss.
+    energy = pl.col("MCE") + pl.col("MGHG").fill_null(0.0)
+    out = wide.select(
+        pl.lit(Iso.CAISO.value).alias("iso"),
+        pl.lit(market).alias("market"),
+        "location",
+        _location_type(pl.col("location")).alias("location_type"),
+        "interval_start",
+        "interval_end",
+        pl.coalesce(pl.col("LMP"), energy + pl.col("MCC") + pl.col("MCL")).alias("lmp"),
+        pl.coalesce(energy, pl.col("LMP") - pl.col("MCC") - pl.col("MCL")).alias("energy"),
+        pl.col("MCC").alias("congestion"),
+        pl.col("MCL").alias("loss"),
+    ).sort(["location", "interval_start"])
+    missing = out["lmp"].is_null()
+    if missing.any():
+        row = out.row(int(missing.arg_max() or 0), named=True)
+        raise ParseError(
+            f"{report}: {row['location']} at {row['interval_start']} has neither an LMP row "
+            "nor all of MCE, MCC and MCL"
+        )
+    return canonical_table(Dataset.LMP, out)
+
+
+def parse_prc_lmp(data: bytes) -> pa.Table:
+    """OASIS `PRC_LMP` (day-ahead hourly, price column `MW`, $/MWh) -> `lmp` rows of market `DAM`, UTC."""
+    return _parse_lmp(data, "PRC_LMP", "MW", "DAM")
+
+
+def parse_prc_rtpd_lmp(data: bytes) -> pa.Table:
+    """OASIS `PRC_RTPD_LMP` (15-minute RTPD, price in `PRC`, $/MWh) -> `lmp` rows of market `RT15`, UTC."""
+    return _parse_lmp(data, "PRC_RTPD_LMP", "PRC", "RT15")
+
+
+def parse_prc_intvl_lmp(data: bytes) -> pa.Table:
+    """OASIS `PRC_INTVL_LMP` (5-minute RTD, price in `VALUE`, $/MWh) -> `lmp` rows of market `RT5`, UTC."""
+    return _parse_lmp(data, "PRC_INTVL_LMP", "VALUE", "RT5")
+
+
+# --- ancillary services ---------------------------------------------------------------------------------
+
+
+def _parse_as(data: bytes, report: str) -> pa.Table:
+    frame = _read_oasis(data)
+    if frame is None:
+        return spec(Dataset.AS_PRICE).schema.empty_table()
+    _require(frame, ("ANC_TYPE", "ANC_REGION"), report)
+    price = _first_column(frame, ("MW", "VALUE", "PRC"), "price")
+    start, end = _interval(frame)
+    out = pl.DataFrame(
+        {
+            "iso": pl.repeat(Iso.CAISO.value, frame.height, eager=True),
+            "market": _market(frame, start, end),
+            "region": frame["ANC_REGION"],
+            "product": frame["ANC_TYPE"],
+            "interval_start": start,
+            "interval_end": end,
+            "price": _numbers(frame, price),
+        }
+    )
+    _fail_on_duplicates(out, ["market", "region", "product", "interval_start"], f"{report} price")
+    return canonical_table(Dataset.AS_PRICE, out.sort(["market", "region", "product", "interval_start"]))
+
+
+def parse_prc_as(data: bytes) -> pa.Table:
+    """OASIS `PRC_AS` (day-ahead AS clearing prices, $/MW-h) -> `as_price` by `ANC_REGION` and `ANC_TYPE`."""
+    return _parse_as(data, "PRC_AS")
+
+
+def parse_prc_intvl_as(data: bytes) -> pa.Table:
+    """OASIS `PRC_INTVL_AS` (real-time AS prices, $/MW-h) -> `as_price`, market RT15 or RT5 by interval."""
+    return _parse_as(data, "PRC_INTVL_AS")
+
+
+# --- load -------------------------------------------------------------------------------------------------
+
+
+def _issued_at(frame: pl.DataFrame, run: pl.Series) -> pl.Series:
+    """`forecast_issued_at` (UTC) by the module's rule: 10:00 Pacific, 1/2/7 days before the trade date."""
+    lead = run.replace_strict(_FORECAST_LEAD_DAYS, default=None, return_dtype=pl.Int64)
+    if lead.is_null().all():
+        return pl.Series("issued", [None] * frame.height, dtype=pl.Datetime("us", "UTC"))
+    _require(frame, ("OPR_DT",), "SLD_FCST")
+    day = frame["OPR_DT"].str.to_date("%Y-%m-%d", strict=False)
+    local = pl.DataFrame({"d": day, "lead": lead}).select(
+        pl.col("d").cast(pl.Datetime("us"))
+        - pl.duration(days=pl.col("lead"))
+        + timedelta(hours=_FORECAST_ISSUE_HOUR)
+    )
+    return local_to_utc(local.to_series(), TZ, what="forecast issue time")
+
+
+def parse_sld_fcst(data: bytes) -> pa.Table:
+    """OASIS `SLD_FCST` (MW by TAC area) -> `load`: `ACTUAL` is kind actual, `DAM`/`2DA`/`7DA` forecasts."""
+    frame = _read_oasis(data)
+    if frame is None:
+        return spec(Dataset.LOAD).schema.empty_table()
+    _require(frame, ("TAC_AREA_NAME", "MARKET_RUN_ID", "MW"), "SLD_FCST")
+    run = frame["MARKET_RUN_ID"]
+    known = run.is_in(["ACTUAL", *_FORECAST_LEAD_DAYS])
+    if not known.all():
+        line = _bad_row(~known)
+        raise ParseError(f"line {line}: SLD_FCST market run {run[line - 2]!r} is not ACTUAL, DAM, 2DA or 7DA")
+    start, end = _interval(frame)
+    kind = pl.select(
+        pl.when(pl.lit(run) == "ACTUAL")
+        .then(pl.lit(LoadKind.ACTUAL.value))
+        .otherwise(pl.lit(LoadKind.FORECAST.value))
+    ).to_series()
+    out = pl.DataFrame(
+        {
+            "iso": pl.repeat(Iso.CAISO.value, frame.height, eager=True),
+            "zone": frame["TAC_AREA_NAME"],
+            "kind": kind,
+            "interval_start": start,
+            "interval_end": end,
+            "mw": _numbers(frame, "MW"),
+            "forecast_issued_at": _issued_at(frame, run),
+        }
+    )
+    _fail_on_duplicates(out, ["zone", "kind", "interval_start", "forecast_issued_at"], "SLD_FCST value")
+    return canonical_table(Dataset.LOAD, out.sort(["zone", "kind", "forecast_issued_at", "interval_start"]))
+
+
+# --- reports ---------------------------------------------------------------------------------------------
+
+
+def _report(
+    name: str,
+    title: str,
+    dataset: Dataset,
+    markets: tuple[str, ...],
+    parse: Parser,
+    header: tuple[str, ...],
+    interval: timedelta | None,
+    cadence: timedelta,
+) -> Report:
+    # Names in OASIS zips look like 20240310_20240311_PRC_LMP_DAM_LMP_v12.csv.
+    pattern = re.compile(rf"(^|_){name}(_|\.|$)")
+    return Report(Iso.CAISO, name, title, dataset, markets, parse, pattern, header, interval, cadence)
+
+
+PRC_LMP = _report(
+    "PRC_LMP",
+    "Day-ahead hourly LMP",
+    Dataset.LMP,
+    ("DAM",),
+    parse_prc_lmp,
+    ("LMP_TYPE", ",MW,"),
+    timedelta(hours=1),
+    timedelta(days=1),
+)
+PRC_RTPD_LMP = _report(
+    "PRC_RTPD_LMP",
+    "Real-time 15-minute (RTPD/FMM) LMP",
+    Dataset.LMP,
+    ("RT15",),
+    parse_prc_rtpd_lmp,
+    ("LMP_TYPE", ",PRC,"),
+    timedelta(minutes=15),
+    timedelta(minutes=15),
+)
+PRC_INTVL_LMP = _report(
+    "PRC_INTVL_LMP",
+    "Real-time 5-minute (RTD) LMP",
+    Dataset.LMP,
+    ("RT5",),
+    parse_prc_intvl_lmp,
+    ("LMP_TYPE", ",VALUE,"),
+    timedelta(minutes=5),
+    timedelta(minutes=5),
+)
+PRC_AS = _report(
+    "PRC_AS",
+    "Day-ahead ancillary-service clearing prices",
+    Dataset.AS_PRICE,
+    ("DAM", "HASP"),
+    parse_prc_as,
+    ("ANC_TYPE", "ANC_REGION", ",DAM,"),
+    timedelta(hours=1),
+    timedelta(days=1),
+)
+PRC_INTVL_AS = _report(
+    "PRC_INTVL_AS",
+    "Real-time interval ancillary-service prices",
+    Dataset.AS_PRICE,
+    ("RT15", "RT5"),
+    parse_prc_intvl_as,
+    ("ANC_TYPE", "ANC_REGION", ",RTM,"),
+    None,
+    timedelta(minutes=15),
+)
+SLD_FCST = _report(
+    "SLD_FCST",
+    "System load actual and forecasts by TAC area",
+    Dataset.LOAD,
+    (LoadKind.ACTUAL.value, LoadKind.FORECAST.value),
+    parse_sld_fcst,
+    ("TAC_AREA_NAME", "MARKET_RUN_ID"),
+    timedelta(hours=1),
+    timedelta(hours=1),
+)
+
+REPORTS: tuple[Report, ...] = (PRC_LMP, PRC_RTPD_LMP, PRC_INTVL_LMP, PRC_AS, PRC_INTVL_AS, SLD_FCST)
+
+
+# --- downloads -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CaisoSettings:
+    """Download choices: `nodes` limits LMP requests to these pnodes (empty = all aggregate pnodes)."""
+
+    nodes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls) -> CaisoSettings:
+        """Settings from `CARBON254_CAISO_NODES` (comma-separated pnode names)."""
+        raw = os.environ.get("CARBON254_CAISO_NODES", "")
+        return cls(nodes=tuple(n.strip() for n in raw.split(",") if n.strip()))
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """One OASIS query: the report, its `queryname`/`version`, market run ids and extra parameters."""
+
+    report: Report
+    version: int
+    runs: tuple[str, ...]
+    extra: tuple[tuple[str, str], ...] = ()
+    nodal: bool = False
+    hourly_chunks: bool = False
+
+
+_QUERIES: dict[tuple[Dataset, str], _Query] = {
+    (Dataset.LMP, "DAM"): _Query(PRC_LMP, 12, ("DAM",), nodal=True),
+    (Dataset.LMP, "RT15"): _Query(PRC_RTPD_LMP, 3, ("RTPD",), nodal=True, hourly_chunks=True),
+    (Dataset.LMP, "RT5"): _Query(PRC_INTVL_LMP, 3, ("RTM",), nodal=True, hourly_chunks=True),
+    (Dataset.AS_PRICE, "DAM"): _Query(PRC_AS, 12, ("DAM",), (("anc_type", "ALL"), ("anc_region", "ALL"))),
+    (Dataset.AS_PRICE, "RT15"): _Query(
+        PRC_INTVL_AS, 1, ("RTM",), (("anc_type", "ALL"), ("anc_region", "ALL"))
+    ),
+    (Dataset.LOAD, LoadKind.ACTUAL.value): _Query(SLD_FCST, 1, ("ACTUAL",)),
+    (Dataset.LOAD, LoadKind.FORECAST.value): _Query(SLD_FCST, 1, ("DAM", "2DA", "7DA")),
+}
+
+
+def _oasis_time(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y%m%dT%H:%M-0000")
+
+
+def trade_day_utc(day: date) -> tuple[datetime, datetime]:
+    """UTC bounds [start, end) of a Pacific trade day (23, 24 or 25 hours long)."""
+    tz = ZoneInfo(TZ)
+    start = datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
+    nxt = day + timedelta(days=1)
+    return start, datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz).astimezone(UTC)
+
+
+class CaisoConnector:
+    """Downloads OASIS SingleZip payloads for one Pacific trade day per call."""
+
+    iso = Iso.CAISO
+
+    def __init__(self, settings: CaisoSettings | None = None) -> None:
+        self.settings = settings or CaisoSettings()
+
+    @property
+    def targets(self) -> tuple[DownloadTarget, ...]:
+        """Every (dataset, market) this connector downloads, with its report."""
+        return tuple(DownloadTarget(d, m, q.report) for (d, m), q in _QUERIES.items())
+
+    def _windows(self, query: _Query, day: date) -> list[tuple[datetime, datetime]]:
+        start, end = trade_day_utc(day)
+        if not (query.hourly_chunks and not self.settings.nodes):
+            return [(start, end)]
+        # OASIS caps all-pnode real-time queries at one hour.
+        hours = int((end - start) / timedelta(hours=1))
+        return [(start + timedelta(hours=h), start + timedelta(hours=h + 1)) for h in range(hours)]
+
+    def fetch(self, client: IsoClient, dataset: Dataset, market: str, day: date) -> Iterator[Payload]:
+        """Yield the OASIS zips holding `day` (Pacific) for one target; nothing when OASIS has no data."""
+        query = _QUERIES.get((dataset, market))
+        if query is None:
+            raise KeyError(f"CAISO has no download for {dataset.value}/{market}")
+        for run in query.runs:
+            for start, end in self._windows(query, day):
+                params: dict[str, str | int] = {
+                    "queryname": query.report.name,
+                    "version": query.version,
+                    "market_run_id": run,
+                    "startdatetime": _oasis_time(start),
+                    "enddatetime": _oasis_time(end),
+                    "resultformat": 6,
+                    **dict(query.extra),
+                }
+                if query.nodal:
+                    if self.settings.nodes:
+                        params["node"] = ",".join(self.settings.nodes)
+                    else:
+                        params["grp_type"] = "ALL_APNODES"
+                response = client.get(OASIS_URL, params=params)
+                if _is_no_data(response.content):
+                    continue
+                name = response.filename() or (
+                    f"{start:%Y%m%d%H}_{end:%Y%m%d%H}_{query.report.name}_{run}_v{query.version}.zip"
+                )
+                yield Payload(name=name, data=response.content, report=query.report, url=response.url)
+
+
+def _is_no_data(content: bytes) -> bool:
+    """Whether an OASIS response is its "no data returned" error (other errors are left to the parser)."""
+    try:
+        files = payload_files(content)
+    except ParseError:
+        return False
+    for _, body in files:
+        if body.lstrip()[:1] != b"<":
+            return False
+        try:
+            error = _oasis_error(body)
+        except ParseError:
+            return False
+        if error is None or _NO_DATA not in error.lower():
+            return False
+    return True
+
+
+CONNECTOR = CaisoConnector(CaisoSettings.from_env())
