@@ -123,7 +123,7 @@ def test_fall_back_day_repeats_0100_to_0155_as_two_utc_hours() -> None:
 
 
 @needs_real
-def test_irregular_rtd_intervals_are_extra_rows_from_the_previous_stamp() -> None:
+def test_irregular_rtd_intervals_are_extra_nominal_rows_with_keys_of_their_own() -> None:
     with zipfile.ZipFile(MONTH_ZIP) as zf:
         data = zf.read("20221106realtime_zone.csv")
     df = frame(nyiso.REALTIME_ZONE.parse(data)).filter(pl.col("location") == "WEST").sort("interval_end")
@@ -137,10 +137,12 @@ def test_irregular_rtd_intervals_are_extra_rows_from_the_previous_stamp() -> Non
     ]
     assert window["interval_start"].to_list() == [
         utc(2022, 11, 7, 1, 5),
-        utc(2022, 11, 7, 1, 10),
-        datetime(2022, 11, 7, 1, 13, 42, tzinfo=UTC),
+        datetime(2022, 11, 7, 1, 8, 42, tzinfo=UTC),
+        datetime(2022, 11, 7, 1, 9, 54, tzinfo=UTC),
         utc(2022, 11, 7, 1, 10),  # the regular interval keeps its place on the 5-minute grid
     ]
+    # Every row keeps a key of its own, so the store takes the day as one batch.
+    assert df.select("location", "interval_start").is_unique().all()
 
 
 @needs_real

@@ -23,9 +23,9 @@ hour-start keys with `palIntegrated` and pose as revisions of it.
 
 Time: stamps are New York prevailing time without offset. Real-time stamps
 end their interval, day-ahead, load and forecast stamps start it. A
-real-time stamp on the 5-minute grid ends a nominal 5-minute interval; an
-irregular extra RTD stamp (20:13:42) ends an interval that starts at the
-location's previous stamp, and is kept as an extra, off-grid row. Files with
+real-time stamp ends a nominal 5-minute interval; an irregular extra RTD
+stamp (20:13:42) is kept as an extra, off-grid row (20:08:42 to 20:13:42)
+overlapping the regular interval it falls in. Files with
 a `Time Zone` column (EDT/EST) are resolved with it; the others repeat the
 fall-back hour's stamps with no flag, so the second appearance per location
 is the standard-time one (`localtime.repeat_order`).
@@ -201,21 +201,18 @@ def _check_unique(frame: pl.DataFrame, at: pl.Series, locations: pl.Series) -> N
 
 
 def _ending_intervals(ends: pl.Series, locations: pl.Series, nominal: timedelta) -> pl.Series:
-    """Starts of intervals given by their end stamps.
+    """Starts of intervals given by their end stamps: each stamp ends a nominal interval.
 
-    A stamp on the 5-minute grid ends the nominal interval (20:15 -> 20:10 to
+    A stamp on the 5-minute grid ends the regular interval (20:15 -> 20:10 to
     20:15), so the regular RTD intervals sit on the grid the quality figures
-    count. NYISO also publishes extra, irregular RTD runs (e.g. 20:13:42 and
-    20:14:54 between 20:10 and 20:15); each of those runs from the previous
-    stamp of its location (at most `nominal` back), which is the span that
-    RTD price actually covered. They overlap the regular interval they fall
-    in and are stored as extra, off-grid rows, never merged or dropped.
+    count. NYISO also publishes extra, irregular RTD runs (e.g. 20:13:42
+    between 20:10 and 20:15). Those are kept, never merged or dropped, as
+    nominal intervals ending at their stamp (20:08:42 to 20:13:42): starting
+    them at the previous stamp instead would give them the start, and so the
+    key, of the regular interval they fall in. They overlap it, so a
+    time-weighted average over those minutes must pick one.
     """
-    frame = pl.DataFrame({"end": ends, "loc": locations})
-    step_us = int(nominal.total_seconds() * 1_000_000)
-    on_grid = pl.col("end").dt.epoch("us") % step_us == 0
-    previous = pl.max_horizontal(pl.col("end").shift(1).over("loc", order_by="end"), pl.col("end") - nominal)
-    return frame.select(pl.when(on_grid).then(pl.col("end") - nominal).otherwise(previous)).to_series()
+    return ends - nominal
 
 
 def _located_bounds(frame: pl.DataFrame, stamp_ends: bool) -> tuple[pl.Series, pl.Series, pl.Series]:
