@@ -1,16 +1,20 @@
-"""`carbon254 ingest FILE...`: canonical CSV/Parquet files into the store, one atomic batch per file.
+"""`carbon254 ingest`: files or ISO downloads into the store, one atomic batch per file.
 
-A bad file (unreadable, not CSV/Parquet, missing columns, a timestamp without
-an offset, any validation rule broken) is reported and nothing from it is
-written; the good files are still written, and the command then exits 1.
-The FILE arguments are optional on purpose: downloading from the ISOs
-(`--iso/--dataset/--market/--start/--end/--follow`) and reading native ISO
-files (`--iso`) will extend this same command.
+Four modes share the command:
+- `ingest FILE...` reads canonical CSV/Parquet files;
+- `ingest FILE... --iso ISO` reads files in the ISO's native published format;
+- `ingest --iso ISO --dataset D --market M --start DAY --end DAY` downloads
+  (a backfill, resumable from its watermark; `--gaps` fetches only the days
+  the data-quality report finds incomplete);
+- `ingest --follow [--iso ISO,...]` polls the ISOs and writes new intervals.
+A bad file is reported and nothing from it is written; the good files are
+still written, and the command then exits 1.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -20,8 +24,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from carbon254.cli.console import console, err_console, fail, interrupted
+from carbon254.cli.ingest_native import download, follow_isos, ingest_native_files
+from carbon254.cli.names import BadList, split_list
 from carbon254.cli.options import DEFAULT_DATA_DIR, DataDir
 from carbon254.ingest import FileError, FileFormat, read_canonical_file
+from carbon254.isos import Iso
+from carbon254.names import UnknownName, resolve_iso
 from carbon254.schema import Dataset, ValidationError
 from carbon254.store import Source, StoreError, WriteResult, open_store
 from carbon254.store.parquet import ParquetStore
@@ -83,12 +91,41 @@ def _summary(outcomes: list[FileOutcome]) -> Table:
     return table
 
 
+def _isos(text: str | None) -> list[Iso]:
+    try:
+        names = split_list("--iso", text)
+        return [resolve_iso(n, "--iso") for n in names] if names else list(Iso)
+    except (BadList, UnknownName) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--iso") from None
+
+
+def _day(option: str, text: str | None) -> date:
+    if text is None:
+        raise typer.BadParameter(
+            f"{option} is needed to download (a market day, YYYY-MM-DD)", param_hint=option
+        )
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+
+
 def ingest(
     files: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Canonical CSV (.csv, .csv.gz) or Parquet files; each is one all-or-nothing batch.",
+            help="Files to load, each one all-or-nothing batch: canonical CSV (.csv, .csv.gz) or Parquet, "
+            "or with --iso the ISO's own published files (zip, CSV, XML or JSON).",
             metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
+    iso: Annotated[
+        str | None,
+        typer.Option(
+            "--iso",
+            help="ISO whose native files are given, or to download from (with --follow: a comma list; "
+            "all ISOs when omitted).",
             show_default=False,
         ),
     ] = None,
@@ -96,24 +133,100 @@ def ingest(
         Dataset | None,
         typer.Option(
             "--dataset",
-            help="Dataset of the files; inferred from their columns when omitted.",
+            help="Dataset: of canonical files (inferred when omitted), or to download.",
             case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+    market: Annotated[
+        str | None,
+        typer.Option(
+            "--market", help="Market to download: DAM, RT5, RT15, RTH or an ISO's own.", show_default=False
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="First market day to download (YYYY-MM-DD, the ISO's market time).",
+            show_default=False,
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--end", help="Market day to stop before (YYYY-MM-DD, exclusive).", show_default=False),
+    ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option("--follow", help="Keep polling the ISO(s) at their publication cadence; Ctrl+C stops."),
+    ] = False,
+    gaps: Annotated[
+        bool,
+        typer.Option(
+            "--gaps", help="Download only the days in --start/--end that data quality finds incomplete."
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Download days even if a previous backfill completed them."),
+    ] = False,
+    polls: Annotated[
+        int | None,
+        typer.Option(
+            "--polls", min=1, help="With --follow: stop after this many polling rounds.", show_default=False
+        ),
+    ] = None,
+    interval: Annotated[
+        float | None,
+        typer.Option(
+            "--interval",
+            min=0.0,
+            help="With --follow: seconds between polls instead of each report's cadence.",
             show_default=False,
         ),
     ] = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
-    """Load canonical CSV or Parquet files into the store.
+    """Load files into the store, or download from the ISOs.
 
-    Columns are a dataset's columns (lmp: iso, market, location, interval_start,
-    interval_end, lmp; optional location_type, energy, congestion, loss,
-    published_at; prices in $/MWh). Timestamps are ISO-8601 with an offset
-    or Z, e.g. 2025-01-01T05:00:00-05:00 or 2025-01-01T10:00:00Z. Re-ingesting
-    a file stores nothing new; changed values are kept as revisions.
+    Canonical files hold a dataset's columns (lmp: iso, market, location,
+    interval_start, interval_end, lmp; optional location_type, energy,
+    congestion, loss, published_at; prices in $/MWh) with ISO-8601 timestamps
+    and offsets. With --iso, files are the ISO's own (e.g. NYISO
+    20221101realtime_zone_csv.zip), the report told from the file name or
+    header. Downloads take --iso, --dataset, --market, --start and --end;
+    each ISO's URL can be redirected with CARBON254_<ISO>_URL. Re-ingesting
+    stores nothing new; changed values are kept as revisions; files that fail
+    to parse are quarantined under the data directory.
     """
+    if follow:
+        if files:
+            raise typer.BadParameter("--follow downloads; it takes no FILE", param_hint="--follow")
+        follow_isos(_isos(iso), dataset, market, data_dir, polls=polls, interval_s=interval)
+        return
+    if files and iso is not None:
+        ingest_native_files(files, _one_iso(iso), data_dir)
+        return
+    if not files and iso is not None:
+        if dataset is None or market is None:
+            raise typer.BadParameter(
+                "downloading needs --dataset and --market (and --start, --end)",
+                param_hint="--dataset/--market",
+            )
+        first, stop = _day("--start", start), _day("--end", end)
+        if stop <= first:
+            raise typer.BadParameter(
+                f"--end {stop} must be after --start {first} (the end day is not included)",
+                param_hint="--end",
+            )
+        chosen = _one_iso(iso)
+        days = _gap_days(chosen, dataset, market, first, stop, data_dir) if gaps else None
+        download(chosen, dataset, market, first, stop, data_dir, days=days, force=force or gaps)
+        return
     if not files:
         raise typer.BadParameter(
-            "give one or more canonical CSV or Parquet files to ingest", param_hint="FILE"
+            "give files to ingest, or --iso with --dataset/--market/--start/--end to download",
+            param_hint="FILE",
         )
     try:
         store = open_store(data_dir)
@@ -146,3 +259,23 @@ def ingest(
         err_console.print(f"[bold red]Rejected[/] {escape(o.error or '')}")
     if failed:
         fail(f"{len(failed)} of {len(outcomes)} file(s) rejected; nothing from them was written")
+
+
+def _one_iso(text: str) -> Iso:
+    isos = _isos(text)
+    if len(isos) != 1:
+        raise typer.BadParameter("name one ISO here", param_hint="--iso")
+    return isos[0]
+
+
+def _gap_days(iso: Iso, dataset: Dataset, market: str, start: date, end: date, data_dir: Path) -> list[date]:
+    """Days in [start, end) that the data-quality report finds incomplete."""
+    from carbon254.quality import days_with_gaps
+
+    store = open_store(data_dir)
+    try:
+        days = days_with_gaps(store, iso, dataset, market, start, end)
+    finally:
+        store.close()
+    console.print(f"{len(days)} day(s) with gaps between {start} and {end}")
+    return days

@@ -1,4 +1,4 @@
-"""Getting data into the store: today canonical CSV/Parquet files; ISO connectors and backfills later."""
+"""Getting data into the store: canonical files, native ISO payloads, backfills and live follow."""
 
 from carbon254.ingest.files import (
     CanonicalFile,
