@@ -14,7 +14,9 @@ import typer
 from carbon254 import __version__
 from carbon254.cli.demo import demo
 from carbon254.cli.ingest import ingest
+from carbon254.cli.quality import quality
 from carbon254.cli.query import query
+from carbon254.cli.replay import replay
 from carbon254.cli.serve import serve
 from carbon254.cli.simulate import simulate
 
@@ -45,6 +47,8 @@ def main(
 
 app.command("ingest")(ingest)
 app.command("query")(query)
+app.command("quality")(quality)
 app.command("simulate")(simulate)
 app.command("serve")(serve)
 app.command("demo")(demo)
+app.command("replay")(replay)

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from carbon254.config import Settings
 from carbon254.service.docs import install_local_docs, local_assets
 from carbon254.service.errors import install_error_handlers
+from carbon254.service.metrics import install_metrics
 from carbon254.service.routes import ROUTERS
 from carbon254.store import open_store
 from carbon254.store.base import Store
@@ -77,4 +78,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_metrics(app, settings)
     return app

@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from carbon254.schema import Dataset
+from carbon254.schema import TIMESTAMP, Dataset
 from carbon254.timeseries.periods import Block as Block
 from carbon254.timeseries.periods import Resample as Resample
 
@@ -49,6 +49,18 @@ def any_simulated(catalog: pa.Table, locations: pa.Array | pa.ChunkedArray) -> b
     if len(simulated) == 0 or len(locations) == 0:
         return False
     return bool(pc.any(pc.is_in(pc.unique(locations), value_set=simulated.combine_chunks())).as_py())
+
+
+# What `Store.coverage` returns: one row per stored (location, interval_start).
+COVERAGE_SCHEMA = pa.schema(
+    [
+        pa.field("location", pa.string(), nullable=False),
+        pa.field("interval_start", TIMESTAMP, nullable=False),
+        pa.field("duration_s", pa.int64(), nullable=False),
+        pa.field("versions", pa.int64(), nullable=False),
+        pa.field("revisions", pa.int64(), nullable=False),
+    ]
+)
 
 
 class StoreError(Exception):
@@ -104,6 +116,23 @@ class Store(Protocol):
 
     def markets(self, dataset: Dataset | str, iso: str) -> list[str]:
         """Markets (or auctions / load kinds) that hold data for this dataset and ISO."""
+        ...
+
+    def coverage(
+        self, dataset: Dataset | str, iso: str, market: str | None, start: datetime, end: datetime
+    ) -> pa.Table:
+        """Which (location, interval) pairs are stored for one dataset, ISO and market, in `COVERAGE_SCHEMA`.
+
+        One row per stored `(location, interval_start)` with `interval_start`
+        in the UTC-aware half-open range [start, end), sorted by location then
+        time: `duration_s` is the latest version's interval length in seconds
+        (interval_end - interval_start), `versions` the stored rows for that
+        pair and `revisions` how many of them changed an existing key.
+        `location` is the dataset's location (region/product for ancillary
+        prices, the ISO itself for datasets without locations). `market` must
+        be given exactly when the dataset has a market column. Computed by
+        the backend; no row values travel.
+        """
         ...
 
     def close(self) -> None:

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from carbon254.isos import iso_info
 from carbon254.schema import TIMESTAMP, Dataset, DatasetSpec, ValidationError, Violation, spec, validate
-from carbon254.store.base import Block, Resample, Source, WriteResult
+from carbon254.store.base import COVERAGE_SCHEMA, Block, Resample, Source, WriteResult
 from carbon254.store.lock import writer_lock
 from carbon254.store.manifest import FileEntry, Manifest, ManifestFile, RetiredFile, fsync_dir
 from carbon254.timeseries import present, resolve_tz
@@ -433,6 +433,58 @@ class ParquetStore:
             resample=Resample(resample) if resample else None,
             block=Block(block) if block else None,
         )
+
+    def coverage(
+        self, dataset: Dataset | str, iso: str, market: str | None, start: datetime, end: datetime
+    ) -> pa.Table:
+        """Stored (location, interval_start) pairs with their version counts; see `Store.coverage`.
+
+        One GROUP BY in DuckDB over the partition's files that overlap
+        [start, end) (UTC); only the per-pair counts reach Python.
+        """
+        spec_ = spec(dataset)
+        iso_name = iso_info(iso).iso.value
+        if (market is None) != (spec_.market_column is None):
+            raise ValueError(
+                f"{spec_.name.value} has no markets; pass market=None"
+                if spec_.market_column is None
+                else f"{spec_.name.value} coverage needs a {spec_.market_column}"
+            )
+        lo, hi = _us(start), _us(end)
+        if hi <= lo:
+            raise ValueError(f"end ({end.isoformat()}) must be after start ({start.isoformat()})")
+        files = [
+            f
+            for f in self._current().partition(spec_.name.value, iso_name, market)
+            if f.max_time >= lo and f.min_time < hi
+        ]
+        if not files:
+            return COVERAGE_SCHEMA.empty_table()
+        t, end_col = spec_.time_column, spec_.end_column
+        # String key columns name the location (region and product for
+        # ancillary prices); other key columns (a load forecast's vintage) tell
+        # distinct series apart, so versions of one vintage are its revisions.
+        fixed = {"iso", spec_.market_column, t}
+        names = [c for c in spec_.key if c not in fixed and pa.types.is_string(spec_.schema.field(c).type)]
+        vintages = [c for c in spec_.key if c not in fixed and c not in names]
+        location = f"concat_ws(' / ', {', '.join(names)})" if names else "iso"
+        series = (
+            "count(DISTINCT concat_ws('|', "
+            + ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in vintages)
+            + "))"
+            if vintages
+            else "1"
+        )
+        sql = (
+            f"SELECT {location} AS location, {t} AS interval_start, "  # noqa: S608 - schema names only
+            f"(epoch_us(arg_max({end_col}, ingested_at)) - epoch_us({t})) // 1000000 AS duration_s, "
+            f"count(*) AS versions, count(*) - {series} AS revisions "
+            "FROM read_parquet(?, hive_partitioning = false) "
+            f"WHERE {t} >= make_timestamptz(?::BIGINT) AND {t} < make_timestamptz(?::BIGINT) "
+            "GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+        params: list[object] = [[self._path(f.path) for f in files], lo, hi]
+        return self._cursor().sql(sql, params=params).to_arrow_table().cast(COVERAGE_SCHEMA)
 
     def _scan(
         self,
