@@ -115,6 +115,10 @@ def test_a_bad_payload_is_quarantined_and_the_store_keeps_only_good_days(
     assert stored_rows(store) == 4 * 48
     assert DAYS[1] not in Watermarks(store.root).done("ERCOT", "lmp", "DAM")
     assert len(Quarantine(store.root).list("ERCOT")) == 1
+    # The ledger places the quarantined payload on its market day (Central time) for data quality.
+    refused = [e for e in IngestLedger(store.root).entries() if e.error]
+    assert refused[0].first_interval == datetime(2024, 3, 2, 6, tzinfo=UTC)
+    assert refused[0].last_interval == datetime(2024, 3, 3, 5, tzinfo=UTC)
 
 
 def test_transient_faults_end_in_success(server: ReplayServer, store: ParquetStore) -> None:

@@ -155,7 +155,7 @@ def test_dataset_is_inferred_or_given(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "error", "message"),
     [
-        ("a.zip", b"PK\x03\x04rest", UnsupportedFormat, "is a zip archive; native ISO formats arrive"),
+        ("a.zip", b"PK\x03\x04rest", UnsupportedFormat, "is a zip archive; without --iso, ingest reads"),
         ("a.csv", b"PK\x03\x04rest", UnsupportedFormat, "is a zip archive"),
         ("a.xml", b'<?xml version="1.0"?>', UnsupportedFormat, "is an XML/HTML document"),
         ("a.json", b'  [{"a": 1}]', UnsupportedFormat, "is a JSON document"),

@@ -20,6 +20,7 @@ from carbon254.ingest.native import NativeIngest, PayloadOutcome
 from carbon254.ingest.watermark import Watermarks
 from carbon254.isos import ISOS, Iso
 from carbon254.markets.connector import Connector, DownloadTarget
+from carbon254.markets.report import ParseError
 from carbon254.markets.transport import FetchError, IsoClient
 
 # A market day is only marked complete once it is this far behind the ISO's
@@ -71,6 +72,14 @@ def market_days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days)]
 
 
+def day_span(iso: Iso, day: date) -> tuple[datetime, datetime]:
+    """UTC starts of a market day's first and last hour in the ISO's market time (23/25 hours on DST days)."""
+    tz = ZoneInfo(ISOS[iso].timezone)
+    start = datetime.combine(day, datetime.min.time(), tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tz).astimezone(UTC)
+    return start, end - timedelta(hours=1)
+
+
 def settled(iso: Iso, day: date, now: datetime) -> bool:
     """Whether a market day ended at least `SETTLED_AFTER` ago on the ISO's clock."""
     tz = ZoneInfo(ISOS[iso].timezone)
@@ -83,6 +92,7 @@ def ingest_day(
 ) -> DayOutcome:
     """Download and ingest one market day of a target; a download failure is returned, not raised."""
     outcomes: list[PayloadOutcome] = []
+    span = day_span(connector.iso, day)
     try:
         for payload in connector.fetch(client, target.dataset, target.market, day):
             outcomes.append(
@@ -92,10 +102,15 @@ def ingest_day(
                     payload.data,
                     url=payload.url,
                     published_at=payload.published_at,
+                    span=span,
                 )
             )
     except FetchError as exc:
         return DayOutcome(day, tuple(outcomes), error=str(exc))
+    except (ParseError, ValueError) as exc:
+        # A listing or index page (not a data payload) the connector could not
+        # read, e.g. a truncated JSON document list: the day failed, not the job.
+        return DayOutcome(day, tuple(outcomes), error=f"unreadable answer from {connector.iso.value}: {exc}")
     return DayOutcome(day, tuple(outcomes))
 
 

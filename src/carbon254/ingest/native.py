@@ -122,11 +122,14 @@ class NativeIngest:
         *,
         url: str | None = None,
         published_at: datetime | None = None,
+        span: tuple[datetime, datetime] | None = None,
     ) -> PayloadOutcome:
         """Parse and store one payload; on any failure quarantine it and write nothing.
 
         `published_at` (UTC) fills rows whose parser did not find a
-        publication time in the payload itself.
+        publication time in the payload itself. `span` is the UTC time range
+        the payload was fetched for (a market day), recorded for a quarantined
+        payload so data quality can place it on its day.
         """
         spec_ = spec(report.dataset)
         try:
@@ -139,7 +142,7 @@ class NativeIngest:
             table, duplicates = refuse_duplicates(spec_, table)
             result = self.store.write(spec_.name, table)
         except (ParseError, ValidationError, StoreError) as exc:
-            return self._refuse(report, name, data, url, published_at, str(exc))
+            return self._refuse(report, name, data, url, published_at, str(exc), span)
         times = table.column(spec_.time_column)
         entry = LedgerEntry(
             iso=report.iso.value,
@@ -169,6 +172,7 @@ class NativeIngest:
         url: str | None,
         published_at: datetime | None,
         error: str,
+        span: tuple[datetime, datetime] | None,
     ) -> PayloadOutcome:
         kept = self.quarantine.put(
             iso=report.iso.value, report=report.name, name=name, data=data, error=error, url=url
@@ -185,8 +189,8 @@ class NativeIngest:
             duplicates=0,
             rows_written=0,
             revisions=0,
-            first_interval=None,
-            last_interval=None,
+            first_interval=span[0] if span else None,
+            last_interval=span[1] if span else None,
             published_at=published_at,
             committed_at=kept.quarantined_at,
             error=error,
