@@ -194,3 +194,41 @@ def test_follow_polls_and_stops_after_the_given_rounds(replay: ReplayServer, tmp
     assert "Following 1 target(s)" in result.stdout
     # Today's files are not in the replay set: the ISO has "published nothing", which is not an error.
     assert any("/public/csv/realtime/" in r.path for r in replay.requests)
+
+
+QUALITY = ["quality", "--iso", "NYISO", "--market", "RT5", "--start", "2022-11-05", "--end", "2022-11-08"]
+QUALITY += ["--format", "json"]
+
+
+def test_gaps_backfill_fetches_exactly_the_incomplete_days(replay: ReplayServer, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = env_for(replay, data)
+    args = ["ingest", "--iso", "NYISO", "--dataset", "lmp", "--market", "RT5", "--start", "2022-11-05"]
+    # Nov 6's file arrives broken (quarantined): that day is a gap in an otherwise complete range.
+    replay.inject(Fault(FaultKind.MALFORMED_CSV, "realtime_zone_csv.zip"))
+    first = run_cli(
+        *args, "--end", "2022-11-08", "--force", env={**env, "CARBON254_NYISO_DAILY_DAYS": "100000"}
+    )
+    assert first.returncode == 1
+    quality = run_cli(*QUALITY, env=env)
+    assert quality.returncode == 0, quality.stderr
+    days = {d["day"]: d for d in json.loads(quality.stdout)["days"]}
+    incomplete = sorted(day for day, d in days.items() if d["completeness"] is None or d["completeness"] < 1)
+    assert incomplete == ["2022-11-05"]
+    replay.requests.clear()
+    fill = run_cli(*args, "--end", "2022-11-08", "--gaps", env=env)
+    assert fill.returncode == 0, fill.stdout + fill.stderr
+    assert "1 day(s) with gaps" in fill.stdout
+    assert {r.path.rsplit("/", 1)[-1] for r in replay.requests} <= {
+        "20221101realtime_zone_csv.zip", "20221105realtime_zone.csv", "20221101realtime_gen_csv.zip",
+        "20221105realtime_gen.csv",
+    }  # fmt: skip
+    again = json.loads(run_cli(*QUALITY, env=env).stdout)
+    # What remains is NYISO's own gap: its 2022-11-05 file has no 23:10 EDT stamp (the 23:05-23:10 interval).
+    assert [d["completeness"] for d in again["days"]] == [287 / 288, 1, 1]
+    (gap,) = again["days"][0]["gaps"]
+    assert (gap["start"], gap["end"], gap["locations"]) == (
+        "2022-11-06T03:05:00Z",
+        "2022-11-06T03:10:00Z",
+        15,
+    )
