@@ -105,6 +105,10 @@ class ReplayServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes; without TCP_NODELAY,
+            # Nagle's algorithm meets the client's delayed ACK and every
+            # response waits about 40 ms.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: object) -> None:
                 return
