@@ -95,7 +95,10 @@ def _block(
     The footer is the run of trailing lines (at most ten) whose field count
     differs from the header's; with `stop_at_blank` the block ends at the
     first blank line instead (ASM files hold a second table after one).
-    A short or long row inside the block fails the file.
+    A short or long row inside the block fails the file, and so does a
+    trailing line that starts like a data row (a node name) but is short:
+    that is a file cut off in transit, not a footer, and taking it for one
+    would silently drop the nodes after the cut.
     """
     width = lines[header].count(",")
     end = len(lines)
@@ -104,6 +107,9 @@ def _block(
     else:
         floor = max(header + 1, end - _MAX_FOOTER_LINES)
         while end > floor and lines[end - 1].count(",") != width:
+            line = lines[end - 1]
+            if "," in line and _fields(line)[0]:
+                raise ParseError(f"{what}: line {end} is cut short ({line[:60]!r}); the file is incomplete")
             end -= 1
     body = "\n".join(lines[header + 1 : end])
     if not body.strip():
