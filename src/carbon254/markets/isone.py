@@ -604,23 +604,17 @@ class IsoneConnector:
     def _fetch_web_services(self, client: IsoClient, day: date) -> Iterator[Payload]:
         url = f"{WEBSERVICES}/hourlyloadforecast/all/day/{day:%Y%m%d}"
         headers = {"Authorization": self.settings.authorization(), "Accept": "application/json"}
-        try:
-            response = client.get(url, headers=headers)
-        except FetchError as exc:
-            if exc.status == 404:
-                return
-            raise
+        response = client.get_published(url, headers=headers)
+        if response is None:
+            return
         name = f"hourlyloadforecast_all_{day:%Y%m%d}.json"
         yield Payload(name=name, data=response.content, report=WS_LOAD_FORECAST, url=response.url)
 
 
 def _express_payload(client: IsoClient, report: Report, url: str, day: date) -> Payload | None:
-    try:
-        response = client.get(url)
-    except FetchError as exc:
-        if exc.status == 404:
-            return None
-        raise
+    response = client.get_published(url)
+    if response is None:
+        return None
     if "text/html" in response.headers.get("content-type", ""):
         raise FetchError(url, "ISO Express answered with an HTML page, not CSV (session cookie refused?)")
     name = url.rsplit("/", 1)[-1]

@@ -37,7 +37,6 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -49,7 +48,7 @@ from carbon254.markets.canonical import canonical_table
 from carbon254.markets.connector import DownloadTarget, Payload
 from carbon254.markets.localtime import hour_ending_to_utc, local_to_utc
 from carbon254.markets.report import ParseError, Report
-from carbon254.markets.transport import FetchError, IsoClient, Response
+from carbon254.markets.transport import IsoClient
 from carbon254.schema import Dataset, LoadKind, LocationType
 
 TZ = ISOS[Iso.MISO].timezone  # Etc/GMT+5: EST all year
@@ -550,26 +549,6 @@ REPORTS: tuple[Report, ...] = (
 # --------------------------------------------------------------------------- download
 
 
-def _last_modified(resp: Response) -> datetime | None:
-    value = resp.headers.get("last-modified")
-    if not value:
-        return None
-    try:
-        return parsedate_to_datetime(value).astimezone(UTC)
-    except (TypeError, ValueError):
-        return None
-
-
-def _get_or_none(client: IsoClient, url: str) -> Response | None:
-    """The response, or None on 404 (MISO has not published that report for that day)."""
-    try:
-        return client.get(url)
-    except FetchError as exc:
-        if exc.status == 404:
-            return None
-        raise
-
-
 def _daily(report: Report) -> Callable[[date], list[str]]:
     return lambda day: [f"{REPORTS_URL}/{day:%Y%m%d}_{report.name}.csv"]
 
@@ -641,11 +620,11 @@ class MisoConnector:
         client: IsoClient, report: Report, urls: list[str], name: str | None = None
     ) -> Iterator[Payload]:
         for url in urls:
-            resp = _get_or_none(client, url)
+            resp = client.get_published(url)
             if resp is None:
                 continue
             file_name = name or resp.filename() or url.rsplit("/", 1)[-1]
-            yield Payload(file_name, resp.content, report, url, _last_modified(resp))
+            yield Payload(file_name, resp.content, report, url, resp.last_modified())
 
 
 CONNECTOR = MisoConnector()

@@ -43,7 +43,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -55,7 +54,7 @@ from carbon254.markets.canonical import canonical_table
 from carbon254.markets.connector import DownloadTarget, Payload
 from carbon254.markets.localtime import local_to_utc, repeat_order
 from carbon254.markets.report import ParseError, Report
-from carbon254.markets.transport import FetchError, IsoClient, Response
+from carbon254.markets.transport import IsoClient
 from carbon254.schema import Dataset, LoadKind, LocationType
 
 TZ = ISOS[Iso.NYISO].timezone
@@ -474,26 +473,6 @@ _SOURCES: dict[tuple[Dataset, str], tuple[_Source, ...]] = {
 }
 
 
-def _last_modified(resp: Response) -> datetime | None:
-    value = resp.headers.get("last-modified")
-    if not value:
-        return None
-    try:
-        return parsedate_to_datetime(value).astimezone(UTC)
-    except (TypeError, ValueError):
-        return None
-
-
-def _get_or_none(client: IsoClient, url: str) -> Response | None:
-    """The response, or None when the server says 404 (not published, or no longer as a daily file)."""
-    try:
-        return client.get(url)
-    except FetchError as exc:
-        if exc.status == 404:
-            return None
-        raise
-
-
 class NyisoConnector:
     """Downloads NYISO daily files, falling back between the daily CSV and the monthly archive.
 
@@ -536,9 +515,9 @@ class NyisoConnector:
         for kind in attempts:
             if kind == "daily":
                 url = source.daily_url(day)
-                resp = _get_or_none(client, url)
+                resp = client.get_published(url)
                 if resp is not None:
-                    yield Payload(source.member(day), resp.content, source.report, url, _last_modified(resp))
+                    yield Payload(source.member(day), resp.content, source.report, url, resp.last_modified())
                     return
                 continue
             url = source.monthly_url(day)
@@ -554,7 +533,7 @@ class NyisoConnector:
         with self._lock:
             if self._archive is not None and self._archive[0] == key:
                 return self._archive[1]
-        resp = _get_or_none(client, url)
+        resp = client.get_published(url)
         if resp is None:
             return None
         if cacheable and is_zip(resp.content):

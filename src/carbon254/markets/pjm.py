@@ -642,12 +642,9 @@ class PjmConnector:
 
     def _fetch_bra(self, client: IsoClient, day: date) -> Iterator[Payload]:
         url = bra_results_url(delivery_year_start(day))
-        try:
-            resp = client.get(url)
-        except FetchError as exc:
-            if exc.status == 404:
-                return  # no auction results posted for that delivery year
-            raise
+        resp = client.get_published(url)
+        if resp is None:
+            return  # no auction results posted for that delivery year
         yield Payload(url.rsplit("/", 1)[-1], resp.content, BRA_RESULTS, resp.url)
 
 

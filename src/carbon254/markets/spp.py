@@ -48,7 +48,7 @@ from carbon254.markets.archive import payload_files
 from carbon254.markets.canonical import canonical_table
 from carbon254.markets.connector import DownloadTarget, Payload
 from carbon254.markets.report import ParseError, Parser, Report
-from carbon254.markets.transport import FetchError, IsoClient
+from carbon254.markets.transport import IsoClient
 from carbon254.schema import Dataset, LoadKind, LocationType
 
 DOWNLOAD_BASE = "https://portal.spp.org/file-browser-api/download"
@@ -473,12 +473,9 @@ class SppConnector:
     def _one(
         self, client: IsoClient, folder: str, path: str, report: Report, published_at: datetime | None = None
     ) -> Iterator[Payload]:
-        try:
-            resp = client.get(url(folder, path))
-        except FetchError as exc:
-            if exc.status == 404:
-                return  # not posted (yet): nothing for that file
-            raise
+        resp = client.get_published(url(folder, path))
+        if resp is None:
+            return  # not posted (yet): nothing for that file
         yield Payload(path.rsplit("/", 1)[-1], resp.content, report, resp.url, published_at)
 
     def _five_minute(self, client: IsoClient, spec: _FiveMinute, day: date) -> Iterator[Payload]:

@@ -78,6 +78,16 @@ class Response:
     headers: httpx.Headers
     content: bytes
 
+    def last_modified(self) -> datetime | None:
+        """The `Last-Modified` time (UTC), which static-file ISOs use as publication time; None if absent."""
+        value = self.headers.get("last-modified")
+        if not value:
+            return None
+        try:
+            return parsedate_to_datetime(value).astimezone(UTC)
+        except (TypeError, ValueError):
+            return None
+
     def filename(self) -> str | None:
         """The file name from `Content-Disposition`, if the server gave one."""
         disposition = str(self.headers.get("content-disposition", ""))
@@ -175,6 +185,20 @@ class IsoClient:
     ) -> Response:
         """GET with retries; returns the whole body or raises `FetchError`."""
         return self.request("GET", url, params=params, headers=headers)
+
+    def get_published(
+        self,
+        url: str,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response | None:
+        """GET a file the ISO may not have published (yet): None on 404, else as `get`."""
+        try:
+            return self.get(url, params=params, headers=headers)
+        except FetchError as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     def post(
         self,
