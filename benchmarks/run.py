@@ -1,6 +1,6 @@
 """Run 254Carbon's benchmarks and (re)write BENCHMARKS.md.
 
-    python benchmarks/run.py [--full] [--only write,read,http,size,demo] [--rebuild] [--profile]
+    python benchmarks/run.py [--full] [--only write,read,http,size,demo,parse] [--rebuild] [--profile]
 
 Every figure comes with its target (from the issue "The spine", on a 2-core
 machine), pass/fail, and its ratio to a named baseline measured in the same
@@ -9,6 +9,10 @@ once and cached under `benchmarks/.work` (`--rebuild` forces a fresh build).
 `--full` adds the real-scale store (18,601 locations over the seven ISOs,
 162.9M rows). Results of benchmarks not run this time are kept from earlier
 runs (in `benchmarks/.work/results.json`) and marked with the run they come from.
+
+`parse` times the ISO parsers against gridstatus on the same payloads; gridstatus
+is only in the optional `bench` extra, so install the benchmark environment with
+`.venv/bin/pip install -e '.[dev,bench]'` (without it `parse` reports ours alone).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any
 
 import bench_demo
 import bench_http
+import bench_parse
 import bench_read
 import bench_size
 import bench_write
@@ -40,7 +45,7 @@ from dataset import DEFAULT_SCALE, Context
 from measure import ROOT, WORK, Note, Outcome, Result, enable_profiling, log
 
 BENCHES: dict[str, ModuleType] = {
-    m.NAME: m for m in (bench_write, bench_read, bench_http, bench_size, bench_demo)
+    m.NAME: m for m in (bench_write, bench_read, bench_http, bench_size, bench_demo, bench_parse)
 }
 REPORT = ROOT / "BENCHMARKS.md"
 STATE = WORK / "results.json"
@@ -229,11 +234,14 @@ def render(state: dict[str, Any]) -> str:
         ".venv/bin/python benchmarks/run.py                    # about 2 min (+15 s to build the store once)",
         ".venv/bin/python benchmarks/run.py --full             # about 5 min (+4 min to build once)",
         ".venv/bin/python benchmarks/run.py --only read,http   # a subset; other rows are kept",
+        ".venv/bin/python benchmarks/run.py --only parse       # ISO parsers vs gridstatus, about 2 min",
         "```",
         "",
         "`--rebuild` rebuilds the cached stores under `benchmarks/.work` (otherwise rebuilt only when their "
         "parameters or the store, schema or simulator code change); `--profile` writes cProfile reports "
-        "to `benchmarks/.work/profiles` (and slows the run down).",
+        "to `benchmarks/.work/profiles` (and slows the run down). The benchmark environment is "
+        "`.venv/bin/pip install -e '.[dev,bench]'`: the `bench` extra adds gridstatus, the baseline of "
+        "`parse`, which is never a runtime dependency.",
         "",
         "## What the conditions mean",
         "",
@@ -256,6 +264,13 @@ def render(state: dict[str, Any]) -> str:
         "access log off) on 127.0.0.1, one persistent `httpx.Client`; a request is timed until its whole "
         "body is in. Baseline: the warm in-process `store.read` of the same locations, taking turns in "
         "blocks of 20 with the requests.",
+        "- **Parse:** per ISO, the largest real file in `shared/data/iso` and, where that is tiny or "
+        "missing, a full-size payload generated in the ISO's native layout (made-up names and prices, "
+        "NOT a real file). Ours: `report.parse(bytes)` on each file of the payload. Baseline: gridstatus "
+        "0.37.0's public LMP method for the same report on the same bytes, its network fetches answered "
+        "from memory. Rows are canonical rows (one per location and interval); median of 5 samples, the "
+        "two taking turns; target ≥ 5× gridstatus (shown in rows/s). Details in "
+        "`benchmarks/bench_parse.py`.",
         "",
         "## Notes",
         "",
