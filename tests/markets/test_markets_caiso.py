@@ -465,3 +465,59 @@ def test_fault_short_zip_ends_in_parse_error(server: ReplayServer) -> None:
     server.inject(Fault(FaultKind.SHORT_BODY, path="SingleZip", times=1))
     with pytest.raises(ParseError, match="cut short"):
         fetch_table(server, Dataset.LMP, "DAM", SPRING)
+
+
+# --- fast paths ------------------------------------------------------------------------------------------
+
+
+def _outcome(parse: Parser, data: bytes) -> pa.Table | str:
+    try:
+        return parse(data)
+    except ParseError as exc:
+        return f"ParseError: {exc}"
+
+
+def _variants(name: str) -> Iterator[tuple[str, bytes]]:
+    """The fixture, zipped, and broken copies: duplicated, blanked and garbled fields, ragged lines."""
+    body = fixture(name)
+    yield "as is", body
+    yield "zipped", zipped(f"x_{name}", body)
+    lines = body.decode().splitlines()
+    yield "duplicate row", "\n".join([*lines, lines[3]]).encode()
+    yield "extra field", "\n".join([lines[0], lines[1] + ",x", *lines[2:]]).encode()
+    yield "extra empty field", "\n".join([lines[0], *lines[1:-1], lines[-1] + ","]).encode()
+    for column in range(len(lines[0].split(","))):
+        for value in ("", "abc", "25", "2024-11-03T08:00:00+00:00"):
+            fields = lines[2].split(",")
+            fields[column] = value
+            yield (
+                f"field {column} = {value!r}",
+                "\n".join([*lines[:2], ",".join(fields), *lines[3:]]).encode(),
+            )
+
+
+PARSERS_BY_PREFIX = {
+    "PRC_LMP_": caiso.parse_prc_lmp,
+    "PRC_RTPD_LMP_": caiso.parse_prc_rtpd_lmp,
+    "PRC_INTVL_LMP_": caiso.parse_prc_intvl_lmp,
+    "PRC_AS_": caiso.parse_prc_as,
+    "PRC_INTVL_AS_": caiso.parse_prc_intvl_as,
+    "SLD_FCST_": caiso.parse_sld_fcst,
+}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.csv")))
+def test_fast_paths_give_the_row_by_row_result(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Big files take typed/distinct-interval shortcuts: on any input they must match the general path."""
+    parse = next(p for prefix, p in PARSERS_BY_PREFIX.items() if name.startswith(prefix))
+    variants = list(_variants(name))
+    slow = [_outcome(parse, data) for _, data in variants]
+    monkeypatch.setattr(caiso, "_FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(caiso, "_FAST_MIN_ROWS", 0)
+    for (what, data), expected in zip(variants, slow, strict=True):
+        got = _outcome(parse, data)
+        if isinstance(expected, str):
+            assert got == expected, what
+        else:
+            assert isinstance(got, pa.Table), what
+            assert frame(got).equals(frame(expected)), what
