@@ -13,6 +13,7 @@ import json
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,6 +21,7 @@ import pytest
 
 from carbon254.isos import Iso
 from carbon254.markets.ercot import REPORTS, SOURCES
+from carbon254.markets.ercot import fastpath as fast
 from carbon254.markets.ercot import parsers as p
 from carbon254.markets.registry import detect_report
 from carbon254.markets.report import ParseError
@@ -443,3 +445,132 @@ def test_api_page_with_ragged_rows_is_rejected() -> None:
     page = b'{"fields": [{"name": "deliveryDate"}, {"name": "hourEnding"}], "data": [["2024-11-03"]]}'
     with pytest.raises(ParseError, match="every data row"):
         p.parse_dam_spp(page)
+
+
+# --- the fast path (one typed pyarrow read) gives the general path's rows and errors --------------
+
+FAST_REPORTS = (
+    "NP4-190-CD",
+    "NP6-905-CD",
+    "NP6-788-CD",
+    "NP6-787-CD",
+    "NP4-183-CD",
+    "NP4-188-CD",
+    "NP6-323-CD",
+)
+
+
+def _general(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every parser take the general (Polars) path."""
+    monkeypatch.setattr(fast, "read_typed", lambda *a, **k: None)
+
+
+def _zip_members(members: list[tuple[str, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, body in members:
+            zf.writestr(name, body)
+    return buf.getvalue()
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one for each pyarrow CSV read."""
+    calls: list[int] = []
+    for name in ("open_csv", "read_csv"):
+        real = getattr(fast.pacsv, name)
+
+        def counted(*args: object, _real: Any = real, **kwargs: object) -> Any:
+            calls.append(1)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(fast.pacsv, name, counted)
+    return calls
+
+
+def _fast_cases() -> list[tuple[str, bytes]]:
+    cases = []
+    for path in sorted(FIX.glob("cdr.*")):
+        report = _expected(path.name)
+        if report in FAST_REPORTS:
+            body = path.read_bytes()
+            cases += [(report, body), (report, zipped(path)), (report, body.replace(b"\n", b"\r\n"))]
+    return cases
+
+
+@pytest.mark.parametrize(("report", "data"), _fast_cases())
+def test_fast_path_equals_general_path(report: str, data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    parse = next(r for r in REPORTS if r.name == report).parse
+    reads = _count_reads(monkeypatch)
+    quick = parse(data)
+    assert reads == [1]  # taken, in one read
+    _general(monkeypatch)
+    assert quick.equals(parse(data))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"SCEDTimestamp,RepeatedHourFlag,SettlementPoint,LMP\n11/03/2024 01:30:12,N,HB_NORTH,  20.00\n"
+        b"11/03/2024 01:30:12,N,LZ_A,abc\n",  # not a number
+        b"SCEDTimestamp,RepeatedHourFlag,SettlementPoint,LMP\n11/03/2024 01:30:12,N,HB_NORTH,  20.00\n"
+        b"11/03/2024 01:30:12,N,LZ_A,\n",  # blank
+        b"SCEDTimestamp,RepeatedHourFlag,SettlementPoint,LMP\n11/03/2024 01:30:12,N,HB_NORTH,  20.00\n\n"
+        b"11/03/2024 01:30:12,N,LZ_A,1\n",  # blank line: a row of nulls to the general path
+        b"SCEDTimestamp,RepeatedHourFlag,SettlementPoint,LMP\n11/03/2024 01:30:12,X,HB_NORTH,  20.00\n",
+        b"SCEDTimestamp,RepeatedHourFlag,SettlementPoint,LMP\n03/10/2024 02:30:00,N,HB_NORTH,  20.00\n",
+        b"SCEDTimestamp,RepeatedHourFlag,SettlementPoint,LMP\n11/03/2024 01:30:12,N,  ,  20.00\n",
+    ],
+)
+def test_fast_path_leaves_bad_files_to_the_general_path(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ParseError) as quick:
+        p.parse_sced_lmp(data)
+    _general(monkeypatch)
+    with pytest.raises(ParseError) as general:
+        p.parse_sced_lmp(data)
+    assert str(quick.value) == str(general.value)
+
+
+def test_multi_member_zip_is_one_read_of_the_members_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A bulk archive of SCED runs: the N (CDT) and Y (CST) 01:30 runs of the fall-back day, and the first
+    # run after the spring gap; the members share a header, so their rows are read in one pass.
+    paths = [fixture("6788_20241103_013012"), fixture("6788_20241103_013014"), fixture("6788_20240310")]
+    archive = _zip_members([(path.name, path.read_bytes()) for path in paths])
+    reads = _count_reads(monkeypatch)
+    t = check(Dataset.LMP, p.parse_sced_lmp(archive), timedelta(minutes=5))
+    assert reads == [1]
+    each = [p.parse_sced_lmp(path.read_bytes()) for path in paths]
+    assert t.equals(pa.concat_tables(each))
+    starts = {r["interval_start"] for r in rows(t, location="HB_HOUSTON")}
+    assert starts == {utc(2024, 11, 3, 6, 30, 12), utc(2024, 11, 3, 7, 30, 14), utc(2024, 3, 10, 8, 0, 12)}
+    _general(monkeypatch)
+    assert t.equals(p.parse_sced_lmp(archive))
+
+
+def test_multi_member_zip_headers_spelled_differently_still_one_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = fixture("20240309.131534").read_bytes()  # header ends "DSTFlag"
+    padded = fixture("20241102.131212").read_bytes()  # header ends "DSTFlag    ", the same column
+    archive = _zip_members([("a.csv", plain), ("b.csv", padded)])
+    reads = _count_reads(monkeypatch)
+    t = p.parse_dam_spp(archive)
+    assert reads == [1]
+    assert t.num_rows == 23 * 3 + 25 * 3
+    assert t.equals(pa.concat_tables([p.parse_dam_spp(plain), p.parse_dam_spp(padded)]))
+
+
+def test_multi_member_zip_with_other_column_order_takes_the_general_path() -> None:
+    body = fixture("6788_20241103_013012").read_bytes()
+    lines = [line.split(",") for line in body.decode().splitlines()]
+    reordered = "\n".join(",".join([c[2], c[3], c[0], c[1]]) for c in lines) + "\n"
+    t = p.parse_sced_lmp(_zip_members([("a.csv", body), ("b.csv", reordered.encode())]))
+    assert t.equals(pa.concat_tables([p.parse_sced_lmp(body)] * 2))
+
+
+def test_several_runs_in_one_csv(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A bare CSV holding two runs (header once): each distinct timestamp is converted once.
+    first = fixture("6788_20241103_013012").read_bytes()
+    second = fixture("6788_20241103_013014").read_bytes()
+    both = first + second.split(b"\n", 1)[1]
+    t = p.parse_sced_lmp(both)
+    assert t.equals(pa.concat_tables([p.parse_sced_lmp(first), p.parse_sced_lmp(second)]))
+    _general(monkeypatch)
+    assert t.equals(p.parse_sced_lmp(both))

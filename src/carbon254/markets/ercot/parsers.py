@@ -4,17 +4,25 @@ ERCOT publishes no energy/congestion/loss split for any of these prices, so
 `energy`, `congestion` and `loss` are null on every lmp row (settlement point
 prices also include the real-time reserve and reliability adders). Times are
 Central prevailing (see `frames.hour_ending` and `frames.sced_interval`).
+
+The price and adder parsers first try `fastpath` (one typed pyarrow read, each
+distinct time converted once), which returns None for anything outside the
+plain MIS shape; the general Polars path below then reads the payload and
+owns every error message. Both give the same rows.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from carbon254.isos import Iso
 from carbon254.markets.canonical import canonical_table
+from carbon254.markets.ercot import fastpath as fast
 from carbon254.markets.ercot.frames import (
     TZ,
     flag,
@@ -30,7 +38,7 @@ from carbon254.markets.ercot.frames import (
 )
 from carbon254.markets.localtime import local_to_utc
 from carbon254.markets.report import ParseError
-from carbon254.schema import Dataset, LoadKind, LocationType
+from carbon254.schema import Dataset, LoadKind, LocationType, spec
 
 ISO = Iso.ERCOT.value
 SYSTEM_ZONE = "ERCOT"
@@ -92,6 +100,99 @@ def _lmp_table(
     return canonical_table(Dataset.LMP, frame)
 
 
+def _arrow_table(dataset: Dataset, columns: dict[str, pa.Array | str]) -> pa.Table:
+    """`canonical_table` for columns already typed by the fast path: a str is a constant column."""
+    schema = spec(dataset).schema
+    rows = next(len(c) for c in columns.values() if not isinstance(c, str))
+    nulls: dict[pa.DataType, pa.Array] = {}  # one all-null array per type serves every absent column
+    arrays = []
+    for field in schema:
+        column = columns.get(field.name)
+        if column is None:
+            if field.type not in nulls:
+                nulls[field.type] = pa.nulls(rows, field.type)
+            arrays.append(nulls[field.type])
+        elif isinstance(column, str):
+            arrays.append(pa.repeat(pa.scalar(column, field.type), rows))
+        else:
+            arrays.append(column)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _fast_lmp(
+    market: str,
+    location: pa.Array,
+    location_type: pa.Array | str,
+    start: np.ndarray,
+    length_us: int,
+    lmp: pa.Array,
+) -> pa.Table:
+    return _arrow_table(
+        Dataset.LMP,
+        {
+            "iso": ISO,
+            "market": market,
+            "location": location,
+            "location_type": location_type,
+            "interval_start": fast.timestamps(start),
+            "interval_end": fast.timestamps(start + length_us),
+            "lmp": lmp,
+        },
+    )
+
+
+_KINDS = pa.array([LocationType.NODE.value, LocationType.HUB.value, LocationType.ZONE.value])
+
+
+def _fast_type_by_name(names: pa.Array) -> pa.Array:
+    """`_type_by_name` on the fast path's Arrow strings: 0/1/2 codes from two `starts_with` masks, then
+    one take (an `if_else` over strings cost as much as the whole CSV read)."""
+    hub = pc.starts_with(names, "HB_").to_numpy(zero_copy_only=False)
+    zone = pc.starts_with(names, "LZ_").to_numpy(zero_copy_only=False)
+    return _KINDS.take(pa.array(hub.view(np.int8) + 2 * zone.view(np.int8)))
+
+
+def _fast_type_by_code(codes: pa.Array) -> pa.Array:
+    """`_type_by_code` on the fast path's Arrow strings: each distinct code (a handful) typed once."""
+    encoded = pc.dictionary_encode(codes)
+    kinds = []
+    for code in encoded.dictionary.to_pylist():
+        upper = code.upper()  # ASCII (`read_typed`), so the same as Polars' `to_uppercase`
+        kinds.append(2 if upper.startswith("LZ") else 1 if upper in ("HU", "SH", "AH") else 0)
+    return _KINDS.take(pa.array(kinds, pa.int8()).take(encoded.indices))
+
+
+_STR = pa.string()
+_F64 = pa.float64()
+
+
+def _fast_hourly(data: bytes, location: str, price: str) -> tuple[pa.Array, np.ndarray, pa.Array] | None:
+    """(locations, UTC hour starts, prices) of an hour-ending DAM file on the fast path, or None."""
+    got = fast.read_typed(
+        data, {"date": _STR, "hour": _STR, location: _STR, price: _F64, "repeat": _STR}, lead=("date",)
+    )
+    if got is None or not fast.plain_text(got.columns[location]):
+        return None
+    start = fast.hour_starts(got.key("date"), got.key("hour"), got.key("repeat"), got.rows)
+    return None if start is None else (got.columns[location], start, got.columns[price])
+
+
+def _fast_sced(data: bytes, location: str) -> tuple[pa.Array, np.ndarray, pa.Array] | None:
+    """(locations, UTC SCED run starts, LMPs) of a SCED file on the fast path, or None."""
+    got = fast.read_typed(
+        data,
+        {"sced_time": _STR, "repeat": _STR, location: _STR, "lmp": _F64},
+        lead=("sced_time", "repeat"),
+    )
+    if got is None or not fast.plain_text(got.columns[location]):
+        return None
+    start = fast.sced_starts(got.key("sced_time"), got.key("repeat"), got.rows)
+    return None if start is None else (got.columns[location], start, got.columns["lmp"])
+
+
+_SCED_US = 5 * fast.MINUTE_US
+
+
 def parse_dam_spp(data: bytes) -> pa.Table:
     """NP4-190-CD DAM settlement point prices ($/MWh) -> lmp market `DAM`, one row per point and hour.
 
@@ -101,6 +202,10 @@ def parse_dam_spp(data: bytes) -> pa.Table:
     resource nodes. No components are published (energy/congestion/loss null).
     """
     what = "NP4-190-CD"
+    quick = _fast_hourly(data, "point", "price")
+    if quick is not None:
+        points, start_us, prices = quick
+        return _fast_lmp("DAM", points, _fast_type_by_name(points), start_us, fast.HOUR_US, prices)
     f = read_frame(data, what, ["date", "hour", "point", "price", "repeat"])
     start, end = hour_ending(f, what)
     points = text(f, "point", what)
@@ -118,6 +223,9 @@ def parse_rt_spp(data: bytes) -> pa.Table:
     PCCRN, ...) -> node. Prices include the RT adders; no components.
     """
     what = "NP6-905-CD"
+    quick = _fast_rt_spp(data)
+    if quick is not None:
+        return quick
     f = read_frame(data, what, ["date", "hour", "interval", "point", "point_type", "price", "repeat"])
     interval = f["interval"].cast(pl.Int64, strict=False)
     bad = interval.is_null() | (interval < 1) | (interval > 4)
@@ -132,6 +240,46 @@ def parse_rt_spp(data: bytes) -> pa.Table:
     return _lmp_table("RT15", points, types, start, end, number(f, "price", what))
 
 
+def _fast_rt_spp(data: bytes) -> pa.Table | None:
+    """NP6-905-CD on the fast path: interval n of HE h starts (n-1)*15 minutes after the hour, or None."""
+    got = fast.read_typed(
+        data,
+        {
+            "date": _STR,
+            "hour": _STR,
+            "interval": _STR,
+            "point": _STR,
+            "point_type": _STR,
+            "price": _F64,
+            "repeat": _STR,
+        },
+        lead=("date", "hour", "interval"),
+    )
+    if got is None or not (
+        fast.plain_text(got.columns["point"]) and fast.plain_text(got.columns["point_type"])
+    ):
+        return None
+    found = fast.distinct([got.key("interval")], got.rows)
+    hour_start = fast.hour_starts(got.key("date"), got.key("hour"), got.key("repeat"), got.rows)
+    if found is None or hour_start is None:
+        return None
+    (intervals,), index = found
+    offsets = {"1": 0, "2": 15, "3": 30, "4": 45}  # other spellings ("01", "1.0") take the general path
+    if any(i not in offsets for i in intervals):
+        return None
+    minutes = np.asarray([offsets[i] for i in intervals], dtype=np.int64)[index]
+    start = hour_start + minutes * fast.MINUTE_US
+    points = got.columns["point"]
+    return _fast_lmp(
+        "RT15",
+        points,
+        _fast_type_by_code(got.columns["point_type"]),
+        start,
+        15 * fast.MINUTE_US,
+        got.columns["price"],
+    )
+
+
 def parse_sced_lmp(data: bytes) -> pa.Table:
     """NP6-788-CD SCED LMPs ($/MWh) by resource node, load zone and hub -> lmp market `SCED`.
 
@@ -141,6 +289,10 @@ def parse_sced_lmp(data: bytes) -> pa.Table:
     hour) in UTC, interval_end start + 5 minutes (`frames.sced_interval`).
     """
     what = "NP6-788-CD"
+    quick = _fast_sced(data, "point")
+    if quick is not None:
+        points, start_us, lmp = quick
+        return _fast_lmp("SCED", points, _fast_type_by_name(points), start_us, _SCED_US, lmp)
     f = read_frame(data, what, ["sced_time", "repeat", "point", "lmp"])
     start, end = sced_interval(f, what)
     points = text(f, "point", what)
@@ -154,6 +306,10 @@ def parse_sced_bus_lmp(data: bytes) -> pa.Table:
     SCED-run interval convention.
     """
     what = "NP6-787-CD"
+    quick = _fast_sced(data, "bus")
+    if quick is not None:
+        buses, start_us, lmp = quick
+        return _fast_lmp("SCED_BUS", buses, LocationType.NODE.value, start_us, _SCED_US, lmp)
     f = read_frame(data, what, ["sced_time", "repeat", "bus", "lmp"])
     start, end = sced_interval(f, what)
     return _lmp_table(
@@ -168,6 +324,10 @@ def parse_dam_lmp(data: bytes) -> pa.Table:
     prevailing like NP4-190-CD.
     """
     what = "NP4-183-CD"
+    quick = _fast_hourly(data, "bus", "lmp")
+    if quick is not None:
+        buses, start_us, lmp = quick
+        return _fast_lmp("DAM_LMP", buses, LocationType.NODE.value, start_us, fast.HOUR_US, lmp)
     f = read_frame(data, what, ["date", "hour", "bus", "lmp", "repeat"])
     start, end = hour_ending(f, what)
     return _lmp_table(
@@ -182,6 +342,21 @@ def parse_as_mcpc(data: bytes) -> pa.Table:
     the `AncillaryType` as published (REGUP, REGDN, RRS, NSPIN, ECRS).
     """
     what = "NP4-188-CD"
+    quick = _fast_hourly(data, "product", "mcpc")
+    if quick is not None:
+        products, start_us, prices = quick
+        return _arrow_table(
+            Dataset.AS_PRICE,
+            {
+                "iso": ISO,
+                "market": "DAM",
+                "region": SYSTEM_ZONE,
+                "product": pc.ascii_upper(products),
+                "interval_start": fast.timestamps(start_us),
+                "interval_end": fast.timestamps(start_us + fast.HOUR_US),
+                "price": prices,
+            },
+        )
     f = read_frame(data, what, ["date", "hour", "product", "mcpc", "repeat"])
     start, end = hour_ending(f, what)
     products = text(f, "product", what).str.to_uppercase()
@@ -202,6 +377,9 @@ def parse_ordc_adders(data: bytes) -> pa.Table:
     Intervals follow the SCED-run convention of `frames.sced_interval`.
     """
     what = "NP6-323-CD"
+    quick = _fast_ordc(data)
+    if quick is not None:
+        return quick
     f = read_frame(data, what, ["sced_time", "repeat"])
     deployment = next((c for c in ("rtordpa", "rtrdpa") if c in f.columns), None)
     if deployment is None:
@@ -217,6 +395,33 @@ def parse_ordc_adders(data: bytes) -> pa.Table:
         }
     ).with_columns(iso=pl.lit(ISO))
     return canonical_table(Dataset.ORDC_ADDER, frame)
+
+
+def _fast_ordc(data: bytes) -> pa.Table | None:
+    """NP6-323-CD on the fast path (both layouts), or None."""
+    got = fast.read_typed(
+        data,
+        {"sced_time": _STR, "repeat": _STR},
+        {"rtorpa": _F64, "rtordpa": _F64, "rtrdpa": _F64},
+        lead=("sced_time", "repeat"),
+    )
+    if got is None:
+        return None
+    deployment = got.columns.get("rtordpa", got.columns.get("rtrdpa"))
+    start = fast.sced_starts(got.key("sced_time"), got.key("repeat"), got.rows)
+    if deployment is None or start is None:
+        return None
+    reserve = got.columns.get("rtorpa")
+    return _arrow_table(
+        Dataset.ORDC_ADDER,
+        {
+            "iso": ISO,
+            "interval_start": fast.timestamps(start),
+            "interval_end": fast.timestamps(start + _SCED_US),
+            "rt_reserve_adder": pa.repeat(pa.scalar(0.0), got.rows) if reserve is None else reserve,
+            "rt_reliability_deployment_adder": deployment,
+        },
+    )
 
 
 def _zone_columns(frame: pl.DataFrame, what: str) -> list[str]:

@@ -1,0 +1,442 @@
+"""The fast path for ERCOT MIS CSVs: one typed pyarrow read, each distinct time converted once.
+
+A SCED file (NP6-788/787/323-CD) is one SCED run: every line opens with the
+same timestamp and repeated-hour flag; a 15-minute file with one date, hour
+and interval; a DAM file carries a few dozen (date, hour, flag) keys. The
+general path (`frames`) reads every value as a string and parses each row's
+time with a three-format coalesce in a dozen eager Polars steps; for a
+~1,000-row file that fixed cost (~4 ms) was nearly all the parse time. Here
+the payload is read once by pyarrow with only the needed columns, numbers
+typed on read (pyarrow takes ERCOT's right-aligned `"       27.04"` and
+parses every number spelling exactly as Polars does, or fails), the leading
+columns that hold one value on every line are checked on the bytes and not
+read at all, and each distinct time key is converted once in Python
+(zoneinfo) then spread to its rows by index.
+
+Nothing here decides an error. Whenever a payload is not in the plain MIS
+shape (API page, quotes, non-ASCII bytes, blank lines, names padded with
+blanks, a blank or non-numeric value, another time format, a lower-case flag
+the general path accepts, a time in the DST gap, members whose headers
+differ, ...) these functions return None and the parser runs the general
+path on the same bytes, which raises `ParseError` naming the first bad value
+or accepts what it accepts. So both paths give the same rows and errors.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from carbon254.markets.archive import is_zip, payload_files
+from carbon254.markets.ercot.frames import CSV_MEMBER, TZ, normalise_name
+from carbon254.markets.report import ParseError
+from carbon254.schema import TIMESTAMP
+
+_ZONE = ZoneInfo(TZ)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+MINUTE_US = 60_000_000
+HOUR_US = 60 * MINUTE_US
+# The MIS spellings only; the general path also takes `HH:MM`, ISO stamps, padded or lower-case values.
+_STAMP = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
+_DATE = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})")
+_HOUR = re.compile(r"([0-9]{1,2})(?::00)?")
+_FLAGS = {"N": False, "Y": True}
+# Years where zoneinfo's tzdata and Polars' chrono-tz (the general path's) surely agree on Central
+# time; ERCOT's nodal market began in 2010.
+_YEARS = range(1971, 2037)
+# Distinct time keys converted one by one in Python (~5 us each); beyond this the vectorised general
+# path is the better deal.
+_MAX_KEYS = 20_000
+# ASCII blanks that `str.strip_chars()` removes (Rust `char::is_whitespace` on ASCII).
+_BLANK = np.zeros(256, dtype=bool)
+_BLANK[[9, 10, 11, 12, 13, 32]] = True
+
+_READ_ERRORS = (pa.ArrowException, ValueError)
+
+
+@dataclass(frozen=True, slots=True)
+class Typed:
+    """What `read_typed` read: typed columns, and leading columns found constant (not read)."""
+
+    rows: int
+    columns: dict[str, pa.Array]
+    constant: dict[str, str]
+
+    def key(self, name: str) -> pa.Array | str:
+        """Column `name`: its one value when constant on every line, else its strings."""
+        return self.constant[name] if name in self.constant else self.columns[name]
+
+
+_EOCD = struct.Struct("<4s4H2LH")
+_CENTRAL = struct.Struct("<4s6H3L5H2L")
+_LOCAL = struct.Struct("<4s5H3L2H")
+
+
+def _plain_zip(data: bytes) -> list[bytes] | None:
+    """The CSV members of a plain zip (no comment, zip64 or encryption; stored or deflated), or None.
+
+    What `archive.payload_files` returns, without `zipfile`'s per-archive
+    set-up (a third of a SCED file's unzip time): anything else, and any
+    size, name or CRC that does not check out, is left to `payload_files`.
+    """
+    if len(data) < _EOCD.size:
+        return None
+    sig, _, _, _, count, cd_size, cd_at, comment = _EOCD.unpack_from(data, len(data) - _EOCD.size)
+    if sig != b"PK\x05\x06" or comment or cd_at + cd_size != len(data) - _EOCD.size or not count:
+        return None
+    bodies = []
+    at = cd_at
+    for _ in range(count):
+        if at + _CENTRAL.size > cd_at + cd_size:
+            return None
+        (
+            sig,
+            _,
+            _,
+            flags,
+            method,
+            _,
+            _,
+            crc,
+            packed,
+            size,
+            name_len,
+            extra_len,
+            note_len,
+            _,
+            _,
+            _,
+            offset,
+        ) = _CENTRAL.unpack_from(data, at)
+        name = data[at + _CENTRAL.size : at + _CENTRAL.size + name_len]
+        at += _CENTRAL.size + name_len + extra_len + note_len
+        if sig != b"PK\x01\x02" or flags & 0x1 or method not in (0, 8):
+            return None
+        text = name.decode("utf-8" if flags & 0x800 else "cp437", errors="strict")
+        if text.endswith("/") or not CSV_MEMBER.search(text):
+            continue
+        if offset + _LOCAL.size > len(data):
+            return None
+        local = _LOCAL.unpack_from(data, offset)
+        start = offset + _LOCAL.size + local[9] + local[10]
+        if local[0] != b"PK\x03\x04" or data[offset + _LOCAL.size : offset + _LOCAL.size + local[9]] != name:
+            return None
+        raw = data[start : start + packed]
+        try:
+            body = zlib.decompress(raw, -15) if method == 8 else raw
+        except zlib.error:
+            return None
+        if len(body) != size or zlib.crc32(body) != crc:
+            return None
+        bodies.append(body)
+    return bodies or None
+
+
+def _bodies(data: bytes) -> list[bytes] | None:
+    """The CSV bodies `frames.read_sheets` would read, or None where it raises."""
+    if is_zip(data):
+        plain = _plain_zip(data)
+        if plain is not None:
+            return plain
+    try:
+        return [body for _, body in payload_files(data, CSV_MEMBER)]
+    except ParseError:
+        return None  # the general path raises the same error
+
+
+def _names(header: bytes) -> list[str]:
+    return [normalise_name(c) for c in header.rstrip(b"\r").decode("ascii").split(",")]
+
+
+def _one_body(bodies: list[bytes]) -> tuple[list[str], bytes] | None:
+    """(normalised column names, CSV body) of the members read as one file: the header once, then every
+    member's rows.
+
+    Members whose headers name the same columns in the same order (a Public
+    API bulk archive of SCED runs, a backfill) are read in one pass; others
+    go to the general path, which aligns them by name.
+    """
+    first = bodies[0]
+    end = first.find(b"\n")
+    if end < 0:
+        return None  # header only: the general path decides
+    header = first[:end]
+    if not header.isascii():
+        return None
+    names = _names(header)
+    parts = [first if first.endswith(b"\n") else first + b"\n"]
+    for body in bodies[1:]:
+        end = body.find(b"\n")
+        if end < 0 or (body[:end] != header and (not body[:end].isascii() or _names(body[:end]) != names)):
+            return None
+        rows = body[end + 1 :]
+        parts.append(rows if not rows or rows.endswith(b"\n") else rows + b"\n")
+    joined = parts[0] if len(parts) == 1 else b"".join(parts)
+    # Quoted fields (which may hold commas or newlines) are read differently by the two CSV readers, and
+    # Polars rejects invalid UTF-8 in any column while pyarrow checks only those it keeps; MIS writes
+    # plain ASCII without quotes.
+    if b'"' in joined or not joined.isascii():
+        return None
+    return names, joined
+
+
+def read_typed(
+    data: bytes,
+    columns: Mapping[str, pa.DataType],
+    optional: Mapping[str, pa.DataType] | None = None,
+    lead: Sequence[str] = (),
+) -> Typed | None:
+    """The named columns (normalised names, see `frames.ALIASES`) of a MIS payload, typed, or None.
+
+    A zip's CSV members are read as one table when they share a header.
+    `lead` names string columns (among `columns`) that MIS layouts put first
+    and that usually hold one value on every line (a SCED run's timestamp
+    and flag): when every line opens with the same values they are returned
+    in `Typed.constant` without being read. None means: take the general
+    path (API page, a missing column, any value pyarrow cannot type, ...).
+    """
+    if data.lstrip()[:1] == b"{":
+        return None  # Public API JSON page
+    bodies = _bodies(data)
+    read = None if bodies is None else _one_body(bodies)
+    if read is None:
+        return None
+    names, body = read
+    if len(set(names)) != len(names) or any(c not in names for c in columns):
+        return None
+    opening = _constant_opening(body, names, lead)
+    constant = {} if opening is None else opening[1]
+    wanted = {c: t for c, t in columns.items() if c not in constant}
+    wanted.update({c: t for c, t in (optional or {}).items() if c in names})
+    read_options = pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False)
+    # With constant leading columns, blank lines are kept as rows so the row count below sees them.
+    parse_options = pacsv.ParseOptions(ignore_empty_lines=opening is None)
+    convert_options = pacsv.ConvertOptions(
+        column_types=wanted,
+        include_columns=list(wanted),
+        null_values=[],
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    try:
+        if len(body) < read_options.block_size:
+            # One block on one thread: the streaming reader's set-up is ~30% cheaper than `read_csv`'s
+            # for a ~50 kB SCED file, where set-up is most of the read.
+            table = pacsv.open_csv(
+                pa.BufferReader(body), read_options, parse_options, convert_options
+            ).read_all()
+        else:  # a backfill archive: blocks parsed in parallel
+            read_options.use_threads = True
+            table = pacsv.read_csv(pa.BufferReader(body), read_options, parse_options, convert_options)
+    except _READ_ERRORS:
+        return None
+    # Rows must be the data lines as Polars counts them: a blank line is a row of nulls to Polars (an
+    # error) but skipped by pyarrow, a bare CR is a line end to pyarrow only. With constant leading
+    # columns every row must be a line opening with them (blank lines are rows of "" here).
+    if opening is None:
+        lines = body.count(b"\n") - (1 if body.endswith(b"\n") else 0)
+    else:
+        lines = body.count(b"\n" + opening[0])
+    if table.num_rows != lines or lines == 0:
+        return None  # a header-only file is the general path's to judge
+    columns_read = {}
+    for name in wanted:
+        column = table.column(name)
+        # (`combine_chunks` copies even a single chunk)
+        columns_read[name] = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    return Typed(lines, columns_read, constant)
+
+
+def _constant_opening(
+    body: bytes, names: list[str], lead: Sequence[str]
+) -> tuple[bytes, dict[str, str]] | None:
+    """(opening bytes, values) of the `lead` columns when the first and last data lines open with the
+    same values, as every line of a one-run SCED file does (`read_typed` checks the lines between)."""
+    if not lead or names[: len(lead)] != list(lead):
+        return None
+    start = body.find(b"\n") + 1
+    end = body.find(b"\n", start)
+    values = body[start : end if end >= 0 else len(body)].split(b",", len(lead))
+    if len(values) <= len(lead):
+        return None
+    opening = b",".join(values[: len(lead)]) + b","
+    end = len(body)
+    while end > start and body[end - 1] in b"\r\n":
+        end -= 1
+    if not body.startswith(opening, body.rfind(b"\n", 0, end) + 1):
+        return None  # several runs: read the columns
+    return opening, {name: v.decode("ascii") for name, v in zip(lead, values, strict=False)}
+
+
+def _offsets(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, bytes) of a string array's buffers, to check every value without a Python loop."""
+    _, offsets, data = values.buffers()
+    starts = np.frombuffer(offsets, dtype=np.int32, count=len(values) + 1, offset=values.offset * 4)
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    return starts, raw
+
+
+def plain_text(values: pa.Array) -> bool:
+    """Whether no value is empty or starts or ends with a blank: `frames.text` keeps such values as is.
+
+    (`read_typed` reads ASCII only, so byte checks are character checks.)
+    """
+    offsets, raw = _offsets(values)
+    if len(values) == 0 or int(np.diff(offsets).min()) <= 0:
+        return False
+    return not (_BLANK[raw[offsets[:-1]]].any() or _BLANK[raw[offsets[1:] - 1]].any())
+
+
+def _utc_us(naive: datetime, second: bool) -> int | None:
+    """Microseconds since the epoch of a Central wall-clock time; None inside the spring-forward gap.
+
+    `second` picks the later (CST) instant of a fall-back time, like the
+    general path's `ambiguous="latest"`; otherwise the earlier one.
+    """
+    utc = naive.replace(tzinfo=_ZONE, fold=int(second)).astimezone(UTC)
+    if utc.astimezone(_ZONE).replace(tzinfo=None) != naive:
+        return None  # does not exist: the general path names it
+    return (utc - _EPOCH) // _MICRO
+
+
+def _wall_clock(stamp: str) -> datetime | None:
+    found = _STAMP.fullmatch(stamp)
+    if found is None:
+        return None
+    month, day, year, hour, minute, second = map(int, found.groups())
+    if year not in _YEARS:
+        return None
+    try:
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
+
+
+def _market_day(text: str) -> datetime | None:
+    found = _DATE.fullmatch(text)
+    if found is None:
+        return None
+    month, day, year = map(int, found.groups())
+    if year not in _YEARS:
+        return None
+    try:
+        return datetime(year, month, day)
+    except ValueError:
+        return None
+
+
+def _hour_label(text: str) -> int | None:
+    found = _HOUR.fullmatch(text)
+    if found is None:
+        return None
+    hour = int(found.group(1))
+    return hour if 1 <= hour <= 24 else None
+
+
+def distinct(keys: Sequence[pa.Array | str], rows: int) -> tuple[list[list[str]], np.ndarray] | None:
+    """The distinct values of each key column (a str: one value on every row) and, per row, the flat
+    index of its combination in the product of those value lists; None past `_MAX_KEYS` combinations."""
+    encoded = [k if isinstance(k, str) else pc.dictionary_encode(k) for k in keys]
+    values = [[e] if isinstance(e, str) else e.dictionary.to_pylist() for e in encoded]
+    if int(np.prod([len(v) for v in values])) > _MAX_KEYS:
+        return None
+    index = np.zeros(rows, dtype=np.intp)
+    for e, v in zip(encoded, values, strict=True):
+        if not isinstance(e, str):
+            index = index * len(v) + e.indices.to_numpy(zero_copy_only=False)
+    return values, index
+
+
+def _spread(lookup: list[int], index: np.ndarray) -> np.ndarray:
+    if len(lookup) == 1:
+        return np.full(len(index), lookup[0], dtype=np.int64)
+    spread: np.ndarray = np.asarray(lookup, dtype=np.int64)[index]
+    return spread
+
+
+def sced_starts(stamps: pa.Array | str, flags: pa.Array | str, rows: int) -> np.ndarray | None:
+    """UTC microseconds of each row's SCED timestamp (`RepeatedHourFlag` Y = the CST pass), or None.
+
+    Each distinct (timestamp, flag) is converted once: one SCED file is one
+    run, so that is a single conversion spread over every row.
+    """
+    found = distinct([stamps, flags], rows)
+    if found is None:
+        return None
+    (stamp_values, flag_values), index = found
+    seconds = [_FLAGS.get(f) for f in flag_values]
+    lookup = []
+    for stamp in stamp_values:
+        naive = _wall_clock(stamp)
+        if naive is None:
+            return None
+        for second in seconds:
+            at = None if second is None else _utc_us(naive, second)
+            if at is None:
+                return None
+            lookup.append(at)
+    return _spread(lookup, index)
+
+
+def hour_starts(
+    days: pa.Array | str, hours: pa.Array | str, flags: pa.Array | str, rows: int
+) -> np.ndarray | None:
+    """UTC microseconds of each row's hour-ending hour start (`frames.hour_ending` rules), or None.
+
+    HE n starts at wall-clock n-1:00 (the CST pass when DSTFlag is Y); a
+    label whose start falls in the spring-forward gap is the hour that ends
+    at its wall-clock end, as in `localtime.hour_ending_to_utc`.
+    """
+    found = distinct([days, hours, flags], rows)
+    if found is None:
+        return None
+    (day_values, hour_values, flag_values), index = found
+    seconds = [_FLAGS[f] for f in flag_values if f in _FLAGS]
+    labels = [h for h in map(_hour_label, hour_values) if h is not None]
+    if len(seconds) != len(flag_values) or len(labels) != len(hour_values):
+        return None
+    lookup = []
+    for text in day_values:
+        day = _market_day(text)
+        if day is None:
+            return None
+        for label in labels:
+            for second in seconds:
+                start = day + timedelta(hours=label - 1)
+                at = _utc_us(start, second)
+                if at is None:
+                    end = _utc_us(start + timedelta(hours=1), True)
+                    if end is None:
+                        return None
+                    at = end - HOUR_US
+                lookup.append(at)
+    return _spread(lookup, index)
+
+
+def timestamps(micros: np.ndarray) -> pa.Array:
+    """UTC microseconds as the canonical timestamp type."""
+    return pa.array(micros, type=pa.int64()).view(TIMESTAMP)
+
+
+__all__ = [
+    "HOUR_US",
+    "MINUTE_US",
+    "Typed",
+    "distinct",
+    "hour_starts",
+    "plain_text",
+    "read_typed",
+    "sced_starts",
+    "timestamps",
+]
