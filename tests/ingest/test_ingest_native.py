@@ -105,3 +105,13 @@ def test_the_location_catalog_is_filled_from_the_data(store: ParquetStore) -> No
     assert catalog.column("location").to_pylist() == ["HB_NORTH", "HB_WEST"]
     assert set(catalog.column("location_type").to_pylist()) == {"hub"}
     assert pc.all(pc.equal(catalog.column("source"), "ingested")).as_py()
+
+
+def test_a_header_only_iso_file_is_quarantined_not_a_crash(store: ParquetStore) -> None:
+    from carbon254.isos import Iso
+    from carbon254.markets.registry import detect_report
+
+    name = "cdr.00012300.0000000000000000.20241103.013520.LMPSROSNODENP6788_20241103_013012.csv"
+    data = b"SCEDTimestamp,RepeatedHourFlag,SettlementPoint,LMP\n"
+    outcome = engine(store).ingest(detect_report(Iso.ERCOT, name, data), name, data)
+    assert not outcome.ok and outcome.quarantined is not None

@@ -36,6 +36,9 @@ _LAYOUT_ERRORS = (
     UnicodeDecodeError,
     zipfile.BadZipFile,
     pl.exceptions.PolarsError,
+    # Polars panics (a BaseException) on some degenerate inputs, e.g. a CSV
+    # that is only a header; that is still a bad payload, not a crashed job.
+    pl.exceptions.PanicException,
     pa.ArrowException,
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 
 from carbon254.markets.report import ParseError
 
@@ -29,7 +30,7 @@ def zip_members(data: bytes, pattern: re.Pattern[str] | None = None) -> list[tup
             members = [(i.filename, zf.read(i)) for i in infos]
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
         raise ParseError(f"not a complete zip archive ({exc}); the download was probably cut short") from None
-    except (OSError, ValueError) as exc:  # bad CRC, bad compression stream
+    except (OSError, ValueError, zlib.error) as exc:  # bad CRC, bad compression stream
         raise ParseError(f"corrupt zip archive ({exc})") from None
     if not members:
         want = f" matching {pattern.pattern}" if pattern is not None else ""
