@@ -269,7 +269,8 @@ def render(state: dict[str, Any]) -> str:
         "NOT a real file). Ours: `report.parse(bytes)` on each file of the payload. Baseline: gridstatus "
         "0.37.0's public LMP method for the same report on the same bytes, its network fetches answered "
         "from memory. Rows are canonical rows (one per location and interval); median of 5 samples, the "
-        "two taking turns; target ≥ 5× gridstatus (shown in rows/s). Details in "
+        "two taking turns, each sample after one untimed warm-up call; target ≥ 5× gridstatus (shown in "
+        "rows/s). Details in "
         "`benchmarks/bench_parse.py`.",
         "",
         "## Notes",
