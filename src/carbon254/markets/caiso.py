@@ -215,8 +215,20 @@ def _fields_match(body: bytes, fields: int, rows: Future[int]) -> bool:
     null), so the file's comma count settles it. numpy counts twice as fast as
     bytes.count.
     """
-    commas = int(np.count_nonzero(np.frombuffer(body, dtype=np.uint8) == ord(",")))
-    return commas == (fields - 1) * (rows.result() + 1)
+    return _commas(body) == (fields - 1) * (rows.result() + 1)
+
+
+def _commas(body: bytes) -> int:
+    """The number of commas in `body`, compared in cache-sized blocks: twice as fast as one 55 MB compare."""
+    data = np.frombuffer(body, dtype=np.uint8)
+    block = np.empty(min(len(data), 1 << 18), dtype=bool)
+    count = 0
+    for at in range(0, len(data), len(block)):
+        part = data[at : at + len(block)]
+        hit = block[: len(part)]
+        np.equal(part, ord(","), out=hit)
+        count += int(np.count_nonzero(hit))
+    return count
 
 
 def _read_typed(
@@ -339,22 +351,54 @@ def _interval_codes(frame: pl.DataFrame) -> tuple[pl.Series, pl.Series, pl.Serie
         keys += ["OPR_DT", "OPR_HR"]
     if frame.height == 0 or any(frame.select(keys).null_count().row(0)):
         return None
-    encoded: Any = pc.dictionary_encode(frame[s_col].to_arrow())
-    texts = encoded.dictionary.to_pylist()
-    combos = frame.select(keys).unique()
-    if combos.height != len(texts):
+    found = _codes(frame[s_col])
+    if found is None:
         return None
+    texts, indices = found
+    sample = np.empty(len(texts), dtype=np.int64)
+    sample[indices] = np.arange(len(indices))  # some row of each start text
+    if not all(_follows(frame[k], indices, sample) for k in keys[1:]):
+        return None
+    combos = frame.select(keys).gather(sample)
     try:
         start, end = _interval_rows(combos)
     except ParseError:
         return None
     if start.is_duplicated().any():
         return None
-    # rank of each start text's instant, indexed like the arrow dictionary
+    # rank of each start text's instant, indexed like texts
     rank_of = dict(zip(combos[s_col].gather(start.arg_sort()).to_list(), range(len(texts)), strict=True))
     rank = np.array([rank_of[t] for t in texts], dtype=np.int64)
     order = start.arg_sort()
-    return pl.Series(rank[encoded.indices.to_numpy()]), start.gather(order), end.gather(order)
+    return pl.Series(rank[indices]), start.gather(order), end.gather(order)
+
+
+def _codes(column: pl.Series) -> tuple[list[Any], Any] | None:
+    """(distinct values, each row's index into them) of a column with few distinct values, or None.
+
+    Found by hash (exact once the distinct values' hashes differ; None if two
+    collide): faster than an arrow dictionary_encode, which needs to_arrow first.
+    """
+    distinct = column.unique()
+    hashes = distinct.hash().to_numpy()
+    order = np.argsort(hashes)
+    ordered = hashes[order]
+    if len(ordered) > 1 and not (ordered[1:] != ordered[:-1]).all():
+        return None
+    return distinct.to_list(), order[np.searchsorted(ordered, column.hash().to_numpy())]
+
+
+def _follows(column: pl.Series, indices: Any, sample: Any) -> bool:
+    """Whether each row of `column` equals the value at `sample[indices]` (its start text's sample row).
+
+    Compared by hash, which is exact once the column's distinct values have
+    distinct hashes: a unique() over the four key columns cost three times this.
+    """
+    hashes = column.hash().to_numpy()
+    if not np.array_equal(hashes, hashes[sample[indices]]):
+        return False
+    distinct = column.unique()
+    return distinct.hash().n_unique() == distinct.len()
 
 
 def _check_operating_hour(frame: pl.DataFrame, start: pl.Series) -> None:
@@ -538,9 +582,11 @@ def _lmp_wide_pooled(
         return None
     interval, starts, ends = found
     n_types = len(_LMP_TYPES)
-    kind = frame["LMP_TYPE"].replace_strict(_LMP_TYPES, range(n_types), default=None, return_dtype=pl.Int64)
+    # An Enum cast codes the five types in _LMP_TYPES order, unknown ones null (faster than replace_strict).
+    kind = frame["LMP_TYPE"].cast(pl.Enum(_LMP_TYPES), strict=False)
     if kind.null_count():
         return None
+    kind = kind.to_physical().cast(pl.Int64)
     encoded: Any = nodes.result()
     order = pc.array_sort_indices(encoded.dictionary).to_numpy()
     rank = np.empty(len(order), dtype=np.int64)
