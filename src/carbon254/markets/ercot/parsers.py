@@ -14,6 +14,7 @@ owns every error message. Both give the same rows.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 import numpy as np
 import polars as pl
@@ -102,21 +103,30 @@ def _lmp_table(
 
 def _arrow_table(dataset: Dataset, columns: dict[str, pa.Array | str]) -> pa.Table:
     """`canonical_table` for columns already typed by the fast path: a str is a constant column."""
-    schema = spec(dataset).schema
+    schema = _schema(dataset)
     rows = next(len(c) for c in columns.values() if not isinstance(c, str))
-    nulls: dict[pa.DataType, pa.Array] = {}  # one all-null array per type serves every absent column
     arrays = []
     for field in schema:
         column = columns.get(field.name)
-        if column is None:
-            if field.type not in nulls:
-                nulls[field.type] = pa.nulls(rows, field.type)
-            arrays.append(nulls[field.type])
-        elif isinstance(column, str):
-            arrays.append(pa.repeat(pa.scalar(column, field.type), rows))
+        if column is None or isinstance(column, str):
+            make = _constant if rows <= fast.MEMO_ROWS else _constant.__wrapped__
+            arrays.append(make(field.type, column, rows))
         else:
             arrays.append(column)
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+@lru_cache(maxsize=16)
+def _schema(dataset: Dataset) -> pa.Schema:
+    return spec(dataset).schema
+
+
+@lru_cache(maxsize=64)
+def _constant(kind: pa.DataType, value: str | None, rows: int) -> pa.Array:
+    """`rows` copies of `value` (None: nulls), built once per process: a day of SCED files has the
+    same row count, and building the iso, market and null columns per file was ~10% of its parse.
+    Arrow arrays are immutable, so tables can share them."""
+    return pa.nulls(rows, kind) if value is None else pa.repeat(pa.scalar(value, kind), rows)
 
 
 def _fast_lmp(
@@ -144,7 +154,7 @@ def _fast_lmp(
 _KINDS = pa.array([LocationType.NODE.value, LocationType.HUB.value, LocationType.ZONE.value])
 
 
-def _fast_type_by_name(names: pa.Array) -> pa.Array:
+def _type_names(names: pa.Array) -> pa.Array:
     """`_type_by_name` on the fast path's Arrow strings: 0/1/2 codes from two `starts_with` masks, then
     one take (an `if_else` over strings cost as much as the whole CSV read)."""
     hub = pc.starts_with(names, "HB_").to_numpy(zero_copy_only=False)
@@ -152,7 +162,7 @@ def _fast_type_by_name(names: pa.Array) -> pa.Array:
     return _KINDS.take(pa.array(hub.view(np.int8) + 2 * zone.view(np.int8)))
 
 
-def _fast_type_by_code(codes: pa.Array) -> pa.Array:
+def _type_codes(codes: pa.Array) -> pa.Array:
     """`_type_by_code` on the fast path's Arrow strings: each distinct code (a handful) typed once."""
     encoded = pc.dictionary_encode(codes)
     kinds = []
@@ -160,6 +170,11 @@ def _fast_type_by_code(codes: pa.Array) -> pa.Array:
         upper = code.upper()  # ASCII (`read_typed`), so the same as Polars' `to_uppercase`
         kinds.append(2 if upper.startswith("LZ") else 1 if upper in ("HU", "SH", "AH") else 0)
     return _KINDS.take(pa.array(kinds, pa.int8()).take(encoded.indices))
+
+
+# Every SCED, RT and DAM file repeats the same settlement points in the same order: typed once per column.
+_fast_type_by_name = fast.ByColumn(_type_names)
+_fast_type_by_code = fast.ByColumn(_type_codes)
 
 
 _STR = pa.string()
