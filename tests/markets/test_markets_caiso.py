@@ -11,12 +11,13 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 import pytest
+from markets_checks import utc
 
 from carbon254.isos import Iso
 from carbon254.markets import caiso, registry
@@ -33,10 +34,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "caiso"
 SPRING, FALL = date(2024, 3, 10), date(2024, 11, 3)
 
 needs_real = pytest.mark.skipif(not SEED.exists(), reason=f"real CAISO file not present at {SEED}")
-
-
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def fixture(name: str) -> bytes:

@@ -11,13 +11,14 @@ import io
 import itertools
 import json
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from markets_checks import utc
 
 from carbon254.isos import Iso
 from carbon254.markets.ercot import REPORTS, SOURCES
@@ -39,10 +40,6 @@ def fixture(fragment: str) -> Path:
     found = [f for f in FIX.iterdir() if fragment in f.name]
     assert len(found) == 1, found
     return found[0]
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 def rows(table: pa.Table, **where: object) -> list[dict[str, object]]:

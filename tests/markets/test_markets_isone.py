@@ -11,12 +11,13 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 import pytest
+from markets_checks import utc
 
 from carbon254.isos import Iso
 from carbon254.markets import isone, registry
@@ -29,10 +30,6 @@ from carbon254.schema import Dataset, validate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "isone"
 SPRING, FALL = date(2024, 3, 10), date(2024, 11, 3)
-
-
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def fixture(name: str) -> bytes:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import polars as pl
 import pytest
+from markets_checks import utc
 
 from carbon254.markets.localtime import hour_ending_to_utc, hour_index_to_utc, local_to_utc, repeat_order
 from carbon254.markets.report import ParseError
 
 CHICAGO = "America/Chicago"
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 def test_hour_ending_fall_back_day_has_25_distinct_hours_with_the_flagged_repeat() -> None:

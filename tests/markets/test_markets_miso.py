@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 import pytest
+from markets_checks import utc
 
 from carbon254.isos import Iso
 from carbon254.markets import miso
@@ -28,10 +29,6 @@ from carbon254.schema import Dataset, validate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "miso"
 SPRING, FALL = date(2024, 3, 10), date(2024, 11, 3)
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 def checked(dataset: Dataset, table: pa.Table) -> pl.DataFrame:

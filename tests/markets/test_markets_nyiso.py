@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 import pytest
+from markets_checks import utc
 
 from carbon254.isos import Iso
 from carbon254.markets import nyiso
@@ -37,10 +38,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "nyiso"
 FALL, SPRING = date(2022, 11, 6), date(2022, 3, 13)
 
 needs_real = pytest.mark.skipif(not MONTH_ZIP.exists(), reason=f"real NYISO files not present at {REAL}")
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 def frame(table: pa.Table) -> pl.DataFrame:

@@ -8,11 +8,12 @@ layouts and cover both 2024 DST days.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
+from markets_checks import check_components, utc
 
 from carbon254.isos import Iso
 from carbon254.markets import pjm
@@ -28,19 +29,10 @@ REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso" / "pjm"
 FALL, SPRING = date(2024, 11, 3), date(2024, 3, 10)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
 def parse(report: pjm.Report, name: str) -> pl.DataFrame:
     table = report.parse((FIXTURES / name).read_bytes())
     validate(report.dataset, table)
     return pl.from_arrow(table)  # type: ignore[return-value]
-
-
-def check_components(frame: pl.DataFrame) -> None:
-    off = (frame["lmp"] - frame["energy"] - frame["congestion"] - frame["loss"]).abs()
-    assert off.max() < 1e-6  # type: ignore[operator]
 
 
 # --------------------------------------------------------------------------- LMP parsers

@@ -162,7 +162,7 @@ def download(
     settings = Settings(data_dir=data_dir)
     watermarks = Watermarks(data_dir)
     wanted = list(days) if days is not None else market_days(start, end)
-    todo = pending_days(iso, target, wanted, watermarks, force)
+    to_fetch = pending_days(iso, target, wanted, watermarks, force)
     store, ingest = _open(data_dir)
     connector = connector_for(iso)
     report: BackfillReport | None = None
@@ -179,7 +179,7 @@ def download(
                 transient=True,
             ) as progress,
         ):
-            task = progress.add_task(f"{iso.value} {dataset.value}/{market}", total=len(todo))
+            task = progress.add_task(f"{iso.value} {dataset.value}/{market}", total=len(to_fetch))
 
             def advance(outcome: DayOutcome) -> None:
                 if not outcome.skipped:
