@@ -44,9 +44,9 @@ def frame(table: pa.Table) -> pl.DataFrame:
     return pl.from_arrow(table)  # type: ignore[return-value]
 
 
-def zipped(member: str, body: bytes) -> bytes:
+def zipped(member: str, body: bytes, compression: int = zipfile.ZIP_STORED) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
+    with zipfile.ZipFile(buffer, "w", compression) as zf:
         zf.writestr(member, body)
     return buffer.getvalue()
 
@@ -479,7 +479,19 @@ def _variants(name: str) -> Iterator[tuple[str, bytes]]:
     body = fixture(name)
     yield "as is", body
     yield "zipped", zipped(f"x_{name}", body)
+    deflated = zipped(f"x_{name}", body, zipfile.ZIP_DEFLATED)
+    yield "deflated", deflated
+    # The CRC-32 sits 14 bytes into the local header and 16 into the central one; both must be wrong.
+    bad_crc = bytearray(deflated)
+    for at in (14, deflated.rindex(b"PK\x01\x02") + 16):
+        bad_crc[at] ^= 0xFF
+    yield "deflated, wrong CRC", bytes(bad_crc)
     lines = body.decode().splitlines()
+    for what, broken in (
+        ("extra field", [lines[0], lines[1] + ",x", *lines[2:]]),
+        ("short line", [*lines[:-1], lines[-1].rsplit(",", 1)[0]]),
+    ):
+        yield f"deflated, {what}", zipped(f"x_{name}", "\n".join(broken).encode(), zipfile.ZIP_DEFLATED)
     yield "duplicate row", "\n".join([*lines, lines[3]]).encode()
     yield "extra field", "\n".join([lines[0], lines[1] + ",x", *lines[2:]]).encode()
     yield "extra empty field", "\n".join([lines[0], *lines[1:-1], lines[-1] + ","]).encode()
@@ -518,3 +530,14 @@ def test_fast_paths_give_the_row_by_row_result(name: str, monkeypatch: pytest.Mo
         else:
             assert isinstance(got, pa.Table), what
             assert frame(got).equals(frame(expected)), what
+
+
+def test_deflated_zip_is_read_by_the_typed_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-member deflated zip reaches Polars as gzip (checked CRC) and gives the general path's rows."""
+    monkeypatch.setattr(caiso, "_FAST_MIN_BYTES", 0)
+    name = next(p.name for p in FIXTURES.glob("PRC_LMP_*.csv"))
+    payload = zipped(name, fixture(name), zipfile.ZIP_DEFLATED)
+    source = caiso._polars_source(payload)
+    assert source is not None and source[:2] == b"\x1f\x8b"
+    assert caiso._lmp_wide_typed(source, "MW") is not None
+    assert frame(caiso.parse_prc_lmp(payload)).equals(frame(caiso.parse_prc_lmp(fixture(name))))
