@@ -14,11 +14,13 @@ import typer
 from carbon254 import __version__
 from carbon254.cli.demo import demo
 from carbon254.cli.ingest import ingest
+from carbon254.cli.keys import keys
 from carbon254.cli.quality import quality
 from carbon254.cli.query import query
 from carbon254.cli.replay import replay
 from carbon254.cli.serve import serve
 from carbon254.cli.simulate import simulate
+from carbon254.cli.tenants import tenants
 
 app = typer.Typer(
     name="carbon254",
@@ -52,3 +54,5 @@ app.command("simulate")(simulate)
 app.command("serve")(serve)
 app.command("demo")(demo)
 app.command("replay")(replay)
+app.add_typer(tenants)
+app.add_typer(keys)

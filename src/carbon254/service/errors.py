@@ -39,7 +39,10 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting `ErrorBody` for these statuses."""
     described = {
         404: "Unknown ISO, market or location; `suggestions` lists close matches.",
+        401: "Missing or invalid credentials (API key or OIDC bearer token).",
+        403: "Valid credentials whose tenant is not entitled to this ISO, dataset or feature.",
         422: "A malformed or out-of-range parameter, named in `parameter`.",
+        429: "Rate limit exceeded; `Retry-After` says how many seconds to wait.",
     }
     return {s: {"model": ErrorBody, "description": described.get(s, "Error")} for s in statuses}
 
@@ -54,6 +57,7 @@ class ApiError(Exception):
         message: str,
         parameter: str | None = None,
         suggestions: list[str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -61,6 +65,7 @@ class ApiError(Exception):
         self.message = message
         self.parameter = parameter
         self.suggestions = suggestions
+        self.headers = headers
 
     def body(self) -> dict[str, Any]:
         """The JSON body: code, message, parameter and, when given, suggestions."""
@@ -89,7 +94,7 @@ def error_response(status_code: int, body: dict[str, Any], headers: dict[str, st
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status_code, exc.body())
+    return error_response(exc.status_code, exc.body(), exc.headers)
 
 
 def _describe_validation_error(error: dict[str, Any]) -> tuple[str | None, str, str]:

@@ -1,0 +1,103 @@
+"""The ORM tables: tenants, api_keys and audit_events.
+
+The Alembic migrations in `migrations/versions/` create exactly these tables;
+a change here needs a new migration beside them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+# Keys per JSON column stay small (names of ISOs, datasets, features, query parameters).
+NAME_LENGTH = 100
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend.
+
+    SQLite has no zone-aware type and hands back naive values; storing UTC
+    and re-attaching UTC on read makes both backends return the same thing.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: metadata timestamps must carry a zone")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, not a BIGINT one.
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the metadata tables."""
+
+
+class Tenant(Base):
+    """A customer: its name, whether it administers the service, and what it may read (None = all)."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    isos: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    datasets: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    features: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    keys: Mapped[list[ApiKey]] = relationship(back_populates="tenant")
+
+
+class ApiKey(Base):
+    """An API key: its public id and the SHA-256 of its secret (the secret itself is never stored)."""
+
+    __tablename__ = "api_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(AutoId, ForeignKey("tenants.id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    rotated_from: Mapped[str | None] = mapped_column(ForeignKey("api_keys.key_id"), nullable=True)
+
+    tenant: Mapped[Tenant] = relationship(back_populates="keys")
+
+
+class AuditEventRow(Base):
+    """One audited request or admin action."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_tenant_at", "tenant", "at"),
+        Index("ix_audit_events_action_at", "action", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    tenant: Mapped[str | None] = mapped_column(String(NAME_LENGTH), nullable=True)
+    subject: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    method: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(500))
+    parameters: Mapped[dict[str, str]] = mapped_column(JSON)
+    rows: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    status: Mapped[int] = mapped_column(Integer)
+    duration_ms: Mapped[float] = mapped_column(Float)
+    request_id: Mapped[str | None] = mapped_column(String(100), nullable=True)

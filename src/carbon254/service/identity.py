@@ -1,0 +1,205 @@
+"""Who is calling and what they may see: the types every surface (REST, GraphQL, stream) shares.
+
+A request's credential (an API key or an OIDC bearer token) is turned into a
+`Principal` by the app's `Authenticator` (`app.state.authenticator`), then
+charged against the app's `RateLimiter` (`app.state.rate_limiter`). Every
+surface asks the same two questions through this module, so entitlements are
+enforced identically on REST, GraphQL and the stream:
+
+* `authenticate_request(app, headers)`: the principal, or `AuthenticationError` (401)
+  / `RateLimited` (429);
+* `require_data(principal, iso, dataset)` / `require_feature(principal, feature)`:
+  `NotEntitled` (403) outside the tenant's entitlements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, Request
+
+from carbon254.service.control_characters import first_control_character
+from carbon254.service.errors import ApiError
+
+ANONYMOUS_TENANT = "anonymous"
+
+
+class AuthMethod(StrEnum):
+    """How a principal proved who it is."""
+
+    API_KEY = "api_key"
+    OIDC = "oidc"
+    NONE = "none"  # CARBON254_AUTH=off
+
+
+@dataclass(frozen=True, slots=True)
+class Entitlements:
+    """What a tenant may read: ISOs, datasets and analytics features; None means all of them."""
+
+    isos: frozenset[str] | None = None
+    datasets: frozenset[str] | None = None
+    features: frozenset[str] | None = None
+
+    def allows_data(self, iso: str, dataset: str) -> bool:
+        """Whether rows of `dataset` (e.g. `lmp`) for `iso` (e.g. `ERCOT`) may be read."""
+        return (self.isos is None or iso.upper() in self.isos) and (
+            self.datasets is None or dataset.lower() in self.datasets
+        )
+
+    def allows_feature(self, feature: str) -> bool:
+        """Whether an analytics feature (e.g. `curves`, `risk`) may be used."""
+        return self.features is None or feature.lower() in self.features
+
+
+EVERYTHING = Entitlements()
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller: its tenant, its own id within it, and the tenant's entitlements."""
+
+    tenant: str
+    subject: str  # API key id, OIDC `sub`, or "anonymous"
+    method: AuthMethod
+    entitlements: Entitlements
+    admin: bool = False
+
+    @property
+    def rate_key(self) -> str:
+        """The bucket this caller's requests are counted in: one per key or token subject."""
+        return f"{self.method.value}:{self.tenant}:{self.subject}"
+
+
+ANONYMOUS = Principal(ANONYMOUS_TENANT, "anonymous", AuthMethod.NONE, EVERYTHING, admin=True)
+
+
+class AuthenticationError(Exception):
+    """Missing, malformed, unknown, revoked, expired or forged credentials: answered 401."""
+
+
+class NotEntitled(Exception):
+    """Valid credentials, but the tenant may not see this: answered 403."""
+
+
+class RateLimited(Exception):
+    """Too many requests for one credential: answered 429 with `Retry-After`."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"rate limit exceeded; retry after {retry_after_s:.1f} s")
+        self.retry_after_s = retry_after_s
+
+
+class Authenticator(Protocol):
+    """Turns a credential (or its absence) into a `Principal`; raises `AuthenticationError`."""
+
+    def authenticate(self, credential: str | None) -> Principal: ...
+
+
+class RateLimiter(Protocol):
+    """Charges one request to a bucket; returns 0 when allowed, else the seconds to wait."""
+
+    def acquire(self, key: str) -> float: ...
+
+
+class OpenAuthenticator:
+    """`CARBON254_AUTH=off`: everyone is the anonymous principal, entitled to everything."""
+
+    def authenticate(self, credential: str | None) -> Principal:
+        """The anonymous principal, whatever was sent."""
+        return ANONYMOUS
+
+
+def credential_from_headers(headers: Mapping[str, str]) -> str | None:
+    """The credential of a request: `Authorization: Bearer <key or JWT>`, else `X-API-Key`, else None.
+
+    Raises `AuthenticationError` for a credential holding a control character:
+    no key or token does, and one must not reach the metadata database (where
+    a NUL fails the lookup, which would read as the database being down).
+    """
+    authorization = headers.get("authorization")
+    if authorization:
+        scheme, _, value = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise AuthenticationError("the Authorization header must be 'Bearer <API key or token>'")
+        credential: str | None = value.strip()
+    else:
+        key = headers.get("x-api-key")
+        credential = key.strip() if key and key.strip() else None
+    if credential is not None and first_control_character(credential) is not None:
+        raise AuthenticationError("malformed credential: it contains a control character")
+    return credential
+
+
+def authenticate_request(state: Any, headers: Mapping[str, str], connection_state: Any = None) -> Principal:
+    """The principal of a request to an app whose `state` holds the authenticator and rate limiter.
+
+    Raises `AuthenticationError` (401) or `RateLimited` (429). Shared by the
+    REST dependency, the GraphQL context and the stream handshake, which pass
+    their request's or WebSocket's `.state` as `connection_state`: the
+    principal is kept there (as `principal`) for the audit log.
+    """
+    authenticator: Authenticator = state.authenticator
+    principal = authenticator.authenticate(credential_from_headers(headers))
+    if connection_state is not None:
+        connection_state.principal = principal
+    limiter: RateLimiter | None = getattr(state, "rate_limiter", None)
+    if limiter is not None and principal.method is not AuthMethod.NONE:
+        wait = limiter.acquire(principal.rate_key)
+        if wait > 0:
+            raise RateLimited(wait)
+    return principal
+
+
+def require_data(principal: Principal, iso: str, dataset: str) -> None:
+    """Raise `NotEntitled` unless `principal`'s tenant may read `dataset` rows of `iso`."""
+    if not principal.entitlements.allows_data(iso, dataset):
+        raise NotEntitled(f"tenant '{principal.tenant}' is not entitled to {dataset} data of {iso.upper()}")
+
+
+def require_feature(principal: Principal, feature: str) -> None:
+    """Raise `NotEntitled` unless `principal`'s tenant may use the analytics `feature`."""
+    if not principal.entitlements.allows_feature(feature):
+        raise NotEntitled(f"tenant '{principal.tenant}' is not entitled to the {feature} feature")
+
+
+def require_admin(principal: Principal) -> None:
+    """Raise `NotEntitled` unless `principal` belongs to an admin tenant."""
+    if not principal.admin:
+        raise NotEntitled("this endpoint is for administrators only")
+
+
+def as_api_error(exc: AuthenticationError | NotEntitled | RateLimited) -> ApiError:
+    """The HTTP error for an identity failure: 401, 403 or 429 with the right headers."""
+    if isinstance(exc, AuthenticationError):
+        return ApiError(401, "unauthenticated", str(exc), headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, RateLimited):
+        seconds = max(1, int(exc.retry_after_s + 0.999))
+        return ApiError(429, "rate_limited", str(exc), headers={"Retry-After": str(seconds)})
+    return ApiError(403, "not_entitled", str(exc))
+
+
+async def get_principal(request: Request) -> Principal:
+    """FastAPI dependency: the caller of a REST request (401/429 as `ApiError`).
+
+    Async, so that a request does not pay a worker-thread round trip just to
+    be identified: a key lookup is one indexed query, short enough to run on
+    the event loop.
+    """
+    try:
+        return authenticate_request(request.app.state, request.headers, request.state)
+    except (AuthenticationError, RateLimited) as exc:
+        raise as_api_error(exc) from None
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def entitle_data(principal: Principal, iso: str, dataset: str) -> None:
+    """`require_data` for a REST route: a 403 `ApiError` outside the entitlements."""
+    try:
+        require_data(principal, iso, dataset)
+    except NotEntitled as exc:
+        raise as_api_error(exc) from None
