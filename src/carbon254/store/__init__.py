@@ -2,7 +2,16 @@
 
 from pathlib import Path
 
-from carbon254.store.base import Block, Resample, Source, Store, StoreError, WriteResult
+from carbon254.store.base import (
+    Block,
+    ChangeBatch,
+    Changes,
+    Resample,
+    Source,
+    Store,
+    StoreError,
+    WriteResult,
+)
 from carbon254.store.parquet import ParquetStore
 
 
@@ -11,4 +20,15 @@ def open_store(data_dir: Path | str) -> ParquetStore:
     return ParquetStore(data_dir)
 
 
-__all__ = ["Block", "ParquetStore", "Resample", "Source", "Store", "StoreError", "WriteResult", "open_store"]
+__all__ = [
+    "Block",
+    "ChangeBatch",
+    "Changes",
+    "ParquetStore",
+    "Resample",
+    "Source",
+    "Store",
+    "StoreError",
+    "WriteResult",
+    "open_store",
+]

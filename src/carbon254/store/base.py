@@ -63,6 +63,40 @@ COVERAGE_SCHEMA = pa.schema(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeBatch:
+    """Rows that commits added to one dataset, ISO and market, in the dataset's canonical schema.
+
+    `market` is None for datasets without a market column (`ordc_adder`).
+    Rows are every version the commits stored (a revision arrives as a new
+    row), ordered by commit, then by location and time.
+    """
+
+    dataset: Dataset
+    iso: str
+    market: str | None
+    table: pa.Table
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """One page of the store's change feed (`Store.changes_since`).
+
+    `cursor` is where the next call resumes. `more` is True when the page was
+    cut short by `max_rows` and further commits are already waiting: call
+    again at once rather than after a poll interval.
+    """
+
+    cursor: str
+    batches: tuple[ChangeBatch, ...] = ()
+    more: bool = False
+
+    @property
+    def rows(self) -> int:
+        """Rows in this page over all batches."""
+        return sum(b.table.num_rows for b in self.batches)
+
+
 class StoreError(Exception):
     """A store operation failed for a reason other than bad input."""
 
@@ -132,6 +166,35 @@ class Store(Protocol):
         prices, the ISO itself for datasets without locations). `market` must
         be given exactly when the dataset has a market column. Computed by
         the backend; no row values travel.
+        """
+        ...
+
+    def data_version(
+        self, dataset: Dataset | str, iso: str, market: str | None, start: datetime, end: datetime
+    ) -> str:
+        """An opaque token of what is stored for one dataset, ISO and market over [start, end).
+
+        The token changes whenever a commit, from any process, adds or
+        replaces stored files of that dataset/ISO/market (`market=None`: any
+        market) whose time range overlaps the UTC-aware half-open range; it
+        stays the same otherwise. Cheap when nothing changed (no data is
+        read), so result caches put it in their keys.
+        """
+        ...
+
+    def change_cursor(self) -> str:
+        """The change feed's head: a cursor after every commit so far, to follow only new ones."""
+        ...
+
+    def changes_since(self, cursor: str, max_rows: int = 100_000) -> Changes:
+        """The rows `write` committed after `cursor`, from any process, and the cursor to continue from.
+
+        A cross-process change feed: every committed row is returned exactly
+        once over successive calls, whatever number of commits landed between
+        them; rows that compaction merely rewrote are never returned again.
+        A page ends on a commit boundary after about `max_rows` rows (one
+        commit larger than that is returned whole). Cheap when nothing was
+        committed (no data is read). Raises `ValueError` for a malformed cursor.
         """
         ...
 

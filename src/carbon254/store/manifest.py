@@ -25,6 +25,13 @@ class FileEntry:
     Times are microseconds since the Unix epoch (UTC) over the dataset's time
     column; `revisions` counts rows that revise a key stored in an earlier file
     (zero lets readers skip de-duplication).
+
+    A file written by `write` holds the rows of one commit, every one stamped
+    `ingested_at == created`. A `compacted` file re-stores rows of files that
+    compaction merged, keeping their `ingested_at`; `ingested_until` is the
+    latest of those. The change feed relies on this to tell new rows from
+    merely rewritten ones. Both fields default so manifests written before
+    they existed still load.
     """
 
     path: str
@@ -38,6 +45,13 @@ class FileEntry:
     revisions: int
     source: str
     created: int
+    compacted: bool = False
+    ingested_until: int = 0
+
+    @property
+    def last_ingested(self) -> int:
+        """The latest `ingested_at` among the file's rows, microseconds since the epoch (UTC)."""
+        return self.ingested_until if self.compacted else self.created
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +64,20 @@ class RetiredFile:
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
-    """An immutable snapshot of the store's contents."""
+    """An immutable snapshot of the store's contents.
+
+    `version` counts commits of any kind (writes, compactions, vacuums).
+    `last_commit` is the `ingested_at` (microseconds since the epoch, UTC) of
+    the latest commit by `write`: writers stamp each commit later than the one
+    before it while holding the writer lock, so it orders writes across
+    processes and is the head of the change feed.
+    """
 
     version: int = 0
     files: tuple[FileEntry, ...] = ()
     catalog: str | None = None
     retired: tuple[RetiredFile, ...] = ()
+    last_commit: int = 0
 
     def partition(self, dataset: str, iso: str, market: str | None) -> list[FileEntry]:
         """Files of one dataset and ISO, of one market or (None) every market."""
@@ -72,8 +94,9 @@ class Manifest:
         remove: frozenset[str] = frozenset(),
         catalog: str | None = None,
         retired: tuple[RetiredFile, ...] | None = None,
+        last_commit: int | None = None,
     ) -> Manifest:
-        """The next version: files added and removed, optionally a new catalog and retired list."""
+        """The next version: files added and removed; optionally a new catalog, retired list, write stamp."""
         kept = tuple(f for f in self.files if f.path not in remove)
         return replace(
             self,
@@ -81,6 +104,7 @@ class Manifest:
             files=kept + add,
             catalog=catalog if catalog is not None else self.catalog,
             retired=retired if retired is not None else self.retired,
+            last_commit=last_commit if last_commit is not None else self.last_commit,
         )
 
 
@@ -120,6 +144,7 @@ class ManifestFile:
                 "catalog": manifest.catalog,
                 "files": [asdict(f) for f in manifest.files],
                 "retired": [asdict(r) for r in manifest.retired],
+                "last_commit": manifest.last_commit,
             },
             separators=(",", ":"),
         ).encode()
@@ -137,11 +162,18 @@ def _decode(raw: bytes) -> Manifest:
         raise ValueError(
             f"store manifest format {doc.get('format')!r} is not supported (expected {FORMAT_VERSION})"
         )
+    files = tuple(FileEntry(**f) for f in doc["files"])
+    # Manifests from before the change feed lack `last_commit`; every row they
+    # hold was ingested no later than the newest file was created.
+    last_commit = doc.get("last_commit")
     return Manifest(
         version=int(doc["version"]),
-        files=tuple(FileEntry(**f) for f in doc["files"]),
+        files=files,
         catalog=doc.get("catalog"),
         retired=tuple(RetiredFile(**r) for r in doc.get("retired", [])),
+        last_commit=int(last_commit)
+        if last_commit is not None
+        else max((f.created for f in files), default=0),
     )
 
 

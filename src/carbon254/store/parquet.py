@@ -20,6 +20,7 @@ one-location read touches one or two row groups.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -37,7 +38,7 @@ import pyarrow.parquet as pq
 
 from carbon254.isos import iso_info
 from carbon254.schema import TIMESTAMP, Dataset, DatasetSpec, ValidationError, Violation, spec, validate
-from carbon254.store.base import COVERAGE_SCHEMA, Block, Resample, Source, WriteResult
+from carbon254.store.base import COVERAGE_SCHEMA, Block, ChangeBatch, Changes, Resample, Source, WriteResult
 from carbon254.store.lock import writer_lock
 from carbon254.store.manifest import FileEntry, Manifest, ManifestFile, RetiredFile, fsync_dir
 from carbon254.timeseries import present, resolve_tz
@@ -49,6 +50,7 @@ ROW_GROUP_ROWS = 131_072
 NO_MARKET = "_"  # partition name for datasets without a market column (ordc_adder)
 MERGE_TARGET_ROWS = 25_000_000  # compaction merges files up to this size (about 2.5 GB in memory)
 RETIRED_GRACE_S = 600  # a replaced file outlives any read that could still be using it
+VERSION_MEMO_MAX = 4096  # data_version tokens remembered per manifest version (a cache's working set)
 
 CATALOG_SCHEMA = pa.schema(
     [
@@ -125,6 +127,9 @@ class ParquetStore:
         self._db.execute("SET GLOBAL parquet_metadata_cache = true")
         self._local = threading.local()
         self._catalog: tuple[str | None, pa.Table] = (None, CATALOG_SCHEMA.empty_table())
+        self._versions: dict[tuple[str, str, str | None, int, int], str] = {}
+        self._versions_of = -1  # the manifest version `_versions` was computed for
+        self._versions_guard = threading.Lock()
 
     # ---- plumbing -----------------------------------------------------------------------------
 
@@ -167,14 +172,17 @@ class ParquetStore:
         received = canonical.num_rows
         if received == 0:
             return WriteResult(spec_.name, 0, 0, 0)
-        now = _now_us()
-        canonical = canonical.set_column(
-            canonical.schema.get_field_index("ingested_at"),
-            pa.field("ingested_at", TIMESTAMP),
-            pa.array(np.full(received, now, dtype="datetime64[us]")).cast(TIMESTAMP),
-        )
         with writer_lock(self.root / "write.lock"):
             manifest = self._manifest.current()
+            # Stamped under the lock and later than the previous commit, so
+            # ingested_at orders commits across processes: the latest version of
+            # a key is the one stored last, and the change feed resumes from a stamp.
+            now = max(_now_us(), manifest.last_commit + 1)
+            canonical = canonical.set_column(
+                canonical.schema.get_field_index("ingested_at"),
+                pa.field("ingested_at", TIMESTAMP),
+                pa.array(np.full(received, now, dtype="datetime64[us]")).cast(TIMESTAMP),
+            )
             staged = self._stage(spec_, canonical, manifest)
             written = [s for s in staged if s.table.num_rows]
             if not written:  # everything was already stored: leave the manifest alone
@@ -185,7 +193,7 @@ class ParquetStore:
                     entries.append(self._write_file(spec_, part, source, now))
                 catalog = self._updated_catalog(spec_, written, manifest, source)
                 fsync_dir(self.root)
-                self._manifest.commit(manifest.evolve(add=tuple(entries), catalog=catalog))
+                self._manifest.commit(manifest.evolve(add=tuple(entries), catalog=catalog, last_commit=now))
             except BaseException:
                 for e in entries:
                     Path(self._path(e.path)).unlink(missing_ok=True)
@@ -311,7 +319,16 @@ class ParquetStore:
         revisions = int(pc.sum(result.column("__revision")).as_py() or 0)
         return result.drop_columns(["__revision"]).cast(spec_.schema), revisions
 
-    def _write_file(self, spec_: DatasetSpec, part: _Staged, source: Source, now: int) -> FileEntry:
+    def _write_file(
+        self,
+        spec_: DatasetSpec,
+        part: _Staged,
+        source: Source,
+        now: int,
+        *,
+        compacted_until: int | None = None,
+    ) -> FileEntry:
+        """Write one partition's rows to a new file; `compacted_until` marks a compaction's merged file."""
         partition = f"{spec_.name.value}/iso={part.iso}/market={part.market}/year={part.year}"
         rel = f"{partition}/{uuid.uuid4().hex}.parquet"
         path = Path(self._path(rel))
@@ -330,6 +347,8 @@ class ParquetStore:
             revisions=part.revisions,
             source=source.value,
             created=now,
+            compacted=compacted_until is not None,
+            ingested_until=compacted_until or 0,
         )
 
     # ---- catalog ------------------------------------------------------------------------------
@@ -527,6 +546,119 @@ class ParquetStore:
             table = table.filter(pa.array(~older))
         return table
 
+    # ---- versions and the change feed ---------------------------------------------------------
+
+    def data_version(
+        self, dataset: Dataset | str, iso: str, market: str | None, start: datetime, end: datetime
+    ) -> str:
+        """A token of the files holding one dataset/ISO/market over [start, end); see `Store.data_version`.
+
+        A digest of the overlapping files' paths: files are immutable and each
+        is named by a fresh id, so the set changes exactly when a commit adds a
+        file there or compaction replaces one. Memoized per manifest version,
+        so a repeated call costs the manifest `stat` and a dictionary lookup.
+        """
+        spec_ = spec(dataset)
+        iso_name = iso_info(iso).iso.value
+        lo, hi = _us(start), _us(end)
+        manifest = self._current()
+        key = (spec_.name.value, iso_name, market, lo, hi)
+        with self._versions_guard:
+            if self._versions_of != manifest.version:
+                self._versions.clear()
+                self._versions_of = manifest.version
+            token = self._versions.get(key)
+        if token is not None:
+            return token
+        paths = sorted(
+            f.path
+            for f in manifest.partition(spec_.name.value, iso_name, market)
+            if f.max_time >= lo and f.min_time < hi
+        )
+        token = hashlib.blake2b("\n".join(paths).encode(), digest_size=16).hexdigest()
+        with self._versions_guard:
+            if self._versions_of == manifest.version:
+                if len(self._versions) >= VERSION_MEMO_MAX:
+                    self._versions.clear()
+                self._versions[key] = token
+        return token
+
+    def change_cursor(self) -> str:
+        """The change feed's head: the stamp of the latest commit by `write`; see `Store.change_cursor`."""
+        return str(self._current().last_commit)
+
+    def changes_since(self, cursor: str, max_rows: int = 100_000) -> Changes:
+        """Rows committed by `write` after `cursor`, one page at a time; see `Store.changes_since`.
+
+        The cursor is the `ingested_at` stamp (microseconds since the epoch,
+        UTC) of the last commit returned. Every commit stamps its rows with
+        one `ingested_at`, later than any earlier commit's (see `write`), so
+        "rows with `ingested_at` after the cursor" are exactly the commits not
+        yet returned, whether their files are still as written or compaction
+        has merged them: compaction keeps each row's `ingested_at`, so the
+        rows it rewrites are never returned twice. The manifest tells which
+        files can hold such rows; nothing is read when it shows no new commit.
+        """
+        after = _decode_cursor(cursor)
+        if max_rows < 1:
+            raise ValueError(f"max_rows must be at least 1, not {max_rows}")
+        manifest = self._current()
+        if manifest.last_commit <= after:
+            return Changes(cursor)
+        files = [f for f in manifest.files if f.last_ingested > after]
+        until = self._page_end(files, after, max_rows, manifest.last_commit)
+        # A write's file holds one commit, so those after the page are skipped
+        # unread; a compacted file may hold rows on both sides of `until`.
+        files = [f for f in files if f.compacted or f.created <= until]
+        partitions: dict[tuple[str, str, str], list[FileEntry]] = {}
+        for f in files:
+            partitions.setdefault((f.dataset, f.iso, f.market), []).append(f)
+        batches: list[ChangeBatch] = []
+        for (dataset, iso, market), group in sorted(partitions.items()):
+            spec_ = spec(dataset)
+            table = self._changed_rows(spec_, group, after, until)
+            if table.num_rows:
+                batches.append(ChangeBatch(spec_.name, iso, None if market == NO_MARKET else market, table))
+        return Changes(str(until), tuple(batches), more=until < manifest.last_commit)
+
+    def _page_end(self, files: list[FileEntry], after: int, max_rows: int, head: int) -> int:
+        """The last commit stamp of a page: commits in order until about `max_rows` rows, at least one."""
+        sizes: dict[int, int] = {}
+        for f in files:
+            if not f.compacted:
+                sizes[f.created] = sizes.get(f.created, 0) + f.rows
+        compacted = [f for f in files if f.compacted]
+        if compacted:
+            # Only the ingested_at column is read, and only its row groups past the cursor.
+            counts = (
+                self._cursor()
+                .execute(
+                    "SELECT epoch_us(ingested_at), count(*) FROM read_parquet(?, hive_partitioning = false) "
+                    "WHERE ingested_at > make_timestamptz(?::BIGINT) GROUP BY 1",
+                    [[self._path(f.path) for f in compacted], after],
+                )
+                .fetchall()
+            )
+            for stamp, n in counts:
+                sizes[int(stamp)] = sizes.get(int(stamp), 0) + int(n)
+        total = 0
+        for stamp in sorted(sizes):
+            total += sizes[stamp]
+            if total >= max_rows and stamp < head:
+                return stamp
+        return head
+
+    def _changed_rows(self, spec_: DatasetSpec, files: list[FileEntry], after: int, until: int) -> pa.Table:
+        """Rows of one partition's `files` with `ingested_at` in (after, until], by commit then key."""
+        order = ", ".join(["ingested_at", *_sort_columns(spec_)])
+        sql = (
+            f"SELECT {', '.join(spec_.columns)} FROM read_parquet(?, hive_partitioning = false) "  # noqa: S608 - schema names only
+            "WHERE ingested_at > make_timestamptz(?::BIGINT) AND ingested_at <= make_timestamptz(?::BIGINT) "
+            f"ORDER BY {order}"
+        )
+        params: list[object] = [[self._path(f.path) for f in files], after, until]
+        return self._cursor().sql(sql, params=params).to_arrow_table().cast(spec_.schema)
+
     # ---- compaction ---------------------------------------------------------------------------
 
     def _maybe_compact(self, spec_: DatasetSpec, iso: str, market: str, year: int) -> None:
@@ -580,7 +712,8 @@ class ParquetStore:
         sources = {f.source for f in files}
         source = Source(sources.pop()) if len(sources) == 1 else Source.INGESTED
         part = _Staged(iso, market, year, merged, sum(f.revisions for f in files))
-        return self._write_file(spec_, part, source, now)
+        # The rows keep their ingested_at: the change feed must not announce them again.
+        return self._write_file(spec_, part, source, now, compacted_until=max(f.last_ingested for f in files))
 
     def vacuum(self, grace_s: float = 3600) -> int:
         """Delete files no reader can need, older than `grace_s`; return how many.
@@ -617,6 +750,17 @@ def _merge_groups(files: list[FileEntry]) -> list[list[FileEntry]]:
             groups.append([])
         groups[-1].append(f)
     return [g for g in groups if len(g) > 1]
+
+
+def _decode_cursor(cursor: str) -> int:
+    """The commit stamp a change-feed cursor names; ValueError if it is not one."""
+    try:
+        stamp = int(cursor)
+    except (TypeError, ValueError):
+        raise ValueError(f"malformed change cursor {cursor!r}: expected one from change_cursor()") from None
+    if stamp < 0:
+        raise ValueError(f"malformed change cursor {cursor!r}: expected one from change_cursor()")
+    return stamp
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:

@@ -1,0 +1,64 @@
+"""`/v1/stream`: a WebSocket pushing each new interval as soon as it is committed to the store.
+
+Domain "stream" (`router`). Messages are JSON text frames.
+
+Credentials: `Authorization: Bearer <key or JWT>` or `X-API-Key: <key>` on
+the handshake, or a `token` query parameter, or (browsers cannot set
+headers) a first message `{"type": "auth", "token": "..."}`. With
+`CARBON254_AUTH=off` none is needed. A later `auth` message replaces the
+credential (e.g. a refreshed JWT); it is re-checked every heartbeat, so a
+revoked key loses the stream within one.
+
+Client messages (`type` may also be spelled `action`):
+* `{"type": "subscribe", "dataset": "lmp", "iso": "ERCOT", "market": "RT5",
+  "locations": ["HB_NORTH"] | null, "since": "<ISO-8601>" | null}`:
+  `dataset` defaults to `lmp`; `market` is omitted for `ordc_adder`;
+  `locations` null means every location. With `since` (the last
+  `interval_start` the client saw), every stored row with a later
+  `interval_start` is replayed first (`"replay": true`, at most
+  `max_range_days`), then live rows follow, with no gap and no duplicate.
+  Subscribing again to the same dataset/iso/market replaces the subscription.
+* `{"type": "unsubscribe", "dataset": "lmp", "iso": "ERCOT", "market": "RT5"}`.
+
+Server messages:
+* `{"type": "subscribed", "dataset", "iso", "market", "locations", "since"}`,
+  `{"type": "unsubscribed", "dataset", "iso", "market"}`,
+  `{"type": "authenticated", "tenant"}` (after an `auth` message);
+* `{"type": "data", "dataset", "iso", "market", "replay": bool, "data": [rows]}`:
+  rows hold the dataset's columns; for `lmp`: `interval_start`,
+  `interval_end`, `location`, `lmp`, `energy`, `congestion`, `loss`; times
+  ISO-8601 UTC. A revised interval arrives again with its new values.
+* `{"type": "heartbeat", "time"}` every `stream_heartbeat_s` seconds;
+* `{"type": "error", "code", "message", "parameter"[, "suggestions"]}`: a bad
+  message or subscription (unknown dataset, ISO or market, too many
+  locations, malformed `since`); the connection stays open.
+
+Close codes: 4401 unauthenticated, 4403 a subscription outside the tenant's
+entitlements, 4429 rate limited (each subscribe counts as a request), 4008
+slow consumer (the client fell `stream_queue_max` messages behind; resume
+with `since`), 1013 the message broker is unavailable (retry later).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, WebSocket
+
+from carbon254.service.stream.session import CloseCode, StreamSession
+
+router = APIRouter(tags=["stream"])
+
+
+@router.websocket("/v1/stream")
+async def stream(websocket: WebSocket) -> None:
+    """Serve one streaming client (see the module docstring for the protocol)."""
+    state = websocket.app.state
+    hub = getattr(state, "stream_hub", None)
+    if hub is None:  # the app was built without install_stream, or is shutting down
+        await websocket.close(CloseCode.UNAVAILABLE)
+        return
+    headers = {k: v for k in ("authorization", "x-api-key") if (v := websocket.headers.get(k))}
+    token = websocket.query_params.get("token")
+    if token and not headers:
+        headers["authorization"] = f"Bearer {token}"
+    session = StreamSession(websocket, hub, lambda: state.store, state.settings, state.stream_metrics)
+    await session.run(headers)

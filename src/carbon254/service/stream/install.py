@@ -1,0 +1,90 @@
+"""`install_stream(app, settings)`: the broker, hub and watcher, started and stopped with the app.
+
+`create_app`'s lifespan is an async context manager on
+`app.router.lifespan_context`; this wraps it: the original runs first (it
+opens the store), then the broker connects, the stream's metrics join the
+app's registry and the watcher starts; at shutdown they stop in reverse
+order before the original closes the store. Everything is built at startup,
+so an app started twice (tests) gets fresh connections each time. `/ready`
+pings the running broker (check "broker"; for Redis a PING).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from carbon254.config import Settings
+from carbon254.service.ops.readiness import ReadinessCheck, add_readiness_check
+from carbon254.service.stream.broker import Broker, InProcessBroker, RedisBroker, build_broker
+from carbon254.service.stream.hub import Hub
+from carbon254.service.stream.lease import FeedLease, LocalLease, RedisLease
+from carbon254.service.stream.messages import default_namespace
+from carbon254.service.stream.metrics import StreamMetrics
+from carbon254.service.stream.watcher import Watcher
+
+Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
+
+
+def install_stream(app: FastAPI, settings: Settings) -> None:
+    """Run the stream's broker, hub and watcher during `app`'s lifespan.
+
+    Sets, at startup: `app.state.broker` (the `Broker`), `app.state.stream_hub`
+    (the `Hub` the `/v1/stream` route uses) and `app.state.stream_watcher`;
+    `app.state.stream_metrics` at once; registers the readiness check
+    "broker". The route itself is `carbon254.service.routes.stream.router`
+    (domain "stream").
+    """
+    namespace = settings.stream_namespace or default_namespace(settings.data_dir)
+    metrics = StreamMetrics()
+    app.state.stream_metrics = metrics
+    app.state.stream_hub = None
+    app.state.broker = None
+    inner: Lifespan = app.router.lifespan_context
+
+    async def broker_answers() -> None:
+        broker: Broker | None = app.state.broker
+        if broker is None:
+            raise RuntimeError("the stream broker is not running")
+        await broker.ping()
+
+    add_readiness_check(app, ReadinessCheck("broker", broker_answers))
+
+    @asynccontextmanager
+    async def lifespan(app_: Any) -> AsyncIterator[Any]:
+        async with inner(app_) as state:
+            broker = build_broker(settings)
+            lease: FeedLease
+            listened: Callable[[], bool]
+            if isinstance(broker, RedisBroker):
+                # Subscribers in other processes are invisible here: always publish.
+                lease, listened = RedisLease(broker.client, namespace), lambda: True
+            else:
+                assert isinstance(broker, InProcessBroker)
+                lease, listened = LocalLease(broker), broker.has_subscribers
+            hub = Hub(broker, namespace, lambda: app.state.store)
+            watcher = Watcher(
+                lambda: getattr(app.state, "store", None),
+                lease,
+                namespace,
+                settings.stream_poll_s,
+                listened=listened,
+            )
+            registry = getattr(app.state, "metrics_registry", None)
+            if registry is not None:
+                metrics.register(registry)
+            await broker.start()
+            app.state.broker, app.state.stream_hub, app.state.stream_watcher = broker, hub, watcher
+            watcher.start()
+            try:
+                yield state
+            finally:
+                app.state.stream_hub = app.state.broker = None
+                await watcher.stop()
+                await hub.close()
+                await broker.close()
+
+    app.router.lifespan_context = lifespan

@@ -1,0 +1,232 @@
+"""The client side of `/v1/stream`: parsing client messages and building server messages.
+
+Client messages are JSON objects with a `type` (or, equivalently, `action`):
+`auth`, `subscribe`, `unsubscribe`. A malformed message or a bad
+subscription parameter is a `ProtocolError`, answered with an `error`
+message while the connection stays open. See `routes/stream.py` for the
+whole protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+import orjson
+
+from carbon254 import names
+from carbon254.isos import Iso
+from carbon254.markets.registry import connector_for, reports_for
+from carbon254.schema import Dataset, spec
+from carbon254.service.control_characters import control_character_message, first_control_character
+from carbon254.service.stream.messages import Channel
+from carbon254.simulate.ancillary import AS_MARKETS
+from carbon254.simulate.config import MARKETS as SIMULATED_LMP_MARKETS
+from carbon254.store.base import Store
+from carbon254.timeseries import parse_bound
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolError(Exception):
+    """A client message the server cannot act on; sent back as an `error` message."""
+
+    code: str
+    message: str
+    parameter: str | None = None
+    suggestions: tuple[str, ...] = field(default_factory=tuple)
+
+    def frame(self) -> str:
+        """The `error` message."""
+        body: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
+        body["parameter"] = self.parameter
+        if self.suggestions:
+            body["suggestions"] = list(self.suggestions)
+        return orjson.dumps(body).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class ClientMessage:
+    """One parsed client message: its kind and its JSON object."""
+
+    kind: str
+    body: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeRequest:
+    """A validated subscription: the channel, the locations (None: all) and where to resume."""
+
+    channel: Channel
+    locations: tuple[str, ...] | None
+    since: datetime | None
+
+    @property
+    def location_set(self) -> frozenset[str] | None:
+        """`locations` as a set, for filtering."""
+        return frozenset(self.locations) if self.locations is not None else None
+
+
+KINDS = ("auth", "subscribe", "unsubscribe")
+
+
+def parse_message(text: str) -> ClientMessage:
+    """A client text frame as a `ClientMessage`; `ProtocolError` if it is not a known JSON message."""
+    try:
+        body = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise ProtocolError("invalid_message", "messages must be JSON objects") from None
+    if not isinstance(body, dict):
+        raise ProtocolError("invalid_message", "messages must be JSON objects")
+    kind = body.get("type", body.get("action"))
+    if kind not in KINDS:
+        raise ProtocolError(
+            "invalid_message",
+            f"unknown message type {kind!r}; expected one of: {', '.join(KINDS)}",
+            parameter="type",
+        )
+    return ClientMessage(str(kind), body)
+
+
+def _text(body: Mapping[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise ProtocolError("missing_parameter", f"'{name}' is required", parameter=name)
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ProtocolError("invalid_parameter", f"'{name}' must be a non-empty string", parameter=name)
+    _refuse_control_characters(name, value)
+    return value.strip()
+
+
+def _refuse_control_characters(name: str, value: str) -> None:
+    """The same rule as the HTTP edge's: no subscription field may hold a control character."""
+    character = first_control_character(value)
+    if character is not None:
+        raise ProtocolError("invalid_parameter", control_character_message(f"'{name}'", character), name)
+
+
+def _unknown(exc: names.UnknownName) -> ProtocolError:
+    return ProtocolError("not_found", exc.message, exc.parameter, tuple(exc.suggestions))
+
+
+def parse_channel(body: Mapping[str, Any], store: Store) -> Channel:
+    """The (dataset, ISO, market) a subscribe/unsubscribe names; `dataset` defaults to `lmp`."""
+    dataset_name = _text(body, "dataset", required=False) or Dataset.LMP.value
+    try:
+        dataset = Dataset(dataset_name.lower())
+    except ValueError:
+        known = [d.value for d in Dataset]
+        raise ProtocolError(
+            "not_found",
+            f"unknown dataset {dataset_name!r}",
+            "dataset",
+            tuple(names.close_matches(dataset_name, known) or known),
+        ) from None
+    iso_text = _text(body, "iso")
+    assert iso_text is not None
+    try:
+        iso = names.resolve_iso(iso_text, "iso")
+    except names.UnknownName as exc:
+        raise _unknown(exc) from None
+    if spec(dataset).market_column is None:
+        if body.get("market") is not None:
+            raise ProtocolError(
+                "invalid_parameter", f"{dataset.value} has no markets; omit 'market'", "market"
+            )
+        return Channel(dataset, iso.value, None)
+    market_text = _text(body, "market")
+    assert market_text is not None
+    try:
+        market = names.resolve_names(
+            "market",
+            f"{iso.value} {dataset.value} market",
+            [market_text],
+            known_markets(store, dataset, iso),
+            suggest_all=True,
+        )[0]
+    except names.UnknownName as exc:
+        raise _unknown(exc) from None
+    return Channel(dataset, iso.value, market)
+
+
+def parse_subscribe(
+    body: Mapping[str, Any], store: Store, *, max_locations: int, max_range_days: int, now: datetime
+) -> SubscribeRequest:
+    """A validated subscription, or `ProtocolError` naming the bad parameter."""
+    channel = parse_channel(body, store)
+    locations = _locations(body, channel, max_locations)
+    since_text = _text(body, "since", required=False)
+    since = None
+    if since_text is not None:
+        try:
+            since = parse_bound(since_text, None)
+        except ValueError as exc:
+            raise ProtocolError("invalid_parameter", f"invalid since: {exc}", "since") from None
+        if now - since > timedelta(days=max_range_days):
+            raise ProtocolError(
+                "range_too_long",
+                f"since is more than {max_range_days:,} days ago; a resume replays at most that much. "
+                "Read older rows from /v1 and subscribe without since",
+                "since",
+            )
+    return SubscribeRequest(channel, locations, since)
+
+
+def _locations(body: Mapping[str, Any], channel: Channel, limit: int) -> tuple[str, ...] | None:
+    given = body.get("locations")
+    if given is None:
+        return None
+    if spec(channel.dataset).location_column is None:
+        raise ProtocolError(
+            "invalid_parameter", f"{channel.dataset.value} has no locations; omit 'locations'", "locations"
+        )
+    if not isinstance(given, list) or not all(isinstance(n, str) for n in given):
+        raise ProtocolError("invalid_parameter", "'locations' must be a list of names or null", "locations")
+    for name in given:
+        _refuse_control_characters("locations", name)
+    chosen = tuple(dict.fromkeys(n.strip() for n in given if n.strip()))
+    if not chosen:
+        raise ProtocolError("invalid_parameter", "'locations' lists no name; use null for all", "locations")
+    if len(chosen) > limit:
+        raise ProtocolError(
+            "too_many_locations",
+            f"locations names {len(chosen):,} entries; at most {limit:,} are allowed per subscription",
+            "locations",
+        )
+    return chosen
+
+
+def known_markets(store: Store, dataset: Dataset, iso: Iso) -> list[str]:
+    """Markets one may subscribe to: those with stored data, those the ISO's connector and parsers
+    produce, and the simulator's (the demo streams simulated prices); before any row exists too."""
+    return sorted(set(store.markets(dataset, iso.value)) | _static_markets(dataset, iso))
+
+
+@cache
+def _static_markets(dataset: Dataset, iso: Iso) -> frozenset[str]:
+    found = {t.market for t in connector_for(iso).targets if t.dataset is dataset}
+    found |= {m for r in reports_for(iso) if r.dataset is dataset for m in r.markets}
+    if dataset is Dataset.LMP:
+        found |= set(SIMULATED_LMP_MARKETS)
+    elif dataset is Dataset.AS_PRICE:
+        found |= set(AS_MARKETS)
+    return frozenset(found)
+
+
+def now_utc() -> datetime:
+    """The current UTC time."""
+    return datetime.now(UTC)
+
+
+def control_frame(kind: str, **fields: Any) -> str:
+    """A server message other than `data`: `{"type": kind, ...fields}` as JSON text."""
+    return orjson.dumps({"type": kind, **fields}).decode()
+
+
+def channel_fields(channel: Channel) -> dict[str, Any]:
+    """The dataset/iso/market fields naming a channel in server messages."""
+    return {"dataset": channel.dataset.value, "iso": channel.iso, "market": channel.market}
