@@ -16,13 +16,14 @@ cannot be: its route runs in worker threads).
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,8 @@ from fastapi.routing import APIRoute
 
 from carbon254.config import Settings
 from carbon254.service.encoding import Format
-from carbon254.service.routes import ROUTERS
+from carbon254.service.identity import ANONYMOUS
+from carbon254.service.routes import lmp as lmp_routes
 from carbon254.store import ParquetStore
 from dataset import HOURS, YEAR_END, YEAR_START, Context, Scale, sample_locations
 from measure import (
@@ -85,12 +87,19 @@ def server_command(port: int) -> list[str]:
     ]
 
 
+# The spine's figures are for the bare read path: no credentials, no result cache.
+BARE_SERVICE = {"CARBON254_AUTH": "off", "CARBON254_CACHE_MAX_BYTES": "0"}
+
+
 @contextmanager
-def serve(data_dir: Path) -> Iterator[str]:
-    """Run the service over `data_dir` in a child process; yield its base URL; stop it afterwards."""
+def serve(data_dir: Path, settings: Mapping[str, str] = BARE_SERVICE) -> Iterator[str]:
+    """Run the service over `data_dir` in a child process with `CARBON254_*` `settings`; yield its base URL.
+
+    The process is stopped on exit.
+    """
     port = free_port()
     log_path = WORK / "uvicorn.log"
-    env = {**os.environ, "CARBON254_DATA_DIR": str(data_dir)}
+    env = {**os.environ, **settings, "CARBON254_DATA_DIR": str(data_dir)}
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(
             server_command(port), env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT
@@ -159,18 +168,22 @@ def route_caller(store: ParquetStore) -> Callable[[str, str], object]:
     """A function calling the `GET /v1/lmp` route function directly (format=arrow), with the store and
     settings the service would inject: everything the service does per request except ASGI and HTTP.
 
-    The route is found among the service's routers by its path and its parameters filled by name, so
-    this follows the route's signature as it changes.
+    The route is found in the LMP router by its path and its parameters filled by name, so this
+    follows the route's signature as it changes. The caller is the anonymous principal (auth off) and
+    there is no query cache: every call reads the store.
     """
-    routes = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    routes = [r for r in lmp_routes.router.routes if isinstance(r, APIRoute)]
     route = next(r for r in routes if r.path == "/v1/lmp" and "GET" in (r.methods or ()))
     signature = inspect.signature(route.endpoint)
     settings = Settings()
+    loop = asyncio.new_event_loop()  # one loop for every call: the route function is a coroutine
 
     def call(iso: str, location: str) -> object:
         known: dict[str, object] = {
             "store": store,
             "settings": settings,
+            "principal": ANONYMOUS,
+            "cache": None,
             **_params(iso, location, "arrow"),
             "fmt": Format.ARROW,
         }
@@ -182,7 +195,7 @@ def route_caller(store: ParquetStore) -> Callable[[str, str], object]:
                 kwargs[name] = parameter.default
             else:
                 raise RuntimeError(f"cannot fill parameter {name!r} of the GET /v1/lmp route function")
-        return route.endpoint(**kwargs)
+        return loop.run_until_complete(route.endpoint(**kwargs))
 
     return call
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
-from carbon254.config import Settings
+from carbon254.config import AuthMode, Settings
 from carbon254.schema import TIMESTAMP
 from carbon254.service import create_app
 from carbon254.store import Source, Store, open_store
@@ -98,7 +98,7 @@ def store(data_dir: Path) -> Iterator[Store]:
 @pytest.fixture(scope="module")
 def settings(data_dir: Path) -> Settings:
     # Small limits so the limit checks are cheap to hit.
-    return Settings(data_dir=data_dir, max_range_days=400, max_locations=3)
+    return Settings(data_dir=data_dir, max_range_days=400, max_locations=3, auth=AuthMode.OFF)
 
 
 @pytest.fixture(scope="module")
@@ -117,5 +117,7 @@ def fresh_store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def fresh_client(tmp_path: Path, fresh_store: Store) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(data_dir=tmp_path), fresh_store), raise_server_exceptions=False) as c:
+    with TestClient(
+        create_app(Settings(data_dir=tmp_path, auth=AuthMode.OFF), fresh_store), raise_server_exceptions=False
+    ) as c:
         yield c

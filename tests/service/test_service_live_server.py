@@ -34,7 +34,8 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """`(base_url, data_dir)` of a uvicorn server started with `--factory` and CARBON254_DATA_DIR."""
     data_dir = tmp_path / "data"
     port = _free_port()
-    env = {**os.environ, "CARBON254_DATA_DIR": str(data_dir)}
+    # Auth off: the server binds 127.0.0.1, and this test is about reads, not credentials.
+    env = {**os.environ, "CARBON254_DATA_DIR": str(data_dir), "CARBON254_AUTH": "off"}
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(
         [

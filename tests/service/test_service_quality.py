@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "quality"))
 from quality_tables import entry, lmp_rows, slots, utc
 
-from carbon254.config import Settings
+from carbon254.config import AuthMode, Settings
 from carbon254.ingest.ledger import IngestLedger, PayloadStatus
 from carbon254.quality import day_start, market_day_of
 from carbon254.service import create_app
@@ -42,7 +42,9 @@ def _fill(store: Store, data_dir: Path) -> None:
 @pytest.fixture
 def client(tmp_path: Path, fresh_store: Store) -> TestClient:
     _fill(fresh_store, tmp_path)
-    with TestClient(create_app(Settings(data_dir=tmp_path), fresh_store), raise_server_exceptions=False) as c:
+    with TestClient(
+        create_app(Settings(data_dir=tmp_path, auth=AuthMode.OFF), fresh_store), raise_server_exceptions=False
+    ) as c:
         yield c  # type: ignore[misc]
 
 
@@ -204,7 +206,7 @@ def test_metrics_cover_the_last_complete_days(tmp_path: Path, fresh_store: Store
             entry(first=starts[0], last=starts[0], published=published, lag_s=15, name="p2"),
         ]
     )
-    with TestClient(create_app(Settings(data_dir=tmp_path), fresh_store)) as c:
+    with TestClient(create_app(Settings(data_dir=tmp_path, auth=AuthMode.OFF), fresh_store)) as c:
         r = c.get("/metrics")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain")
@@ -226,8 +228,8 @@ def test_metrics_cover_the_last_complete_days(tmp_path: Path, fresh_store: Store
 
 
 def test_each_app_has_its_own_registry(tmp_path: Path, fresh_store: Store) -> None:
-    a = create_app(Settings(data_dir=tmp_path), fresh_store)
-    b = create_app(Settings(data_dir=tmp_path), fresh_store)
+    a = create_app(Settings(data_dir=tmp_path, auth=AuthMode.OFF), fresh_store)
+    b = create_app(Settings(data_dir=tmp_path, auth=AuthMode.OFF), fresh_store)
     assert a.state.metrics_registry is not b.state.metrics_registry
     with TestClient(a) as ca, TestClient(b) as cb:
         assert ca.get("/metrics").status_code == 200

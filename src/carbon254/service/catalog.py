@@ -17,8 +17,25 @@ def _not_found(exc: names.UnknownName) -> ApiError:
     return not_found(exc.parameter, exc.message, exc.suggestions)
 
 
+# Every request names an ISO and a market: match the usual spellings with a dict
+# lookup, and leave `carbon254.names` (Arrow, suggestions) to the rest.
+_ISO_BY_FOLDED = {i.value.casefold(): i for i in Iso}
+
+
+def _fold_match(text: str, known: Sequence[str]) -> str | None:
+    """`text` as spelled in `known`: exactly, else the one case-insensitive match; None otherwise."""
+    if text in known:
+        return text
+    folded = text.casefold()
+    found = [k for k in known if k.casefold() == folded]
+    return found[0] if len(found) == 1 else None
+
+
 def resolve_iso(text: str) -> Iso:
     """The ISO named by `text` (any case); 404 with close matches otherwise."""
+    iso = _ISO_BY_FOLDED.get(text.strip().casefold())
+    if iso is not None:
+        return iso
     try:
         return names.resolve_iso(text, "iso")
     except names.UnknownName as exc:
@@ -28,10 +45,12 @@ def resolve_iso(text: str) -> Iso:
 def resolve_market(store: Store, dataset: Dataset, iso: Iso, text: str) -> str:
     """The stored market name for `text`; 404 listing the markets with data otherwise."""
     what = f"{iso.value} {dataset.value} market"
+    known = store.markets(dataset, iso.value)
+    found = _fold_match(text.strip(), known)
+    if found is not None:
+        return found
     try:
-        return names.resolve_names(
-            "market", what, [text.strip()], store.markets(dataset, iso.value), suggest_all=True
-        )[0]
+        return names.resolve_names("market", what, [text.strip()], known, suggest_all=True)[0]
     except names.UnknownName as exc:
         raise _not_found(exc) from None
 

@@ -1,4 +1,9 @@
-"""FastAPI dependencies: the store and settings the app was created with, taken from `app.state`."""
+"""FastAPI dependencies: the store and settings the app was created with, taken from `app.state`.
+
+They are `async` because they only read attributes: FastAPI runs a sync
+dependency on a worker thread, a round trip that cost more than the cached
+answer it precedes.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from carbon254.config import Settings
 from carbon254.store.base import Store
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     """The app's market-data store (opened at startup, closed at shutdown)."""
     store: Store | None = getattr(request.app.state, "store", None)
     if store is None:
@@ -20,7 +25,7 @@ def get_store(request: Request) -> Store:
     return store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings

@@ -5,11 +5,16 @@ timestamp rendered as ISO-8601 with its UTC offset in the requested zone.
 Parquet and Arrow keep the Arrow types, timestamps zone-aware, so pandas,
 Polars and DuckDB read them back without conversion; the response metadata
 travels in the schema metadata under `carbon254` as JSON.
+
+`encode` builds a whole body (small answers, which the query cache keeps);
+`stream_body` yields the same bytes slice by slice for large ones, so a
+response never holds more than one slice of encoded rows at a time.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
 
@@ -20,6 +25,8 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 from starlette.responses import Response
 
+# Rows encoded per slice of a streamed body: a few MB of JSON or CSV at most.
+STREAM_SLICE_ROWS = 16_384
 # %:z writes the offset as +00:00 / -05:00, which every ISO-8601 parser accepts.
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%:z"
 METADATA_KEY = b"carbon254"
@@ -155,6 +162,110 @@ def arrow_body(table: pa.Table, metadata: dict[str, Any]) -> bytes:
     return payload
 
 
+def attachment_headers(fmt: Format, filename: str) -> dict[str, str]:
+    """`Content-Disposition` naming the download for binary and CSV bodies (none for JSON)."""
+    if fmt is Format.JSON:
+        return {}
+    extension = {Format.CSV: "csv", Format.PARQUET: "parquet", Format.ARROW: "arrows"}[fmt]
+    return {"Content-Disposition": f'attachment; filename="{filename}.{extension}"'}
+
+
+def body_bytes(table: pa.Table, fmt: Format, metadata: dict[str, Any], tz: str | None) -> bytes:
+    """The whole body of `table` in `fmt`, timestamps shown in `tz` (UTC when None)."""
+    table = localize(table, tz)
+    if fmt is Format.JSON:
+        return json_body(table, metadata)
+    if fmt is Format.CSV:
+        return csv_body(table)
+    if fmt is Format.PARQUET:
+        return parquet_body(table, metadata)
+    return arrow_body(table, metadata)
+
+
+class _Drain(io.RawIOBase):
+    """A write-only file the Arrow and Parquet writers fill, emptied after each slice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._parts.append(chunk)
+        return len(chunk)
+
+    def take(self) -> bytes:
+        out = b"".join(self._parts)
+        self._parts.clear()
+        return out
+
+
+def _slices(table: pa.Table) -> Iterator[pa.Table]:
+    for offset in range(0, table.num_rows, STREAM_SLICE_ROWS):
+        yield table.slice(offset, STREAM_SLICE_ROWS)
+
+
+def _stream_json(table: pa.Table, metadata: dict[str, Any]) -> Iterator[bytes]:
+    yield b'{"data":['
+    first = True
+    for part in _slices(table):
+        rows = _as_text_frame(part).write_json().encode()
+        # Polars writes a JSON array; its rows join the ones already sent.
+        yield (b"" if first else b",") + rows[1:-1]
+        first = False
+    rest = orjson.dumps(metadata) if metadata else b"{}"
+    yield b"]" + (b"," + rest[1:] if len(rest) > 2 else b"}")
+
+
+def _stream_csv(table: pa.Table) -> Iterator[bytes]:
+    if table.num_rows == 0:
+        yield csv_body(table)
+        return
+    for index, part in enumerate(_slices(table)):
+        yield _as_text_frame(part).write_csv(include_header=index == 0).encode()
+
+
+def _stream_arrow(table: pa.Table, metadata: dict[str, Any]) -> Iterator[bytes]:
+    tagged = _with_metadata(table, metadata)
+    sink = _Drain()
+    writer = ipc.new_stream(sink, tagged.schema)
+    for batch in tagged.to_batches(max_chunksize=STREAM_SLICE_ROWS * 4):
+        writer.write_batch(batch)
+        yield sink.take()
+    writer.close()
+    yield sink.take()
+
+
+def _stream_parquet(table: pa.Table, metadata: dict[str, Any]) -> Iterator[bytes]:
+    tagged = _with_metadata(table, metadata)
+    sink = _Drain()
+    # One row group per slice: each is encoded and sent before the next is built.
+    with pq.ParquetWriter(sink, tagged.schema, compression="zstd") as writer:
+        for offset in range(0, max(tagged.num_rows, 1), STREAM_SLICE_ROWS * 8):
+            writer.write_table(tagged.slice(offset, STREAM_SLICE_ROWS * 8))
+            yield sink.take()
+    yield sink.take()
+
+
+def stream_body(table: pa.Table, fmt: Format, metadata: dict[str, Any], tz: str | None) -> Iterator[bytes]:
+    """The body of `table` in `fmt`, encoded and yielded slice by slice (Arrow: record batch by batch).
+
+    The bytes decode to the same rows and metadata as `body_bytes`; only
+    the slicing differs, so a large answer is never encoded whole.
+    """
+    table = localize(table, tz)
+    if fmt is Format.JSON:
+        return _stream_json(table, metadata)
+    if fmt is Format.CSV:
+        return _stream_csv(table)
+    if fmt is Format.PARQUET:
+        return _stream_parquet(table, metadata)
+    return _stream_arrow(table, metadata)
+
+
 def encode(
     table: pa.Table,
     fmt: Format,
@@ -170,17 +281,6 @@ def encode(
     schema metadata of Parquet/Arrow; CSV has nowhere to put it, so the
     caller's `headers` carry what matters there. `filename` has no extension.
     """
-    table = localize(table, tz)
-    out_headers = {"Vary": "Accept", **(headers or {})}
-    if fmt is Format.JSON:
-        content = json_body(table, metadata)
-    else:
-        extension = {Format.CSV: "csv", Format.PARQUET: "parquet", Format.ARROW: "arrows"}[fmt]
-        out_headers["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
-        if fmt is Format.CSV:
-            content = csv_body(table)
-        elif fmt is Format.PARQUET:
-            content = parquet_body(table, metadata)
-        else:
-            content = arrow_body(table, metadata)
+    out_headers = {"Vary": "Accept", **attachment_headers(fmt, filename), **(headers or {})}
+    content = body_bytes(table, fmt, metadata, tz)
     return Response(content, media_type=MEDIA_TYPES[fmt], headers=out_headers)

@@ -4,19 +4,43 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
-from carbon254.schema import LocationType
+from carbon254.schema import Dataset, LocationType
 from carbon254.service.catalog import resolve_iso
 from carbon254.service.deps import get_store
 from carbon254.service.encoding import Format, encode, negotiate, openapi_content
 from carbon254.service.errors import error_responses
+from carbon254.service.identity import CurrentPrincipal, Principal, entitle_data
 from carbon254.store.base import Store
 
 router = APIRouter(tags=["catalog"])
 
 LOCATION_COLUMNS = ("iso", "location", "location_type", "source")
+
+
+def visible_locations(
+    store: Store,
+    principal: Principal,
+    *,
+    iso: str | None,
+    search: str | None,
+    location_type: str | None,
+) -> pa.Table:
+    """The catalog (iso, location, location_type, source) filtered, limited to ISOs `principal` may see.
+
+    The catalog lists LMP locations, so an ISO is visible when the caller's
+    tenant may read its `lmp` rows. Shared by REST and GraphQL.
+    """
+    table = store.locations(iso=iso, search=search, location_type=location_type)
+    if principal.entitlements.isos is not None or principal.entitlements.datasets is not None:
+        isos = pc.unique(table.column("iso")).to_pylist()
+        allowed = [i for i in isos if principal.entitlements.allows_data(i, Dataset.LMP.value)]
+        table = table.filter(pc.is_in(table.column("iso"), value_set=pa.array(allowed, pa.string())))
+    return table.select(list(LOCATION_COLUMNS))
 
 
 @router.get(
@@ -25,11 +49,12 @@ LOCATION_COLUMNS = ("iso", "location", "location_type", "source")
     response_description='JSON `{"data": [{iso, location, location_type, source}, ...], "count", "query"}`.',
     responses={
         200: {"content": openapi_content()},
-        **error_responses(404, 422),
+        **error_responses(401, 403, 404, 422, 429),
     },
 )
 def get_locations(
     store: Annotated[Store, Depends(get_store)],
+    principal: CurrentPrincipal,
     iso: Annotated[str | None, Query(description="ISO/RTO (any case); omit for every ISO.")] = None,
     search: Annotated[
         str | None, Query(description="Case-insensitive substring of the location name.")
@@ -45,16 +70,21 @@ def get_locations(
     """Locations with stored LMPs, sorted by ISO and name.
 
     `source` is `ingested` for locations published by an ISO and `simulated`
-    for those made by the simulator.
+    for those made by the simulator. Only the ISOs whose LMPs the caller may
+    read are listed; naming another one is a 403.
     """
     iso_ = resolve_iso(iso) if iso is not None and iso.strip() else None
+    if iso_ is not None:
+        entitle_data(principal, iso_.value, Dataset.LMP)
     text = search.strip() if search and search.strip() else None
     body_format = negotiate(fmt, accept)
-    table = store.locations(
+    table = visible_locations(
+        store,
+        principal,
         iso=iso_.value if iso_ else None,
         search=text,
         location_type=location_type.value if location_type else None,
-    ).select(list(LOCATION_COLUMNS))
+    )
     query: dict[str, Any] = {
         "iso": iso_.value if iso_ else None,
         "search": text,

@@ -18,6 +18,7 @@ from carbon254.schema import Dataset, spec
 from carbon254.service.catalog import resolve_iso, resolve_market
 from carbon254.service.deps import get_settings, get_store
 from carbon254.service.errors import BAD_PARAMETER_STATUS, ApiError, bad_parameter, error_responses, not_found
+from carbon254.service.identity import CurrentPrincipal, Principal, entitle_data
 from carbon254.service.params import parse_window, required_text
 from carbon254.store.base import Store
 
@@ -70,10 +71,11 @@ def _market(store: Store, dataset: Dataset, isos: list[Iso], text: str | None, i
         "JSON `{query, summary: [...], days: [...], count}`: expected vs present intervals, completeness, "
         "gaps (UTC bounds), duplicates refused, revisions, quarantined payloads and ingest lag (seconds)."
     ),
-    responses=error_responses(404, 422),
+    responses=error_responses(401, 403, 404, 422, 429),
 )
 def get_quality(
     store: Annotated[Store, Depends(get_store)],
+    principal: CurrentPrincipal,
     settings: Annotated[Settings, Depends(get_settings)],
     start: Annotated[
         str,
@@ -100,8 +102,41 @@ def get_quality(
     lag in seconds) come from the ingest ledger. Without `iso`, dates are
     market days of every ISO and datetimes are read in UTC.
     """
+    return quality_answer(
+        store, settings, principal, start=start, end=end, iso=iso, dataset=dataset, market=market
+    )
+
+
+def quality_answer(
+    store: Store,
+    settings: Settings,
+    principal: Principal,
+    *,
+    start: str,
+    end: str,
+    iso: str | None,
+    dataset: Dataset,
+    market: str | None,
+) -> QualityResponse:
+    """The quality report `GET /v1/quality` answers, for REST and GraphQL alike.
+
+    Limited to what `principal` may read: naming an ISO it may not read
+    `dataset` of is a 403; without `iso`, only its entitled ISOs are
+    assessed (a 403 when there are none). Raises `ApiError` for bad
+    parameters (422) and unknown names (404).
+    """
     iso_given = iso is not None and bool(iso.strip())
-    isos = [resolve_iso(required_text("iso", iso or ""))] if iso_given else list(Iso)
+    if iso_given:
+        isos = [resolve_iso(required_text("iso", iso or ""))]
+        entitle_data(principal, isos[0].value, dataset.value)
+    else:
+        isos = [i for i in Iso if principal.entitlements.allows_data(i.value, dataset.value)]
+        if not isos:
+            raise ApiError(
+                403,
+                "not_entitled",
+                f"tenant '{principal.tenant}' is not entitled to {dataset.value} data of any ISO",
+            )
     zone = iso_info(isos[0].value).timezone if iso_given else "UTC"
     window = parse_window(start, end, zone, settings.max_range_days)
     first_day, end_day = day_range(zone, window.start, window.end)

@@ -1,0 +1,98 @@
+"""The per-request GraphQL context: who is asking, the store, the batch loader and the row budget."""
+
+from __future__ import annotations
+
+import threading
+
+import pyarrow as pa
+from starlette.requests import HTTPConnection
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from carbon254.config import Settings
+from carbon254.service.graphql.errors import too_large
+from carbon254.service.graphql.loaders import dataset_loader
+from carbon254.service.identity import (
+    AuthenticationError,
+    Principal,
+    RateLimited,
+    as_api_error,
+    authenticate_request,
+)
+from carbon254.service.query import DatasetQuery
+from carbon254.store.base import Store
+
+
+class RowBudget:
+    """The rows one GraphQL request may still return over all its fields (`graphql_max_rows`)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def charge(self, rows: int) -> None:
+        """Count `rows` more; raise the `RESULT_TOO_LARGE` error once the total passes the limit."""
+        with self._lock:
+            self.used += rows
+            used = self.used
+        if used > self.limit:
+            raise too_large(used, self.limit)
+
+
+class GraphQLContext(BaseContext):
+    """What resolvers read from `info.context`.
+
+    `principal` is None only for the request that loads the GraphiQL page,
+    which runs no resolver.
+    """
+
+    def __init__(self, principal: Principal | None, store: Store, settings: Settings) -> None:
+        super().__init__()
+        self.principal = principal
+        self.store = store
+        self.settings = settings
+        self.rows = RowBudget(settings.graphql_max_rows)
+        self.datasets: DataLoader[DatasetQuery, pa.Table] = dataset_loader(store)
+
+    def caller(self) -> Principal:
+        """The authenticated caller (always set when a query runs)."""
+        if self.principal is None:
+            raise RuntimeError("a GraphQL query ran without an authenticated caller")
+        return self.principal
+
+
+def _wants_playground(connection: HTTPConnection) -> bool:
+    """Whether this is a browser loading the GraphiQL page (a GET for HTML without a query).
+
+    The page is static and carries no data, so it is served without
+    credentials; the queries it then sends are authenticated like any other.
+    """
+    return (
+        connection.scope["type"] == "http"
+        and connection.scope["method"] == "GET"
+        and "query" not in connection.query_params
+        # Strawberry's own rule for rendering the page.
+        and any(kind in connection.headers.get("accept", "") for kind in ("text/html", "*/*"))
+    )
+
+
+def get_context(connection: HTTPConnection) -> GraphQLContext:
+    """FastAPI dependency building the context; 401 (or 429) with the common error body on bad credentials.
+
+    Takes the connection rather than the request so Strawberry's WebSocket
+    route (which has no subscriptions to serve here) resolves it too.
+    """
+    settings: Settings = connection.app.state.settings
+    store: Store | None = getattr(connection.app.state, "store", None)
+    if store is None:
+        raise RuntimeError(
+            "the store is not open: run the app with its lifespan, or pass store= to create_app"
+        )
+    if _wants_playground(connection):
+        return GraphQLContext(None, store, settings)
+    try:
+        principal = authenticate_request(connection.app.state, connection.headers, connection.state)
+    except (AuthenticationError, RateLimited) as exc:
+        raise as_api_error(exc) from None
+    return GraphQLContext(principal, store, settings)
