@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class AuthMode(StrEnum):
+    """Whether requests must carry credentials (`CARBON254_AUTH`)."""
+
+    REQUIRED = "required"
+    OFF = "off"  # only allowed when the service binds a loopback address
 
 
 class Settings(BaseSettings):
@@ -50,6 +60,104 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds between requests to one ISO; unset uses each ISO's published limit.",
     )
+
+    # --- the service: identity, backends, limits -----------------------------------------------
+    auth: AuthMode = Field(
+        default=AuthMode.REQUIRED,
+        description="`required`: every data request needs an API key or OIDC token; "
+        "`off`: no credentials (only when bound to a loopback address).",
+    )
+    metadata_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the metadata database (tenants, keys, audit); "
+        "default SQLite `metadata.db` in the data dir, e.g. `postgresql://user@host/db`.",
+    )
+    cache_url: str = Field(
+        default="memory://",
+        description="Query-result cache and pub/sub: `memory://` or `redis://host:port/db`.",
+    )
+    cache_ttl_s: float = Field(default=300.0, gt=0, description="Seconds a cached query result stays valid.")
+    cache_max_bytes: int = Field(
+        default=256 * 2**20,
+        ge=0,
+        description="Bytes of results the in-process cache may hold (0 disables it).",
+    )
+    oidc_issuer: str | None = Field(default=None, description="Accepted `iss` of OIDC bearer tokens.")
+    oidc_audience: str | None = Field(default=None, description="Required `aud` of OIDC bearer tokens.")
+    oidc_jwks_url: str | None = Field(default=None, description="Where the issuer's signing keys (JWKS) are.")
+    oidc_tenant_claim: str = Field(
+        default="carbon254_tenant", description="Token claim naming the caller's tenant."
+    )
+    oidc_jwks_cache_s: float = Field(default=600.0, gt=0, description="Seconds fetched JWKS keys are reused.")
+    rate_limit_per_s: float = Field(
+        default=50.0, ge=0, description="Requests per second each credential may sustain (0 disables)."
+    )
+    rate_limit_burst: int = Field(default=200, ge=1, description="Requests each credential may burst.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser (JSON list)."
+    )
+    max_body_bytes: int = Field(default=1 * 2**20, ge=1, description="Largest request body accepted, bytes.")
+    json_page_rows: int = Field(
+        default=50_000, ge=1, description="Rows per JSON page; the rest follows by `cursor`."
+    )
+
+    # --- JSON page cursors ---------------------------------------------------------------------
+    cursor_secret: SecretStr | None = Field(
+        default=None,
+        description="Key signing JSON page cursors; unset: derived from the data dir, so every "
+        "process over one store accepts the others' cursors (set it to make cursors unforgeable).",
+    )
+
+    stream_queue_max: int = Field(
+        default=1000, ge=1, description="Messages a WebSocket client may fall behind before it is dropped."
+    )
+    stream_heartbeat_s: float = Field(default=15.0, gt=0, description="Seconds between stream heartbeats.")
+    stream_poll_s: float = Field(
+        default=0.01, gt=0, description="Seconds between checks of the store for new commits to stream."
+    )
+    # Services streaming one store share Redis channels and a publisher lock under this name.
+    stream_namespace: str | None = Field(
+        default=None,
+        description="Redis key prefix of the stream's channels and publisher lock; "
+        "default derived from the data dir, so services over one store share it.",
+    )
+    graphql_max_depth: int = Field(default=8, ge=1, description="Deepest GraphQL selection accepted.")
+    graphql_max_aliases: int = Field(default=20, ge=1, description="Most aliases in one GraphQL query.")
+    graphql_max_rows: int = Field(
+        default=1_000_000, ge=1, description="Most rows one GraphQL query may return over all its fields."
+    )
+    log_json: bool = Field(default=True, description="Structured JSON logs (one object per line).")
+
+    # --- the service: deployment (which routers, TLS, shutdown) ---------------------------------
+    only: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        description="Domains this process serves, comma-separated (`serve --only data,quality`): "
+        "data, quality, graphql, stream, admin; ops (health, ready, metrics) always. Unset: all.",
+    )
+    ssl_certfile: Path | None = Field(
+        default=None, description="PEM certificate (chain) to serve HTTPS with; needs `ssl_keyfile`."
+    )
+    ssl_keyfile: Path | None = Field(default=None, description="PEM private key of `ssl_certfile`.")
+    shutdown_grace_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds in-flight requests may take to finish after SIGTERM before being cut off.",
+    )
+
+    @field_validator("only", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """`CARBON254_ONLY=data,quality` as a list (a JSON list is accepted too); blank means unset."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [name.strip() for name in text.split(",") if name.strip()] or None
+        return value
+
+    def metadata_database_url(self) -> str:
+        """The metadata database URL: `metadata_url`, else SQLite in the data dir."""
+        return self.metadata_url or f"sqlite:///{(self.data_dir / 'metadata.db').as_posix()}"
 
     def iso_url(self, iso: str) -> str | None:
         """The configured base URL of an ISO (`CARBON254_<ISO>_URL`), if any."""

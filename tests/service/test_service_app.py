@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
-from carbon254.config import Settings
+from carbon254.config import AuthMode, Settings
 from carbon254.service import create_app
 from carbon254.service.docs import local_assets
 from carbon254.store import Store, open_store
@@ -80,7 +80,7 @@ def test_store_opened_from_settings_and_closed_at_shutdown(
         return real
 
     monkeypatch.setattr("carbon254.service.app.open_store", tracking_open_store)
-    app = create_app(Settings(data_dir=tmp_path))
+    app = create_app(Settings(data_dir=tmp_path, auth=AuthMode.OFF))
     with TestClient(app) as c:
         assert opened == [tmp_path]
         params = {"iso": "SPP", "market": "DAM", "start": "2024-03-01", "end": "2024-03-02"}
@@ -91,6 +91,6 @@ def test_store_opened_from_settings_and_closed_at_shutdown(
 
 
 def test_a_store_passed_in_stays_open(tmp_path: Path, fresh_store: Store) -> None:
-    with TestClient(create_app(Settings(data_dir=tmp_path), fresh_store)) as c:
+    with TestClient(create_app(Settings(data_dir=tmp_path, auth=AuthMode.OFF), fresh_store)) as c:
         assert c.get("/health").status_code == 200
     assert fresh_store.locations().num_rows == 0  # still usable after the app shut down

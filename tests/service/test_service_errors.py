@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
-from carbon254.config import Settings
+from carbon254.config import AuthMode, Settings
 from carbon254.schema import Dataset
 from carbon254.service import create_app
 from carbon254.store.base import Block, Resample, Source, WriteResult
@@ -181,7 +181,7 @@ class _BrokenStore:
 
 @pytest.fixture
 def broken_client(tmp_path: Any) -> Iterator[TestClient]:
-    app = create_app(Settings(data_dir=tmp_path), _BrokenStore())
+    app = create_app(Settings(data_dir=tmp_path, auth=AuthMode.OFF), _BrokenStore())
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 

@@ -18,8 +18,9 @@ from rich.markup import escape
 from carbon254.cli.console import CliError, console, err_console, fail, interrupted
 from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, DataDir, Host, Port
 from carbon254.cli.progress import RowProgress
-from carbon254.cli.serve import settings_for
+from carbon254.cli.serve import build_app, check_auth_binding, settings_for
 from carbon254.cli.server import run_server, server_url, stop_signals_interrupt
+from carbon254.config import AuthMode
 from carbon254.demo import (
     DemoMarker,
     DemoMarkerError,
@@ -114,7 +115,9 @@ def demo(
     began = time.perf_counter()
     requested = DemoParams(seed=seed, nodes=nodes)
     try:
-        settings = settings_for(data_dir, host, port)
+        # The demo is a local, credential-free playground: auth is off, which needs a loopback --host.
+        settings = settings_for(data_dir, host, port, auth=AuthMode.OFF)
+        check_auth_binding(settings)
         plan = plan_demo(data_dir, requested, days)
         store = open_store(data_dir)
     except (CliError, DemoMarkerError) as exc:
@@ -146,9 +149,17 @@ def demo(
                 runner.start()
 
         try:
-            from carbon254.service import create_app  # deferred: the web stack loads in about a second
+            from carbon254.service.ops.logs import logging_config  # deferred: loads the web stack
 
-            run_server(create_app(settings), host, port, on_ready=ready, log_level="warning")
+            run_server(
+                build_app(settings),
+                host,
+                port,
+                on_ready=ready,
+                log_level="warning",
+                log_config=logging_config(settings, level="warning"),
+                graceful_timeout_s=settings.shutdown_grace_s,
+            )
         except KeyboardInterrupt:
             pass  # stopped before the server was up
         except CliError as exc:

@@ -31,3 +31,30 @@ Port = Annotated[
         "--port", envvar="CARBON254_PORT", help="Port to listen on.", min=1, max=65535, show_default=True
     ),
 ]
+Only = Annotated[
+    str | None,
+    typer.Option(
+        "--only",
+        help="Serve only these comma-separated domains (data, quality, graphql, stream, admin) on this "
+        "port; health, readiness and metrics are always served. Default: everything (CARBON254_ONLY).",
+        show_default=False,
+    ),
+]
+SslCertfile = Annotated[
+    Path | None,
+    typer.Option(
+        "--ssl-certfile",
+        help="PEM certificate (chain) to serve HTTPS with; needs --ssl-keyfile (CARBON254_SSL_CERTFILE).",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+SslKeyfile = Annotated[
+    Path | None,
+    typer.Option(
+        "--ssl-keyfile",
+        help="PEM private key of --ssl-certfile (CARBON254_SSL_KEYFILE).",
+        dir_okay=False,
+        show_default=False,
+    ),
+]

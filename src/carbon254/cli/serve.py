@@ -1,25 +1,84 @@
-"""`carbon254 serve`: the HTTP API over a data dir, under uvicorn."""
+"""`carbon254 serve`: the HTTP API over a data dir, under uvicorn.
+
+Credentials are required (`CARBON254_AUTH=required`, the default) unless
+`CARBON254_AUTH=off`, which is refused unless the server binds a loopback
+address, so an open API can never be exposed to the network by mistake.
+`--only` serves a subset of the routers (one domain per port, as in a split
+deployment); `--ssl-certfile/--ssl-keyfile` serve HTTPS.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import ValidationError as SettingsError
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.markup import escape
 
 from carbon254.cli.console import CliError, console, fail
-from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, DataDir, Host, Port
-from carbon254.cli.server import run_server, server_url, stop_signals_interrupt
-from carbon254.config import Settings
+from carbon254.cli.options import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DataDir,
+    Host,
+    Only,
+    Port,
+    SslCertfile,
+    SslKeyfile,
+)
+from carbon254.cli.server import (
+    TlsFiles,
+    is_loopback,
+    run_server,
+    server_url,
+    stop_signals_interrupt,
+    tls_files,
+)
+from carbon254.config import AuthMode, Settings
 
 
-def settings_for(data_dir: Path, host: str, port: int) -> Settings:
-    """Settings from the environment with the command's options on top; CliError if the environment is bad."""
+def settings_for(data_dir: Path, host: str, port: int, **overrides: Any) -> Settings:
+    """Settings from the environment with the command's options on top; CliError if the environment is bad.
+
+    `overrides` are further fields (e.g. `only`, `auth`); None values are
+    left to the environment.
+    """
+    given = {name: value for name, value in overrides.items() if value is not None}
     try:
-        return Settings(data_dir=data_dir, host=host, port=port)
-    except SettingsError as exc:
+        return Settings(data_dir=data_dir, host=host, port=port, **given)
+    except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise CliError(f"invalid CARBON254_* setting: {problems}") from None
+    except SettingsError as exc:  # a value the environment source could not decode (e.g. bad JSON)
+        cause = f" ({exc.__cause__})" if exc.__cause__ else ""
+        raise CliError(f"invalid CARBON254_* setting: {exc}{cause}") from None
+
+
+def check_auth_binding(settings: Settings) -> None:
+    """CliError if authentication is off while the server would listen beyond this machine."""
+    if settings.auth is AuthMode.OFF and not is_loopback(settings.host):
+        raise CliError(
+            f"CARBON254_AUTH=off is allowed only on a loopback address; --host {settings.host!r} is not one",
+            hint="Bind 127.0.0.1 (or ::1), or keep CARBON254_AUTH=required and use API keys or OIDC tokens.",
+        )
+
+
+def parse_only(text: str | None) -> list[str] | None:
+    """`--only a,b` as a list of domain names (None when not given); CliError for an unknown domain."""
+    if text is None:
+        return None
+    from carbon254.service.routes import UnknownDomain, select_domains  # deferred: loads the web stack
+
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    if not names:
+        raise CliError("--only lists no domain; omit it to serve everything")
+    try:
+        select_domains(names)
+    except UnknownDomain as exc:
+        raise CliError(f"--only: {exc}") from None
+    return names
 
 
 def is_empty_store(data_dir: Path) -> bool:
@@ -27,19 +86,36 @@ def is_empty_store(data_dir: Path) -> bool:
     return not (data_dir / "store" / "manifest.json").exists()
 
 
+def build_app(settings: Settings) -> Any:
+    """The service app for `settings`; CliError if a domain asked for with --only is not installed."""
+    from carbon254.service import create_app  # deferred: the web stack loads in about a second
+    from carbon254.service.routes import DomainUnavailable, UnknownDomain
+
+    try:
+        return create_app(settings)
+    except (UnknownDomain, DomainUnavailable) as exc:
+        raise CliError(f"--only: {exc}") from None
+
+
 def serve(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     host: Host = DEFAULT_HOST,
     port: Port = DEFAULT_PORT,
+    only: Only = None,
+    ssl_certfile: SslCertfile = None,
+    ssl_keyfile: SslKeyfile = None,
 ) -> None:
     """Serve the HTTP API (REST, docs at /docs) over the store in --data-dir until Ctrl-C.
 
     The service reads the store on every request, so data written meanwhile by
     `carbon254 ingest` or `simulate` in another process shows up at once.
+    Requests need an API key or OIDC token unless CARBON254_AUTH=off, which
+    only a loopback --host allows. SIGTERM lets in-flight requests finish
+    (CARBON254_SHUTDOWN_GRACE_S) before the process exits.
     """
     try:
         with stop_signals_interrupt():
-            _serve(data_dir, host, port)
+            _serve(data_dir, host, port, only, ssl_certfile, ssl_keyfile)
     except KeyboardInterrupt:
         pass  # Ctrl-C or SIGTERM before the server was up
     except CliError as exc:
@@ -47,17 +123,32 @@ def serve(
     console.print("Server stopped.")
 
 
-def _serve(data_dir: Path, host: str, port: int) -> None:
-    settings = settings_for(data_dir, host, port)
-    from carbon254.service import create_app  # deferred: the web stack loads in about a second
+def _serve(
+    data_dir: Path,
+    host: str,
+    port: int,
+    only: str | None,
+    certfile: Path | None,
+    keyfile: Path | None,
+) -> None:
+    settings = settings_for(
+        data_dir, host, port, only=parse_only(only), ssl_certfile=certfile, ssl_keyfile=keyfile
+    )
+    check_auth_binding(settings)
+    tls = tls_files(settings.ssl_certfile, settings.ssl_keyfile)
+    app = build_app(settings)
+    from carbon254.service.ops.logs import logging_config
 
-    base = server_url(host, port)
+    base = server_url(host, port, tls=tls is not None)
 
     def ready() -> None:
+        what = f" ({', '.join(settings.only)} and ops)" if settings.only else ""
         console.print(
-            f"254Carbon API serving [bold]{escape(str(data_dir))}[/] at {base}  (docs: {base}/docs)",
+            f"254Carbon API{what} serving [bold]{escape(str(data_dir))}[/] at {base}  (docs: {base}/docs)",
             soft_wrap=True,
         )
+        if settings.auth is AuthMode.OFF:
+            console.print("[yellow]Authentication is off[/] (CARBON254_AUTH=off): loopback only.")
         if is_empty_store(data_dir):
             console.print(
                 "[yellow]The store is empty:[/] load data with `carbon254 ingest`, "
@@ -66,4 +157,15 @@ def _serve(data_dir: Path, host: str, port: int) -> None:
             )
         console.print("Press Ctrl-C to stop.")
 
-    run_server(create_app(settings), host, port, on_ready=ready)
+    run_server(
+        app,
+        host,
+        port,
+        on_ready=ready,
+        log_config=logging_config(settings),
+        tls=tls,
+        graceful_timeout_s=settings.shutdown_grace_s,
+    )
+
+
+__all__ = ["TlsFiles", "check_auth_binding", "parse_only", "serve", "settings_for"]

@@ -15,11 +15,17 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
-from carbon254.config import Settings
+from carbon254.config import AuthMode, Settings
+from carbon254.service.audit import install_audit
+from carbon254.service.auth import install_authentication, install_metadata
+from carbon254.service.cache import install_cache
 from carbon254.service.docs import install_local_docs, local_assets
 from carbon254.service.errors import install_error_handlers
+from carbon254.service.identity import OpenAuthenticator
 from carbon254.service.metrics import install_metrics
-from carbon254.service.routes import ROUTERS
+from carbon254.service.ops.install import install_operations
+from carbon254.service.routes import mount_routers
+from carbon254.service.stream import install_stream
 from carbon254.store import open_store
 from carbon254.store.base import Store
 
@@ -76,7 +82,19 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     if assets is not None:
         install_local_docs(app, assets)
     install_error_handlers(app)
-    for router in ROUTERS:
-        app.include_router(router)
+    # Before every installer below: they register their metrics on app.state.metrics_registry.
     install_metrics(app, settings)
+    # Identity first: every router below reads app.state.authenticator and rate_limiter.
+    if settings.auth is AuthMode.OFF:
+        app.state.authenticator = OpenAuthenticator()
+        app.state.rate_limiter = None
+    else:
+        install_authentication(app, settings)
+    # Backends and surfaces: one install_* call each (cache, audit, stream, GraphQL, operations).
+    install_metadata(app, settings)
+    install_audit(app, settings)
+    install_cache(app, settings)
+    install_stream(app, settings)
+    install_operations(app, settings)  # last of the install_* calls: its middleware wraps theirs
+    mount_routers(app, settings)  # the domains settings.only selects (default: all)
     return app

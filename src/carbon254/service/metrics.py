@@ -1,10 +1,18 @@
 """Prometheus metrics: `GET /metrics` in the text exposition format, one registry per app.
 
 `install_metrics(app, settings)` gives each app its own `CollectorRegistry`
-(kept on `app.state.metrics_registry`) and mounts the `/metrics` route. Data
-quality is a custom collector computed at scrape time from the store and the
-ingest ledger; other metrics (request counters, latencies) register on the
-same registry, e.g. `Counter(..., registry=app.state.metrics_registry)`.
+(kept on `app.state.metrics_registry`); the `/metrics` route (`router`) is
+mounted with the `ops` domain. Data quality is a custom collector computed
+at scrape time from the store and the ingest ledger; other metrics register
+on the same registry, e.g. `Counter(..., registry=app.state.metrics_registry)`
+(the cache its hit rate, the stream its gauges).
+
+HTTP requests are measured by `RequestMetricsMiddleware` (installed with the
+other operations middleware): a latency histogram and a counter by status
+class, both labelled by route *template* (`/v1/lmp`, never the raw path) so
+the number of series stays bounded whatever paths clients send, and an
+in-flight gauge. Ingest lag per dataset is the quality gauges'
+`carbon254_quality_ingest_lag_{median,max}_seconds{iso,dataset,market}`.
 
 Quality gauges cover the `quality_window_days` complete market days before
 today's (today is partial, so it would always look incomplete), per
@@ -22,16 +30,25 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carbon254.config import Settings
 from carbon254.ingest.ledger import IngestLedger
 from carbon254.isos import Iso
 from carbon254.quality import MarketSummary, market_day_of, quality_report
 from carbon254.schema import Dataset
+from carbon254.service.ops.routes import route_template
 from carbon254.store.base import Store
 
 logger = logging.getLogger("carbon254.service")
@@ -155,8 +172,73 @@ def metrics(request: Request) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
+HTTP_PREFIX = "carbon254_http"
+# Seconds; dense below 100 ms, where the service's latency targets are.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class RequestMetrics:
+    """The HTTP request metrics of one app, registered on its registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.duration = Histogram(
+            f"{HTTP_PREFIX}_request_duration_seconds",
+            "Time from request to the end of the response, seconds, by method and route template.",
+            ("method", "route"),
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.requests = Counter(
+            f"{HTTP_PREFIX}_requests",
+            "Requests answered, by method, route template and status class (2xx, 4xx, ...).",
+            ("method", "route", "status_class"),
+            registry=registry,
+        )
+        self.in_flight = Gauge(
+            f"{HTTP_PREFIX}_requests_in_flight", "Requests being handled now.", registry=registry
+        )
+
+
+class RequestMetricsMiddleware:
+    """Observes every HTTP request into `RequestMetrics` (WebSockets are left to the stream's gauges)."""
+
+    def __init__(self, app: ASGIApp, metrics: RequestMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Count the request in flight, then record its duration and status class under its route."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500  # unless the app starts a response: an exception escaped it
+
+        async def observing_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        began = time.perf_counter()
+        self.metrics.in_flight.inc()
+        try:
+            await self.app(scope, receive, observing_send)
+        finally:
+            self.metrics.in_flight.dec()
+            # Unknown methods would each add series; they are folded into one label value.
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
+            route = route_template(scope)
+            self.metrics.duration.labels(method, route).observe(time.perf_counter() - began)
+            self.metrics.requests.labels(method, route, f"{status // 100}xx").inc()
+
+
 def install_metrics(app: FastAPI, settings: Settings) -> CollectorRegistry:
-    """Give `app` its own registry holding the quality collector and mount `GET /metrics`; return it."""
+    """Give `app` its own registry (`app.state.metrics_registry`) holding the quality collector; return it.
+
+    Call it before the other installers, which register their metrics on the
+    registry. The `/metrics` route itself is `router`, mounted with the `ops` domain.
+    """
     registry = CollectorRegistry(auto_describe=False)
     registry.register(
         QualityCollector(
@@ -164,5 +246,4 @@ def install_metrics(app: FastAPI, settings: Settings) -> CollectorRegistry:
         )
     )
     app.state.metrics_registry = registry
-    app.include_router(router)
     return registry
