@@ -1,6 +1,6 @@
 """Run 254Carbon's benchmarks and (re)write BENCHMARKS.md.
 
-    python benchmarks/run.py [--full] [--only write,read,http,size,demo,parse] [--rebuild] [--profile]
+    python benchmarks/run.py [--full] [--only write,read,http,size,demo,parse,service] [--rebuild] [--profile]
 
 Every figure comes with its target (from the issue "The spine", on a 2-core
 machine), pass/fail, and its ratio to a named baseline measured in the same
@@ -39,13 +39,15 @@ import bench_demo
 import bench_http
 import bench_parse
 import bench_read
+import bench_service
 import bench_size
 import bench_write
 from dataset import DEFAULT_SCALE, Context
 from measure import ROOT, WORK, Note, Outcome, Result, enable_profiling, log
 
 BENCHES: dict[str, ModuleType] = {
-    m.NAME: m for m in (bench_write, bench_read, bench_http, bench_size, bench_demo, bench_parse)
+    m.NAME: m
+    for m in (bench_write, bench_read, bench_http, bench_size, bench_demo, bench_parse, bench_service)
 }
 REPORT = ROOT / "BENCHMARKS.md"
 STATE = WORK / "results.json"
@@ -235,13 +237,15 @@ def render(state: dict[str, Any]) -> str:
         ".venv/bin/python benchmarks/run.py --full             # about 5 min (+4 min to build once)",
         ".venv/bin/python benchmarks/run.py --only read,http   # a subset; other rows are kept",
         ".venv/bin/python benchmarks/run.py --only parse       # ISO parsers vs gridstatus, about 2 min",
+        ".venv/bin/python benchmarks/run.py --only service     # the service under load, about 4 min",
         "```",
         "",
         "`--rebuild` rebuilds the cached stores under `benchmarks/.work` (otherwise rebuilt only when their "
         "parameters or the store, schema or simulator code change); `--profile` writes cProfile reports "
         "to `benchmarks/.work/profiles` (and slows the run down). The benchmark environment is "
         "`.venv/bin/pip install -e '.[dev,bench]'`: the `bench` extra adds gridstatus, the baseline of "
-        "`parse`, which is never a runtime dependency.",
+        "`parse`, which is never a runtime dependency. `service` drives load with `wrk` (Debian package "
+        "`wrk`) and needs Redis on 127.0.0.1:6379 for its Redis rows.",
         "",
         "## What the conditions mean",
         "",
@@ -264,6 +268,11 @@ def render(state: dict[str, Any]) -> str:
         "access log off) on 127.0.0.1, one persistent `httpx.Client`; a request is timed until its whole "
         "body is in. Baseline: the warm in-process `store.read` of the same locations, taking turns in "
         "blocks of 20 with the requests.",
+        "- **Service:** (g) cached and (h) uncached `GET /v1/lmp` and (i) stream latency, each with the "
+        "embedded backends and with Redis, authentication required (an API key per request); load from "
+        "another process on 127.0.0.1. With 64 connections in a closed loop latency is 64 / throughput by "
+        "construction, so (g) reports throughput closed-loop and latency paced at 1,500 req/s. Details "
+        "in the `benchmarks/bench_service.py` docstring.",
         "- **Parse:** per ISO, the largest real file in `shared/data/iso` and, where that is tiny or "
         "missing, a full-size payload generated in the ISO's native layout (made-up names and prices, "
         "NOT a real file). Ours: `report.parse(bytes)` on each file of the payload. Baseline: gridstatus "
