@@ -19,6 +19,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from carbon254.config import Settings
@@ -205,7 +207,12 @@ class RedisBroker:
     def __init__(self, url: str, queue_max: int = DEFAULT_QUEUE_MAX) -> None:
         self.url = url
         self.queue_max = queue_max
-        self.client: aioredis.Redis = aioredis.from_url(url, socket_connect_timeout=2.0)
+        # Fail fast and never retry inside a command: the reader task and the watcher do the retrying,
+        # and a command cancelled mid-retry (a timed-out readiness probe) could leave a pooled
+        # connection half-read.
+        self.client: aioredis.Redis = aioredis.from_url(
+            url, socket_connect_timeout=1.0, socket_timeout=1.0, retry=Retry(NoBackoff(), 0)
+        )
         self._channels: dict[str, set[QueueSubscription]] = {}
         self._pending: dict[str, list[asyncio.Future[None]]] = {}
         self._reader: asyncio.Task[None] | None = None
