@@ -11,8 +11,8 @@ from sqlalchemy import inspect, text
 from carbon254.metadata import MetadataDatabase
 from carbon254.metadata.database import engine_url
 
-TABLES = {"tenants", "api_keys", "audit_events", "alembic_version"}
-HEAD = "0001"
+TABLES = {"tenants", "api_keys", "credentials_version", "audit_events", "alembic_version"}
+HEAD = "0002"
 
 
 def _version(db: MetadataDatabase) -> list[str]:

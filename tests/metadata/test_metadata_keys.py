@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from carbon254.metadata import (
+    KeyVerifier,
     MetadataDatabase,
     UnknownKey,
     UnknownTenant,
@@ -20,6 +21,7 @@ from carbon254.metadata import (
     update_tenant,
     verify_key,
 )
+from carbon254.metadata import keys as keys_module
 from carbon254.metadata.keys import split_key
 
 
@@ -140,3 +142,53 @@ def test_entitlement_changes_show_on_the_next_verification(db: MetadataDatabase)
     update_tenant(db, name, isos=["ERCOT"])
     verified = verify_key(db, issued.plaintext)
     assert verified is not None and verified.tenant.isos == ("ERCOT",)
+
+
+def test_key_verifier_sees_every_change_made_through_another_handle(
+    metadata_url: str, db: MetadataDatabase
+) -> None:
+    name = tenant(db, isos=["PJM"])
+    kept, rotated = create_key(db, name), create_key(db, name)
+    # The verifier stands for a service process; `db` for the CLI or another worker.
+    service = MetadataDatabase(metadata_url)
+    try:
+        verifier = KeyVerifier(service)
+        first = verifier.verify(kept.plaintext)
+        assert first is not None and first.tenant.isos == ("PJM",)
+        assert verifier.verify(rotated.plaintext) is not None
+        update_tenant(db, name, isos=["ERCOT"])
+        narrowed = verifier.verify(kept.plaintext)
+        assert narrowed is not None and narrowed.tenant.isos == ("ERCOT",)
+        replacement = rotate_key(db, rotated.plaintext)
+        assert verifier.verify(rotated.plaintext) is None
+        assert verifier.verify(replacement.plaintext) is not None
+        revoke_key(db, kept.record.key_id)
+        assert verifier.verify(kept.plaintext) is None
+        assert verifier.verify(kept.plaintext[:-1] + "?") is None
+    finally:
+        service.close()
+
+
+def test_key_verifier_answers_from_its_memo_while_nothing_changed(
+    db: MetadataDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issued = create_key(db, tenant(db))
+    verifier = KeyVerifier(db)
+    assert verifier.verify(issued.plaintext) is not None
+    reads: list[str] = []
+    monkeypatch.setattr(keys_module, "verify_key", lambda d, k: reads.append(k))
+    again = verifier.verify(issued.plaintext)
+    assert again is not None and again.key_id == issued.record.key_id
+    assert reads == []
+    # Any credentials change, even to another tenant, makes it read the key again.
+    update_tenant(db, tenant(db), isos=["ERCOT"])
+    assert verifier.verify(issued.plaintext) is None  # the patched read found nothing
+    assert reads == [issued.plaintext]
+
+
+def test_credentials_version_read_survives_a_broken_kept_connection(db: MetadataDatabase) -> None:
+    before = db.credentials.read()
+    db.credentials._kept.driver_connection.close()  # the server closed it, say
+    update_tenant(db, tenant(db), isos=["PJM"])
+    assert db.credentials.read() == before + 1
+    assert db.credentials.read() == before + 1

@@ -27,6 +27,7 @@ from carbon254.metadata.errors import (
 from carbon254.metadata.keys import (
     ApiKeyRecord,
     IssuedKey,
+    KeyVerifier,
     VerifiedKey,
     create_key,
     list_keys,
@@ -51,6 +52,7 @@ __all__ = [
     "AuditRecord",
     "InvalidEntitlement",
     "IssuedKey",
+    "KeyVerifier",
     "MetadataDatabase",
     "MetadataError",
     "TenantExists",

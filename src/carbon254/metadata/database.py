@@ -15,6 +15,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from carbon254.metadata.credentials import CredentialsVersionReader
+
 logger = logging.getLogger("carbon254.metadata")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -52,6 +54,7 @@ class MetadataDatabase:
         # when another connection committed in between, without waiting.
         writer = self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
         self._write_sessions = sessionmaker(writer, expire_on_commit=False)
+        self.credentials = CredentialsVersionReader(self.engine)
         if migrate:
             self.migrate()
 
@@ -101,6 +104,7 @@ class MetadataDatabase:
 
     def close(self) -> None:
         """Close the pooled connections. The object stays usable: a later call opens new ones."""
+        self.credentials.close()
         self.engine.dispose()
 
 
@@ -114,6 +118,12 @@ def _create_engine(url: URL, busy_timeout_s: float) -> Engine:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # The service shares the pool between its worker threads and the audit writer.
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_s})
+    # Send a many-row insert (a batch of audit events) as multi-row INSERT ... VALUES
+    # statements, as SQLAlchemy does for PostgreSQL. An executemany would make
+    # the sqlite3 driver release and retake the GIL around every row, and each
+    # retake waits for the busy event loop to yield (up to the 5 ms switch
+    # interval): that capped the service's audit writer at a few hundred events/s.
+    engine.dialect.use_insertmanyvalues_wo_returning = True
     timeout_ms = int(busy_timeout_s * 1000)
 
     @event.listens_for(engine, "connect")

@@ -2,8 +2,10 @@
 
 The key id is public (it names the key in lists, logs and the audit trail);
 the secret is shown once, when the key is created, and cannot be recovered.
-Every verification reads the database, so a revoked key is refused on the
-very next request, whichever process revoked it.
+`verify_key` reads the database every time; `KeyVerifier`, the service's
+path, memoizes keys that verified for as long as the credentials version is
+unchanged. Either way a revoked key is refused on the very next request,
+whichever process revoked it.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from carbon254.metadata.credentials import bump_credentials_version
 from carbon254.metadata.database import MetadataDatabase
 from carbon254.metadata.errors import UnknownKey, UnknownTenant
 from carbon254.metadata.models import ApiKey, Tenant
@@ -145,6 +149,49 @@ def verify_key(db: MetadataDatabase, plaintext: str) -> VerifiedKey | None:
     return VerifiedKey(key_id, tenant)
 
 
+# Verified keys a `KeyVerifier` remembers; past this many the memo starts afresh.
+MEMO_MAX_KEYS = 10_000
+
+
+class KeyVerifier:
+    """`verify_key` with a memo of the keys that verified, valid while the credentials version holds.
+
+    Each call reads the credentials version (one tiny query on a kept
+    connection, see `carbon254.metadata.credentials`) instead of the key
+    and its tenant: revocations, rotations and entitlement changes bump
+    that version in their own transaction, so a memoized answer is never
+    used after any of them, whichever process made it. The version is read
+    before the key, so a change racing a verification only costs one more
+    read. Only keys that verified are remembered (an unknown key costs a
+    full read every time). Thread-safe.
+    """
+
+    def __init__(self, db: MetadataDatabase, *, max_keys: int = MEMO_MAX_KEYS) -> None:
+        self.db = db
+        self.max_keys = max_keys
+        self._lock = threading.Lock()
+        self._memo: dict[str, tuple[int, VerifiedKey]] = {}
+
+    def verify(self, plaintext: str) -> VerifiedKey | None:
+        """The key and tenant `plaintext` belongs to, or None (see `verify_key`); raises `SQLAlchemyError`."""
+        version = self.db.credentials.read()
+        # Remembered by a digest of the whole key: the plaintext is never held.
+        digest = hash_secret(plaintext)
+        with self._lock:
+            remembered = self._memo.get(digest)
+        if remembered is not None and remembered[0] == version:
+            return remembered[1]
+        verified = verify_key(self.db, plaintext)
+        with self._lock:
+            if verified is None:
+                self._memo.pop(digest, None)
+            else:
+                if len(self._memo) >= self.max_keys:
+                    self._memo.clear()
+                self._memo[digest] = (version, verified)
+        return verified
+
+
 def _find(session: Session, key: str) -> ApiKey:
     """The key named by its id or its full plaintext (whose secret must verify)."""
     parts = split_key(key)
@@ -166,6 +213,7 @@ def revoke_key(db: MetadataDatabase, key: str) -> ApiKeyRecord:
         row = _find(session, key)
         if row.revoked_at is None:
             row.revoked_at = datetime.now(UTC)
+            bump_credentials_version(session)
         session.flush()
         return _key_record(row)
 
@@ -180,6 +228,7 @@ def rotate_key(db: MetadataDatabase, key: str) -> IssuedKey:
         row = _find(session, key)
         if row.revoked_at is None:
             row.revoked_at = datetime.now(UTC)
+            bump_credentials_version(session)
         return _issue(session, row.tenant, rotated_from=row.key_id)
 
 

@@ -1,4 +1,4 @@
-"""The ORM tables: tenants, api_keys and audit_events.
+"""The ORM tables: tenants, api_keys, credentials_version and audit_events.
 
 The Alembic migrations in `migrations/versions/` create exactly these tables;
 a change here needs a new migration beside them.
@@ -78,6 +78,20 @@ class ApiKey(Base):
     rotated_from: Mapped[str | None] = mapped_column(ForeignKey("api_keys.key_id"), nullable=True)
 
     tenant: Mapped[Tenant] = relationship(back_populates="keys")
+
+
+class CredentialsVersion(Base):
+    """One row (id 1) whose counter every change to what a credential proves increases.
+
+    Revoking or rotating a key and changing a tenant's entitlements bump it in
+    the same transaction, so a process that memoizes verified keys re-reads
+    them as soon as it sees a new value (`carbon254.metadata.credentials`).
+    """
+
+    __tablename__ = "credentials_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuditEventRow(Base):

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from carbon254.isos import Iso
+from carbon254.metadata.credentials import bump_credentials_version
 from carbon254.metadata.database import MetadataDatabase
 from carbon254.metadata.errors import InvalidEntitlement, TenantExists, UnknownTenant
 from carbon254.metadata.models import NAME_LENGTH, Tenant
@@ -186,7 +187,8 @@ def update_tenant(
     """Change a tenant's entitlements or admin flag; arguments left at `KEEP` (or admin None) keep theirs.
 
     Passing None for an entitlement grants all of it. Takes effect on the
-    tenant's next request (entitlements are read per request).
+    tenant's next request: the change bumps the credentials version, which
+    every process checks before trusting a key it verified earlier.
     """
     with db.session(write=True) as session:
         tenant = session.scalar(select(Tenant).where(Tenant.name == name.strip()))
@@ -205,5 +207,6 @@ def update_tenant(
             tenant.features = entitled.features
         if admin is not None:
             tenant.admin = admin
+        bump_credentials_version(session)
         session.flush()
         return tenant_record(tenant)

@@ -185,8 +185,8 @@ async def get_principal(request: Request) -> Principal:
     """FastAPI dependency: the caller of a REST request (401/429 as `ApiError`).
 
     Async, so that a request does not pay a worker-thread round trip just to
-    be identified: a key lookup is one indexed query, short enough to run on
-    the event loop.
+    be identified: a known key costs one read of the credentials version
+    (an unknown one, an indexed query), short enough to run on the event loop.
     """
     try:
         return authenticate_request(request.app.state, request.headers, request.state)

@@ -1,8 +1,9 @@
 """`MetadataAuthenticator`: API keys checked against the metadata database, JWTs by the OIDC verifier.
 
-Nothing positive is cached: every request reads its key and tenant afresh
-(one indexed lookup), so a revoked key or a narrowed entitlement takes
-effect on the very next request, whichever process changed it.
+A key that verified is remembered only while the metadata database's
+credentials version is unchanged (`metadata.KeyVerifier`, one tiny read per
+request), so a revoked key or a narrowed entitlement takes effect on the
+very next request, whichever process changed it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from carbon254.metadata import MetadataDatabase, TenantRecord, UnknownTenant, get_tenant, verify_key
+from carbon254.metadata import KeyVerifier, MetadataDatabase, TenantRecord, UnknownTenant, get_tenant
 from carbon254.metadata.keys import PREFIX
 from carbon254.service.errors import ApiError
 from carbon254.service.identity import AuthenticationError, AuthMethod, Entitlements, Principal
@@ -47,6 +48,7 @@ class MetadataAuthenticator:
     def __init__(self, db: MetadataDatabase, oidc: OidcVerifier | None = None) -> None:
         self.db = db
         self.oidc = oidc
+        self.keys = KeyVerifier(db)
 
     def authenticate(self, credential: str | None) -> Principal:
         """The principal `credential` proves; `AuthenticationError` (401) if missing, unknown or invalid.
@@ -72,7 +74,7 @@ class MetadataAuthenticator:
         raise AuthenticationError(f"unrecognised credential: expected an API key ({PREFIX}_...) or a JWT")
 
     def _api_key(self, credential: str) -> Principal:
-        verified = verify_key(self.db, credential)
+        verified = self.keys.verify(credential)
         if verified is None:
             raise AuthenticationError("invalid API key: unknown, revoked or mistyped")
         tenant = verified.tenant
