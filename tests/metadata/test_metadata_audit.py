@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import text
 
 from carbon254.metadata import AuditEvent, AuditLog, MetadataDatabase, query_events, write_events
@@ -79,6 +80,25 @@ def test_write_events_is_synchronous(db: MetadataDatabase) -> None:
     tenant = f"cli-{uuid.uuid4().hex[:8]}"
     write_events(db, [event(tenant, "admin.tenant.create", method="cli")])
     assert [r.event.method for r in query_events(db, tenant=tenant)] == ["cli"]
+
+
+def test_a_batch_is_a_few_multi_row_statements_not_one_per_event(db: MetadataDatabase) -> None:
+    # One statement per row would make SQLite's driver retake the GIL per row (see write_events).
+    tenant = f"batch-{uuid.uuid4().hex[:8]}"
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT"):
+            statements.append(statement)
+
+    sqlalchemy_event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        write_events(db, [event(tenant, request_id=f"r-{i}") for i in range(300)])
+    finally:
+        sqlalchemy_event.remove(db.engine, "before_cursor_execute", seen)
+    assert 1 <= len(statements) <= 3
+    written = query_events(db, tenant=tenant, limit=1000)
+    assert sorted(r.event.request_id or "" for r in written) == sorted(f"r-{i}" for i in range(300))
 
 
 def test_a_full_queue_drops_without_blocking_and_counts(

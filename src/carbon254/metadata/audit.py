@@ -1,7 +1,9 @@
 """The audit log: who read or changed what, when, with which parameters, and how it ended.
 
 `AuditLog.record` never waits on the database: it puts the event on a
-bounded in-memory queue that a background thread writes in batches. When
+bounded in-memory queue that a background thread writes in batches, one
+transaction per `BATCH_WINDOW_S` at most under load (so a busy service pays
+for a few commits a second, not one per request). When
 the queue is full (the database is slower than the requests) the event is
 dropped; when a batch cannot be written it is lost. Both are logged and
 counted (`AuditLog.counts`, read by the Prometheus collector), never silent.
@@ -26,6 +28,9 @@ logger = logging.getLogger("carbon254.audit")
 
 DEFAULT_QUEUE_MAX = 10_000
 BATCH_MAX = 500
+# Seconds the writer lets events gather after the first one arrives, unless
+# the batch fills or a flush or close asks for the events now.
+BATCH_WINDOW_S = 0.1
 MAX_QUERY_LIMIT = 10_000
 # Seconds between two log lines about dropped events: a flood of drops is one
 # line per interval with the running count, not one line per request.
@@ -90,11 +95,16 @@ def _row(event: AuditEvent) -> dict[str, object]:
 
 
 def write_events(db: MetadataDatabase, events: Sequence[AuditEvent]) -> None:
-    """Insert events in one transaction, synchronously (the CLI's path; the service uses `AuditLog`)."""
+    """Insert events in one transaction, synchronously (the CLI's path; the service uses `AuditLog`).
+
+    A Core insert of many rows, which the engine sends as multi-row
+    `INSERT ... VALUES` statements (see `database._create_engine`), not as
+    one statement per row.
+    """
     if not events:
         return
     with db.session(write=True) as session:
-        session.execute(insert(AuditEventRow), [_row(e) for e in events])
+        session.connection().execute(insert(AuditEventRow), [_row(e) for e in events])
 
 
 def query_events(
@@ -160,6 +170,7 @@ class AuditLog:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)  # events queued, written, or stop asked
         self._in_flight = 0  # taken by the writer, not yet written or failed
+        self._urgent = 0  # flush() calls waiting: the writer skips its gathering window
         self._written = 0
         self._dropped = 0
         self._failed = 0
@@ -194,7 +205,10 @@ class AuditLog:
                     )
                 return False
             self._queue.append(event)
-            self._changed.notify_all()
+            # Wake the writer only when it has something new to do: the first event
+            # (it sleeps on an empty queue) or a full batch (it waits for one).
+            if len(self._queue) in (1, BATCH_MAX):
+                self._changed.notify_all()
             return True
 
     def counts(self) -> AuditCounts:
@@ -206,12 +220,17 @@ class AuditLog:
         """Wait up to `timeout` seconds until every queued event is written or failed; True if it is."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while self._queue or self._in_flight:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._changed.wait(left)
-            return True
+            self._urgent += 1
+            self._changed.notify_all()
+            try:
+                while self._queue or self._in_flight:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return False
+                    self._changed.wait(left)
+                return True
+            finally:
+                self._urgent -= 1
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued (up to `timeout` seconds), then stop the writer thread."""
@@ -237,12 +256,20 @@ class AuditLog:
         return query_events(self.db, tenant=tenant, action=action, since=since, until=until, limit=limit)
 
     def _take_batch(self) -> list[AuditEvent] | None:
-        """Up to `BATCH_MAX` queued events, waiting for the first; None when asked to stop."""
+        """Up to `BATCH_MAX` queued events, waiting for the first; None when asked to stop.
+
+        After the first event it waits up to `BATCH_WINDOW_S` for more, so
+        that many requests share one transaction.
+        """
         with self._changed:
             while not self._queue:
                 if self._stopping:
                     return None
                 self._changed.wait()
+            self._changed.wait_for(
+                lambda: len(self._queue) >= BATCH_MAX or self._urgent > 0 or self._stopping,
+                BATCH_WINDOW_S,
+            )
             batch = [self._queue.popleft() for _ in range(min(BATCH_MAX, len(self._queue)))]
             self._in_flight = len(batch)
             return batch
