@@ -39,6 +39,7 @@ from carbon254.service.cursor import cursor_key, decode_cursor, encode_cursor
 from carbon254.service.encoding import MEDIA_TYPES, Format, attachment_headers, body_bytes, stream_body
 from carbon254.service.errors import bad_parameter
 from carbon254.service.query import DatasetQuery, read_rows, select_rows, with_catalog_names
+from carbon254.service.remembered import remembered_queries
 from carbon254.store.base import Store, any_simulated
 
 # Answers with more rows than this are streamed and never cached: a cache
@@ -134,7 +135,12 @@ class DeliveryRequest:
 
 
 async def deliver(
-    store: Store, settings: Settings, cache: ResultCache | None, request: DeliveryRequest
+    store: Store,
+    settings: Settings,
+    cache: ResultCache | None,
+    request: DeliveryRequest,
+    *,
+    http: Request | None = None,
 ) -> Response:
     """The HTTP answer to a dataset query whose caller is already entitled to it.
 
@@ -142,8 +148,19 @@ async def deliver(
     since it was issued), unknown names (404) and queries the store refuses
     (422). See the module docstring for the steps. A 304 or a cache hit is
     answered on the event loop (no data is read); anything else is read and
-    encoded on a worker thread.
+    encoded on a worker thread. With `http`, the HTTP request the query was
+    parsed from, a successful answer remembers the query for the next
+    identical request (`service.remembered`).
     """
+    response = await _deliver(store, settings, cache, request)
+    if http is not None:
+        remembered_queries(http).remember(http, request)
+    return response
+
+
+async def _deliver(
+    store: Store, settings: Settings, cache: ResultCache | None, request: DeliveryRequest
+) -> Response:
     query, fmt = request.query, request.fmt
     query_key = query.key()
     version = store.data_version(query.dataset, query.iso.value, query.market, query.start, query.end)

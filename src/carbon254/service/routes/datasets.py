@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
+from starlette.requests import Request
 from starlette.responses import Response
 
 from carbon254.config import Settings
@@ -25,10 +26,11 @@ from carbon254.service.encoding import Format, negotiate
 from carbon254.service.identity import CurrentPrincipal, Principal, entitle_data
 from carbon254.service.params import parse_names, required_text
 from carbon254.service.query import DatasetQuery, build_query
+from carbon254.service.remembered import DatasetRoute
 from carbon254.service.routes.lmp import CURSOR_DESCRIPTION, RESPONSES, TZ_DESCRIPTION
 from carbon254.store.base import Block, Resample, Store
 
-router = APIRouter(tags=["prices", "load"])
+router = APIRouter(tags=["prices", "load"], route_class=DatasetRoute)
 
 Start = Annotated[
     str,
@@ -58,6 +60,7 @@ CacheDep = Annotated[ResultCache | None, Depends(get_cache)]
 
 
 async def _respond(
+    http: Request,
     store: Store,
     settings: Settings,
     cache: ResultCache | None,
@@ -79,7 +82,7 @@ async def _respond(
         cursor=cursor,
         if_none_match=if_none_match,
     )
-    return await deliver(store, settings, cache, request)
+    return await deliver(store, settings, cache, request, http=http)
 
 
 def _iso(principal: Principal, iso: str, dataset: Dataset) -> Iso:
@@ -96,6 +99,7 @@ def _iso(principal: Principal, iso: str, dataset: Dataset) -> Iso:
     responses=RESPONSES,
 )
 async def get_as_price(
+    http: Request,
     store: StoreDep,
     settings: SettingsDep,
     principal: CurrentPrincipal,
@@ -139,6 +143,7 @@ async def get_as_price(
     raw = {"iso": iso, "market": market, "start": start, "end": end, "regions": regions, "products": products}
     raw |= {"tz": tz, "resample": resample, "block": block, "as_of": as_of}
     return await _respond(
+        http,
         store,
         settings,
         cache,
@@ -158,6 +163,7 @@ async def get_as_price(
     responses=RESPONSES,
 )
 async def get_capacity_price(
+    http: Request,
     store: StoreDep,
     settings: SettingsDep,
     principal: CurrentPrincipal,
@@ -198,6 +204,7 @@ async def get_capacity_price(
         "as_of": as_of,
     }
     return await _respond(
+        http,
         store,
         settings,
         cache,
@@ -220,6 +227,7 @@ async def get_capacity_price(
     responses=RESPONSES,
 )
 async def get_ordc_adder(
+    http: Request,
     store: StoreDep,
     settings: SettingsDep,
     principal: CurrentPrincipal,
@@ -253,6 +261,7 @@ async def get_ordc_adder(
     raw = {"iso": iso, "start": start, "end": end, "tz": tz, "resample": resample, "block": block}
     raw["as_of"] = as_of
     return await _respond(
+        http,
         store,
         settings,
         cache,
@@ -272,6 +281,7 @@ async def get_ordc_adder(
     responses=RESPONSES,
 )
 async def get_load(
+    http: Request,
     store: StoreDep,
     settings: SettingsDep,
     principal: CurrentPrincipal,
@@ -311,6 +321,7 @@ async def get_load(
     raw = {"iso": iso, "start": start, "end": end, "kind": kind, "zones": zones, "tz": tz}
     raw |= {"resample": resample, "block": block, "as_of": as_of}
     return await _respond(
+        http,
         store,
         settings,
         cache,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
+from starlette.requests import Request
 from starlette.responses import Response
 
 from carbon254.config import Settings
@@ -17,9 +18,10 @@ from carbon254.service.errors import error_responses
 from carbon254.service.identity import CurrentPrincipal, entitle_data
 from carbon254.service.params import parse_names, required_text
 from carbon254.service.query import SHAPES, build_query
+from carbon254.service.remembered import DatasetRoute
 from carbon254.store.base import Block, Resample, Store
 
-router = APIRouter(tags=["prices"])
+router = APIRouter(tags=["prices"], route_class=DatasetRoute)
 
 # The response contract: these columns, in this order, whatever else the store returns.
 LMP_COLUMNS = SHAPES[Dataset.LMP].columns
@@ -44,6 +46,7 @@ CURSOR_DESCRIPTION = "JSON page cursor: the `next_cursor` of the previous page (
     responses=RESPONSES,
 )
 async def get_lmp(
+    http: Request,
     store: Annotated[Store, Depends(get_store)],
     settings: Annotated[Settings, Depends(get_settings)],
     principal: CurrentPrincipal,
@@ -124,4 +127,4 @@ async def get_lmp(
         cursor=cursor,
         if_none_match=if_none_match,
     )
-    return await deliver(store, settings, cache, request)
+    return await deliver(store, settings, cache, request, http=http)
