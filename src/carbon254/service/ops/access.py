@@ -81,24 +81,31 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            duration_ms = (time.perf_counter() - began) * 1000
-            client = scope.get("client")
-            access_logger.log(
-                logging.WARNING if status >= 500 else logging.INFO,
-                "%s %s %d %.1f ms",
-                scope["method"],
-                scope["path"],
-                status,
-                duration_ms,
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "query": redact_query(scope.get("query_string", b"").decode("latin-1")) or None,
-                    "route": route_template(scope),
-                    "status": status,
-                    "duration_ms": round(duration_ms, 3),
-                    "tenant": _tenant(scope),
-                    "client": client[0] if client else None,
-                },
-            )
+            level = logging.WARNING if status >= 500 else logging.INFO
+            # Skip building the record (query redaction, route lookup) when nobody would see it.
+            if access_logger.isEnabledFor(level):
+                self._log(scope, request_id, status, level, (time.perf_counter() - began) * 1000)
+
+    @staticmethod
+    def _log(scope: Scope, request_id: str, status: int, level: int, duration_ms: float) -> None:
+        """One access-log record of a finished HTTP request."""
+        client = scope.get("client")
+        access_logger.log(
+            level,
+            "%s %s %d %.1f ms",
+            scope["method"],
+            scope["path"],
+            status,
+            duration_ms,
+            extra={
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "query": redact_query(scope.get("query_string", b"").decode("latin-1")) or None,
+                "route": route_template(scope),
+                "status": status,
+                "duration_ms": round(duration_ms, 3),
+                "tenant": _tenant(scope),
+                "client": client[0] if client else None,
+            },
+        )
