@@ -80,7 +80,8 @@ class Settings(BaseSettings):
     cache_max_bytes: int = Field(
         default=256 * 2**20,
         ge=0,
-        description="Bytes of results the in-process cache may hold (0 disables it).",
+        description="Bytes of results held in process (0: none): the whole cache with `memory://`, "
+        "copies of recent values in front of Redis with `redis://`.",
     )
     oidc_issuer: str | None = Field(default=None, description="Accepted `iss` of OIDC bearer tokens.")
     oidc_audience: str | None = Field(default=None, description="Required `aud` of OIDC bearer tokens.")

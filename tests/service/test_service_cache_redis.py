@@ -120,6 +120,33 @@ def test_two_caches_share_values(make_cache: Callable[..., RedisCache]) -> None:
     )
 
 
+def test_values_read_or_computed_are_kept_in_process_in_front_of_redis(
+    shared_url: str, prefix: str, make_cache: Callable[..., RedisCache]
+) -> None:
+    near = RedisCache(shared_url, 60.0, prefix, near_bytes=2**20)
+    try:
+        other = make_cache()
+        compute = Counted(b"rows")
+        assert other.get_or_compute("read", compute) == b"rows"
+        assert near.peek("read") == b"rows"  # from Redis, now also kept in process
+        assert near.get_or_compute("computed", compute) == b"rows"
+        assert compute.calls == 2
+        raw = raw_client(shared_url)
+        try:
+            raw.delete(*raw.scan_iter(match=prefix + "*"))
+        finally:
+            raw.close()
+        # Redis no longer has them; the process still does (a key names one value for good).
+        assert near.peek("read") == b"rows" and near.peek("computed") == b"rows"
+        assert near.get_or_compute("computed", compute) == b"rows"
+        assert other.peek("read") is None
+        assert compute.calls == 2
+        assert near.stats().hits == 4
+    finally:
+        near.close()
+    assert near.peek("read") is None  # closing drops the copies
+
+
 def test_values_expire_after_their_ttl(make_cache: Callable[..., RedisCache]) -> None:
     cache = make_cache(ttl_s=60.0)
     compute = Counted(b"v")
@@ -386,7 +413,8 @@ def test_a_cache_whose_redis_never_answers_still_answers() -> None:
 
 def test_an_app_keeps_answering_while_redis_is_killed_and_restarted(tmp_path: Path) -> None:
     with PrivateRedis() as server:
-        settings = Settings(data_dir=tmp_path, auth=AuthMode.OFF, cache_url=server.url)
+        # No in-process copies: every lookup must go to Redis, so the outage is met head on.
+        settings = Settings(data_dir=tmp_path, auth=AuthMode.OFF, cache_url=server.url, cache_max_bytes=0)
         app = FastAPI()
         metrics.install_metrics(app, settings)
         app.include_router(metrics.router)

@@ -18,7 +18,8 @@ def build_cache(settings: Settings) -> QueryCache:
 
     `memory://` gives a `MemoryCache` holding at most `settings.cache_max_bytes`
     bytes of values (0: it never stores); `redis://host:port/db` (or
-    `rediss://` for TLS, `unix:///path.sock`) gives a `RedisCache`. Any other
+    `rediss://` for TLS, `unix:///path.sock`) gives a `RedisCache` that keeps
+    copies of up to `settings.cache_max_bytes` bytes in process. Any other
     scheme raises `CacheConfigError`. Nothing connects here: Redis is first
     contacted by the first lookup (or `ping`).
     """
@@ -27,7 +28,7 @@ def build_cache(settings: Settings) -> QueryCache:
     if scheme in MEMORY_SCHEMES:
         return MemoryCache(settings.cache_max_bytes, settings.cache_ttl_s)
     if scheme in REDIS_SCHEMES:
-        return RedisCache(url, settings.cache_ttl_s)
+        return RedisCache(url, settings.cache_ttl_s, near_bytes=settings.cache_max_bytes)
     raise CacheConfigError(
         f"CARBON254_CACHE_URL={redact_url(url)!r}: unknown cache scheme {scheme or '(none)'!r}; "
         "use memory:// (in-process) or redis://host:port/db (also rediss://, unix://)"

@@ -67,6 +67,10 @@ class MemoryCache:
         """The live value of `key` (a hit), or None."""
         return self._lookup(key)
 
+    def put(self, key: str, value: bytes, ttl_s: float | None = None) -> None:
+        """Keep `value` under `key` for `ttl_s` seconds (default: the cache's TTL), within the byte bound."""
+        self._store(key, value, self.ttl_s if ttl_s is None else check_ttl(ttl_s))
+
     def _lookup(self, key: str) -> bytes | None:
         """The live value of `key` (marking it most recently used and counting a hit), or None."""
         with self._lock:

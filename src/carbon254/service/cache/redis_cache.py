@@ -9,6 +9,13 @@ lock computes, and the others poll for its value, claiming the lock
 themselves if it disappears without a value (the holder failed or died), or
 computing on their own after `lock_wait_s` (the holder is too slow).
 
+With `near_bytes`, the values this process read or computed are also kept
+in process (an LRU of at most that many bytes, same TTL) and a lookup asks
+there first, saving the Redis round trip. That is safe because a key names
+one value for good: keys embed the data version of what they read (see the
+package docstring), so new data means new keys, never a new value under an
+old key.
+
 Redis trouble never fails a request: any Redis error counts in `errors`,
 logs one warning per outage (with the URL's password redacted), and the
 value is computed uncached. While Redis is down it is left alone except for
@@ -30,7 +37,7 @@ from redis.retry import Retry
 
 from carbon254.service.cache.base import CacheStats, CacheUnavailable
 from carbon254.service.cache.codec import CodecError, decode, encode
-from carbon254.service.cache.memory import check_ttl
+from carbon254.service.cache.memory import MemoryCache, check_ttl
 from carbon254.service.cache.outage import OutageTracker
 from carbon254.service.cache.singleflight import SingleFlight
 
@@ -83,7 +90,8 @@ class RedisCache:
     Operations time out after `socket_timeout_s` seconds and use at most
     `max_connections` connections; a process waits at most `lock_wait_s` for
     another process computing the same key, whose lock expires after
-    `lock_ttl_s` if that process dies. See the module docstring for the
+    `lock_ttl_s` if that process dies. `near_bytes` bounds the in-process
+    copy of recent values (0: none). See the module docstring for the
     behaviour when Redis is unreachable.
     """
 
@@ -100,8 +108,10 @@ class RedisCache:
         lock_ttl_s: float = 5.0,
         lock_wait_s: float = 2.0,
         retry_after_s: float = 1.0,
+        near_bytes: int = 0,
     ) -> None:
         self.ttl_s = check_ttl(ttl_s)
+        self._near = MemoryCache(near_bytes, self.ttl_s) if near_bytes > 0 else None
         self.prefix = prefix
         self.lock_ttl_s = lock_ttl_s
         self.lock_wait_s = lock_wait_s
@@ -137,13 +147,21 @@ class RedisCache:
     def get_or_compute(self, key: str, compute: Callable[[], bytes], ttl_s: float | None = None) -> bytes:
         """The value of `key` from Redis, else `compute()`'s, kept `ttl_s` seconds (default: the TTL)."""
         ttl = self.ttl_s if ttl_s is None else check_ttl(ttl_s)
+        near = self._near_value(key)
+        if near is not None:
+            return near
         value, shared = self._flight.run(key, lambda: self._fetch(key, compute, ttl))
         if shared:
             self._count(hits=1)
+        if self._near is not None:
+            self._near.put(key, value, ttl)
         return value
 
     def peek(self, key: str) -> bytes | None:
-        """The value of `key` in Redis (a hit), or None when absent, unreadable or Redis is away."""
+        """The value of `key` kept in process or in Redis (a hit), or None when absent, unreadable or away."""
+        near = self._near_value(key)
+        if near is not None:
+            return near
         if not self._outage.allows():
             return None
         try:
@@ -159,6 +177,17 @@ class RedisCache:
         except CodecError:
             return None
         self._count(hits=1)
+        if self._near is not None:
+            self._near.put(key, value)
+        return value
+
+    def _near_value(self, key: str) -> bytes | None:
+        """The in-process copy of `key`'s value (counted as a hit), or None."""
+        if self._near is None:
+            return None
+        value = self._near.peek(key)
+        if value is not None:
+            self._count(hits=1)
         return value
 
     def _fetch(self, key: str, compute: Callable[[], bytes], ttl_s: float) -> bytes:
@@ -308,5 +337,7 @@ class RedisCache:
             ) from exc
 
     def close(self) -> None:
-        """Close the pooled connections; a later call opens new ones."""
+        """Close the pooled connections and drop the in-process copies; a later call opens new ones."""
+        if self._near is not None:
+            self._near.close()
         self._pool.disconnect()
