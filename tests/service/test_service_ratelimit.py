@@ -222,6 +222,32 @@ def test_redis_bucket_is_atomic_under_concurrency(
     assert sum(allowed) == 60
 
 
+def test_busy_keys_lease_tokens_and_never_exceed_the_shared_limit(
+    make_redis_limiter: Callable[..., RedisRateLimiter],
+) -> None:
+    first, second = make_redis_limiter(50.0, 200), make_redis_limiter(50.0, 200)
+    assert first.lease_size == 5  # a tenth of a second's refill, under a tenth of the burst
+    assert make_redis_limiter(10.0, 20).lease_size == 1  # slow policies take one token at a time
+    trips = [0]
+    for limiter in (first, second):
+        take = limiter._take_token
+
+        def counted(*args: object, _take: Callable[..., object] = take, **kwargs: object) -> object:
+            trips[0] += 1
+            return _take(*args, **kwargs)
+
+        limiter._take_token = counted  # type: ignore[assignment]
+    began = time.monotonic()
+    allowed = sum(limiter.acquire("busy") == 0.0 for _ in range(150) for limiter in (first, second))
+    elapsed = time.monotonic() - began
+    # Tokens are taken from the shared bucket before they are spent: never more than the limit;
+    # at most one unspent lease per process is refused early.
+    assert allowed <= 200 + 50 * elapsed + 1
+    assert allowed >= 200 - 2 * first.lease_size
+    refused = 2 * 150 - allowed  # each asks Redis (an empty bucket leases nothing)
+    assert trips[0] - refused <= allowed / 2  # allowed requests mostly spend leased tokens
+
+
 # --- a Redis that goes away ---------------------------------------------------------------------------
 
 

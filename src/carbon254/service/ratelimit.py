@@ -9,12 +9,18 @@ next token arrives (the `Retry-After` of the 429).
   that have refilled completely are dropped (a full bucket and no bucket are
   the same thing), and at most `max_keys` are kept.
 * `RedisRateLimiter`: shared by every service process (`CARBON254_CACHE_URL=redis://...`).
-  One atomic Lua script per request reads the clock from Redis `TIME`, so
-  processes on hosts with skewed clocks still agree. Buckets expire once idle
-  long enough to be full. When Redis is unreachable each process falls back to
-  its own in-memory buckets (requests keep being answered), logs the outage
-  once, probes Redis again every `retry_after_s` seconds and goes back to it
-  when it answers.
+  An atomic Lua script reads the clock from Redis `TIME`, so processes on
+  hosts with skewed clocks still agree. Buckets expire once idle long enough
+  to be full. Where the policy allows many requests a second, a process takes
+  a few tokens at a time (a lease, at most a tenth of the burst or what
+  `LEASE_S` seconds refill) and spends them locally for up to `LEASE_S`, so a
+  busy key costs a Redis round trip every few requests, not every request;
+  tokens are always taken from the shared bucket before they are spent, so
+  all processes together never exceed the limit (a lease left unspent only
+  refuses a little early). Slow policies (10/s, burst 20) take one at a time.
+  When Redis is unreachable each process falls back to its own in-memory
+  buckets (requests keep being answered), logs the outage once, probes Redis
+  again every `retry_after_s` seconds and goes back to it when it answers.
 """
 
 from __future__ import annotations
@@ -132,9 +138,10 @@ class MemoryRateLimiter:
             self._buckets.popitem(last=False)
 
 
-# KEYS[1]: the bucket. ARGV: rate per second, burst, expiry in ms, and optionally the time in
-# seconds (empty: Redis's own clock, so every process shares one). Returns the wait in seconds
-# as a string (Lua numbers would be truncated to integers on the way back).
+# KEYS[1]: the bucket. ARGV: rate per second, burst, expiry in ms, optionally the time in
+# seconds (empty: Redis's own clock, so every process shares one), and how many tokens to take
+# at most. Returns {tokens taken, wait in seconds}, as strings (Lua numbers would be truncated
+# to integers on the way back); wait is 0 unless nothing was taken.
 _TAKE_TOKEN = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -156,16 +163,26 @@ if now > at then
     tokens = math.min(burst, tokens + (now - at) * rate)
     at = now
 end
+local taken = 0
 local wait = 0
 if tokens >= 1 then
-    tokens = tokens - 1
+    taken = math.min(tonumber(ARGV[5]), math.floor(tokens))
+    tokens = tokens - taken
 else
     wait = (1 - tokens) / rate
 end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.9f', tokens), 'at', string.format('%.6f', at))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return string.format('%.9f', wait)
+return {tostring(taken), string.format('%.9f', wait)}
 """
+# Seconds tokens taken ahead from Redis stay usable in the process that took them.
+LEASE_S = 0.1
+
+
+@dataclass(slots=True)
+class _Lease:
+    tokens: int  # taken from the shared bucket, not yet spent
+    expires_at: float  # monotonic seconds
 
 
 class RedisRateLimiter:
@@ -196,6 +213,8 @@ class RedisRateLimiter:
         # One second beyond the refill time: an expired bucket was full anyway.
         self._expiry_ms = math.ceil(self.policy.refill_s * 1000) + 1000
         self._fallback = MemoryRateLimiter(rate_per_s, burst)
+        self.lease_size = max(1, min(burst // 10, math.floor(rate_per_s * LEASE_S)))
+        self._leases: dict[str, _Lease] = {}
         self._lock = threading.Lock()
         self._down_since: float | None = None  # monotonic seconds; None while Redis answers
         self._next_probe = 0.0
@@ -235,27 +254,52 @@ class RedisRateLimiter:
         """Charge one request to `key`'s bucket: 0 if allowed, else the seconds until a token is there.
 
         `now` (seconds since the epoch) overrides Redis's clock; leave it None
-        in production so that every process uses the same clock.
+        in production so that every process uses the same clock (and with
+        `now`, tokens are taken one at a time, never leased).
         """
+        if now is None and self._spend_leased(key):
+            return 0.0
         if self._should_try_redis():
+            want = self.lease_size if now is None else 1
             try:
-                wait = float(
-                    self._take_token(
-                        keys=[self.prefix + key],
-                        args=[
-                            self.policy.rate_per_s,
-                            self.policy.burst,
-                            self._expiry_ms,
-                            "" if now is None else now,
-                        ],
-                    )
+                taken, wait = self._take_token(
+                    keys=[self.prefix + key],
+                    args=[
+                        self.policy.rate_per_s,
+                        self.policy.burst,
+                        self._expiry_ms,
+                        "" if now is None else now,
+                        want,
+                    ],
                 )
             except redis.RedisError as exc:
                 self._went_down(exc)
             else:
                 self._came_back()
-                return wait
+                if int(taken) > 1:
+                    self._lease(key, int(taken) - 1)
+                return float(wait)
         return self._fallback.acquire(key)
+
+    def _spend_leased(self, key: str) -> bool:
+        """Spend one token of `key`'s live lease, if it has one."""
+        with self._lock:
+            lease = self._leases.get(key)
+            if lease is None:
+                return False
+            if lease.tokens < 1 or time.monotonic() >= lease.expires_at:
+                del self._leases[key]
+                return False
+            lease.tokens -= 1
+            return True
+
+    def _lease(self, key: str, tokens: int) -> None:
+        """Keep `tokens` taken ahead for `key`, usable for `LEASE_S` seconds."""
+        now = time.monotonic()
+        with self._lock:
+            if len(self._leases) >= DEFAULT_MAX_KEYS:
+                self._leases = {k: v for k, v in self._leases.items() if v.expires_at > now}
+            self._leases[key] = _Lease(tokens, now + LEASE_S)
 
     def close(self) -> None:
         """Disconnect every pooled connection to Redis; a later `acquire` connects again."""
