@@ -29,8 +29,11 @@ comes from another process on 127.0.0.1.
   `store.write`, and each client records when each batch arrived. Latency =
   arrival - the moment `store.write` returned. Embedded: one service process
   serves all 500; redis: two service processes, 250 clients each, fed by Redis
-  pub/sub. Baseline: one WebSocket ping/pong round trip per client on the same
-  connections right after the run (the transport's floor).
+  pub/sub. The clients speak the WebSocket protocol directly (see
+  `stream_clients.py`) and take the time as a frame's bytes arrive. Baseline:
+  one WebSocket ping/pong round trip per client on the same connections right
+  after the run, all 500 at once (the floor of moving one message to and from
+  every connection through the same server and client).
 """
 
 from __future__ import annotations
