@@ -39,6 +39,7 @@ import bench_demo
 import bench_http
 import bench_parse
 import bench_read
+import bench_sdk
 import bench_service
 import bench_size
 import bench_write
@@ -47,7 +48,16 @@ from measure import ROOT, WORK, Note, Outcome, Result, enable_profiling, log
 
 BENCHES: dict[str, ModuleType] = {
     m.NAME: m
-    for m in (bench_write, bench_read, bench_http, bench_size, bench_demo, bench_parse, bench_service)
+    for m in (
+        bench_write,
+        bench_read,
+        bench_http,
+        bench_size,
+        bench_demo,
+        bench_parse,
+        bench_service,
+        bench_sdk,
+    )
 }
 REPORT = ROOT / "BENCHMARKS.md"
 STATE = WORK / "results.json"

@@ -1,0 +1,622 @@
+"""`AsyncClient`: the SDK for asyncio. The same methods as `Client`, awaited.
+
+from carbon254.client import AsyncClient
+
+async with AsyncClient(base_url="http://127.0.0.1:8000", api_key="c254_...") as client:
+    prices = await client.lmp(iso="ERCOT", market="DAM", locations=["HB_NORTH"],
+                              start="2024-03-01", end="2024-04-01")
+    async for tick in client.stream(iso="ERCOT", market="RT5", locations=["HB_NORTH"]):
+        print(tick.interval_start, tick.location, tick.lmp)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+import httpx
+import pyarrow as pa
+
+from carbon254.client.base import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_TIMEOUT_S,
+    ClientSettings,
+    Progress,
+    as_frame,
+    decode_table,
+    progress_callback,
+    stitch,
+)
+from carbon254.client.frames import FrameKind
+from carbon254.client.inprocess import LOCAL_BASE_URL, LocalApp
+from carbon254.client.models import QualityReport, Tick
+from carbon254.client.queries import (
+    AsPriceQuery,
+    Block,
+    CapacityPriceQuery,
+    LmpQuery,
+    LoadQuery,
+    LocationsQuery,
+    OrdcQuery,
+    QualityQuery,
+    Query,
+    Resample,
+    TimeBound,
+    checked,
+)
+from carbon254.client.stream import Subscription, stream_ticks
+from carbon254.client.transport import send_async
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
+
+
+class AsyncClient:
+    """An asyncio client of one 254Carbon service (see the module docstring and `Client`).
+
+    Arguments (all optional): `base_url` (else `CARBON254_URL`, else the
+    config file, else `http://127.0.0.1:8000`), `api_key` (else
+    `CARBON254_API_KEY`, else the config file), `auth` (an `httpx.Auth` such
+    as `carbon254.client.ClientCredentials`, replacing the key), `timeout_s`
+    per request, `retries` on 5xx/429/lost connections, `chunk_days` (None:
+    pieces of about a million rows) and `max_concurrency` for long LMP
+    windows, `config` (a TOML file path). Use it
+    as an async context manager, or call `await close()`.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        auth: httpx.Auth | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        retries: int = 3,
+        chunk_days: int | None = None,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+        config: str | Path | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = ClientSettings(
+            base_url, api_key, auth, timeout_s, retries, chunk_days, max_concurrency, config
+        )
+        self._http = httpx.AsyncClient(
+            base_url=self.settings.base_url,
+            headers=self.settings.headers(),
+            auth=auth,
+            timeout=self.settings.timeout,
+            transport=transport,
+            limits=httpx.Limits(max_connections=max(10, max_concurrency)),
+        )
+        self._local: LocalApp | None = None
+
+    @classmethod
+    def local(cls, data_dir: str | Path, *, chunk_days: int | None = None) -> AsyncClient:
+        """A client answering in this process from the embedded store in `data_dir` (no server, no key).
+
+        Every call runs the service's own code, so answers and errors are
+        those of a served request. Needs the full `carbon254` package.
+        """
+        app = LocalApp(data_dir)
+        client = cls(
+            base_url=LOCAL_BASE_URL,
+            transport=httpx.ASGITransport(app=app.app),
+            chunk_days=chunk_days,
+            max_concurrency=1,
+            retries=0,
+        )
+        client.settings.api_key = None
+        client._http.headers.pop("X-API-Key", None)
+        client._local = app
+        return client
+
+    # ---- lifecycle --------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close the connections (and, in local mode, the store)."""
+        await self._http.aclose()
+        if self._local is not None:
+            self._local.close()
+            self._local = None
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # ---- plumbing ---------------------------------------------------------------------------
+
+    async def _fetch_table(self, query: Query, progress: bool | Progress = False) -> pa.Table:
+        pieces = self.settings.pieces(query)
+        report = progress_callback(progress, query.path.rsplit("/", 1)[-1], len(pieces))
+        gate = asyncio.Semaphore(self.settings.max_concurrency)
+        done = 0
+
+        async def fetch(piece: Query) -> pa.Table:
+            nonlocal done
+            async with gate:
+                request = self.settings.table_request(self._http, piece)
+                table = decode_table(await send_async(self._http, request, self.settings.retry))
+            done += 1
+            if report is not None:
+                report(done, len(pieces))
+            return table
+
+        if len(pieces) == 1:
+            return await fetch(pieces[0])
+        return stitch(query, list(await asyncio.gather(*(fetch(p) for p in pieces))))
+
+    async def _get_json(self, query: Query) -> bytes:
+        request = self.settings.json_request(self._http, query)
+        return (await send_async(self._http, request, self.settings.retry)).content
+
+    # ---- datasets ---------------------------------------------------------------------------
+
+    @overload
+    async def lmp(
+        self,
+        *,
+        iso: str,
+        market: str,
+        start: TimeBound,
+        end: TimeBound,
+        locations: str | list[str] | None = None,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["pandas"] = "pandas",
+        progress: bool | Progress = False,
+    ) -> pd.DataFrame: ...
+    @overload
+    async def lmp(
+        self,
+        *,
+        iso: str,
+        market: str,
+        start: TimeBound,
+        end: TimeBound,
+        locations: str | list[str] | None = None,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["polars"],
+        progress: bool | Progress = False,
+    ) -> pl.DataFrame: ...
+    @overload
+    async def lmp(
+        self,
+        *,
+        iso: str,
+        market: str,
+        start: TimeBound,
+        end: TimeBound,
+        locations: str | list[str] | None = None,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["arrow"],
+        progress: bool | Progress = False,
+    ) -> pa.Table: ...
+    async def lmp(
+        self,
+        *,
+        iso: str,
+        market: str,
+        start: TimeBound,
+        end: TimeBound,
+        locations: str | list[str] | None = None,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: FrameKind = "pandas",
+        progress: bool | Progress = False,
+    ) -> Any:
+        """LMPs with energy, congestion and loss components ($/MWh): the rows of `GET /v1/lmp`.
+
+        Columns interval_start, interval_end (zone-aware, in `tz`: an IANA
+        zone or "iso" for the ISO's market time; UTC by default), iso,
+        market, location, lmp, energy, congestion, loss. `locations` None
+        means every location. `resample` ("hourly", "daily", "monthly")
+        averages into calendar buckets; `block` ("onpeak", "offpeak", "atc",
+        "2x16", "7x8") keeps one delivery block; `as_of` returns the data as
+        known then. Long windows are fetched in pieces (`chunk_days`)
+        concurrently (`progress=True` draws a bar on stderr).
+        """
+        query = checked(
+            LmpQuery,
+            iso=iso,
+            market=market,
+            start=start,
+            end=end,
+            locations=locations,
+            tz=tz,
+            resample=resample,
+            block=block,
+            as_of=as_of,
+        )
+        return as_frame(await self._fetch_table(query, progress), frame)
+
+    @overload
+    async def as_prices(
+        self,
+        *,
+        iso: str,
+        market: str,
+        start: TimeBound,
+        end: TimeBound,
+        regions: str | list[str] | None = None,
+        products: str | list[str] | None = None,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["pandas"] = "pandas",
+    ) -> pd.DataFrame: ...
+    @overload
+    async def as_prices(
+        self,
+        *,
+        iso: str,
+        market: str,
+        start: TimeBound,
+        end: TimeBound,
+        regions: str | list[str] | None = None,
+        products: str | list[str] | None = None,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["polars"],
+    ) -> pl.DataFrame: ...
+    @overload
+    async def as_prices(
+        self,
+        *,
+        iso: str,
+        market: str,
+        start: TimeBound,
+        end: TimeBound,
+        regions: str | list[str] | None = None,
+        products: str | list[str] | None = None,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["arrow"],
+    ) -> pa.Table: ...
+    async def as_prices(
+        self,
+        *,
+        iso: str,
+        market: str,
+        start: TimeBound,
+        end: TimeBound,
+        regions: str | list[str] | None = None,
+        products: str | list[str] | None = None,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: FrameKind = "pandas",
+    ) -> Any:
+        """Ancillary service clearing prices ($/MW-h): the rows of `GET /v1/as_price`.
+
+        Columns interval_start, interval_end, iso, market, region, product,
+        price. `regions`/`products` None means all of them.
+        """
+        query = checked(
+            AsPriceQuery,
+            iso=iso,
+            market=market,
+            start=start,
+            end=end,
+            regions=regions,
+            products=products,
+            tz=tz,
+            resample=resample,
+            block=block,
+            as_of=as_of,
+        )
+        return as_frame(await self._fetch_table(query), frame)
+
+    @overload
+    async def capacity_prices(
+        self,
+        *,
+        iso: str,
+        start: TimeBound,
+        end: TimeBound,
+        auction: str | None = None,
+        zones: str | list[str] | None = None,
+        tz: str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["pandas"] = "pandas",
+    ) -> pd.DataFrame: ...
+    @overload
+    async def capacity_prices(
+        self,
+        *,
+        iso: str,
+        start: TimeBound,
+        end: TimeBound,
+        auction: str | None = None,
+        zones: str | list[str] | None = None,
+        tz: str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["polars"],
+    ) -> pl.DataFrame: ...
+    @overload
+    async def capacity_prices(
+        self,
+        *,
+        iso: str,
+        start: TimeBound,
+        end: TimeBound,
+        auction: str | None = None,
+        zones: str | list[str] | None = None,
+        tz: str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["arrow"],
+    ) -> pa.Table: ...
+    async def capacity_prices(
+        self,
+        *,
+        iso: str,
+        start: TimeBound,
+        end: TimeBound,
+        auction: str | None = None,
+        zones: str | list[str] | None = None,
+        tz: str | None = None,
+        as_of: TimeBound | None = None,
+        frame: FrameKind = "pandas",
+    ) -> Any:
+        """Capacity auction prices ($/MW-day) for delivery periods starting in [start, end).
+
+        The rows of `GET /v1/capacity_price`: delivery_start, delivery_end,
+        iso, auction, zone, price.
+        """
+        query = checked(
+            CapacityPriceQuery,
+            iso=iso,
+            start=start,
+            end=end,
+            auction=auction,
+            zones=zones,
+            tz=tz,
+            as_of=as_of,
+        )
+        return as_frame(await self._fetch_table(query), frame)
+
+    @overload
+    async def ordc(
+        self,
+        *,
+        start: TimeBound,
+        end: TimeBound,
+        iso: str = "ERCOT",
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["pandas"] = "pandas",
+    ) -> pd.DataFrame: ...
+    @overload
+    async def ordc(
+        self,
+        *,
+        start: TimeBound,
+        end: TimeBound,
+        iso: str = "ERCOT",
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["polars"],
+    ) -> pl.DataFrame: ...
+    @overload
+    async def ordc(
+        self,
+        *,
+        start: TimeBound,
+        end: TimeBound,
+        iso: str = "ERCOT",
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["arrow"],
+    ) -> pa.Table: ...
+    async def ordc(
+        self,
+        *,
+        start: TimeBound,
+        end: TimeBound,
+        iso: str = "ERCOT",
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: FrameKind = "pandas",
+    ) -> Any:
+        """ERCOT's real-time ORDC reserve and reliability price adders ($/MWh): `GET /v1/ordc_adder`."""
+        query = checked(
+            OrdcQuery, iso=iso, start=start, end=end, tz=tz, resample=resample, block=block, as_of=as_of
+        )
+        return as_frame(await self._fetch_table(query), frame)
+
+    @overload
+    async def load(
+        self,
+        *,
+        iso: str,
+        start: TimeBound,
+        end: TimeBound,
+        kind: str | None = None,
+        zones: str | list[str] | None = None,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["pandas"] = "pandas",
+    ) -> pd.DataFrame: ...
+    @overload
+    async def load(
+        self,
+        *,
+        iso: str,
+        start: TimeBound,
+        end: TimeBound,
+        kind: str | None = None,
+        zones: str | list[str] | None = None,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["polars"],
+    ) -> pl.DataFrame: ...
+    @overload
+    async def load(
+        self,
+        *,
+        iso: str,
+        start: TimeBound,
+        end: TimeBound,
+        kind: str | None = None,
+        zones: str | list[str] | None = None,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["arrow"],
+    ) -> pa.Table: ...
+    async def load(
+        self,
+        *,
+        iso: str,
+        start: TimeBound,
+        end: TimeBound,
+        kind: str | None = None,
+        zones: str | list[str] | None = None,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: FrameKind = "pandas",
+    ) -> Any:
+        """Zonal load in MW, actual and forecast (`kind`): the rows of `GET /v1/load`."""
+        query = checked(
+            LoadQuery,
+            iso=iso,
+            start=start,
+            end=end,
+            kind=kind,
+            zones=zones,
+            tz=tz,
+            resample=resample,
+            block=block,
+            as_of=as_of,
+        )
+        return as_frame(await self._fetch_table(query), frame)
+
+    @overload
+    async def locations(
+        self,
+        *,
+        iso: str | None = None,
+        search: str | None = None,
+        type: str | None = None,
+        frame: Literal["pandas"] = "pandas",
+    ) -> pd.DataFrame: ...
+    @overload
+    async def locations(
+        self,
+        *,
+        iso: str | None = None,
+        search: str | None = None,
+        type: str | None = None,
+        frame: Literal["polars"],
+    ) -> pl.DataFrame: ...
+    @overload
+    async def locations(
+        self,
+        *,
+        iso: str | None = None,
+        search: str | None = None,
+        type: str | None = None,
+        frame: Literal["arrow"],
+    ) -> pa.Table: ...
+    async def locations(
+        self,
+        *,
+        iso: str | None = None,
+        search: str | None = None,
+        type: str | None = None,
+        frame: FrameKind = "pandas",
+    ) -> Any:
+        """Priced locations (iso, location, location_type, source), of one ISO or all; `search` any case."""
+        return as_frame(
+            await self._fetch_table(checked(LocationsQuery, iso=iso, search=search, type=type)), frame
+        )
+
+    async def quality(
+        self,
+        *,
+        start: TimeBound,
+        end: TimeBound,
+        iso: str | None = None,
+        dataset: str = "lmp",
+        market: str | None = None,
+    ) -> QualityReport:
+        """Expected vs present intervals per market day, gaps, revisions and ingest lag: `GET /v1/quality`.
+
+        A typed `QualityReport`: one summary per ISO, dataset and market,
+        then one entry per market day (lags in seconds).
+        """
+        query = checked(QualityQuery, start=start, end=end, iso=iso, dataset=dataset, market=market)
+        return QualityReport.model_validate_json(await self._get_json(query))
+
+    # ---- streaming --------------------------------------------------------------------------
+
+    async def stream(
+        self,
+        *,
+        iso: str,
+        market: str | None,
+        locations: str | list[str] | None = None,
+        dataset: str = "lmp",
+        since: datetime | None = None,
+    ) -> AsyncIterator[Tick]:
+        """New rows as they are committed, one `Tick` each: `async for tick in client.stream(...)`.
+
+        Subscribes over the `/v1/stream` WebSocket to one dataset (LMPs by
+        default), ISO and market, `locations` None meaning all of them. A
+        lost connection is re-opened with backoff and resumed from the last
+        interval seen, so no row is missed or repeated. `since` first
+        replays the stored rows after it. Raises `AuthError`, `NotEntitled`
+        or `NotFound` when the service refuses the credential or subscription.
+        """
+        if self._local is not None:
+            raise RuntimeError(
+                "streaming needs a running service (carbon254 serve); local mode reads stored data"
+            )
+        names = (locations,) if isinstance(locations, str) else tuple(locations) if locations else None
+        subscription = Subscription(iso, market, names, dataset, since)
+
+        async def credentials() -> dict[str, str]:
+            probe = None if self.settings.auth is None else await self._http.get("/health")
+            return self.settings.stream_headers(probe)
+
+        async for tick in stream_ticks(self.settings.stream_url(), credentials, subscription):
+            yield tick

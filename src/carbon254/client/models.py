@@ -1,0 +1,125 @@
+"""Pydantic models of the service's non-tabular answers: the quality report and stream ticks.
+
+They mirror the JSON the service sends and ignore fields they do not know,
+so a newer service does not break an older SDK.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class QualityGap(_Answer):
+    """A run of expected intervals in which some location has no data (UTC bounds, half-open)."""
+
+    start: datetime
+    end: datetime
+    intervals: int
+    locations: int
+    missing: int
+    names: tuple[str, ...] = ()
+
+
+class QualityDay(_Answer):
+    """Completeness and ingest health of one ISO, dataset and market on one market day.
+
+    `expected` is None for irregular markets (ERCOT SCED runs); lags are
+    seconds from the ISO's publication to the commit.
+    """
+
+    iso: str
+    dataset: str
+    market: str | None
+    day: date
+    start: datetime
+    end: datetime
+    hours: int
+    interval_minutes: float | None
+    locations: int
+    expected: int | None
+    present: int
+    completeness: float | None
+    gaps: tuple[QualityGap, ...]
+    off_grid: int
+    duplicates: int
+    revisions: int
+    payloads: int
+    quarantined: int
+    lag_median_s: float | None
+    lag_max_s: float | None
+
+
+class QualitySummary(_Answer):
+    """Totals over the assessed days of one ISO, dataset and market."""
+
+    iso: str
+    dataset: str
+    market: str | None
+    first_day: date
+    last_day: date
+    days: int
+    interval_minutes: float | None
+    regular: bool
+    locations: int
+    expected: int | None
+    present: int
+    completeness: float | None
+    gaps: int
+    missing: int | None
+    days_with_gaps: int
+    duplicates: int
+    revisions: int
+    payloads: int
+    quarantined: int
+    quarantined_undated: int
+    lag_median_s: float | None
+    lag_max_s: float | None
+
+
+class QualityScope(_Answer):
+    """What was assessed: market days `first_day` to `end_day` (exclusive)."""
+
+    iso: str | None
+    dataset: str
+    market: str | None
+    first_day: date
+    end_day: date
+
+
+class QualityReport(_Answer):
+    """`GET /v1/quality`: one summary per (ISO, dataset, market), then one entry per market day."""
+
+    query: QualityScope
+    summary: tuple[QualitySummary, ...]
+    days: tuple[QualityDay, ...]
+    count: int
+
+
+class Tick(_Answer):
+    """One streamed row: where it belongs, its interval (UTC) and its values.
+
+    For LMPs `values` holds `lmp`, `energy`, `congestion` and `loss` in
+    $/MWh (see `lmp`); other datasets carry their own value columns.
+    `replay` is true for rows resent to resume after a reconnect.
+    """
+
+    dataset: str
+    iso: str
+    market: str | None
+    location: str | None
+    interval_start: datetime
+    interval_end: datetime | None
+    values: dict[str, float | str | None]
+    replay: bool = False
+
+    @property
+    def lmp(self) -> float | None:
+        """The LMP in $/MWh (None for other datasets)."""
+        value = self.values.get("lmp")
+        return float(value) if isinstance(value, int | float) else None

@@ -1,0 +1,194 @@
+"""Live rows over `/v1/stream`: subscribe, yield each row as a `Tick`, reconnect and resume without gaps.
+
+After a lost connection (the service restarted, a proxy cut it, the client
+fell behind and was dropped with 4008) the stream reconnects with backoff
+and subscribes again with `since` just before the last interval it saw, so
+the service replays that interval and everything after it; rows already
+yielded are recognised and skipped. Refusals are raised, not retried:
+4401 as `AuthError`, 4403 as `NotEntitled`, a bad subscription (unknown
+ISO, market or location) as the error the service named. A rate limit
+(4429) is waited out like a lost connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from carbon254.client.errors import (
+    AuthError,
+    Carbon254Error,
+    InvalidRequest,
+    NotEntitled,
+    NotFound,
+    RateLimited,
+)
+from carbon254.client.models import Tick
+
+# Columns that say where a row belongs or when; everything else is a value.
+_PLACE_COLUMNS = ("location", "region", "zone")
+_TIME_COLUMNS = frozenset({"interval_start", "interval_end", "delivery_start", "delivery_end"})
+_NAME_COLUMNS = frozenset({"iso", "market", "product", "auction", "kind", *_PLACE_COLUMNS})
+CLOSE_UNAUTHENTICATED, CLOSE_NOT_ENTITLED = 4401, 4403
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """What to stream: one dataset, ISO and market, these locations (None: all), from `since` on."""
+
+    iso: str
+    market: str | None
+    locations: tuple[str, ...] | None = None
+    dataset: str = "lmp"
+    since: datetime | None = None
+
+    def message(self, since: datetime | None) -> str:
+        """The `subscribe` message, resuming after `since` when given."""
+        body: dict[str, Any] = {"action": "subscribe", "dataset": self.dataset, "iso": self.iso}
+        if self.market is not None:
+            body["market"] = self.market
+        body["locations"] = list(self.locations) if self.locations is not None else None
+        if since is not None:
+            body["since"] = since.isoformat()
+        return json.dumps(body)
+
+
+@dataclass(slots=True)
+class _Position:
+    """The latest interval yielded and the rows yielded for it (to skip them when they are replayed)."""
+
+    latest: datetime | None = None
+    at_latest: dict[tuple[str | None, datetime], Mapping[str, Any]] = field(default_factory=dict)
+
+    def resume_since(self, fallback: datetime | None) -> datetime | None:
+        # `since` replays rows strictly after it: ask from just before the latest interval,
+        # which may have been cut off half-way.
+        return self.latest - timedelta(microseconds=1) if self.latest is not None else fallback
+
+    def fresh(self, tick: Tick) -> bool:
+        key = (tick.location, tick.interval_start)
+        if tick.replay and self.at_latest.get(key) == tick.values:
+            return False
+        if self.latest is None or tick.interval_start > self.latest:
+            self.latest = tick.interval_start
+            self.at_latest = {}
+        if tick.interval_start == self.latest:
+            self.at_latest[key] = tick.values
+        return True
+
+
+def tick_of(message: Mapping[str, Any], row: Mapping[str, Any]) -> Tick:
+    """One row of a `data` message as a `Tick`."""
+    place = next((row[c] for c in _PLACE_COLUMNS if c in row), None)
+    start = row.get("interval_start") or row.get("delivery_start")
+    end = row.get("interval_end") or row.get("delivery_end")
+    values = {k: v for k, v in row.items() if k not in _TIME_COLUMNS and k not in _NAME_COLUMNS}
+    return Tick.model_validate(
+        {
+            "dataset": message.get("dataset", "lmp"),
+            "iso": message.get("iso", row.get("iso", "")),
+            "market": message.get("market", row.get("market")),
+            "location": place,
+            "interval_start": start,
+            "interval_end": end,
+            "values": values,
+            "replay": bool(message.get("replay", False)),
+        }
+    )
+
+
+def _refusal(message: Mapping[str, Any]) -> Carbon254Error:
+    """The typed error of an `error` message, by its code (as REST maps statuses)."""
+    text = str(message.get("message", "the stream refused the subscription"))
+    code, parameter = message.get("code"), message.get("parameter")
+    if code == "not_found":
+        suggestions = tuple(str(s) for s in message.get("suggestions") or ())
+        return NotFound(text, suggestions=suggestions, code=code, parameter=parameter, status=None)
+    if code == "not_entitled":
+        return NotEntitled(text, code=code, parameter=parameter)
+    if code == "unauthenticated":
+        return AuthError(text, code=code, parameter=parameter)
+    if code == "rate_limited":
+        return RateLimited(text, code=code, parameter=parameter, status=None)
+    return InvalidRequest(text, code=code, parameter=parameter)
+
+
+def _closed_error(exc: ConnectionClosed) -> Carbon254Error | None:
+    """The error a close means, or None when reconnecting may help."""
+    frame = exc.rcvd
+    if frame is None:
+        return None
+    if frame.code == CLOSE_UNAUTHENTICATED:
+        return AuthError(frame.reason or "the stream's credentials were refused", code="unauthenticated")
+    if frame.code == CLOSE_NOT_ENTITLED:
+        return NotEntitled(frame.reason or "not entitled to this stream", code="not_entitled")
+    return None
+
+
+Credentials = Callable[[], Awaitable[Mapping[str, str]]]
+
+
+async def stream_ticks(
+    url: str,
+    credentials: Credentials,
+    subscription: Subscription,
+    *,
+    max_backoff_s: float = 30.0,
+    open_timeout_s: float = 10.0,
+) -> AsyncGenerator[Tick, None]:
+    """Ticks of `subscription` from the WebSocket at `url` (ws:// or wss://), reconnecting forever.
+
+    `credentials()` gives the handshake's headers, asked again at every
+    (re)connection so a renewed OIDC token is used.
+    Stop by leaving the `async for` (or cancelling the task). Raises
+    `AuthError`, `NotEntitled`, `NotFound` or `InvalidRequest` when the
+    service refuses the credential or the subscription.
+    """
+    position = _Position()
+    failures = 0
+    while True:
+        try:
+            headers = dict(await credentials())
+            async with connect(
+                url, additional_headers=headers, open_timeout=open_timeout_s, max_size=None
+            ) as connection:
+                await connection.send(subscription.message(position.resume_since(subscription.since)))
+                failures = 0
+                async for tick in _ticks(connection):
+                    if position.fresh(tick):
+                        yield tick
+        except ConnectionClosed as exc:
+            refused = _closed_error(exc)
+            if refused is not None:
+                raise refused from None
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            if status == 401:
+                raise AuthError("the stream's credentials were refused", status=status) from None
+            if status == 403:
+                raise NotEntitled("not entitled to this stream", status=status) from None
+        except RateLimited:
+            pass  # each subscribe counts as a request: wait, then subscribe again
+        except (OSError, InvalidHandshake, TimeoutError):
+            pass  # the service is away: try again below
+        failures += 1
+        await asyncio.sleep(min(0.25 * 2**failures, max_backoff_s) * random.uniform(0.5, 1.0))
+
+
+async def _ticks(connection: ClientConnection) -> AsyncIterator[Tick]:
+    async for raw in connection:
+        message = json.loads(raw)
+        kind = message.get("type")
+        if kind == "data":
+            for row in message.get("data") or ():
+                yield tick_of(message, row)
+        elif kind == "error":
+            raise _refusal(message)
