@@ -14,6 +14,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 from live_service import LiveService
+from pandas.testing import assert_frame_equal
 
 from carbon254.client import AsyncClient, Client, QualityReport
 
@@ -95,11 +96,15 @@ def test_the_same_answers_from_both_clients(client: Client, service: LiveService
         async with AsyncClient(base_url=service.base_url, api_key=service.keys.full) as aclient:
             answers = {m: await getattr(aclient, m)(**kw, frame="arrow") for m, kw in METHODS.items()}
             answers["quality"] = await aclient.quality(iso="PJM", start="2024-01-01", end="2024-01-03")
+            answers["pandas"] = await aclient.lmp(**LMP, **WINDOW)
+            answers["polars"] = await aclient.lmp(**LMP, **WINDOW, frame="polars")
             return answers
 
     answers = asyncio.run(fetch_all())
     for method, kwargs in METHODS.items():
         assert answers[method].equals(getattr(client, method)(**kwargs, frame="arrow")), method
+    assert_frame_equal(answers["pandas"], client.lmp(**LMP, **WINDOW))
+    assert answers["polars"].equals(client.lmp(**LMP, **WINDOW, frame="polars"))
     assert answers["quality"] == client.quality(iso="PJM", start="2024-01-01", end="2024-01-03")
 
 

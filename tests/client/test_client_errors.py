@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,19 +45,22 @@ def no_ambient_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     monkeypatch.setenv("CARBON254_CONFIG", str(tmp_path / "absent.toml"))
 
 
-def both_clients(base_url: str, api_key: str | None, **options: object) -> list[Exception]:
-    """The errors the sync and the async client raise for the LMP query (None when it succeeded)."""
+def both_clients(
+    base_url: str, api_key: str | None, query: dict[str, object] | None = None, **options: object
+) -> list[Exception]:
+    """The errors the sync and the async client raise for an LMP query (LMP unless `query` says)."""
     raised: list[Exception] = []
+    asked = {**LMP, **(query or {})}
     with Client(base_url=base_url, api_key=api_key, **options) as client:  # type: ignore[arg-type]
         try:
-            client.lmp(**LMP)
+            client.lmp(**asked)  # type: ignore[call-overload]
         except Exception as exc:
             raised.append(exc)
 
     async def run() -> None:
         async with AsyncClient(base_url=base_url, api_key=api_key, **options) as aclient:  # type: ignore[arg-type]
             try:
-                await aclient.lmp(**LMP)
+                await aclient.lmp(**asked)  # type: ignore[call-overload]
             except Exception as exc:
                 raised.append(exc)
 
@@ -78,19 +82,18 @@ def test_outside_the_entitlements_is_not_entitled(service: LiveService) -> None:
 
 
 def test_unknown_names_are_not_found_with_suggestions(service: LiveService) -> None:
-    with (
-        Client(base_url=service.base_url, api_key=service.keys.full) as client,
-        pytest.raises(NotFound) as found,
-    ):
-        client.lmp(**{**LMP, "locations": ["WESTERN HUBB"]})
-    assert found.value.parameter == "locations" and "WESTERN HUB" in found.value.suggestions
+    raised = both_clients(service.base_url, service.keys.full, {"locations": ["WESTERN HUBB"]})
+    assert len(raised) == 2 and all(isinstance(e, NotFound) and e.status == 404 for e in raised)
+    found = raised[0]
+    assert isinstance(found, NotFound)
+    assert found.parameter == "locations" and "WESTERN HUB" in found.suggestions
 
 
 def test_bad_parameters_are_invalid_requests_naming_the_parameter(service: LiveService) -> None:
+    raised = both_clients(service.base_url, service.keys.full, {"start": "2024-01-05"})
+    assert len(raised) == 2 and all(isinstance(e, InvalidRequest) and e.status == 422 for e in raised)
+    assert all(isinstance(e, InvalidRequest) and e.parameter in ("start", "end") for e in raised)
     with Client(base_url=service.base_url, api_key=service.keys.full) as client:
-        with pytest.raises(InvalidRequest) as invalid:
-            client.lmp(**{**LMP, "start": "2024-01-05"})
-        assert invalid.value.status == 422 and invalid.value.parameter in ("start", "end")
         with pytest.raises(InvalidRequest, match=r"resample"):
             client.lmp(**LMP, resample="fortnightly")
         with pytest.raises(ValueError, match="frame"):
@@ -107,6 +110,9 @@ def test_rate_limits_are_retried_after_retry_after_then_raised(tmp_path: Path, s
         assert limited_error.value.retry_after_s is not None and limited_error.value.retry_after_s >= 1
         with Client(base_url=limited.base_url, api_key=service.keys.full, retries=3) as patient:
             assert len(patient.lmp(**LMP)) == 24  # waited for the bucket, as Retry-After said
+        time.sleep(1.1)  # a full bucket again: one request passes, the next is refused
+        raised = both_clients(limited.base_url, service.keys.full, retries=0)
+        assert [type(e) for e in raised] == [RateLimited]  # the async client's came second: refused
 
 
 def test_server_errors_are_retried_then_raised(service: LiveService) -> None:
