@@ -87,6 +87,11 @@ DOMAINS: tuple[Domain, ...] = (
     Domain(
         "admin", "tenants, keys and the audit log (/v1/admin)", (RouterRef("carbon254.service.routes.admin"),)
     ),
+    Domain(
+        "excel",
+        "the Excel add-in: manifest, custom functions and task pane (/excel)",
+        (RouterRef("carbon254.service.routes.excel"),),
+    ),
 )
 
 DOMAIN_NAMES: tuple[str, ...] = tuple(d.name for d in DOMAINS)

@@ -1,0 +1,699 @@
+// The 254Carbon Excel functions (namespace C254): client, batching, function table and LIVE hub.
+//
+// A plain ES2020 module with no dependencies, shared by Office (functions.js registers the
+// table with CustomFunctions) and the Node tests. Everything that touches the outside world
+// (fetch, WebSocket, timers) is passed in, so both run the same code over real HTTP.
+//
+// Times: every function shows interval times in the ISO's market time (the REST `tz=iso`),
+// as ISO-8601 text with the UTC offset, e.g. "2024-03-01T00:00:00-06:00" for ERCOT. Text
+// rather than Excel date serials, because a serial cannot say which zone it is in and
+// market days cross DST changes; wrap a cell in DATEVALUE/TIMEVALUE (or LEFT(.., 19)) to
+// compute with it. Prices are $/MWh.
+//
+// Errors: a function never hangs (every request has a timeout) and fails with a C254Error
+// whose `kind` is an Excel error code name: "invalidValue" for a bad argument (unknown ISO,
+// market or location, malformed date), "notAvailable" for everything else (signed out,
+// key refused, no entitlement, no data, timeout, platform unreachable); the message is the
+// platform's own.
+
+export const DEFAULT_TIMEOUT_MS = 30000;
+// Calls arriving within this window that differ only in location share one request: a
+// recalculating sheet calls the function for every cell within a few milliseconds.
+export const DEFAULT_BATCH_WINDOW_MS = 25;
+// Locations merged into one request; the platform's own limit (max_locations) is larger,
+// this keeps URLs short.
+export const MAX_BATCH_LOCATIONS = 100;
+export const DEFAULT_RECONNECT_MS = 1000;
+export const MAX_RECONNECT_MS = 30000;
+
+export const ErrorKind = Object.freeze({ INVALID_VALUE: "invalidValue", NOT_AVAILABLE: "notAvailable" });
+
+// Each ISO's market-time zone (mirrors carbon254.isos.ISOS[...].timezone): LIVE converts the
+// stream's UTC times into it, as the REST API does for tz=iso.
+export const ISO_TIME_ZONES = Object.freeze({
+  CAISO: "America/Los_Angeles",
+  ERCOT: "America/Chicago",
+  PJM: "America/New_York",
+  MISO: "Etc/GMT+5",
+  SPP: "America/Chicago",
+  NYISO: "America/New_York",
+  ISONE: "America/New_York",
+});
+
+/** A failure shown in the cell as an Excel error (`kind`: an ErrorKind value) with `message`. */
+export class C254Error extends Error {
+  constructor(kind, message, { status = null, code = null, parameter = null } = {}) {
+    super(message);
+    this.name = "C254Error";
+    this.kind = kind;
+    this.status = status; // the HTTP status (or stream close code - 4000), when the platform answered
+    this.code = code; // the platform's error code, e.g. not_found
+    this.parameter = parameter; // the argument the platform blamed, e.g. locations
+  }
+}
+
+function invalid(message) {
+  return new C254Error(ErrorKind.INVALID_VALUE, message);
+}
+
+function unavailable(message, details) {
+  return new C254Error(ErrorKind.NOT_AVAILABLE, message, details);
+}
+
+// ------------------------------------------------------------------------------- arguments
+
+const EXCEL_EPOCH_MS = Date.UTC(1899, 11, 30);
+const DAY_MS = 86400000;
+
+function pad(n, width = 2) {
+  return String(n).padStart(width, "0");
+}
+
+/**
+ * A start/end argument as the text the API reads in the ISO's market time: a date typed as
+ * text passes through; an Excel date serial (a date cell) becomes "YYYY-MM-DD", or
+ * "YYYY-MM-DDTHH:MM:SS" when it has a time of day.
+ */
+export function timeArgument(name, value) {
+  if (typeof value === "string" && value.trim() !== "") return value.trim();
+  if (typeof value === "number" && Number.isFinite(value) && value > 0) {
+    const at = new Date(EXCEL_EPOCH_MS + Math.round(value * DAY_MS / 1000) * 1000);
+    const day = `${at.getUTCFullYear()}-${pad(at.getUTCMonth() + 1)}-${pad(at.getUTCDate())}`;
+    const seconds = at.getUTCHours() * 3600 + at.getUTCMinutes() * 60 + at.getUTCSeconds();
+    if (seconds === 0) return day;
+    return `${day}T${pad(at.getUTCHours())}:${pad(at.getUTCMinutes())}:${pad(at.getUTCSeconds())}`;
+  }
+  throw invalid(`${name} must be a date (a date cell or text such as 2024-03-01), got ${JSON.stringify(value)}`);
+}
+
+/** A required text argument, trimmed; invalidValue when missing or blank. */
+export function textArgument(name, value) {
+  if (typeof value === "number" || typeof value === "boolean") value = String(value);
+  if (typeof value !== "string" || value.trim() === "") throw invalid(`${name} is required`);
+  return value.trim();
+}
+
+/** An optional text argument: trimmed, or `fallback` when omitted or blank. */
+export function optionalText(name, value, fallback = null) {
+  if (value === null || value === undefined || (typeof value === "string" && value.trim() === "")) return fallback;
+  return textArgument(name, value);
+}
+
+/** One location name (a comma would silently ask for several). */
+export function locationArgument(name, value) {
+  const text = textArgument(name, value);
+  if (text.includes(",")) throw invalid(`${name} names one location; use one cell per location`);
+  return text;
+}
+
+/** UTC ISO-8601 text (the stream's times) as ISO-8601 text in `iso`'s market time with its offset. */
+export function marketTime(utcText, iso) {
+  const zone = ISO_TIME_ZONES[iso.toUpperCase()];
+  const instant = new Date(utcText);
+  if (!zone || Number.isNaN(instant.getTime())) return utcText;
+  const parts = {};
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
+  for (const { type, value } of format.formatToParts(instant)) parts[type] = value;
+  const wall = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
+  const offset = Math.round((wall - Math.floor(instant.getTime() / 1000) * 1000) / 60000);
+  const sign = offset < 0 ? "-" : "+";
+  const hhmm = `${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${sign}${hhmm}`;
+}
+
+// ------------------------------------------------------------------------------------ client
+
+function errorFromBody(status, body, fallback) {
+  const message = body && typeof body.message === "string" ? body.message : fallback;
+  const suggestions = body && Array.isArray(body.suggestions) && body.suggestions.length
+    ? ` (did you mean ${body.suggestions.slice(0, 3).join(", ")}?)` : "";
+  const details = { status, code: body && body.code ? body.code : null, parameter: body && body.parameter ? body.parameter : null };
+  // A bad argument (unknown name, malformed value) is the cell's mistake; the rest is not.
+  const kind = status === 404 || status === 422 || status === 400 ? ErrorKind.INVALID_VALUE : ErrorKind.NOT_AVAILABLE;
+  return new C254Error(kind, `${message}${suggestions}`, details);
+}
+
+/**
+ * The platform at `baseUrl` (scheme://host:port[/root]) as the functions see it.
+ *
+ * `credential()` returns the signed-in API key or OIDC token (null when signed out), sent
+ * as `Authorization: Bearer`. `fetch`, `WebSocket`, `setTimeout` and `clearTimeout` are the
+ * host's implementations; `timeoutMs` bounds every HTTP request (and the stream's silence),
+ * `batchWindowMs` is how long LMP calls wait for others to share a request with.
+ */
+export class Platform {
+  constructor({
+    baseUrl, credential, fetch, WebSocket = null, setTimeout, clearTimeout,
+    timeoutMs = DEFAULT_TIMEOUT_MS, batchWindowMs = DEFAULT_BATCH_WINDOW_MS,
+    reconnectMs = DEFAULT_RECONNECT_MS,
+  }) {
+    if (!baseUrl || !/^https?:\/\//.test(baseUrl)) throw new TypeError(`baseUrl must be an http(s) URL, got ${baseUrl}`);
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.credential = credential;
+    this.fetch = fetch;
+    this.WebSocket = WebSocket;
+    this.setTimeout = setTimeout;
+    this.clearTimeout = clearTimeout;
+    this.timeoutMs = timeoutMs;
+    this.batchWindowMs = batchWindowMs;
+    this.reconnectMs = reconnectMs;
+    this.batcher = new Batcher(this);
+    this.hubs = new Map(); // credential -> LiveHub
+  }
+
+  url(path, params) {
+    const query = Object.entries(params)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .join("&");
+    return `${this.baseUrl}${path}${query ? `?${query}` : ""}`;
+  }
+
+  /** One GET of `path` with `params`, as parsed JSON; a C254Error on any failure or after timeoutMs. */
+  async getJson(path, params) {
+    const credential = this.credential();
+    if (!credential) throw unavailable("not signed in: open the 254Carbon task pane and sign in");
+    const controller = new AbortController();
+    const timer = this.setTimeout(() => controller.abort(), this.timeoutMs);
+    try {
+      let response;
+      try {
+        response = await this.fetch(this.url(path, params), {
+          headers: { Accept: "application/json", Authorization: `Bearer ${credential}` },
+          signal: controller.signal,
+        });
+      } catch (err) {
+        if (controller.signal.aborted) throw unavailable(`no answer from ${this.baseUrl} within ${this.timeoutMs / 1000} s`);
+        throw unavailable(`cannot reach ${this.baseUrl}: ${err && err.message ? err.message : err}`);
+      }
+      let body = null;
+      try {
+        body = await response.json();
+      } catch (err) {
+        if (controller.signal.aborted) throw unavailable(`no answer from ${this.baseUrl} within ${this.timeoutMs / 1000} s`);
+        if (response.ok) throw unavailable(`unreadable answer from ${this.baseUrl}${path}`);
+      }
+      if (!response.ok) throw errorFromBody(response.status, body, `HTTP ${response.status} from ${path}`);
+      return body;
+    } finally {
+      this.clearTimeout(timer);
+    }
+  }
+
+  /** Every row of a paged JSON answer: follows `next_cursor` with the same parameters until null. */
+  async getRows(path, params) {
+    const rows = [];
+    let cursor = null;
+    do {
+      const page = await this.getJson(path, cursor ? { ...params, cursor } : params);
+      rows.push(...(page.data || []));
+      cursor = page.next_cursor || null;
+    } while (cursor);
+    return rows;
+  }
+
+  /** The stream hub for the current credential (one WebSocket per base URL and credential). */
+  liveHub() {
+    const credential = this.credential();
+    if (!credential) throw unavailable("not signed in: open the 254Carbon task pane and sign in");
+    if (!this.WebSocket) throw unavailable("this Excel has no WebSocket support");
+    let hub = this.hubs.get(credential);
+    if (!hub) {
+      hub = new LiveHub(this, credential, () => this.hubs.delete(credential));
+      this.hubs.set(credential, hub);
+    }
+    return hub;
+  }
+}
+
+// ----------------------------------------------------------------------------------- batching
+
+/**
+ * Merges calls to one endpoint that differ only in their `locations` into one request.
+ *
+ * Calls with equal parameters (the location list aside) arriving within the batch window
+ * join a group; the group asks once with the union of locations (in chunks of
+ * MAX_BATCH_LOCATIONS) and hands each call the rows of its own locations. Identical calls
+ * therefore share a request too. If the merged request fails because one location is
+ * unknown, each call is retried on its own, so only the misspelled cell shows the error.
+ */
+export class Batcher {
+  constructor(platform) {
+    this.platform = platform;
+    this.groups = new Map();
+  }
+
+  rows(path, params, locations) {
+    const key = JSON.stringify([path, Object.entries(params).filter(([, v]) => v !== null && v !== undefined).sort()]);
+    let group = this.groups.get(key);
+    if (!group) {
+      group = { path, params, calls: [] };
+      this.groups.set(key, group);
+      this.platform.setTimeout(() => {
+        this.groups.delete(key);
+        this.run(group);
+      }, this.platform.batchWindowMs);
+    }
+    return new Promise((resolve, reject) => group.calls.push({ locations, resolve, reject }));
+  }
+
+  async run(group) {
+    const fold = (name) => name.toUpperCase();
+    const wanted = [...new Map(group.calls.flatMap((c) => c.locations).map((l) => [fold(l), l])).values()];
+    let rows;
+    try {
+      rows = await this.fetchLocations(group, wanted);
+    } catch (err) {
+      const oneBadName = err instanceof C254Error && err.status === 404 && err.parameter === "locations";
+      if (oneBadName && wanted.length > 1) {
+        for (const call of group.calls) {
+          this.fetchLocations(group, call.locations).then(call.resolve, call.reject);
+        }
+      } else {
+        for (const call of group.calls) call.reject(err);
+      }
+      return;
+    }
+    const byLocation = new Map();
+    for (const row of rows) {
+      const key = fold(String(row.location));
+      if (!byLocation.has(key)) byLocation.set(key, []);
+      byLocation.get(key).push(row);
+    }
+    for (const call of group.calls) {
+      call.resolve(call.locations.flatMap((l) => byLocation.get(fold(l)) || []));
+    }
+  }
+
+  async fetchLocations(group, locations) {
+    const chunks = [];
+    for (let i = 0; i < locations.length; i += MAX_BATCH_LOCATIONS) chunks.push(locations.slice(i, i + MAX_BATCH_LOCATIONS));
+    const pages = await Promise.all(
+      chunks.map((chunk) => this.platform.getRows(group.path, { ...group.params, locations: chunk.join(",") })),
+    );
+    return pages.flat();
+  }
+}
+
+// ------------------------------------------------------------------------------ result shaping
+
+function cell(value) {
+  return value === null || value === undefined ? "" : value;
+}
+
+/** Rows as a matrix: a header row of `columns`, then one row per record. */
+export function table(columns, rows) {
+  return [columns.slice(), ...rows.map((row) => columns.map((c) => cell(row[c])))];
+}
+
+function noRows(what) {
+  return unavailable(`no ${what}: check the dates, market and location (times are the ISO's market time)`);
+}
+
+function lmpParams(a) {
+  return {
+    iso: a.iso, market: a.market, start: a.start, end: a.end, tz: "iso", resample: a.resample, block: a.block,
+    format: "json",
+  };
+}
+
+export const LMP_COLUMNS = ["interval_start", "interval_end", "lmp", "energy", "congestion", "loss"];
+export const BASIS_COLUMNS = ["interval_start", "interval_end", "node_lmp", "hub_lmp", "basis", "energy_basis",
+  "congestion_basis", "loss_basis"];
+export const LOCATION_COLUMNS = ["location", "location_type", "source"];
+
+function round(x) {
+  return Math.round(x * 1e6) / 1e6; // differences of 2-decimal prices, without float noise
+}
+
+/** Node minus hub per interval (lmp, energy, congestion, loss), intervals where both have a price. */
+export function basisRows(rows, node, hub) {
+  const fold = (n) => String(n).toUpperCase();
+  const hubByStart = new Map(rows.filter((r) => fold(r.location) === fold(hub)).map((r) => [r.interval_start, r]));
+  const out = [];
+  for (const n of rows.filter((r) => fold(r.location) === fold(node))) {
+    const h = hubByStart.get(n.interval_start);
+    if (!h || n.lmp === null || h.lmp === null) continue;
+    out.push({
+      interval_start: n.interval_start, interval_end: n.interval_end, node_lmp: n.lmp, hub_lmp: h.lmp,
+      basis: round(n.lmp - h.lmp), energy_basis: round(n.energy - h.energy),
+      congestion_basis: round(n.congestion - h.congestion), loss_basis: round(n.loss - h.loss),
+    });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------ function table
+
+function param(name, type, description, extra = {}) {
+  return { name, type, description, ...extra };
+}
+
+const ISO_PARAM = param("iso", "string", "ISO/RTO, e.g. ERCOT, PJM, CAISO, MISO, SPP, NYISO, ISONE.");
+const START_PARAM = param("start", "any", "First day or time (inclusive), ISO market time: a date cell or text like 2024-03-01.");
+const END_PARAM = param("end", "any", "Day or time to stop before (exclusive), same forms as start.");
+
+/**
+ * The C254 functions, one entry each. An entry names its Excel parameters (for
+ * functions.json), how to read them (`args`), where its rows come from (`endpoint` and
+ * `query`; `batchOn: "locations"` merges concurrent calls, see Batcher) and how rows become
+ * the spilled table (`shape`). A new analytics endpoint is one more entry.
+ */
+export const FUNCTIONS = [
+  {
+    id: "LMP",
+    description: "Locational marginal prices ($/MWh) with energy, congestion and loss; spills a table with a header row.",
+    parameters: [
+      ISO_PARAM,
+      param("location", "string", "Hub, zone or node name, e.g. HB_NORTH (see =C254.LOCATIONS)."),
+      START_PARAM,
+      END_PARAM,
+      param("market", "string", "Market: DAM (default), RTH, RT5, RT15.", { optional: true }),
+      param("resample", "string", "Average into hourly, daily or monthly buckets (ISO market time).", { optional: true }),
+      param("block", "string", "Keep one delivery block: onpeak, offpeak, 2x16, 7x8 or atc.", { optional: true }),
+    ],
+    endpoint: "/v1/lmp",
+    batchOn: "locations",
+    args: (v) => ({
+      iso: textArgument("iso", v[0]), location: locationArgument("location", v[1]),
+      start: timeArgument("start", v[2]), end: timeArgument("end", v[3]),
+      market: optionalText("market", v[4], "DAM"), resample: optionalText("resample", v[5]),
+      block: optionalText("block", v[6]),
+    }),
+    query: (a) => ({ params: lmpParams(a), locations: [a.location] }),
+    shape: (rows, a) => {
+      if (!rows.length) throw noRows(`${a.iso} ${a.market} prices for ${a.location} from ${a.start} to ${a.end}`);
+      return table(LMP_COLUMNS, rows);
+    },
+  },
+  {
+    id: "BASIS",
+    description: "Basis ($/MWh): node minus hub LMP per interval, with its energy, congestion and loss parts.",
+    parameters: [
+      ISO_PARAM,
+      param("node", "string", "The node (or zone) priced against the hub."),
+      param("hub", "string", "The hub, e.g. HB_NORTH or WESTERN HUB."),
+      START_PARAM,
+      END_PARAM,
+      param("market", "string", "Market: DAM (default), RTH, RT5, RT15.", { optional: true }),
+    ],
+    endpoint: "/v1/lmp",
+    batchOn: "locations",
+    args: (v) => ({
+      iso: textArgument("iso", v[0]), node: locationArgument("node", v[1]), hub: locationArgument("hub", v[2]),
+      start: timeArgument("start", v[3]), end: timeArgument("end", v[4]), market: optionalText("market", v[5], "DAM"),
+    }),
+    query: (a) => ({ params: lmpParams(a), locations: [a.node, a.hub] }),
+    shape: (rows, a) => {
+      const out = basisRows(rows, a.node, a.hub);
+      if (!out.length) throw noRows(`${a.iso} ${a.market} prices for both ${a.node} and ${a.hub} from ${a.start} to ${a.end}`);
+      return table(BASIS_COLUMNS, out);
+    },
+  },
+  {
+    id: "LOCATIONS",
+    description: "Priced locations of an ISO (name, type, source), optionally only names containing a text.",
+    parameters: [
+      ISO_PARAM,
+      param("search", "string", "Case-insensitive part of the name, e.g. HB_ or HUB.", { optional: true }),
+    ],
+    endpoint: "/v1/locations",
+    args: (v) => ({ iso: textArgument("iso", v[0]), search: optionalText("search", v[1]) }),
+    query: (a) => ({ params: { iso: a.iso, search: a.search, format: "json" } }),
+    shape: (rows, a) => {
+      if (!rows.length) throw noRows(`${a.iso} locations${a.search ? ` containing ${a.search}` : ""}`);
+      return table(LOCATION_COLUMNS, rows);
+    },
+  },
+  {
+    id: "LIVE",
+    description: "Latest interval of one location, updating as the platform receives new intervals (default market RT5).",
+    parameters: [
+      ISO_PARAM,
+      param("location", "string", "Hub, zone or node name, e.g. HB_NORTH."),
+      param("market", "string", "Market: RT5 (default), RT15, RTH, DAM.", { optional: true }),
+    ],
+    stream: true,
+    args: (v) => ({
+      iso: textArgument("iso", v[0]), location: locationArgument("location", v[1]),
+      market: optionalText("market", v[2], "RT5"),
+    }),
+  },
+];
+
+const BY_ID = new Map(FUNCTIONS.map((f) => [f.id, f]));
+
+/** The custom-functions metadata (functions.json) the table describes. */
+export function functionsMetadata() {
+  return {
+    functions: FUNCTIONS.map((f) => ({
+      id: f.id,
+      name: f.id,
+      description: f.description,
+      result: { dimensionality: "matrix" },
+      parameters: f.parameters.map((p) => ({
+        name: p.name, description: p.description, type: p.type, dimensionality: "scalar",
+        ...(p.optional ? { optional: true } : {}),
+      })),
+      ...(f.stream ? { options: { stream: true, cancelable: true } } : {}),
+    })),
+  };
+}
+
+/** Run non-streaming function `id` with Excel's argument values; the spilled matrix, or a C254Error. */
+export async function invoke(platform, id, values) {
+  const f = BY_ID.get(id);
+  if (!f || f.stream) throw new TypeError(`no request function named ${id}`);
+  const a = f.args(values);
+  const { params, locations } = f.query(a);
+  const rows = f.batchOn
+    ? await platform.batcher.rows(f.endpoint, params, locations)
+    : await platform.getRows(f.endpoint, params);
+  return f.shape(rows, a);
+}
+
+// -------------------------------------------------------------------------------------- LIVE
+
+const WAITING = "waiting for the next interval";
+
+/**
+ * LIVE(iso, location, [market]): calls `onResult(matrix)` with a header row and the latest
+ * interval of the location, first with a waiting row, then on every new or revised interval;
+ * `onError(C254Error)` when it cannot continue. Returns `{ cancel() }`: the Office
+ * `invocation.onCanceled` handler. The location is checked over REST first, so a
+ * misspelling or a missing entitlement reads as that, not as a silent stream.
+ */
+export function startLive(platform, values, { onResult, onError }) {
+  const f = BY_ID.get("LIVE");
+  let cancelled = false;
+  let leave = null;
+  const fail = (err) => {
+    if (!cancelled) onError(err instanceof C254Error ? err : unavailable(String(err && err.message ? err.message : err)));
+  };
+  (async () => {
+    const a = f.args(values);
+    const found = await platform.getJson("/v1/locations", { iso: a.iso, search: a.location, format: "json" });
+    const match = (found.data || []).find((r) => r.location.toUpperCase() === a.location.toUpperCase());
+    if (!match) throw invalid(`locations: unknown ${a.iso.toUpperCase()} location '${a.location}'`);
+    if (cancelled) return;
+    const iso = match.iso;
+    let latest = null;
+    let latestUtc = "";
+    const show = () => onResult(latest
+      ? table(LMP_COLUMNS, [latest])
+      : [LMP_COLUMNS.slice(), [WAITING, ...LMP_COLUMNS.slice(1).map(() => "")]]);
+    leave = platform.liveHub().join(iso, a.market, match.location, {
+      onSubscribed: () => { if (!cancelled) show(); },
+      onRows: (rows) => {
+        // A message may hold many intervals (a replay, a day's commit) and revisions of
+        // shown ones: show the newest interval, once per message.
+        const newest = rows.reduce((a, b) => (b.interval_start >= a.interval_start ? b : a));
+        if (cancelled || newest.interval_start < latestUtc) return;
+        latestUtc = newest.interval_start;
+        latest = {
+          ...newest, interval_start: marketTime(newest.interval_start, iso), interval_end: marketTime(newest.interval_end, iso),
+        };
+        show();
+      },
+      onError: fail,
+    });
+  })().catch(fail);
+  return {
+    cancel() {
+      cancelled = true;
+      if (leave) leave();
+    },
+  };
+}
+
+/**
+ * One WebSocket to /v1/stream shared by every LIVE cell of one credential. Subscribes per
+ * (iso, market) with the union of its cells' locations (subscribing again replaces a
+ * subscription), reconnects with `since` (the last interval_start seen) after a drop or a
+ * silence longer than timeoutMs, unsubscribes a channel when its last cell leaves and closes
+ * when no cell is left.
+ */
+export class LiveHub {
+  constructor(platform, credential, onClosed) {
+    this.platform = platform;
+    this.credential = credential;
+    this.onClosed = onClosed;
+    this.channels = new Map(); // "ISO|MARKET" -> { iso, market, cells: Map(id -> cell), since }
+    this.pending = []; // channel keys whose subscribe awaits its answer, in order sent
+    this.socket = null;
+    this.open = false;
+    this.nextId = 1;
+    this.retryMs = platform.reconnectMs;
+    this.retryTimer = null;
+    this.watchdog = null;
+    this.connects = 0; // sockets opened, for tests and diagnostics
+  }
+
+  /** Add a cell listening to `location` of (iso, market); returns the function that removes it. */
+  join(iso, market, location, listener) {
+    const key = `${iso.toUpperCase()}|${market.toUpperCase()}`;
+    let channel = this.channels.get(key);
+    if (!channel) {
+      channel = { key, iso, market, cells: new Map(), since: null, subscribed: "" };
+      this.channels.set(key, channel);
+    }
+    const id = this.nextId++;
+    channel.cells.set(id, { location: location.toUpperCase(), ...listener });
+    if (this.open) this.subscribe(channel);
+    else this.connect();
+    return () => this.leave(key, id);
+  }
+
+  leave(key, id) {
+    const channel = this.channels.get(key);
+    if (!channel || !channel.cells.delete(id)) return;
+    if (channel.cells.size === 0) {
+      this.channels.delete(key);
+      if (this.open) this.send({ type: "unsubscribe", dataset: "lmp", iso: channel.iso, market: channel.market });
+    } else if (this.open) {
+      this.subscribe(channel);
+    }
+    if (this.channels.size === 0) this.close();
+  }
+
+  streamUrl() {
+    const base = this.platform.baseUrl.replace(/^http/, "ws");
+    return `${base}/v1/stream?token=${encodeURIComponent(this.credential)}`;
+  }
+
+  connect() {
+    if (this.socket || this.retryTimer) return;
+    const socket = new this.platform.WebSocket(this.streamUrl());
+    this.socket = socket;
+    this.connects += 1;
+    this.armWatchdog();
+    socket.onopen = () => {
+      this.open = true;
+      this.retryMs = this.platform.reconnectMs;
+      for (const channel of this.channels.values()) this.subscribe(channel, true);
+    };
+    socket.onmessage = (event) => this.receive(event.data);
+    socket.onclose = (event) => this.closed(socket, event.code, event.reason);
+    socket.onerror = () => {}; // a close event follows every error; it decides what happens
+  }
+
+  send(message) {
+    this.socket.send(JSON.stringify(message));
+  }
+
+  subscribe(channel, force = false) {
+    const locations = [...new Set([...channel.cells.values()].map((c) => c.location))].sort();
+    const signature = locations.join(",");
+    if (!force && signature === channel.subscribed) return;
+    channel.subscribed = signature;
+    this.pending.push(channel.key);
+    this.send({ type: "subscribe", dataset: "lmp", iso: channel.iso, market: channel.market, locations, since: channel.since });
+  }
+
+  armWatchdog() {
+    if (this.watchdog) this.platform.clearTimeout(this.watchdog);
+    // Heartbeats arrive every stream_heartbeat_s; silence this long means a dead connection.
+    this.watchdog = this.platform.setTimeout(() => {
+      if (this.socket) this.socket.close(4000, "no message within the timeout");
+    }, Math.max(this.platform.timeoutMs, 20000));
+  }
+
+  receive(text) {
+    this.armWatchdog();
+    let message;
+    try {
+      message = JSON.parse(text);
+    } catch (err) {
+      return;
+    }
+    if (message.type === "subscribed") {
+      const key = this.pending.shift();
+      const channel = this.channels.get(key);
+      if (channel) for (const c of channel.cells.values()) if (c.onSubscribed) c.onSubscribed();
+    } else if (message.type === "error") {
+      const key = this.pending.shift();
+      const channel = this.channels.get(key);
+      if (!channel) return;
+      const err = errorFromBody(404, message, "the stream refused the subscription");
+      for (const c of channel.cells.values()) c.onError(err);
+    } else if (message.type === "data") {
+      const channel = this.channels.get(`${String(message.iso).toUpperCase()}|${String(message.market).toUpperCase()}`);
+      if (!channel) return;
+      const byLocation = new Map();
+      for (const row of message.data || []) {
+        if (!channel.since || row.interval_start > channel.since) channel.since = row.interval_start;
+        const location = String(row.location).toUpperCase();
+        if (!byLocation.has(location)) byLocation.set(location, []);
+        byLocation.get(location).push(row);
+      }
+      for (const c of channel.cells.values()) {
+        const rows = byLocation.get(c.location);
+        if (rows) c.onRows(rows);
+      }
+    }
+  }
+
+  closed(socket, code, reason) {
+    if (socket !== this.socket) return;
+    this.socket = null;
+    this.open = false;
+    this.pending = [];
+    for (const channel of this.channels.values()) channel.subscribed = "";
+    if (this.channels.size === 0) return;
+    if (code === 4401 || code === 4403) {
+      const err = unavailable(code === 4401
+        ? "the stream refused the credential: sign in again in the 254Carbon task pane"
+        : `not entitled to this stream${reason ? `: ${reason}` : ""}`, { status: code - 4000 });
+      for (const channel of this.channels.values()) for (const c of channel.cells.values()) c.onError(err);
+      this.channels.clear();
+      this.close();
+      return;
+    }
+    // Anything else (network, restart, slow consumer 4008, broker 1013): resume with `since`.
+    this.retryTimer = this.platform.setTimeout(() => {
+      this.retryTimer = null;
+      if (this.channels.size) this.connect();
+    }, this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, MAX_RECONNECT_MS);
+  }
+
+  close() {
+    if (this.watchdog) this.platform.clearTimeout(this.watchdog);
+    if (this.retryTimer) this.platform.clearTimeout(this.retryTimer);
+    this.watchdog = null;
+    this.retryTimer = null;
+    const socket = this.socket;
+    this.socket = null;
+    this.open = false;
+    if (socket) socket.close(1000, "no cell listens any more");
+    this.onClosed();
+  }
+
+  /** Whether a socket is open or being opened. */
+  get connected() {
+    return this.socket !== null;
+  }
+}
