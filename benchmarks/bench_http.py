@@ -170,7 +170,8 @@ def route_caller(store: ParquetStore) -> Callable[[str, str], object]:
 
     The route is found in the LMP router by its path and its parameters filled by name, so this
     follows the route's signature as it changes. The caller is the anonymous principal (auth off) and
-    there is no query cache: every call reads the store.
+    there is no query cache: every call reads the store. No HTTP request exists here, so `http` is
+    None and the route remembers nothing for a repeated request (which only skips parsing anyway).
     """
     routes = [r for r in lmp_routes.router.routes if isinstance(r, APIRoute)]
     route = next(r for r in routes if r.path == "/v1/lmp" and "GET" in (r.methods or ()))
@@ -180,6 +181,7 @@ def route_caller(store: ParquetStore) -> Callable[[str, str], object]:
 
     def call(iso: str, location: str) -> object:
         known: dict[str, object] = {
+            "http": None,
             "store": store,
             "settings": settings,
             "principal": ANONYMOUS,

@@ -248,13 +248,15 @@ def render(state: dict[str, Any]) -> str:
         ".venv/bin/python benchmarks/run.py --only read,http   # a subset; other rows are kept",
         ".venv/bin/python benchmarks/run.py --only parse       # ISO parsers vs gridstatus, about 2 min",
         ".venv/bin/python benchmarks/run.py --only service     # the service under load, about 4 min",
+        ".venv/bin/python benchmarks/run.py --only sdk         # the Python SDK vs requests + JSON, 1 min",
         "```",
         "",
         "`--rebuild` rebuilds the cached stores under `benchmarks/.work` (otherwise rebuilt only when their "
         "parameters or the store, schema or simulator code change); `--profile` writes cProfile reports "
         "to `benchmarks/.work/profiles` (and slows the run down). The benchmark environment is "
         "`.venv/bin/pip install -e '.[dev,bench]'`: the `bench` extra adds gridstatus, the baseline of "
-        "`parse`, which is never a runtime dependency. `service` drives load with `wrk` (Debian package "
+        "`parse`, which is never a runtime dependency, and requests, the baseline of `sdk`. "
+        "`service` drives load with `wrk` (Debian package "
         "`wrk`) and needs Redis on 127.0.0.1:6379 for its Redis rows.",
         "",
         "## What the conditions mean",
@@ -291,6 +293,10 @@ def render(state: dict[str, Any]) -> str:
         "two taking turns, each sample after one untimed warm-up call; target ≥ 5× gridstatus (shown in "
         "rows/s). Details in "
         "`benchmarks/bench_parse.py`.",
+        "- **SDK:** (j) one year × 50 PJM locations of hourly LMPs (438,000 rows) into a pandas "
+        "DataFrame from the (c) service process: `Client.lmp` (Arrow IPC) against `requests` following "
+        "the JSON pages, then `pandas.DataFrame` with parsed timestamps; taking turns, median of 5. "
+        "Details in `benchmarks/bench_sdk.py`.",
         "",
         "## Notes",
         "",
