@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -133,6 +134,76 @@ def test_lmp_layout_errors_are_parse_errors() -> None:
         pjm.DA_HRL_LMPS.parse(b'{"errors": [{"message": "Row count is missing"}]}')
     with pytest.raises(ParseError, match="empty"):
         pjm.DA_HRL_LMPS.parse(b"  ")
+
+
+def _compact_page(rows: list[dict[str, object]]) -> bytes:
+    """A Data Miner page as the API sends it: compact JSON, `items` between links and metadata."""
+    page = {
+        "links": [{"rel": "self", "href": "https://api.pjm.com/api/v1/da_hrl_lmps?startRow=1"}],
+        "items": rows,
+        "searchSpecification": {"rowCount": 50000, "startRow": 1, "isActiveMetadata": True},
+        "totalRows": len(rows),
+    }
+    return json.dumps(page, separators=(",", ":")).encode()
+
+
+DA_ROW: dict[str, object] = {
+    "datetime_beginning_utc": "2024-11-03T05:00:00",
+    "pnode_name": "WESTERN HUB",
+    "type": "HUB",
+    "system_energy_price_da": 20.5,
+    "total_lmp_da": 21.0,
+    "congestion_price_da": 0.0,
+    "marginal_loss_price_da": 0.5,
+    "row_is_current": True,
+    "version_nbr": 1,
+}
+
+
+def test_a_compact_page_is_read_strictly_and_every_layout_gives_the_same_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = [{**DA_ROW, "pnode_name": f"NODE {i}", "total_lmp_da": 21.0 + i} for i in range(3)]
+    rows.append({**DA_ROW, "row_is_current": False, "version_nbr": 2})
+    compact = _compact_page(rows)
+    pretty = json.dumps({"items": rows}, indent=2).encode()  # not cut into lines: read by Polars
+    bare = json.dumps(rows, separators=(",", ":")).encode()  # a bare array, as CSV-less downloads
+    expected = pjm.DA_HRL_LMPS.parse(pretty)
+    assert expected.num_rows == 3  # the superseded version is dropped
+    assert pjm.DA_HRL_LMPS.parse(bare).equals(expected)
+    reads: list[bool] = []
+    strict = pjm._strict_rows
+
+    def counted(*args: Any) -> pl.DataFrame | None:
+        frame = strict(*args)
+        reads.append(frame is not None)
+        return frame
+
+    monkeypatch.setattr(pjm, "_strict_rows", counted)
+    assert pjm.DA_HRL_LMPS.parse(compact).equals(expected)
+    assert reads == [True]  # the compact page took the strict reader
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"pnode_name": 'ODD},{"NAME'},  # the row separator inside a string
+        {"pnode_name": "ODD}]NAME"},  # the array's end inside a string
+        {"version_nbr": "1"},  # text where Data Miner sends a number
+    ],
+)
+def test_pages_the_strict_reader_cannot_cut_are_read_as_before(change: dict[str, object]) -> None:
+    rows = [DA_ROW, {**DA_ROW, **change, "datetime_beginning_utc": "2024-11-03T06:00:00"}]
+    frame = pl.from_arrow(pjm.DA_HRL_LMPS.parse(_compact_page(rows)))
+    expected = pl.from_arrow(pjm.DA_HRL_LMPS.parse(json.dumps({"items": rows}, indent=1).encode()))
+    assert frame.equals(expected)  # type: ignore[union-attr]
+    assert frame.height == 2
+
+
+def test_a_boolean_in_a_price_field_is_still_refused() -> None:
+    page = _compact_page([DA_ROW, {**DA_ROW, "total_lmp_da": True}])
+    with pytest.raises(ParseError, match="total_lmp_da"):
+        pjm.DA_HRL_LMPS.parse(page)
 
 
 # --------------------------------------------------------------------------- AS, load, capacity
