@@ -26,6 +26,7 @@ or accepts what it accepts. So both paths give the same rows and errors.
 
 from __future__ import annotations
 
+import math
 import re
 import struct
 from collections.abc import Callable, Mapping, Sequence
@@ -410,7 +411,7 @@ def distinct(keys: Sequence[pa.Array | str], rows: int) -> tuple[list[list[str]]
     index of its combination in the product of those value lists; None past `_MAX_KEYS` combinations."""
     encoded = [k if isinstance(k, str) else pc.dictionary_encode(k) for k in keys]
     values = [[e] if isinstance(e, str) else e.dictionary.to_pylist() for e in encoded]
-    if int(np.prod([len(v) for v in values])) > _MAX_KEYS:
+    if math.prod(len(v) for v in values) > _MAX_KEYS:
         return None
     index = np.zeros(rows, dtype=np.intp)
     for e, v in zip(encoded, values, strict=True):
