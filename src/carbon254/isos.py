@@ -12,6 +12,7 @@ penalty factors feed congestion, hence the margin above each ISO's cap.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -45,7 +46,10 @@ class IsoInfo:
 
     `timezone` is the zone the ISO's market day and peak blocks are defined in.
     MISO runs its market on Eastern Standard Time all year, so it is the fixed
-    UTC-5 zone rather than America/New_York.
+    UTC-5 zone rather than America/New_York. `da_publication` is the wall-clock
+    time (in `timezone`) on the day before an operating day by which the ISO
+    usually posts that day's day-ahead results: the demo publishes its
+    simulated day-ahead prices then, and data quality expects them from then.
     """
 
     iso: Iso
@@ -53,13 +57,17 @@ class IsoInfo:
     timezone: str
     lmp_bounds: PriceBounds
     as_price_bounds: PriceBounds
+    da_publication: time
 
     @property
     def zoneinfo(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
 
-# Energy: $/MWh. Ancillary services: $/MW-h.
+# Energy: $/MWh. Ancillary services: $/MW-h. Day-ahead publication times are
+# the ISOs' usual posting times (day-ahead market close plus clearing), not
+# deadlines: CAISO ~13:00 PT, ERCOT ~13:30 CT, PJM ~13:30 ET, MISO ~14:00 EST,
+# SPP ~14:00 CT, NYISO ~11:00 ET, ISO-NE ~13:30 ET.
 ISOS: dict[Iso, IsoInfo] = {
     Iso.CAISO: IsoInfo(
         Iso.CAISO,
@@ -67,6 +75,7 @@ ISOS: dict[Iso, IsoInfo] = {
         "America/Los_Angeles",
         PriceBounds(-10_000, 20_000),
         PriceBounds(-1_000, 30_000),
+        time(13, 0),
     ),
     Iso.ERCOT: IsoInfo(
         Iso.ERCOT,
@@ -74,6 +83,7 @@ ISOS: dict[Iso, IsoInfo] = {
         "America/Chicago",
         PriceBounds(-10_000, 25_000),
         PriceBounds(-1_000, 30_000),
+        time(13, 30),
     ),
     Iso.PJM: IsoInfo(
         Iso.PJM,
@@ -81,6 +91,7 @@ ISOS: dict[Iso, IsoInfo] = {
         "America/New_York",
         PriceBounds(-10_000, 20_000),
         PriceBounds(-1_000, 30_000),
+        time(13, 30),
     ),
     Iso.MISO: IsoInfo(
         Iso.MISO,
@@ -88,6 +99,7 @@ ISOS: dict[Iso, IsoInfo] = {
         "Etc/GMT+5",
         PriceBounds(-10_000, 20_000),
         PriceBounds(-1_000, 30_000),
+        time(14, 0),
     ),
     Iso.SPP: IsoInfo(
         Iso.SPP,
@@ -95,6 +107,7 @@ ISOS: dict[Iso, IsoInfo] = {
         "America/Chicago",
         PriceBounds(-10_000, 20_000),
         PriceBounds(-1_000, 30_000),
+        time(14, 0),
     ),
     Iso.NYISO: IsoInfo(
         Iso.NYISO,
@@ -102,6 +115,7 @@ ISOS: dict[Iso, IsoInfo] = {
         "America/New_York",
         PriceBounds(-10_000, 20_000),
         PriceBounds(-1_000, 30_000),
+        time(11, 0),
     ),
     Iso.ISONE: IsoInfo(
         Iso.ISONE,
@@ -109,6 +123,7 @@ ISOS: dict[Iso, IsoInfo] = {
         "America/New_York",
         PriceBounds(-10_000, 20_000),
         PriceBounds(-1_000, 30_000),
+        time(13, 30),
     ),
 }
 
