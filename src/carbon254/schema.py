@@ -59,8 +59,17 @@ class LocationType(StrEnum):
 
 
 class LoadKind(StrEnum):
+    """What a load row is: the metered actual, or a forecast of it.
+
+    `forecast` is an hourly forecast made a day or more ahead (day-ahead,
+    2-day, 7-day); `forecast_rt15` and `forecast_rt5` are the real-time
+    market's own 15-minute and 5-minute forecasts (CAISO RTPD and RTD).
+    """
+
     ACTUAL = "actual"
     FORECAST = "forecast"
+    FORECAST_RT15 = "forecast_rt15"
+    FORECAST_RT5 = "forecast_rt5"
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,6 +417,14 @@ def _check_rows(spec_: DatasetSpec, t: pa.Table, unreadable: dict[str, tuple[int
                         rows,
                     )
                 )
+
+    if spec_.name is Dataset.LOAD:
+        kinds = pa.array([k.value for k in LoadKind])
+        unknown_kind = _rows(pc.invert(pc.is_in(t.column("kind"), value_set=kinds)))
+        if unknown_kind:
+            v.append(
+                Violation("unknown_kind", f"kind must be one of {', '.join(kinds.to_pylist())}", unknown_kind)
+            )
 
     if spec_.name is Dataset.LMP:
         total = pc.add(pc.add(t.column("energy"), t.column("congestion")), t.column("loss"))
