@@ -35,11 +35,15 @@ from carbon254.store.parquet import ParquetStore
 
 @dataclass(frozen=True, slots=True)
 class NativeFileOutcome:
-    """One native file: its payload outcome, or why it could not even be matched to a report."""
+    """One native file: its payload outcome, or why it could not even be matched to a report.
+
+    `kept` is where a file no report matches was quarantined.
+    """
 
     path: Path
     outcome: PayloadOutcome | None
     error: str | None
+    kept: Path | None = None
 
 
 def _open(data_dir: Path) -> tuple[ParquetStore, NativeIngest]:
@@ -89,7 +93,8 @@ def ingest_native_files(paths: Sequence[Path], iso: Iso, data_dir: Path) -> None
             try:
                 report = detect_report(iso, path.name, data)
             except UnknownReport as exc:
-                results.append(NativeFileOutcome(path, None, str(exc)))
+                kept = ingest.refuse_unknown(iso.value, path.name, data, str(exc))
+                results.append(NativeFileOutcome(path, None, str(exc), kept.path))
                 continue
             results.append(NativeFileOutcome(path, ingest.ingest(report, path.name, data, url=None), None))
     except KeyboardInterrupt:
@@ -107,6 +112,10 @@ def ingest_native_files(paths: Sequence[Path], iso: Iso, data_dir: Path) -> None
             err_console.print(
                 f"[bold red]Quarantined[/] {escape(r.path.name)}: {escape(r.outcome.quarantined.error)}\n"
                 f"  kept at {escape(str(r.outcome.quarantined.path))}"
+            )
+        elif r.kept is not None:
+            err_console.print(
+                f"[bold red]Quarantined[/] {escape(r.error or '')}\n  kept at {escape(str(r.kept))}"
             )
         elif r.error:
             err_console.print(f"[bold red]Rejected[/] {escape(r.error)}")
