@@ -54,9 +54,10 @@ def _open(data_dir: Path) -> tuple[ParquetStore, NativeIngest]:
     return store, NativeIngest(store, IngestLedger(data_dir), Quarantine(data_dir))
 
 
-def _payload_row(table: Table, label: str, o: PayloadOutcome | None) -> None:
+def _payload_row(table: Table, label: str, o: PayloadOutcome | None, kept: bool = False) -> None:
     if o is None:
-        table.add_row(escape(label), "?", "-", "-", "0", "-", "[red]rejected[/]")
+        status = "[red]quarantined[/]" if kept else "[red]rejected[/]"
+        table.add_row(escape(label), "?", "-", "-", "0", "-", status)
         return
     e = o.entry
     status = "[red]quarantined[/]" if not o.ok else ("[green]written[/]" if e.rows_written else "unchanged")
@@ -103,7 +104,7 @@ def ingest_native_files(paths: Sequence[Path], iso: Iso, data_dir: Path) -> None
         store.close()
     table = _payload_table("Ingest summary")
     for r in results:
-        _payload_row(table, r.path.name, r.outcome)
+        _payload_row(table, r.path.name, r.outcome, kept=r.kept is not None)
     console.print(table)
     problems = [r.error or (r.outcome.error if r.outcome else None) for r in results]
     problems = [p for p in problems if p]

@@ -2,8 +2,9 @@
 
 This is the single path every ISO file takes into the store, whether it came
 from `ingest FILE --iso`, a backfill or `--follow`: the report's pure parser
-turns the bytes into a canonical table; exact repeats of a row are refused
-and counted; the whole payload is validated before anything is written; a
+turns the bytes into a canonical table, leaving out (and listing) rows of a
+category it does not map, which the ledger line records with their counts;
+exact repeats of a row are refused and counted; the whole payload is validated before anything is written; a
 payload that fails anywhere is kept in quarantine with the reason and writes
 nothing. Every outcome is one line in the ingest ledger; a payload is one atomic
 store write, so a payload holding several markets is one line with market
