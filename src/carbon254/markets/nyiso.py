@@ -154,6 +154,17 @@ def _numbers(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return parsed
 
 
+def _check_ptids(frame: pl.DataFrame) -> None:
+    """Fail on a `PTID` that is not a whole number: a corrupted identifier is as bad as a corrupted price."""
+    ok = frame["PTID"].str.strip_chars().str.contains(r"^\d+$")
+    bad = ok.is_null() | ~ok
+    if bad.any():
+        row = int(bad.arg_max() or 0)
+        value = frame["PTID"][row]
+        shown = value if value is None or len(value) <= 20 else value[:20] + "..."
+        raise ParseError(f"{_where(frame, row)}: 'PTID' is {shown!r}, expected a numeric point identifier")
+
+
 def _naive_times(frame: pl.DataFrame) -> pl.Series:
     """`MM/DD/YYYY HH:MM[:SS]` wall-clock stamps; an unreadable one fails the payload."""
     raw = frame[TIME_STAMP]
@@ -257,6 +268,7 @@ def _located_bounds(frame: pl.DataFrame, stamp_ends: bool) -> tuple[pl.Series, p
 
 def _lmp_frame(data: bytes, market: str, stamp_ends: bool, location_type: pl.Expr) -> pl.DataFrame:
     frame = _read(data, LMP_HEADER, "NYISO LBMP", (LBMP, LOSSES, CONGESTION))
+    _check_ptids(frame)
     values = _numbers(frame, [LBMP, LOSSES, CONGESTION])
     names, start, end = _located_bounds(frame, stamp_ends)
     lbmp, losses, mcc = values[LBMP], values[LOSSES], values[CONGESTION]
