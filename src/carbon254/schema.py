@@ -457,7 +457,7 @@ def _key_conflicts(spec_: DatasetSpec, t: pa.Table) -> list[Violation]:
     return [Violation("duplicate_key", f"same {', '.join(key)} given twice with different values", rows)]
 
 
-def _positive_zero(table: pa.Table) -> pa.Table:
+def positive_zero(table: pa.Table) -> pa.Table:
     """The table with every -0.0 written as 0.0.
 
     Normalised here, at the single gate in front of the store, so a -0.0 is
@@ -492,4 +492,4 @@ def validate(dataset: str | Dataset, table: pa.Table) -> pa.Table:
     if violations:
         violations += _key_conflicts(spec_, conformed)
         raise ValidationError(spec_.name.value, violations)
-    return _positive_zero(conformed)
+    return positive_zero(conformed)

@@ -21,10 +21,11 @@ from typing import Any
 import orjson
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 from starlette.responses import Response
+
+from carbon254.schema import positive_zero
 
 # Rows encoded per slice of a streamed body: a few MB of JSON or CSV at most.
 STREAM_SLICE_ROWS = 16_384
@@ -111,19 +112,6 @@ def localize(table: pa.Table, tz: str | None) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=table.schema.metadata))
 
 
-def _positive_zero(table: pa.Table) -> pa.Table:
-    """Every float column with -0.0 written as 0.0 (adding +0.0 changes no other value).
-
-    Stored values never hold -0.0 (`schema.validate` normalises it on write),
-    but computed ones can (a resampled mean, a basis of equal prices), and an
-    answer must read back, in any format, as the value the store would keep.
-    """
-    for i, f in enumerate(table.schema):
-        if pa.types.is_floating(f.type):
-            table = table.set_column(i, f, pc.add(table.column(i), pa.scalar(0.0, f.type)))
-    return table
-
-
 def _as_text_frame(table: pa.Table) -> pl.DataFrame:
     """A Polars frame with timestamps as ISO-8601 strings and NaN as null, ready for JSON or CSV."""
     frame = pl.from_arrow(table)
@@ -190,7 +178,9 @@ def body_bytes(table: pa.Table, fmt: Format, metadata: dict[str, Any], tz: str |
     Floats are written exactly (shortest text that reads back to the same
     double in JSON and CSV, native doubles in Parquet and Arrow), -0.0 as 0.0.
     """
-    table = _positive_zero(localize(table, tz))
+    # Stored values never hold -0.0 (validation writes it as 0.0), but computed ones can (a
+    # resampled mean, a spread of equal prices), and an answer must read back as the store keeps it.
+    table = positive_zero(localize(table, tz))
     if fmt is Format.JSON:
         return json_body(table, metadata)
     if fmt is Format.CSV:
@@ -274,7 +264,7 @@ def stream_body(table: pa.Table, fmt: Format, metadata: dict[str, Any], tz: str 
     The bytes decode to the same rows and metadata as `body_bytes`; only
     the slicing differs, so a large answer is never encoded whole.
     """
-    table = _positive_zero(localize(table, tz))
+    table = positive_zero(localize(table, tz))
     if fmt is Format.JSON:
         return _stream_json(table, metadata)
     if fmt is Format.CSV:
