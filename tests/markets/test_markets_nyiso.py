@@ -204,7 +204,7 @@ def test_time_weighted_daily_mean_matches_a_hand_computation_on_the_raw_file() -
     assert seconds.sum() == 86_400
     assert (nyc["lmp"] * seconds).sum() / seconds.sum() == pytest.approx(by_hand, abs=1e-9)
     # Counting each of the 290 prices as 5 minutes would give another figure.
-    assert abs(nyc["lmp"].mean() - by_hand) > 1e-3  # type: ignore[operator]
+    assert abs(nyc["lmp"].mean() - by_hand) > 1e-3
 
 
 def _with_extra_run(text: str, regular: str, extra: str) -> bytes:
