@@ -167,7 +167,7 @@ def test_a_commit_by_another_process_is_seen(tmp_path: Path) -> None:
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from store_tables import lmp_table, utc
         from carbon254.store import open_store
-        s = open_store({str(tmp_path)!r})
+        s = open_store("duckdb://", {str(tmp_path)!r})
         s.write("lmp", lmp_table(["HB_HOUSTON"], utc(2025, 3, 1, 7), 3, market="RT5"))
         s.close()
         """

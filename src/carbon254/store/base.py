@@ -101,6 +101,10 @@ class StoreError(Exception):
     """A store operation failed for a reason other than bad input."""
 
 
+class StoreNotFound(StoreError):
+    """Nothing was ever stored at the address a store was opened at without `create`."""
+
+
 @runtime_checkable
 class Store(Protocol):
     """Versioned, append-only market-data storage.

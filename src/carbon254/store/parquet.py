@@ -40,7 +40,7 @@ from carbon254.isos import iso_info
 from carbon254.schema import TIMESTAMP, Dataset, DatasetSpec, ValidationError, Violation, spec, validate
 from carbon254.store.base import COVERAGE_SCHEMA, Block, ChangeBatch, Changes, Resample, Source, WriteResult
 from carbon254.store.lock import writer_lock
-from carbon254.store.manifest import FileEntry, Manifest, ManifestFile, RetiredFile, fsync_dir
+from carbon254.store.manifest import MANIFEST_NAME, FileEntry, Manifest, ManifestFile, RetiredFile, fsync_dir
 from carbon254.timeseries import present, resolve_tz
 
 # Measured on a 2,000-location year: 64k-256k row groups read one location about
@@ -769,3 +769,8 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
         pq.write_table(table, fh, compression="zstd", row_group_size=ROW_GROUP_ROWS, write_statistics=True)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def has_store(data_dir: Path | str) -> bool:
+    """Whether `data_dir` holds a store that was ever committed to (its manifest exists)."""
+    return (Path(data_dir) / "store" / MANIFEST_NAME).is_file()
