@@ -148,8 +148,7 @@ def test_a_bad_url_is_a_clear_error_naming_the_supported_schemes(tmp_path: Path,
         open_store(url, tmp_path)
     message = str(caught.value)
     assert says in message
-    if "scheme" in says or "<scheme>" in says:
-        assert message.endswith("supported schemes: duckdb://")
+    assert message.endswith("supported schemes: duckdb://")
     assert "s3cret" not in message  # a server URL's credentials never reach a message
     assert list(tmp_path.iterdir()) == []  # nothing was created
 

@@ -87,6 +87,14 @@ def _backend(url: str) -> tuple[Backend, str]:
     return backend, address
 
 
+def _locate(backend: Backend, address: str, data_dir: Path | str) -> str:
+    """The backend's canonical address; a malformed one's error also names the supported schemes."""
+    try:
+        return backend.locate(address, Path(data_dir))
+    except StoreUrlError as exc:
+        raise StoreUrlError(f"{exc}; supported schemes: {supported_schemes()}") from None
+
+
 def resolve_store_url(url: str, data_dir: Path | str) -> str:
     """The canonical form of a store URL, its address made absolute against `data_dir`.
 
@@ -96,7 +104,7 @@ def resolve_store_url(url: str, data_dir: Path | str) -> str:
     `StoreUrlError` for a malformed URL or an unregistered scheme.
     """
     backend, address = _backend(url)
-    return f"{backend.scheme}://{backend.locate(address, Path(data_dir))}"
+    return f"{backend.scheme}://{_locate(backend, address, data_dir)}"
 
 
 def open_store(
@@ -126,4 +134,4 @@ def open_store(
             url = settings.store if url is None else url
             data_dir = settings.data_dir if data_dir is None else data_dir
         backend, address = _backend(url)
-    return backend.connect(backend.locate(address, Path(data_dir)), create)
+    return backend.connect(_locate(backend, address, data_dir), create)
