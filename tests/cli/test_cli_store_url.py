@@ -100,13 +100,22 @@ def test_missing_store_at_a_url_names_store(runner: CliRunner, tmp_path: Path) -
 def test_a_bad_store_url_is_refused_before_any_work(
     runner: CliRunner, tmp_path: Path, command: list[str], url: str, says: str
 ) -> None:
+    # The flag rather than the environment, so a command that did not know it would stop at once.
     result = runner.invoke(
-        app,
-        [*command, "--data-dir", str(tmp_path / "data")],
-        env={"CARBON254_STORE": url, "CARBON254_AUTH": "off"},
+        app, [*command, "--data-dir", str(tmp_path / "data"), "--store", url], env={"CARBON254_AUTH": "off"}
     )
     assert result.exit_code == 1, result.output
     out = _flat(result.output)
     assert says in out and "supported schemes: duckdb://" in out
     assert isinstance(result.exception, SystemExit)  # a clean exit, not an exception deep inside
     assert not (tmp_path / "data").exists()
+
+
+def test_a_bad_store_url_in_the_environment_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["query", *DAY, "--data-dir", str(tmp_path)], env={"CARBON254_STORE": "duckdb:/srv/c254"}
+    )
+    assert result.exit_code == 1
+    out = _flat(result.output)
+    assert "--store (CARBON254_STORE): malformed store URL 'duckdb:/srv/c254'" in out
+    assert "supported schemes: duckdb://" in out
