@@ -439,6 +439,19 @@ def test_bad_options_are_rejected() -> None:
         present(naive, LMP, "PJM", tz=None, resample="daily", block=None)
 
 
+def test_a_null_start_is_rejected_with_its_name() -> None:
+    table = lmp_table(hourly_utc("2024-01-02", "2024-01-03"))
+    starts = table.column("interval_start").to_pylist()
+    # Chunked, as the store hands columns over.
+    with_null = table.set_column(
+        4, "interval_start", pa.chunked_array([pa.array([None, *starts[1:]], pa.timestamp("us", "UTC"))])
+    )
+    with pytest.raises(ValueError, match="interval_start has 1 null"):
+        present(with_null, LMP, "PJM", tz=None, resample="daily", block=None)
+    with pytest.raises(ValueError, match="interval_start has 1 null"):
+        present(with_null, LMP, "PJM", tz=None, resample=None, block="onpeak")
+
+
 # ---------------------------------------------------------------- against a pandas reference
 
 

@@ -139,7 +139,8 @@ def utc_micros(column: pa.Array | pa.ChunkedArray, name: str) -> tuple[Micros, M
     if not column.null_count:
         return np.asarray(column.cast(pa.int64()), dtype=np.int64), None
     valid = np.asarray(pc.is_valid(column), dtype=np.bool_)
-    ints = np.array(pc.fill_null(column.cast(pa.int64()), 0), dtype=np.int64)
+    # A copy: Arrow may hand out a read-only view, and the nulls are overwritten below.
+    ints = np.asarray(pc.fill_null(column.cast(pa.int64()), 0), dtype=np.int64).copy()
     # Stand-ins for nulls stay inside the column's span, so the zone tables
     # built for it do not stretch back to 1970.
     if valid.any():
