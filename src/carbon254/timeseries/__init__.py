@@ -8,9 +8,10 @@ presentation choice.
 from carbon254.timeseries.blocks import block_mask
 from carbon254.timeseries.bounds import parse_bound, resolve_tz
 from carbon254.timeseries.holidays import nerc_holidays, nerc_holidays_between
-from carbon254.timeseries.present import VERSION_COLUMNS, present
+from carbon254.timeseries.present import RESAMPLE_COLUMNS, VERSION_COLUMNS, present
 
 __all__ = [
+    "RESAMPLE_COLUMNS",
     "VERSION_COLUMNS",
     "block_mask",
     "nerc_holidays",
