@@ -276,6 +276,8 @@ def test_overlapping_intervals_leave_coverage_null() -> None:
     assert out.column("lmp").to_pylist() == [22.857143, 5.0]
     assert out.column("coverage").to_pylist() == [None, 1.0]
     assert out.column("intervals").to_pylist() == [2, 1]
+    reversed_rows = table.take(pa.array([2, 1, 0]))
+    assert present(reversed_rows, LMP, "PJM", tz="UTC", resample="hourly", block=None).equals(out)
 
 
 def test_rows_out_of_time_order_are_no_overlap() -> None:

@@ -99,6 +99,14 @@ class BlockTime:
         hour = segment_of(self.starts, utc)
         return self.before[hour] + np.where(self.inside[hour], utc - self.starts[hour], 0)
 
+    def within(self, start: Micros, end: Micros) -> Micros:
+        """Microseconds of the block in each UTC interval [start, end) (inside the span)."""
+        first = segment_of(self.starts, start)
+        if np.array_equal(first, segment_of(self.starts, end - 1)):
+            # Every interval within one hour (the usual case): all of it or none.
+            return np.where(self.inside[first], end - start, 0)
+        return self.until(end) - self.until(start)
+
 
 def block_time(clock: ZoneClock, block: Block, lo: int, hi: int) -> BlockTime:
     """The hours of `block` on the market `clock` between UTC microseconds `lo` and `hi`.

@@ -163,6 +163,7 @@ class _Pieces:
 
     @classmethod
     def cut(cls, start: Micros, end: Micros, bounds: Micros) -> _Pieces:
+        """Intervals [start, end) split wherever they cross one of the sorted bucket `bounds`."""
         first = segment_of(bounds, start)
         last = segment_of(bounds, end - 1)
         if np.array_equal(first, last):
@@ -176,6 +177,7 @@ class _Pieces:
         )
 
     def where(self, mask: Mask) -> _Pieces:
+        """The pieces where `mask` is true."""
         kept = np.flatnonzero(mask)
         row = kept if self.row is None else self.row[kept]
         return _Pieces(row, self.bucket[kept], self.start[kept], self.end[kept])
@@ -276,25 +278,34 @@ def _group_mean(
     return pa.array(means, type=pa.float64(), mask=weights == 0).cast(column.type)
 
 
-def _overlaps(start: Micros, end: Micros, order: Micros | None, starts: Micros) -> tuple[Micros | None, Mask]:
-    """The sort order that puts each run's pieces in time order, and which runs hold an overlap.
+def _overlaps(
+    start: Micros, end: Micros, order: Micros | None, starts: Micros
+) -> tuple[Micros | None, Mask | None]:
+    """The sort order that puts each run's pieces in time order, and which runs hold an overlap
+    (None when none does).
 
     Within a run the pieces keep the input's order, which is time order when
-    the input is sorted by location then time; otherwise they are sorted by
-    start here, so an overlap is always between neighbours.
+    the input is sorted by location then time, so in the common case one
+    comparison of neighbours finds nothing. Pieces out of time order also
+    look like overlaps there; they are sorted by start and looked at again.
     """
-    same_run = np.ones(max(len(start) - 1, 0), dtype=np.bool_)
-    same_run[starts[1:] - 1] = False
     s = start if order is None else start[order]
-    if (same_run & (s[1:] < s[:-1])).any():
+    e = end if order is None else end[order]
+    clash = s[1:] < e[:-1]
+    clash[starts[1:] - 1] = False  # neighbours in different runs
+    if not clash.any():
+        return order, None
+    backwards = s[1:] < s[:-1]
+    backwards[starts[1:] - 1] = False
+    if backwards.any():
         run = np.repeat(np.arange(len(starts), dtype=np.int64), np.diff(starts, append=len(start)))
         order = (np.arange(len(start)) if order is None else order)[np.lexsort((s, run))]
-        s = start[order]
-    e = end if order is None else end[order]
-    overlap = np.flatnonzero(same_run & (s[1:] < e[:-1])) + 1
+        s, e = start[order], end[order]
+        clash = s[1:] < e[:-1]
+        clash[starts[1:] - 1] = False
     flagged = np.zeros(len(starts), dtype=np.bool_)
-    flagged[np.searchsorted(starts, overlap, side="right") - 1] = True
-    return order, flagged
+    flagged[np.searchsorted(starts, np.flatnonzero(clash) + 1, side="right") - 1] = True
+    return order, flagged if flagged.any() else None
 
 
 def _resample(
@@ -320,7 +331,7 @@ def _resample(
         weight = pieces.end - pieces.start
     else:
         hours = block_time(clock_for(market_zone, span), block, int(bounds[0]), int(bounds[-1]))
-        weight = hours.until(pieces.end) - hours.until(pieces.start)
+        weight = hours.within(pieces.start, pieces.end)
         duration = np.diff(hours.until(bounds))
         inside = weight > 0
         if not inside.all():
@@ -374,7 +385,7 @@ def _resample(
         fields.append(f)
     out = pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=table.schema.metadata))
     coverage = covered / duration[bucket]
-    return _with_counts(out, coverage, overlapping if overlapping.any() else None, sizes)
+    return _with_counts(out, coverage, overlapping, sizes)
 
 
 def _with_counts(
