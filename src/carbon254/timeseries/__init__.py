@@ -9,9 +9,10 @@ from carbon254.timeseries.blocks import block_mask
 from carbon254.timeseries.bounds import parse_bound, resolve_tz
 from carbon254.timeseries.days import market_day_bounds, market_day_of
 from carbon254.timeseries.holidays import nerc_holidays, nerc_holidays_between
-from carbon254.timeseries.present import VERSION_COLUMNS, present
+from carbon254.timeseries.present import RESAMPLE_COLUMNS, VERSION_COLUMNS, present
 
 __all__ = [
+    "RESAMPLE_COLUMNS",
     "VERSION_COLUMNS",
     "block_mask",
     "market_day_bounds",
