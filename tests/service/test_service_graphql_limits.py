@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from graphql import get_introspection_query, parse
 from graphql_hostile import fragment_bomb
+from starlette.websockets import WebSocketDisconnect
 
 from carbon254.config import AuthMode, Settings
 from carbon254.service import create_app
@@ -181,3 +182,16 @@ def test_library_messages_quote_only_a_short_prefix_of_the_document(api: TestCli
     assert status == 400
     assert len(body["errors"][0]["message"]) < 150
     assert "(5,000 characters)" in body["errors"][0]["message"]
+
+
+def test_graphql_is_served_over_http_only(api: TestClient) -> None:
+    # Over a WebSocket, queries would bypass the worker thread and the error boundary; the schema
+    # has no subscriptions to serve there.
+    for protocol in ("graphql-transport-ws", "graphql-ws"):
+        with (
+            pytest.raises(WebSocketDisconnect) as closed,
+            api.websocket_connect("/graphql", subprotocols=[protocol]) as ws,
+        ):
+            ws.send_json({"type": "connection_init"})
+            ws.receive_json()
+        assert closed.value.code == 4406

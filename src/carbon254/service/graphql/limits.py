@@ -135,11 +135,10 @@ def _field(schema: GraphQLSchema, parent: GraphQLNamedType | None, name: str) ->
     """The definition of field `name` on `parent`, the introspection meta-fields included; None if unknown."""
     if name == "__typename":
         return TypeNameMetaFieldDef
-    if parent is schema.query_type and parent is not None:
-        if name == "__schema":
-            return SchemaMetaFieldDef
-        if name == "__type":
-            return TypeMetaFieldDef
+    if parent is not None and parent is schema.query_type:
+        meta = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}.get(name)
+        if meta is not None:
+            return meta
     if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
         found: GraphQLField | None = parent.fields.get(name)
         return found

@@ -4,7 +4,9 @@ Each operation is parsed, validated and resolved on a worker thread with an
 event loop of its own (`ServiceGraphQLRouter.execute_single`): a query costs
 CPU in proportion to what it asks for (completing a million rows takes tens
 of seconds), and none of it may hold up the server's event loop, which keeps
-answering `/health`, other requests and signals meanwhile.
+answering `/health`, other requests and signals meanwhile. GraphQL is served
+over HTTP only: the schema has no subscriptions, and a WebSocket would run
+queries on the event loop (live data is `/v1/stream`).
 """
 
 from __future__ import annotations
@@ -151,6 +153,8 @@ def build_router(settings: Settings) -> APIRouter:
         context_getter=_context,
         tags=["graphql"],
         data_dir=settings.data_dir,
+        # No subscriptions to serve: over a WebSocket, queries would run on the event loop.
+        subscription_protocols=(),
     )
     # Strawberry declares only a bare 200 (and a 404 never answered here): document what is.
     for route in graphql.routes:
