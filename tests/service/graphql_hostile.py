@@ -12,8 +12,7 @@ the JSON body to POST to `/graphql`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 WINDOW = 'iso: "PJM", market: "DAM", start: "2024-03-01", end: "2024-03-02"'
 QUOTED = '"x"'
@@ -25,14 +24,11 @@ class HostileRequest:
 
     name: str
     query: str = ""
-    variables: dict[str, Any] = field(default_factory=dict)
-    raw: str | None = None  # a body sent as is instead of {"query", "variables"}
+    raw: str | None = None  # a body sent as is instead of {"query": query}
 
     def body(self) -> str:
         """The JSON text to POST."""
-        if self.raw is not None:
-            return self.raw
-        return json.dumps({"query": self.query, "variables": self.variables or None})
+        return self.raw if self.raw is not None else json.dumps({"query": self.query})
 
 
 def fragment_bomb(levels: int, spreads: int = 2, on: str = "LmpRow", leaf: str = "lmp") -> str:
