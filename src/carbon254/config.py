@@ -134,6 +134,32 @@ class Settings(BaseSettings):
     graphql_max_rows: int = Field(
         default=1_000_000, ge=1, description="Most rows one GraphQL query may return over all its fields."
     )
+    graphql_max_query_chars: int = Field(
+        default=100_000, ge=1, description="Longest GraphQL document accepted, in characters."
+    )
+    graphql_max_tokens: int = Field(
+        default=5_000, ge=1, description="Most tokens (and, separately, comments) in one GraphQL document."
+    )
+    graphql_max_fragment_spreads: int = Field(
+        default=100,
+        ge=0,
+        description="Most fragment spreads one GraphQL document makes once every spread is expanded.",
+    )
+    graphql_max_fields: int = Field(
+        default=1000,
+        ge=1,
+        description="Most field selections in one GraphQL document once every fragment spread is expanded.",
+    )
+    graphql_max_introspection_depth: int = Field(
+        default=15,
+        ge=1,
+        description="Deepest introspection (`__schema`, `__type`) selection; the standard one is 14 deep.",
+    )
+    graphql_max_field_repeats: int = Field(
+        default=5,
+        ge=1,
+        description="Most times one GraphQL field (one response path) may be selected, fragments included.",
+    )
     log_json: bool = Field(default=True, description="Structured JSON logs (one object per line).")
 
     # --- the service: deployment (which routers, TLS, shutdown) ---------------------------------

@@ -28,6 +28,7 @@ from carbon254.cli.ingest_native import download, follow_isos, ingest_native_fil
 from carbon254.cli.names import BadList, split_list
 from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_STORE, DataDir, StoreUrl
 from carbon254.cli.stores import check_store_url, open_cli_store
+from carbon254.excerpt import excerpt
 from carbon254.ingest import FileError, FileFormat, read_canonical_file
 from carbon254.isos import Iso
 from carbon254.names import UnknownName, resolve_iso
@@ -107,7 +108,7 @@ def _day(option: str, text: str | None) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+        raise typer.BadParameter(f"{excerpt(text)} is not a date (YYYY-MM-DD)", param_hint=option) from None
 
 
 def ingest(

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from carbon254 import names
 from carbon254.config import Settings
+from carbon254.excerpt import excerpt
 from carbon254.isos import Iso
 from carbon254.schema import SPECS, Dataset
 from carbon254.service.catalog import resolve_iso, resolve_locations, resolve_market
@@ -215,7 +216,8 @@ def _choice(kind: type[_Choice], parameter: str, value: _Choice | str | None) ->
         return kind(value.strip().lower())
     except ValueError:
         valid = ", ".join(v.value for v in kind)
-        raise bad_parameter(parameter, f"invalid {parameter} {value!r}; expected one of {valid}") from None
+        message = f"invalid {parameter} {excerpt(value)}; expected one of {valid}"
+        raise bad_parameter(parameter, message) from None
 
 
 def build_query(
