@@ -13,7 +13,12 @@ Client messages (`type` may also be spelled `action`):
 * `{"type": "subscribe", "dataset": "lmp", "iso": "ERCOT", "market": "RT5",
   "locations": ["HB_NORTH"] | null, "since": "<ISO-8601>" | null}`:
   `dataset` defaults to `lmp`; `market` is omitted for `ordc_adder`;
-  `locations` null means every location. With `since` (the last
+  `locations` null means every location. Names are checked as `/v1/lmp`
+  checks them, in any case: an unknown ISO, market or LMP location (one not
+  in the location catalog) is refused with `/v1/lmp`'s `not_found` message
+  and `suggestions`, and known names are confirmed in the catalog's
+  spelling. Markets also include those the ISO's feeds produce before any
+  row of them is stored. With `since` (the last
   `interval_start` the client saw), every stored row with a later
   `interval_start` is replayed first (`"replay": true`, at most
   `max_range_days`), then live rows follow, with no gap and no duplicate.
@@ -30,8 +35,9 @@ Server messages:
   ISO-8601 UTC. A revised interval arrives again with its new values.
 * `{"type": "heartbeat", "time"}` every `stream_heartbeat_s` seconds;
 * `{"type": "error", "code", "message", "parameter"[, "suggestions"]}`: a bad
-  message or subscription (unknown dataset, ISO or market, too many
-  locations, malformed `since`); the connection stays open.
+  message or subscription (unknown dataset, ISO, market or location, too
+  many locations, malformed `since`); nothing is subscribed and the
+  connection stays open.
 
 Close codes: 4401 unauthenticated, 4403 a subscription outside the tenant's
 entitlements, 4429 rate limited (each subscribe counts as a request), 4008
