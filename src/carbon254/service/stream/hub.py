@@ -10,6 +10,9 @@ channel's position, `(commit, part)` of the last message delivered, so:
   hub replays the missed commits of that channel from the store's change
   feed, then carries on with live messages: listeners see no gap and no
   duplicate.
+
+Channels are locked one by one: a channel whose broker subscription is slow
+to confirm holds up only the listeners of that channel.
 """
 
 from __future__ import annotations
@@ -58,7 +61,9 @@ class Hub:
         self.namespace = namespace
         self._store = store
         self._feeds: dict[Channel, _Feed] = {}
-        self._lock = asyncio.Lock()
+        # One lock per channel (there are a few hundred at most): listen/unlisten of one
+        # channel run one at a time, and never wait for another channel's.
+        self._locks: dict[Channel, asyncio.Lock] = {}
 
     async def listen(self, channel: Channel, listener: Listener) -> None:
         """Deliver every message of `channel` published from now on to `listener`.
@@ -66,7 +71,7 @@ class Hub:
         Raises `StreamUnavailable` if the broker cannot subscribe within
         `SUBSCRIBE_TIMEOUT_S`.
         """
-        async with self._lock:
+        async with self._lock(channel):
             feed = self._feeds.get(channel)
             if feed is None:
                 try:
@@ -86,7 +91,7 @@ class Hub:
 
     async def unlisten(self, channel: Channel, listener: Listener) -> None:
         """Stop delivering to `listener`; the channel's subscription ends with its last listener."""
-        async with self._lock:
+        async with self._lock(channel):
             feed = self._feeds.get(channel)
             if feed is None:
                 return
@@ -97,10 +102,16 @@ class Hub:
 
     async def close(self) -> None:
         """End every channel subscription."""
-        async with self._lock:
-            feeds, self._feeds = list(self._feeds.values()), {}
-            for feed in feeds:
+        feeds, self._feeds = list(self._feeds.values()), {}
+        for feed in feeds:
+            async with self._lock(feed.channel):
                 await self._stop(feed)
+
+    def _lock(self, channel: Channel) -> asyncio.Lock:
+        lock = self._locks.get(channel)
+        if lock is None:
+            lock = self._locks[channel] = asyncio.Lock()
+        return lock
 
     async def _stop(self, feed: _Feed) -> None:
         if feed.task is not None:
