@@ -11,8 +11,11 @@ channel's position, `(commit, part)` of the last message delivered, so:
   feed, then carries on with live messages: listeners see no gap and no
   duplicate.
 
-Channels are locked one by one: a channel whose broker subscription is slow
-to confirm holds up only the listeners of that channel.
+With a `CredentialsGuard`, every message (live or replayed) waits until the
+guard has applied each credentials change committed before it arrived, so a
+listener whose entitlement was taken away never receives it. Channels are
+locked one by one: a channel whose broker subscription is slow to confirm
+holds up only the listeners of that channel.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from carbon254.service.stream.broker import Broker, MessagesLost, Subscription, SubscriptionClosed
+from carbon254.service.stream.guard import CredentialsGuard
 from carbon254.service.stream.messages import LAST_PART, Channel, CommitMessage, change_messages
 from carbon254.store.base import Store
 
@@ -56,9 +60,16 @@ class _Feed:
 class Hub:
     """Channels this process's connections listen to, each fed by one broker subscription."""
 
-    def __init__(self, broker: Broker, namespace: str, store: Callable[[], Store]) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        namespace: str,
+        store: Callable[[], Store],
+        guard: CredentialsGuard | None = None,
+    ) -> None:
         self.broker = broker
         self.namespace = namespace
+        self.guard = guard
         self._store = store
         self._feeds: dict[Channel, _Feed] = {}
         # One lock per channel (there are a few hundred at most): listen/unlisten of one
@@ -129,12 +140,19 @@ class Hub:
             except MessagesLost:
                 await self._replay(feed)
                 continue
+            ticket = self.guard.ticket() if self.guard is not None else 0
             try:
                 message = CommitMessage.decode(raw)
             except ValueError:
                 logger.warning("stream: ignored a malformed message on %s", feed.subscription.channel)
                 continue
+            await self._cleared(ticket)
             self._deliver(feed, message)
+
+    async def _cleared(self, ticket: int) -> None:
+        """Wait until the guard (if any) has applied the credentials changes made before `ticket`."""
+        if self.guard is not None and not self.guard.clear(ticket):
+            await self.guard.cleared(ticket)
 
     def _deliver(self, feed: _Feed, message: CommitMessage) -> None:
         if message.position <= feed.position:
@@ -157,6 +175,7 @@ class Hub:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue
+            await self._cleared(self.guard.ticket() if self.guard is not None else 0)
             for message in change_messages(changes):
                 if message.channel == feed.channel:
                     self._deliver(feed, message)
