@@ -6,9 +6,10 @@ opens the store), then the broker connects, the credentials guard starts
 listening (it hears of this process's credentials changes through
 `metadata.on_credentials_changed`, and of other processes' through Redis),
 the stream's metrics join the app's registry and the watcher starts; at
-shutdown they stop in reverse order before the original closes the store. Everything is built at startup,
-so an app started twice (tests) gets fresh connections each time. `/ready`
-pings the running broker (check "broker"; for Redis a PING).
+shutdown they stop in reverse order before the original closes the store.
+Everything is built at startup, so an app started twice (tests) gets fresh
+connections each time. `/ready` pings the running broker (check "broker";
+for Redis a PING).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 
 def install_stream(app: FastAPI, settings: Settings) -> None:
-    """Run the stream's broker, hub and watcher during `app`'s lifespan.
+    """Run the stream's broker, credentials guard, hub and watcher during `app`'s lifespan.
 
     Sets, at startup: `app.state.broker` (the `Broker`), `app.state.stream_hub`
     (the `Hub` the `/v1/stream` route uses) and `app.state.stream_watcher`;
