@@ -51,10 +51,12 @@ Server messages:
   "dataset", "iso", "market"}`: that subscription ended because the tenant
   lost the entitlement; the connection stays open.
 
-Close codes: 4401 unauthenticated (also a key revoked while connected), 4403
-a subscribe outside the tenant's entitlements, 4429 rate limited (each subscribe counts as a request), 4008
-slow consumer (the client fell `stream_queue_max` messages behind; resume
-with `since`), 1013 the message broker is unavailable (retry later).
+Close codes: 4401 unauthenticated (also a key revoked while connected),
+4403 a subscribe outside the tenant's entitlements, 4429 rate limited (each
+subscribe counts as a request), 4008 slow consumer (the client fell
+`stream_queue_max` messages behind; resume with `since`), 1013 the message
+broker, or the metadata database that checks credentials, is unavailable
+(retry later).
 """
 
 from __future__ import annotations
