@@ -30,7 +30,7 @@ from carbon254.simulate.catalog import ISO_INDEX
 from carbon254.simulate.clock import INTERVALS_PER_DAY, hourly_mean
 from carbon254.simulate.models import IsoModel
 from carbon254.simulate.physical import Physical
-from carbon254.simulate.processes import ar_by_day
+from carbon254.simulate.processes import ar_by_day, ar_within_day
 from carbon254.simulate.streams import Stream, generator
 
 FloatArray = npt.NDArray[np.float64]
@@ -178,11 +178,10 @@ def simulate_energy(model: IsoModel, seed: int, physical: Physical) -> EnergyPri
     rt_noise = ar_by_day(np.array(shocks), 0.9).ravel()
     # Excursions start more often when the system is tight.
     happens = np.array(starts).ravel() < excursion_rate(model, u_rt)
-    kicks = (happens * np.array(sizes).ravel()).reshape(physical.days, 1, INTERVALS_PER_DAY)
-    from_rest = np.concatenate([np.zeros_like(kicks), kicks], axis=1)
+    kicks = (happens * np.array(sizes).ravel()).reshape(physical.days, INTERVALS_PER_DAY)
     # Undo the unit-variance scaling so an excursion keeps its drawn size as it fades.
     decay = _EXCURSION_DECAY
-    rt_jumps = ar_by_day(from_rest, decay).ravel() / np.sqrt(1.0 - decay * decay)
+    rt_jumps = ar_within_day(kicks, decay).ravel() / np.sqrt(1.0 - decay * decay)
     level = model.price_level * physical.gas
     rt_shock = model.rt_shock * level * (0.5 + u_rt) * rt_noise + level * rt_jumps
     reliability = _reliability_adder(model, seed, physical)
