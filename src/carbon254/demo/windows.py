@@ -96,6 +96,9 @@ def window_configs(
         return []
     configs: list[SimulationConfig] = []
     hour_lo, hour_hi = floor_to(start, HOUR), floor_to(end, HOUR)
+    # A first load needs both markets for every hour of its history: one run
+    # simulates each day once; only the days ahead are left to day-ahead runs.
+    both = first_load and hour_hi > hour_lo
     if hour_hi > hour_lo:
         configs.append(
             SimulationConfig(
@@ -103,13 +106,13 @@ def window_configs(
                 end=hour_hi,
                 isos=params.isos,
                 nodes=params.nodes,
-                markets=("RTH",),
+                markets=("DAM", "RTH") if both else ("RTH",),
                 datasets=REAL_TIME_DATASETS,
-                load_kinds=(LoadKind.ACTUAL,),
+                load_kinds=tuple(LoadKind) if both else (LoadKind.ACTUAL,),
                 seed=params.seed,
             )
         )
-    configs.extend(_day_ahead_configs(params, start, end, since=hour_lo if first_load else None))
+    configs.extend(_day_ahead_configs(params, start, end, since=hour_hi if both else None))
     rt5_lo = max(start, end - timedelta(days=params.rt5_days))
     if end > rt5_lo:
         configs.append(
