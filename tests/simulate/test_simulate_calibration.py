@@ -107,13 +107,13 @@ class Analog:
     location: str
     market: str
     shape: str
-    behaviour: str = ""
+    behaviour: str | None = None
     months: tuple[int, ...] | None = None
     solar_dip: bool = False
 
     @property
     def volatility_source(self) -> str:
-        return self.behaviour or self.shape
+        return self.behaviour if self.behaviour is not None else self.shape
 
     def __str__(self) -> str:
         return f"{self.iso.value} {self.location} {self.market}"
@@ -142,13 +142,13 @@ def real() -> dict[str, RealHistory]:
 
 @pytest.fixture(scope="module")
 def year() -> dict[Dataset, pl.DataFrame]:
-    """A simulated year of hourly DA and RT LMPs and load for every ISO, plus capacity prices."""
+    """A simulated year of hourly DA and RT LMPs and load for every ISO."""
     config = SimulationConfig(
         start=utc(YEAR, 1, 1),
         end=utc(YEAR + 1, 1, 1),
         nodes=NODES,
         markets=("DAM", "RTH"),
-        datasets=(Dataset.LMP, Dataset.LOAD, Dataset.CAPACITY_PRICE),
+        datasets=(Dataset.LMP, Dataset.LOAD),
     )
     frames = {}
     for dataset, table in collect(config).items():
