@@ -42,7 +42,10 @@ _DA_RESERVE_SIGMA = 0.035
 # is a real-time mechanism (ERCOT's ORDC adders exist only in real time); day
 # ahead sees only what traders arbitrage into it, so forecast-tight hours do
 # not clear at the cap a day early.
-_DA_SHORTAGE_SHARE = 0.25
+_DA_SHORTAGE_SHARE = 0.5
+# Utilisation above which emergency resources cover a share of further net load.
+_EMERGENCY = 0.95
+_EMERGENCY_SHARE = 0.5
 # Utilisation below which the stack is flat (units at minimum load).
 _MUST_RUN = 0.2
 # Real-time excursions: how much likelier they are per unit of utilisation,
@@ -78,6 +81,18 @@ def supply_stack(
     surplus = np.maximum(model.oversupply_u - utilisation, 0.0) / model.oversupply_u
     price = price - oversupply * model.price_level * model.oversupply_slope * surplus
     return np.asarray(np.maximum(price, model.price_floor))
+
+
+def after_emergency(net_load: FloatArray, capacity: FloatArray) -> FloatArray:
+    """Net load (MW) left for the market's own fleet once emergency resources answer a squeeze.
+
+    Above `_EMERGENCY` of available capacity, demand response, emergency
+    imports and voltage reduction cover half of every further MW, so the
+    system runs short in real heat waves without the load ever dwarfing
+    the fleet.
+    """
+    threshold = _EMERGENCY * capacity
+    return np.asarray(net_load - _EMERGENCY_SHARE * np.maximum(net_load - threshold, 0.0))
 
 
 def excursion_rate(model: IsoModel, utilisation: FloatArray) -> FloatArray:
@@ -150,7 +165,7 @@ def simulate_energy(model: IsoModel, seed: int, physical: Physical) -> EnergyPri
 
     capacity_h = hourly_mean(physical.capacity)
     gas_h = hourly_mean(physical.gas)
-    net_fc = physical.net_load_forecast
+    net_fc = after_emergency(physical.net_load_forecast, capacity_h)
     u_da = net_fc / capacity_h
     da_lambda = supply_stack(model, u_da, gas_h, model.da_oversupply)
     da_short = _DA_SHORTAGE_SHARE * shortage_adder(model, capacity_h - net_fc, _DA_RESERVE_SIGMA, da_lambda)
@@ -161,7 +176,7 @@ def simulate_energy(model: IsoModel, seed: int, physical: Physical) -> EnergyPri
     da_premium = level_h * expected_excursion(model, u_da)
     da_energy = np.clip(da_lambda + da_short + da_premium + da_shock, model.price_floor, model.shortage_cap)
 
-    net = physical.net_load
+    net = after_emergency(physical.net_load, physical.capacity)
     u_rt = net / physical.capacity
     rt_lambda = supply_stack(model, u_rt, physical.gas)
     rt_short = shortage_adder(model, physical.capacity - net, _RT_RESERVE_SIGMA, rt_lambda)
