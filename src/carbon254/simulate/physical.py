@@ -166,7 +166,7 @@ def simulate_physical(model: IsoModel, seed: int, first_day: int, days: int) -> 
 
     season = np.cos(phase - _COLDEST)  # +1 deep winter, -1 high summer
     # Weather is more changeable in winter than in summer: at mid-latitudes the
-    # spread of daily temperature anomalies is about twice as wide in January
+    # spread of daily temperature anomalies is nearly twice as wide in January
     # as in July, which is why cold snaps move prices more than heat waves do.
     anomaly = model.temp_anomaly_c * (1.0 + _WINTER_SPREAD * season) * temp_z
     daily_temperature = model.temp_mean_c - model.temp_amplitude_c * season + anomaly
