@@ -23,7 +23,7 @@ from carbon254.demo import (
     write_simulation,
 )
 from carbon254.demo.marker import DemoParams
-from carbon254.demo.windows import FIVE_MINUTES
+from carbon254.demo.windows import FIVE_MINUTES, HOUR
 from carbon254.isos import Iso
 from carbon254.simulate import simulated_locations
 from carbon254.store import open_store
@@ -91,9 +91,42 @@ def test_the_interval_closing_an_hour_publishes_the_hour(loaded: tuple[Path, Par
     hour = datetime(2025, 7, 1, 16, tzinfo=UTC)
     rth = store.read("lmp", "NYISO", "RTH", ["N.Y.C."], hour - timedelta(hours=2), FAR)
     assert rth.column("interval_start").to_pylist()[-1] == hour
+    assert not fourth.day_ahead
+    # Day-ahead prices were loaded through today (Central), the feed adds none before 13:30 CDT.
     dam = store.read("lmp", "ERCOT", "DAM", ["HB_NORTH"], hour, FAR)
-    assert dam.num_rows == 1
+    assert dam.column("interval_start").to_pylist()[-1] == datetime(2025, 7, 2, 4, tzinfo=UTC)
     assert _rt5(store, "ERCOT", hour)[-1] == hour + timedelta(minutes=55)
+
+
+def test_feed_publishes_the_next_operating_day_when_the_publication_time_passes(
+    loaded: tuple[Path, ParquetStore],
+) -> None:
+    """ERCOT posts at 13:30 CDT (18:30 UTC), NYISO at 11:00 EDT (15:00 UTC, before the load)."""
+    _, store = loaded
+    feed = LiveFeed(store, PARAMS, datetime(2025, 7, 1, 18, 20, tzinfo=UTC))
+    before = feed.publish_next()  # 18:20-18:25
+    assert before.day_ahead == ()
+    crossing = feed.publish_next()  # 18:25-18:30: ERCOT's publication time
+    assert crossing.day_ahead == (Iso.ERCOT,)
+    after = feed.publish_next()
+    assert after.day_ahead == ()
+
+    tomorrow = datetime(2025, 7, 2, 5, tzinfo=UTC)  # July 2, Central time
+    dam = store.read("lmp", "ERCOT", "DAM", ["HB_NORTH"], tomorrow, FAR)
+    assert dam.column("interval_start").to_pylist() == [tomorrow + i * HOUR for i in range(24)]
+    assert set(dam.column("published_at").to_pylist()) == {datetime(2025, 7, 1, 18, 30, tzinfo=UTC)}
+    for dataset, market in (("as_price", "DAM"), ("load", None)):
+        rows = store.read(dataset, "ERCOT", market, None, tomorrow, FAR)
+        assert rows.num_rows > 0 and set(rows.column("published_at").to_pylist()) == {
+            datetime(2025, 7, 1, 18, 30, tzinfo=UTC)
+        }
+    known_before = store.read(
+        "lmp", "ERCOT", "DAM", ["HB_NORTH"], tomorrow, FAR, as_of=datetime(2025, 7, 1, 18, 29, tzinfo=UTC)
+    )
+    assert known_before.num_rows == 0
+    # NYISO had posted July 2 at 11:00 EDT, before the demo was loaded at 16:42 UTC.
+    nyiso = store.read("lmp", "NYISO", "DAM", ["N.Y.C."], datetime(2025, 7, 2, 4, tzinfo=UTC), FAR)
+    assert nyiso.num_rows == 24
 
 
 def test_feed_continues_the_stored_series_exactly(loaded: tuple[Path, ParquetStore], tmp_path: Path) -> None:

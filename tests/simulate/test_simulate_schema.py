@@ -88,14 +88,17 @@ def test_published_at_follows_market_conventions() -> None:
     eastern = ZoneInfo("America/New_York")
     for start, published in zip(da["interval_start"], da["published_at"], strict=True):
         operating_day = start.astimezone(eastern).date()
-        expected = datetime.combine(operating_day - timedelta(days=1), time(12), tzinfo=eastern)
+        # PJM posts day-ahead results around 13:30 Eastern the day before.
+        expected = datetime.combine(operating_day - timedelta(days=1), time(13, 30), tzinfo=eastern)
         assert published == expected
     load = tables[Dataset.LOAD]
     forecast = load.filter(pc.equal(load.column("kind"), "forecast"))
     actual = load.filter(pc.equal(load.column("kind"), "actual"))
     assert forecast.column("forecast_issued_at").null_count == 0
-    assert pc.all(pc.less(forecast.column("forecast_issued_at"), forecast.column("interval_start"))).as_py()
+    assert pc.all(pc.less(forecast.column("forecast_issued_at"), forecast.column("published_at"))).as_py()
+    assert pc.all(pc.less(forecast.column("published_at"), forecast.column("interval_start"))).as_py()
     assert actual.column("forecast_issued_at").null_count == actual.num_rows
+    assert actual.column("published_at").equals(actual.column("interval_end"))
 
 
 def test_real_scale_node_counts_sum_to_about_18_500() -> None:

@@ -117,10 +117,12 @@ def demo(
 
     First run: loads every hub and zone plus --nodes nodes per ISO, --days of
     hourly DAM and RTH LMPs ($/MWh) up to now, the last 7 days of RT5,
-    ancillary prices, ERCOT ORDC adders, load and capacity prices. Later runs
-    catch up from where the last one stopped. Then it serves the API and
+    ancillary prices, ERCOT ORDC adders, load and capacity prices, with
+    tomorrow's day-ahead results for the ISOs that have published them. Later
+    runs catch up from where the last one stopped. Then it serves the API and
     publishes each 5-minute interval as it ends (RT5 for every ISO, RTH and
-    the other hourly data when an hour completes). Ctrl-C stops it.
+    the other hourly data when an hour completes, the next day's day-ahead
+    results at each ISO's publication time). Ctrl-C stops it.
     """
     began = time.perf_counter()
     requested = DemoParams(seed=seed, nodes=nodes)
@@ -188,7 +190,9 @@ def _feed_runner(store: Store, keeper: MarkerKeeper, every: float | None) -> Fee
 
     def published(p: Published) -> None:
         keeper.advance(p.interval_end)
-        extra = "  (hour complete: DAM, RTH, ancillary, load)" if p.hour_completed else ""
+        extra = "  (hour complete: RTH, ancillary, load)" if p.hour_completed else ""
+        if p.day_ahead:
+            extra += f"  (next day's day-ahead: {', '.join(iso.value for iso in p.day_ahead)})"
         console.print(
             f"[dim]live[/] {p.interval_start:%Y-%m-%d %H:%M}–{p.interval_end:%H:%M} UTC: "
             f"+{p.total_written:,} rows{extra}",

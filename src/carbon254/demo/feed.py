@@ -2,8 +2,11 @@
 
 `LiveFeed.publish_next` simulates exactly one interval (same seed and node
 count as the stored history, so the series continues seamlessly) and writes
-it: RT5 LMPs for every ISO and ERCOT's ORDC adders, plus, when the interval
-closes an hour, that hour's DAM and RTH LMPs, ancillary prices and load.
+what became known when it ended: RT5 LMPs for every ISO and ERCOT's ORDC
+adders; when the interval closes an hour, that hour's RTH LMPs, real-time
+ancillary prices and actual load; and when it ends at an ISO's day-ahead
+publication time, that ISO's whole next operating day of DAM LMPs, day-ahead
+ancillary prices and load forecast.
 `FeedRunner` calls it from a background thread either when each interval
 ends on the wall clock, or every N seconds as a replay speed-up (the data's
 timestamps then run ahead of the clock). Every write is an ordinary atomic
@@ -23,6 +26,7 @@ from datetime import datetime, timedelta
 from carbon254.demo.load import utc_now, write_simulation
 from carbon254.demo.marker import DemoParams
 from carbon254.demo.windows import FIVE_MINUTES, HOUR, floor_to, window_configs
+from carbon254.isos import Iso
 from carbon254.store import Store
 
 logger = logging.getLogger("carbon254.demo")
@@ -36,11 +40,16 @@ RETRY_AFTER_S = 5.0
 
 @dataclass(frozen=True, slots=True)
 class Published:
-    """One published interval [interval_start, interval_end) (UTC) and the rows it stored per dataset."""
+    """One published interval [interval_start, interval_end) (UTC) and the rows it stored per dataset.
+
+    `day_ahead` lists the ISOs whose next operating day of day-ahead results
+    came out with it.
+    """
 
     interval_start: datetime
     interval_end: datetime
     hour_completed: bool
+    day_ahead: tuple[Iso, ...]
     rows_written: dict[str, int]
     seconds: float
 
@@ -84,11 +93,13 @@ class LiveFeed:
         """Simulate and store the next interval, then move on to the one after it."""
         start = self._next
         end = start + FIVE_MINUTES
-        summary = write_simulation(self.store, window_configs(self.params, start, end))
+        configs = window_configs(self.params, start, end)
+        summary = write_simulation(self.store, configs)
         published = Published(
             interval_start=start,
             interval_end=end,
             hour_completed=floor_to(end, HOUR) == end,
+            day_ahead=tuple(iso for c in configs if "DAM" in c.markets for iso in c.isos),
             rows_written={d.value: n for d, n in summary.rows_written.items()},
             seconds=summary.seconds,
         )

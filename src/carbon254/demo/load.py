@@ -190,8 +190,10 @@ def plan_demo(data_dir: Path | str, params: DemoParams, days: int, now: datetime
 
     First run (no marker): `days` days of hourly history ending at the last
     whole hour, RT5 for the last `params.rt5_days` days, ORDC adders, all up
-    to `now` floored to 5 minutes. Later runs: from the marker's
-    `loaded_through` up to that same point, with the marker's own params.
+    to `now` floored to 5 minutes, and day-ahead results through tomorrow for
+    each ISO whose publication time has passed today (through today for the
+    others). Later runs: from the marker's `loaded_through` up to that same
+    point, with the marker's own params.
     Raises `DemoMarkerError` for an unreadable marker, ValueError for
     `days` < 1.
     """
@@ -202,7 +204,7 @@ def plan_demo(data_dir: Path | str, params: DemoParams, days: int, now: datetime
     if marker is None:
         start = floor_to(end, HOUR) - timedelta(days=days)
         fresh = DemoMarker(params=params, days=days, history_start=start, loaded_through=end)
-        return DemoPlan(fresh, tuple(window_configs(params, start, end)), first_load=True)
+        return DemoPlan(fresh, tuple(window_configs(params, start, end, first_load=True)), first_load=True)
     if end <= marker.loaded_through:
         return DemoPlan(marker, (), first_load=False)
     configs = window_configs(marker.params, marker.loaded_through, end)

@@ -20,7 +20,9 @@ from typing import Any
 from carbon254.isos import Iso
 
 MARKER_NAME = "demo.json"
-MARKER_FORMAT = 1
+# Format 2: day-ahead results are stored a day ahead, as each ISO publishes them
+# (format 1 stored them hour by hour); a format 1 demo must be reloaded.
+MARKER_FORMAT = 2
 
 
 class DemoMarkerError(ValueError):
@@ -42,9 +44,10 @@ class DemoMarker:
     """The demo's state.
 
     Every 5-minute interval starting before `loaded_through` (UTC, on a
-    5-minute boundary) is stored, and every hourly interval starting before
-    `loaded_through` floored to the hour; history starts at `history_start`
-    (UTC).
+    5-minute boundary) is stored, every hourly real-time interval starting
+    before `loaded_through` floored to the hour, and the day-ahead results of
+    every operating day each ISO had published by `loaded_through`; history
+    starts at `history_start` (UTC).
     """
 
     params: DemoParams

@@ -16,7 +16,6 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from carbon254.isos import ISOS
 from carbon254.schema import AS_PRICE_SCHEMA
 from carbon254.simulate.catalog import ISO_INDEX
 from carbon254.simulate.clock import US_PER_HOUR, hourly_mean
@@ -94,11 +93,10 @@ def as_tables(
     n_t = start.size
     pairs = [(r, p.name) for p in model.as_products for r, _ in model.as_regions]
     rows = len(pairs) * n_t
-    tz = ISOS[model.iso].timezone
     for market in wanted:
         # (products, regions, hours) -> rows ordered product, region, time.
         values = from_cents(to_cents(prices[market][:, :, inside])).reshape(-1)
-        published = day_ahead_published(start, tz) if market == "DAM" else start + US_PER_HOUR
+        published = day_ahead_published(start, model.iso) if market == "DAM" else start + US_PER_HOUR
         starts = np.tile(start, len(pairs))
         yield pa.Table.from_arrays(
             [

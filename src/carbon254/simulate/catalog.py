@@ -66,6 +66,33 @@ class LoadZone:
 
 
 @dataclass(frozen=True, slots=True)
+class Flowgate:
+    """An interface that congests in a known direction, the way each ISO's well-known ones do.
+
+    The interface runs through (x, y); `import_side` (degrees, 0 = east,
+    90 = north) points to the side that prices higher while it binds. `width`
+    is how sharply prices change across it, `reach` how far its influence
+    extends. Its flow is a mix of the system's load, wind and solar (each
+    measured against normal) and persistent noise, in the proportions given;
+    it binds `binding` of the time, at `scale` $/MWh of shadow price per unit
+    of excess flow.
+    """
+
+    name: str
+    x: float
+    y: float
+    import_side: float
+    width: float = 0.05
+    reach: float = 1.0
+    load: float = 0.0
+    wind: float = 0.0
+    solar: float = 0.0
+    noise: float = 0.5
+    binding: float = 0.2
+    scale: float = 20.0
+
+
+@dataclass(frozen=True, slots=True)
 class Geography:
     """Everything about an ISO's map that does not depend on the simulation seed."""
 
@@ -77,6 +104,9 @@ class Geography:
     # Reference point for shift factors: congestion is measured against the load
     # centre, as with a distributed load slack.
     reference: tuple[float, float]
+    # The interfaces that set each ISO's familiar price map; the simulation
+    # seed adds smaller, random constraints on top.
+    flowgates: tuple[Flowgate, ...] = ()
 
     @property
     def zones(self) -> tuple[str, ...]:
@@ -202,6 +232,17 @@ GEOGRAPHY: dict[Iso, Geography] = {
         (LoadZone("PGE", 0.45), LoadZone("SCE", 0.44), LoadZone("SDGE", 0.10), LoadZone("VEA", 0.01)),
         3_000,
         (0.50, 0.45),
+        (
+            # Southern solar fills Path 26 northbound at midday, pricing SP15 under NP15;
+            # on hot evenings the flow turns and the south imports.
+            Flowgate("PATH 26 NORTH", 0.50, 0.47, 90.0, solar=0.9, noise=0.5, binding=0.3, scale=12.0),
+            Flowgate(
+                "PATH 26 SOUTH", 0.50, 0.47, -90.0, load=0.8, solar=-0.4, noise=0.5, binding=0.08, scale=20.0
+            ),
+            Flowgate(
+                "SAN DIEGO IMPORT", 0.72, 0.12, -90.0, 0.03, 0.4, load=0.8, noise=0.6, binding=0.2, scale=25.0
+            ),
+        ),
     ),
     Iso.ERCOT: Geography(
         Iso.ERCOT,
@@ -227,6 +268,28 @@ GEOGRAPHY: dict[Iso, Geography] = {
         ),
         1_050,
         (0.62, 0.45),
+        (
+            # West Texas wind and solar outrun the lines east: the West and the
+            # Panhandle price low and often negative on windy nights.
+            Flowgate(
+                "WEST TO NORTH", 0.38, 0.60, 0.0, wind=0.9, solar=0.3, noise=0.4, binding=0.3, scale=35.0
+            ),
+            Flowgate(
+                "SOUTH EXPORT",
+                0.50,
+                0.24,
+                90.0,
+                0.04,
+                wind=0.8,
+                solar=0.3,
+                noise=0.5,
+                binding=0.15,
+                scale=8.0,
+            ),
+            Flowgate(
+                "HOUSTON IMPORT", 0.72, 0.30, 0.0, 0.03, 0.5, load=0.9, noise=0.5, binding=0.15, scale=25.0
+            ),
+        ),
     ),
     Iso.PJM: Geography(
         Iso.PJM,
@@ -246,6 +309,14 @@ GEOGRAPHY: dict[Iso, Geography] = {
         _zones_from_areas(_PJM_AREAS),
         8_600,
         (0.60, 0.55),
+        (
+            # Power flows west to east into the Mid-Atlantic and Dominion load
+            # centres; northern Illinois wind is bottled up on windy nights.
+            Flowgate("WEST TO EAST", 0.68, 0.50, 0.0, 0.03, load=0.8, noise=0.6, binding=0.3, scale=20.0),
+            Flowgate(
+                "COMED WIND EXPORT", 0.15, 0.70, 0.0, 0.04, wind=0.9, noise=0.5, binding=0.2, scale=20.0
+            ),
+        ),
     ),
     Iso.MISO: Geography(
         Iso.MISO,
@@ -263,6 +334,12 @@ GEOGRAPHY: dict[Iso, Geography] = {
         _zones_from_areas(_MISO_AREAS),
         2_900,
         (0.50, 0.55),
+        (
+            Flowgate(
+                "MINNESOTA WIND EXPORT", 0.38, 0.78, -45.0, wind=0.9, noise=0.5, binding=0.25, scale=20.0
+            ),
+            Flowgate("SOUTH TO NORTH", 0.45, 0.40, 90.0, load=0.7, noise=0.7, binding=0.1, scale=20.0),
+        ),
     ),
     Iso.SPP: Geography(
         Iso.SPP,
@@ -274,6 +351,13 @@ GEOGRAPHY: dict[Iso, Geography] = {
         tuple(LoadZone(a.name, a.load_share) for a in _SPP_AREAS),
         1_100,
         (0.55, 0.50),
+        (
+            # Western and northern wind outruns the lines to the eastern load.
+            Flowgate("WEST TO EAST", 0.42, 0.55, 0.0, wind=0.9, noise=0.4, binding=0.3, scale=20.0),
+            Flowgate(
+                "NORTH TO SOUTH", 0.55, 0.50, -90.0, load=0.5, wind=0.5, noise=0.5, binding=0.15, scale=15.0
+            ),
+        ),
     ),
     Iso.NYISO: Geography(
         Iso.NYISO,
@@ -287,6 +371,15 @@ GEOGRAPHY: dict[Iso, Geography] = {
         _zones_from_areas(_NYISO_AREAS),
         700,
         (0.70, 0.35),
+        (
+            # Upstate supply reaches the east over Central-East and New York City
+            # over the Dunwoodie lines: N.Y.C. and Long Island price above upstate.
+            Flowgate("CENTRAL EAST", 0.72, 0.62, 0.0, load=0.3, wind=0.5, noise=0.7, binding=0.4, scale=35.0),
+            Flowgate(
+                "DUNWOODIE SOUTH", 0.85, 0.19, -90.0, 0.03, load=0.9, noise=0.5, binding=0.35, scale=45.0
+            ),
+            Flowgate("WEST EXPORT", 0.20, 0.60, 0.0, 0.04, wind=0.7, noise=0.7, binding=0.08, scale=18.0),
+        ),
     ),
     Iso.ISONE: Geography(
         Iso.ISONE,
@@ -295,6 +388,12 @@ GEOGRAPHY: dict[Iso, Geography] = {
         tuple(LoadZone(a.zone or a.name, a.load_share) for a in _ISONE_AREAS),
         1_150,
         (0.55, 0.45),
+        (
+            Flowgate("MAINE EXPORT", 0.65, 0.80, -90.0, 0.04, wind=0.6, noise=0.7, binding=0.15, scale=15.0),
+            Flowgate(
+                "BOSTON IMPORT", 0.66, 0.47, 0.0, 0.03, 0.4, load=0.8, noise=0.6, binding=0.08, scale=15.0
+            ),
+        ),
     ),
 }
 

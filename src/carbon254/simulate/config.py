@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from carbon254.isos import Iso
-from carbon254.schema import Dataset
+from carbon254.schema import Dataset, LoadKind
 from carbon254.simulate.catalog import GEOGRAPHY
 from carbon254.simulate.clock import INTERVALS_PER_HOUR, to_us
 
@@ -31,7 +31,8 @@ class SimulationConfig:
     18,500 nodes over the seven ISOs), an int for that many nodes in every ISO,
     or a mapping per ISO (ISOs left out get real scale); hubs, zones and
     interfaces come on top. `markets` are LMP markets: `DAM` and `RTH` hourly,
-    `RT5` five-minute; ancillary prices follow `DAM`/`RTH`. `rt5_start`
+    `RT5` five-minute; ancillary prices follow `DAM`/`RTH`. `load_kinds` are
+    the kinds of `load` rows (actual, day-ahead forecast). `rt5_start`
     limits RT5 (and nothing else) to intervals from that instant on. LMP
     batches hold at most `max_batch_rows` rows (at least 12: one hour of one
     location at 5 minutes); the other datasets come as one small batch per ISO
@@ -45,6 +46,7 @@ class SimulationConfig:
     markets: tuple[str, ...] = MARKETS
     rt5_start: datetime | None = None
     datasets: tuple[Dataset, ...] = DEFAULT_DATASETS
+    load_kinds: tuple[LoadKind, ...] = tuple(LoadKind)
     seed: int = 254
     max_batch_rows: int = DEFAULT_BATCH_ROWS
 
@@ -58,6 +60,7 @@ class SimulationConfig:
             to_us(self.rt5_start)
         object.__setattr__(self, "isos", tuple(Iso(i) for i in self.isos))
         object.__setattr__(self, "datasets", tuple(Dataset(d) for d in self.datasets))
+        object.__setattr__(self, "load_kinds", tuple(LoadKind(k) for k in self.load_kinds))
         if not self.isos:
             raise ValueError("isos is empty")
         if len(set(self.isos)) != len(self.isos):
@@ -69,6 +72,8 @@ class SimulationConfig:
             )
         if len(set(self.datasets)) != len(self.datasets):
             raise ValueError(f"datasets has duplicates: {self.datasets}")
+        if len(set(self.load_kinds)) != len(self.load_kinds):
+            raise ValueError(f"load_kinds has duplicates: {self.load_kinds}")
         if not 0 <= self.seed < 1 << 63:
             raise ValueError(f"seed must be in [0, 2**63), got {self.seed}")
         if self.max_batch_rows < INTERVALS_PER_HOUR:

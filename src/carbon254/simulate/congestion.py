@@ -4,9 +4,11 @@ Each constraint's flow is a fixed mix of system drivers (load, wind, solar
 relative to normal) plus its own persistent noise; it binds when the flow
 exceeds a threshold and its shadow price grows with the excess. Wind-driven
 constraints bind on windy nights, load-driven ones on hot afternoons, so
-congestion has the timing a trader would expect. Real-time flows share the
-day-ahead noise plus their own, and real-time shadow prices are steeper, so
-real-time congestion is related to day-ahead but more volatile.
+congestion has the timing a trader would expect. Real-time flows share most of
+the day-ahead noise plus their own. The day-ahead shadow price is what real
+time is expected to pay given what is known the day before, so day-ahead
+congestion averages what real time does but is smoother, and real-time
+congestion is related to it but more volatile.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy.typing as npt
 
 from carbon254.simulate.catalog import ISO_INDEX
 from carbon254.simulate.clock import INTERVALS_PER_HOUR
+from carbon254.simulate.energy import normal_sf
 from carbon254.simulate.models import IsoModel
 from carbon254.simulate.network import Constraints
 from carbon254.simulate.physical import Physical
@@ -27,6 +30,12 @@ from carbon254.simulate.streams import Stream, generator
 FloatArray = npt.NDArray[np.float64]
 
 _RT_STEEPNESS = 1.25
+# Real-time flow noise: the share carried over from the day-ahead view, and the
+# unforeseen rest (unit variance together).
+_DA_SHARE = 0.8
+_RT_SURPRISE = 0.6
+# Spread of the forecast error in a constraint's drivers, in flow units.
+_DRIVER_ERROR = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +58,18 @@ def _drivers(model: IsoModel, load: FloatArray, wind: FloatArray, solar: FloatAr
     )
 
 
-def _bind(flow: FloatArray, c: Constraints, steepness: float) -> FloatArray:
+def _bind(flow: FloatArray, c: Constraints) -> FloatArray:
     excess = np.maximum(flow - c.threshold[:, None], 0.0)
-    return np.asarray(np.minimum(steepness * c.scale[:, None] * excess, c.cap[:, None]))
+    return np.asarray(np.minimum(_RT_STEEPNESS * c.scale[:, None] * excess, c.cap[:, None]))
+
+
+def _expected_bind(flow: FloatArray, sigma: FloatArray, c: Constraints) -> FloatArray:
+    """Mean shadow price when the flow is normal around `flow` with spread `sigma` (per constraint)."""
+    sd = sigma[:, None]
+    d = (flow - c.threshold[:, None]) / sd
+    density = np.exp(-0.5 * d * d) / np.sqrt(2.0 * np.pi)
+    excess = sd * (density + d * (1.0 - normal_sf(d)))
+    return np.asarray(np.minimum(_RT_STEEPNESS * c.scale[:, None] * excess, c.cap[:, None]))
 
 
 def _noise(seed: int, iso_index: int, stream: Stream, first_day: int, days: int, k: int) -> FloatArray:
@@ -68,10 +86,12 @@ def simulate_shadow_prices(
     k = constraints.count
     da_noise = _noise(seed, idx, Stream.DA_CONGESTION, physical.first_day, physical.days, k)
     rt_own = _noise(seed, idx, Stream.RT_CONGESTION, physical.first_day, physical.days, k)
-    rt_noise = np.repeat(0.8 * da_noise + 0.6 * rt_own, INTERVALS_PER_HOUR, axis=1)
+    rt_noise = np.repeat(_DA_SHARE * da_noise + _RT_SURPRISE * rt_own, INTERVALS_PER_HOUR, axis=1)
 
     da_drivers = _drivers(model, physical.load_forecast, physical.wind_forecast, physical.solar_forecast)
-    da_flow = constraints.drivers @ da_drivers + constraints.noise[:, None] * da_noise
+    da_flow = constraints.drivers @ da_drivers + _DA_SHARE * constraints.noise[:, None] * da_noise
     rt_drivers = _drivers(model, physical.load, physical.wind, physical.solar)
     rt_flow = constraints.drivers @ rt_drivers + constraints.noise[:, None] * rt_noise
-    return ShadowPrices(da=_bind(da_flow, constraints, 1.0), rt=_bind(rt_flow, constraints, _RT_STEEPNESS))
+    # What the day ahead cannot know: the real-time noise, and a little forecast error in the drivers.
+    surprise = np.sqrt((_RT_SURPRISE * constraints.noise) ** 2 + _DRIVER_ERROR**2)
+    return ShadowPrices(da=_expected_bind(da_flow, surprise, constraints), rt=_bind(rt_flow, constraints))

@@ -68,7 +68,9 @@ def simulate(config: SimulationConfig) -> Iterator[tuple[Dataset, pa.Table]]:
                 for table in as_tables(system, config.seed, config.markets, config.start_us, config.end_us):
                     yield Dataset.AS_PRICE, table
             if Dataset.LOAD in wanted:
-                for table in load_table(system, config.seed, config.start_us, config.end_us):
+                for table in load_table(
+                    system, config.seed, config.start_us, config.end_us, config.load_kinds
+                ):
                     yield Dataset.LOAD, table
             if Dataset.ORDC_ADDER in wanted:
                 for table in ordc_table(system, config.start_us, config.end_us):
@@ -92,7 +94,7 @@ def count_rows(config: SimulationConfig) -> int:
             markets = sum(1 for m in AS_MARKETS if m in config.markets)
             total += markets * len(model.as_products) * len(model.as_regions) * hours
         if Dataset.LOAD in wanted:
-            total += 2 * len(GEOGRAPHY[iso].load_zones) * hours
+            total += len(config.load_kinds) * len(GEOGRAPHY[iso].load_zones) * hours
         if Dataset.ORDC_ADDER in wanted and iso is Iso.ERCOT:
             total += fives
         if Dataset.CAPACITY_PRICE in wanted:

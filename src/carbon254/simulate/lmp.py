@@ -14,7 +14,6 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from carbon254.isos import ISOS
 from carbon254.schema import LMP_SCHEMA
 from carbon254.simulate.clock import FIVE_MINUTES, INTERVALS_PER_HOUR, US_PER_HOUR
 from carbon254.simulate.columns import constant, floats, null_timestamps, repeat_each, timestamps
@@ -84,11 +83,10 @@ def hourly_lmp(
     n_loc = len(network.locations)
     loc_size = min(n_loc, max_rows)
     hour_size = max(1, max_rows // loc_size)
-    tz = ISOS[network.iso].timezone
     for a, b in _chunks(inside.size, hour_size):
         h = slice(int(inside[a]), int(inside[b - 1]) + 1)
         start = hours[h]
-        published = day_ahead_published(start, tz) if market == "DAM" else start + US_PER_HOUR
+        published = day_ahead_published(start, network.iso) if market == "DAM" else start + US_PER_HOUR
         e = energy[h]
         for lo, hi in _chunks(n_loc, loc_size):
             yield _table(

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 
-from carbon254.isos import ISOS
 from carbon254.schema import LOAD_SCHEMA, LoadKind
 from carbon254.simulate.catalog import GEOGRAPHY, ISO_INDEX
 from carbon254.simulate.clock import US_PER_HOUR, hourly_mean
@@ -27,21 +26,24 @@ from carbon254.simulate.columns import (
     timestamps_where,
 )
 from carbon254.simulate.processes import ar_by_day
-from carbon254.simulate.publication import day_ahead_forecast_issued
+from carbon254.simulate.publication import day_ahead_forecast_issued, day_ahead_published
 from carbon254.simulate.streams import Stream, generator
 from carbon254.simulate.system import System
 
 
-def load_table(system: System, seed: int, start_us: int, end_us: int) -> Iterator[pa.Table]:
-    """One `load` batch: actual and day-ahead forecast MW per zone.
+def load_table(
+    system: System, seed: int, start_us: int, end_us: int, kinds: tuple[LoadKind, ...]
+) -> Iterator[pa.Table]:
+    """One `load` batch: actual and/or day-ahead forecast MW per zone, as `kinds` asks.
 
-    Covers the block's hours that start in [start_us, end_us); forecasts carry
-    their issue time (UTC) in `forecast_issued_at`.
+    Covers the block's hours that start in [start_us, end_us). Actuals are
+    published when their hour ends; forecasts carry their issue time (UTC) in
+    `forecast_issued_at` and are published with the day-ahead results.
     """
     iso = system.model.iso
     hours = system.physical.hours
     inside = (hours >= start_us) & (hours < end_us)
-    if not inside.any():
+    if not kinds or not inside.any():
         return
     zones = GEOGRAPHY[iso].load_zones
     n_z = len(zones)
@@ -51,34 +53,39 @@ def load_table(system: System, seed: int, start_us: int, end_us: int) -> Iterato
     )
     wander = ar_by_day(draws.transpose(1, 2, 0, 3), 0.95).reshape(2, n_z, -1)[:, :, inside]
     share = np.array([z.share for z in zones])[:, None]
-    actual_w = share * np.exp(0.04 * wander[0])
-    forecast_w = share * np.exp(0.04 * wander[0] + 0.01 * wander[1])
-    actual_w /= actual_w.sum(axis=0, keepdims=True)
-    forecast_w /= forecast_w.sum(axis=0, keepdims=True)
     physical = system.physical
-    actual = np.round(actual_w * hourly_mean(physical.load)[inside][None, :], 1)
-    forecast = np.round(forecast_w * physical.load_forecast[inside][None, :], 1)
-
     start = hours[inside]
     n_t = start.size
-    issued = day_ahead_forecast_issued(start, ISOS[iso].timezone)
-    # Rows: zone by zone, actuals then forecasts, each in time order.
-    mw = np.stack([actual, forecast], axis=1).reshape(-1)
-    rows = mw.size
-    starts = np.tile(start, 2 * n_z)
-    issued_col = np.tile(np.concatenate([np.zeros(n_t, dtype=np.int64), issued]), n_z)
-    published = np.tile(np.concatenate([start + US_PER_HOUR, issued]), n_z)
-    is_forecast = np.tile(np.repeat([False, True], n_t), n_z)
+    mw, issued, published = [], [], []
+    if LoadKind.ACTUAL in kinds:
+        weights = share * np.exp(0.04 * wander[0])
+        weights /= weights.sum(axis=0, keepdims=True)
+        mw.append(np.round(weights * hourly_mean(physical.load)[inside][None, :], 1))
+        issued.append(np.zeros(n_t, dtype=np.int64))
+        published.append(start + US_PER_HOUR)
+    if LoadKind.FORECAST in kinds:
+        weights = share * np.exp(0.04 * wander[0] + 0.01 * wander[1])
+        weights /= weights.sum(axis=0, keepdims=True)
+        mw.append(np.round(weights * physical.load_forecast[inside][None, :], 1))
+        issued.append(day_ahead_forecast_issued(start, iso))
+        published.append(day_ahead_published(start, iso))
+    wanted = [k for k in (LoadKind.ACTUAL, LoadKind.FORECAST) if k in kinds]
+    n_k = len(wanted)
+    # Rows: zone by zone, each kind in turn (actuals first), each in time order.
+    values = np.stack(mw, axis=1).reshape(-1)
+    rows = values.size
+    starts = np.tile(start, n_k * n_z)
+    is_forecast = np.tile(np.repeat([k is LoadKind.FORECAST for k in wanted], n_t), n_z)
     yield pa.Table.from_arrays(
         [
             constant(iso.value, rows),
-            repeat_each([z.name for z in zones], 2 * n_t),
-            repeat_each([LoadKind.ACTUAL.value, LoadKind.FORECAST.value] * n_z, n_t),
+            repeat_each([z.name for z in zones], n_k * n_t),
+            repeat_each([k.value for k in wanted] * n_z, n_t),
             timestamps(starts),
             timestamps(starts + US_PER_HOUR),
-            floats(mw),
-            timestamps_where(issued_col, is_forecast),
-            timestamps(published),
+            floats(values),
+            timestamps_where(np.tile(np.concatenate(issued), n_z), is_forecast),
+            timestamps(np.tile(np.concatenate(published), n_z)),
             null_timestamps(rows),
         ],
         schema=LOAD_SCHEMA,

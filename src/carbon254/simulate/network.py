@@ -168,8 +168,29 @@ def _aggregation(geo: Geography, p: _Placement) -> tuple[list[str], list[str], F
     return names, types, np.array(rows).reshape(len(rows), n)
 
 
+def _flowgates(geo: Geography) -> tuple[Constraints, FloatArray]:
+    """The ISO's known interfaces as constraints, with their geometry (centre x, y, angle, width, reach)."""
+    gates = geo.flowgates
+    drivers = np.array([[g.load, g.wind, g.solar] for g in gates]).reshape(len(gates), 3)
+    noise = np.array([g.noise for g in gates])
+    norm = np.sqrt(np.sum(drivers * drivers, axis=1) + noise * noise)
+    geometry = np.array([[g.x, g.y, np.radians(g.import_side), g.width, g.reach] for g in gates]).reshape(
+        len(gates), 5
+    )
+    return (
+        Constraints(
+            drivers=drivers / norm[:, None],
+            noise=noise / norm,
+            threshold=np.array([NormalDist().inv_cdf(1.0 - g.binding) for g in gates]),
+            scale=np.array([g.scale for g in gates]),
+            cap=np.full(len(gates), 1_000.0),
+        ),
+        geometry,
+    )
+
+
 def _constraints(iso: Iso, seed: int, geo: Geography) -> tuple[Constraints, FloatArray]:
-    """Seeded constraint behaviour and geometry (centre x, centre y, angle, width, reach)."""
+    """The known interfaces, then seeded random ones, with geometry rows (x, y, angle, width, reach)."""
     model = MODELS[iso]
     k = model.constraints
     rng = generator(seed, ISO_INDEX[iso], Stream.NETWORK, 0)
@@ -190,16 +211,16 @@ def _constraints(iso: Iso, seed: int, geo: Geography) -> tuple[Constraints, Floa
     binding = rng.uniform(0.02, 0.25, k)
     threshold = np.array([NormalDist().inv_cdf(1.0 - b) for b in binding])
     scale = model.congestion_scale * np.exp(0.5 * rng.standard_normal(k))
-    cap = np.full(k, 1_000.0)
+    known, known_geometry = _flowgates(geo)
     return (
         Constraints(
-            drivers=_frozen(drivers / norm[:, None]),
-            noise=_frozen(noise / norm),
-            threshold=_frozen(threshold),
-            scale=_frozen(scale),
-            cap=_frozen(cap),
+            drivers=_frozen(np.vstack([known.drivers, drivers / norm[:, None]])),
+            noise=_frozen(np.concatenate([known.noise, noise / norm])),
+            threshold=_frozen(np.concatenate([known.threshold, threshold])),
+            scale=_frozen(np.concatenate([known.scale, scale])),
+            cap=_frozen(np.concatenate([known.cap, np.full(k, 1_000.0)])),
         ),
-        geometry,
+        np.vstack([known_geometry, geometry]),
     )
 
 

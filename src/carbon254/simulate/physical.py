@@ -38,17 +38,23 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 # Day-scale factors: (index in the daily draw, AR coefficient per day, days of memory).
-_TEMPERATURE = (0, 0.75, 14)
+_TEMPERATURE = (0, 0.6, 10)
 _GAS = (1, 0.93, 45)
 _OUTAGE = (2, 0.80, 14)
 _CLOUD = (3, 0.40, 4)
 _WIND = (4, 0.55, 7)
-_DAILY_DRAWS = 5
+_GAS_DAY = (5, 0.3, 2)
+_DAILY_DRAWS = 6
 _MEMORY = 45
 
 # Coldest day of the year is about January 20th.
 _COLDEST = 2.0 * np.pi * 20.0 / 365.2425
 FORECAST_ERROR = 0.025  # day-ahead load forecast error, fraction of load
+# How much wider temperature anomalies are in deep winter (and narrower in high
+# summer) than on average.
+_WINTER_SPREAD = 0.3
+# Hydro output peaks with the snowmelt, around the end of May.
+_SNOWMELT = 2.0 * np.pi * 150.0 / 365.2425
 
 
 def sigmoid(x: FloatArray) -> FloatArray:
@@ -61,8 +67,10 @@ class Physical:
     """System state of one ISO over whole UTC days [first_day, first_day + days).
 
     Five-minute arrays have days*288 values, hourly ones days*24. MW throughout;
-    `gas` is a dimensionless fuel-price index (1 = normal). Forecasts are the
-    day-ahead view of the hourly means.
+    `gas` is a dimensionless fuel-price index (1 = normal). `hydro` is
+    run-of-river and must-take hydro (and the imports that follow the same
+    snowmelt), scheduled a day ahead, so forecasts include it as it is.
+    Forecasts are the day-ahead view of the hourly means.
     """
 
     first_day: int
@@ -74,6 +82,7 @@ class Physical:
     load: FloatArray
     solar: FloatArray
     wind: FloatArray
+    hydro: FloatArray
     capacity: FloatArray
     gas: FloatArray
     load_forecast: FloatArray
@@ -82,36 +91,46 @@ class Physical:
 
     @property
     def net_load(self) -> FloatArray:
-        """Load minus solar minus wind, MW, 5-minute."""
-        return np.asarray(self.load - self.solar - self.wind)
+        """Load minus solar, wind and must-take hydro, MW, 5-minute."""
+        return np.asarray(self.load - self.solar - self.wind - self.hydro)
 
     @property
     def net_load_forecast(self) -> FloatArray:
         """Day-ahead forecast of net load, MW, hourly."""
-        return np.asarray(self.load_forecast - self.solar_forecast - self.wind_forecast)
+        hydro = hourly_mean(self.hydro)
+        return np.asarray(self.load_forecast - self.solar_forecast - self.wind_forecast - hydro)
 
 
 def _daily_factors(model: IsoModel, seed: int, first_day: int, days: int) -> FloatArray:
-    """Persistent day factors for days [first_day - 1, first_day + days]: shape (5, days + 2)."""
+    """Persistent day factors for days [first_day - 1, first_day + days]: shape (6, days + 2)."""
     idx = ISO_INDEX[model.iso]
     span = range(first_day - 1 - _MEMORY, first_day + days + 1)
     z = np.array([generator(seed, idx, Stream.DAILY, d).standard_normal(_DAILY_DRAWS) for d in span]).T
     out = np.empty((_DAILY_DRAWS, days + 2))
-    for row, phi, memory in (_TEMPERATURE, _GAS, _OUTAGE, _CLOUD, _WIND):
+    for row, phi, memory in (_TEMPERATURE, _GAS, _OUTAGE, _CLOUD, _WIND, _GAS_DAY):
         out[row] = ma_by_day(z[row, _MEMORY - memory :], phi, memory)
     return out
 
 
-def _behaviour(hour: FloatArray, weekday: IntArray) -> FloatArray:
-    """Non-weather load shape by local hour: night trough, morning ramp, evening peak; lower weekends."""
+def _behaviour(hour: FloatArray, weekday: IntArray, season: FloatArray) -> FloatArray:
+    """Non-weather load shape by local hour: night trough, morning ramp, evening peak; lower weekends.
 
-    def bump(centre: float, width: float, h: FloatArray) -> FloatArray:
+    The evening peak comes with dusk (lights, cooking, homes filling up), so it
+    is sharper and earlier in winter, around 17:00-18:00, than in summer;
+    winter mornings add a peak of their own before sunrise. `season` is +1 in
+    deep winter and -1 in high summer.
+    """
+
+    def bump(centre: FloatArray | float, width: FloatArray | float, h: FloatArray) -> FloatArray:
         return np.asarray(np.exp(-(((h - centre) / width) ** 2)))
 
     weekend = weekday >= 5
     h = np.where(weekend, hour - 1.0, hour)  # weekends wake up later
     awake = sigmoid((h - 6.5) / 0.7) - sigmoid((h - 22.5) / 0.9)
-    shape = 0.80 + 0.13 * awake + 0.04 * bump(8.5, 1.6, h) + 0.07 * bump(19.0, 2.2, hour)
+    winter = np.maximum(season, 0.0)
+    morning = (0.03 + 0.03 * winter) * bump(7.5, 1.4, h)
+    evening = 0.07 * bump(19.0 - 1.2 * season, 1.8 - 0.4 * season, hour)
+    shape = 0.80 + 0.13 * awake + morning + evening
     return np.asarray(np.where(weekend, 0.93 * shape, shape))
 
 
@@ -135,7 +154,7 @@ def simulate_physical(model: IsoModel, seed: int, first_day: int, days: int) -> 
 
     daily = _daily_factors(model, seed, first_day, days)
     per5 = interpolate_days(daily, INTERVALS_PER_DAY)
-    temp_z, gas_z, outage_z, cloud_z, wind_z = per5
+    temp_z, gas_z, outage_z, cloud_z, wind_z, gas_day_z = per5
 
     span = range(first_day - 1, first_day + days)
     noise = np.array(
@@ -146,9 +165,13 @@ def simulate_physical(model: IsoModel, seed: int, first_day: int, days: int) -> 
     cloud_noise = ar_by_day(noise[:, 2], 0.95).ravel()
 
     season = np.cos(phase - _COLDEST)  # +1 deep winter, -1 high summer
-    daily_temperature = model.temp_mean_c - model.temp_amplitude_c * season + model.temp_anomaly_c * temp_z
+    # Weather is more changeable in winter than in summer: at mid-latitudes the
+    # spread of daily temperature anomalies is nearly twice as wide in January
+    # as in July, which is why cold snaps move prices more than heat waves do.
+    anomaly = model.temp_anomaly_c * (1.0 + _WINTER_SPREAD * season) * temp_z
+    daily_temperature = model.temp_mean_c - model.temp_amplitude_c * season + anomaly
     diurnal = model.temp_diurnal_c * np.cos(2.0 * np.pi * (solar_hour - 15.0) / 24.0)
-    behaviour = _behaviour(local5.hour, local5.weekday)
+    behaviour = _behaviour(local5.hour, local5.weekday, season)
     # Cooling follows the afternoon heat; heating follows the day's cold more
     # than the night's (buildings store heat, thermostats set back at night).
     # Both scale with how many people are up and about.
@@ -172,19 +195,28 @@ def simulate_physical(model: IsoModel, seed: int, first_day: int, days: int) -> 
         + 0.35 * wind_noise
     )
     wind = model.wind_mw * sigmoid(logit_cf)
+    hydro = model.hydro_mw * (1.0 + model.hydro_swing * np.cos(phase - _SNOWMELT))
 
     # Planned maintenance in spring and autumn, forced outages that cluster,
     # and extra trips in cold snaps (frozen instruments, gas curtailments).
+    # Heat waves derate thermal plants (warm cooling water, hot air) just as demand peaks.
     cold = np.maximum(-temp_z - 1.5, 0.0) * np.maximum(season, 0.0)
+    heat = np.maximum(temp_z - 1.5, 0.0) * np.maximum(-season, 0.0)
     outage = (
-        model.outage_rate * (1.0 + 0.5 * np.cos(2.0 * phase - 3.4)) * np.exp(0.35 * outage_z) + 0.05 * cold
+        model.outage_rate * (1.0 + 0.3 * np.cos(2.0 * phase - 3.4)) * np.exp(0.35 * outage_z)
+        + 0.05 * cold
+        + 0.03 * heat
     )
     capacity = model.capacity_mw * (1.0 - np.minimum(outage, 0.6))
 
+    # Fuel: a slow index, day-to-day trading noise that is wildest in winter
+    # (pipeline-constrained hubs), a winter premium, and spikes in cold snaps.
     winter = np.maximum(season, 0.0)
+    day_vol = model.gas_daily_volatility * (0.5 + winter)
     gas = (
         np.exp(model.gas_volatility * gas_z - 0.5 * model.gas_volatility**2)
-        * (1.0 + 0.1 * season)
+        * np.exp(day_vol * gas_day_z - 0.5 * day_vol**2)
+        * (1.0 + 0.12 * winter * winter)
         * (1.0 + model.winter_gas * np.maximum(-temp_z - 0.5, 0.0) * winter)
     )
 
@@ -209,6 +241,7 @@ def simulate_physical(model: IsoModel, seed: int, first_day: int, days: int) -> 
         load=load,
         solar=solar,
         wind=wind,
+        hydro=hydro,
         capacity=capacity,
         gas=gas,
         load_forecast=load_forecast,

@@ -32,6 +32,14 @@ def _ar_matrix(phi: float, steps: int) -> FloatArray:
     return m
 
 
+@lru_cache(maxsize=64)
+def _within_day_matrix(phi: float, steps: int) -> FloatArray:
+    """Maps one day of innovations (steps) to that day's AR(1) values run from rest, transposed."""
+    m = np.ascontiguousarray(_ar_matrix(phi, steps)[:, steps:].T)
+    m.setflags(write=False)
+    return m
+
+
 def ar_by_day(innovations: FloatArray, phi: float) -> FloatArray:
     """AR(1) values for each day from innovations of that day and the one before.
 
@@ -41,6 +49,15 @@ def ar_by_day(innovations: FloatArray, phi: float) -> FloatArray:
     steps = innovations.shape[-1]
     pairs = np.concatenate([innovations[..., :-1, :], innovations[..., 1:, :]], axis=-1)
     return np.asarray(pairs @ _ar_matrix(phi, steps).T, dtype=np.float64)
+
+
+def ar_within_day(innovations: FloatArray, phi: float) -> FloatArray:
+    """AR(1) values of each day run from rest at the day's start, from that day's innovations alone.
+
+    `innovations` has shape (..., days, steps); returns the same shape, scaled
+    like `ar_by_day` (unit stationary variance).
+    """
+    return np.asarray(innovations @ _within_day_matrix(phi, innovations.shape[-1]), dtype=np.float64)
 
 
 def ma_by_day(innovations: FloatArray, phi: float, memory: int) -> FloatArray:
