@@ -14,12 +14,12 @@ from auth_setup import make_tenant_key
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from carbon254.application.errors import ApiError
 from carbon254.config import AuthMode, Settings
 from carbon254.metadata import AuditLog, MetadataDatabase, revoke_key
 from carbon254.metadata.keys import split_key
 from carbon254.service import create_app
 from carbon254.service.auth import MetadataAuthenticator, metadata_check
-from carbon254.service.errors import ApiError
 from carbon254.service.ops.readiness import run_checks
 from carbon254.store import Store
 

@@ -24,11 +24,11 @@ from datasets_setup import (
 )
 from fastapi.testclient import TestClient
 
+from carbon254.application.datasets import SHAPES
 from carbon254.config import AuthMode, Settings
 from carbon254.schema import Dataset
 from carbon254.service import create_app, delivery, encoding
 from carbon254.service.cache import MemoryCache
-from carbon254.service.query import SHAPES
 from carbon254.store import open_store
 from conftest import fill, make_lmp_table
 

@@ -32,13 +32,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from carbon254.application.datasets import DatasetQuery, read_rows, select_rows, with_catalog_names
+from carbon254.application.errors import bad_parameter
 from carbon254.config import Settings
 from carbon254.schema import Dataset
 from carbon254.service.cache import cache_key
 from carbon254.service.cursor import cursor_key, decode_cursor, encode_cursor
 from carbon254.service.encoding import MEDIA_TYPES, Format, attachment_headers, body_bytes, stream_body
-from carbon254.service.errors import bad_parameter
-from carbon254.service.query import DatasetQuery, read_rows, select_rows, with_catalog_names
 from carbon254.service.remembered import remembered_queries
 from carbon254.store.base import Store, any_simulated
 

@@ -23,8 +23,9 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from carbon254.application.identity import entitle_data
 from carbon254.service.deps import get_settings, get_store
-from carbon254.service.identity import entitle_data, get_principal
+from carbon254.service.identity import get_principal
 
 if TYPE_CHECKING:
     from carbon254.service.delivery import DeliveryRequest

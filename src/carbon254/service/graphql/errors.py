@@ -26,8 +26,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from carbon254.service.errors import ApiError
-from carbon254.service.identity import NotEntitled
+from carbon254.application.errors import ApiError
+from carbon254.application.identity import NotEntitled
 
 NOT_ENTITLED = "NOT_ENTITLED"
 RESULT_TOO_LARGE = "RESULT_TOO_LARGE"

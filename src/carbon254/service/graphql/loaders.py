@@ -17,9 +17,9 @@ from dataclasses import replace
 import pyarrow as pa
 from strawberry.dataloader import DataLoader
 
+from carbon254.application.datasets import DatasetQuery, read_rows, select_rows, with_catalog_names
+from carbon254.application.errors import ApiError
 from carbon254.schema import Dataset
-from carbon254.service.errors import ApiError
-from carbon254.service.query import DatasetQuery, read_rows, select_rows, with_catalog_names
 from carbon254.store.base import Store
 
 

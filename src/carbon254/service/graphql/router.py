@@ -14,8 +14,9 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types.unset import UNSET, UnsetType
 
+from carbon254.application.errors import ApiError
 from carbon254.config import Settings
-from carbon254.service.errors import ApiError, error_responses
+from carbon254.service.errors import error_responses
 from carbon254.service.graphql.context import GraphQLContext, get_context
 from carbon254.service.graphql.errors import RESULT_TOO_LARGE, http_status
 from carbon254.service.graphql.playground import playground_page, static_router

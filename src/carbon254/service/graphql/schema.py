@@ -2,7 +2,7 @@
 
 Every dataset field takes the parameters of its `/v1/<dataset>` route as
 arguments (lists instead of comma-separated text; `asOf` for `as_of`),
-checks them with `carbon254.service.query.build_query`, checks the caller's
+checks them with `carbon254.application.datasets.build_query`, checks the caller's
 entitlements with `identity.require_data`, and loads its rows through the
 request's DataLoader, so fields of one market and window share one store
 read. Rows are the REST rows field for field.
@@ -23,10 +23,15 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext, Info
 
+from carbon254.application.catalog import resolve_iso
+from carbon254.application.datasets import SHAPES, build_query
+from carbon254.application.errors import ApiError, bad_parameter
+from carbon254.application.identity import NotEntitled, require_data
+from carbon254.application.locations import visible_locations
+from carbon254.application.params import required_text
+from carbon254.application.quality import quality_answer
 from carbon254.config import Settings
 from carbon254.schema import Dataset, LocationType
-from carbon254.service.catalog import resolve_iso
-from carbon254.service.errors import ApiError, bad_parameter
 from carbon254.service.graphql.context import GraphQLContext
 from carbon254.service.graphql.errors import ServiceError, from_api_error, not_entitled
 from carbon254.service.graphql.types import (
@@ -39,11 +44,6 @@ from carbon254.service.graphql.types import (
     Quality,
     to_rows,
 )
-from carbon254.service.identity import NotEntitled, require_data
-from carbon254.service.params import required_text
-from carbon254.service.query import SHAPES, build_query
-from carbon254.service.routes.locations import visible_locations
-from carbon254.service.routes.quality import quality_answer
 
 Row = TypeVar("Row")
 GraphQLInfo = Info[GraphQLContext, None]

@@ -16,8 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import strawberry
 
+from carbon254.application.quality import QualityResponse
 from carbon254.quality import DayQuality, Gap, MarketSummary
-from carbon254.service.routes.quality import QualityResponse
 
 
 @strawberry.type(description="Locational marginal price ($/MWh) of one location and interval.")

@@ -28,12 +28,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from carbon254 import names
+from carbon254.application.catalog import resolve_iso, resolve_locations, resolve_market
+from carbon254.application.errors import BAD_PARAMETER_STATUS, ApiError, bad_parameter, not_found
+from carbon254.application.params import check_names, parse_instant, parse_tz, parse_window, required_text
 from carbon254.config import Settings
 from carbon254.isos import Iso
 from carbon254.schema import SPECS, Dataset
-from carbon254.service.catalog import resolve_iso, resolve_locations, resolve_market
-from carbon254.service.errors import BAD_PARAMETER_STATUS, ApiError, bad_parameter, not_found
-from carbon254.service.params import check_names, parse_instant, parse_tz, parse_window, required_text
 from carbon254.store.base import Block, Resample, Store
 
 

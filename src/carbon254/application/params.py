@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from carbon254.service.errors import bad_parameter
+from carbon254.application.errors import bad_parameter
 from carbon254.timeseries import parse_bound, resolve_tz
 
 
