@@ -23,7 +23,6 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
-from carbon254.application.identity import entitle_data
 from carbon254.service.deps import get_settings, get_store
 from carbon254.service.identity import get_principal
 
@@ -88,7 +87,7 @@ class DatasetRoute(APIRoute):
             if remembered is None:
                 return await parse_and_answer(http)
             principal = await get_principal(http)
-            entitle_data(principal, remembered.query.iso.value, remembered.query.dataset)
+            remembered.query.entitle(principal)
             delivery = replace(remembered, if_none_match=http.headers.get("if-none-match"))
             store, settings, cache = await get_store(http), await get_settings(http), await get_cache(http)
             return await deliver(store, settings, cache, delivery)

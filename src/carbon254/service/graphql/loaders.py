@@ -35,13 +35,18 @@ def _answer_batch(store: Store, queries: Sequence[DatasetQuery]) -> list[pa.Tabl
     """The rows of each query, or the `ApiError` refusing it; one store read per batch group."""
     results: dict[int, pa.Table | ApiError] = {}
     groups: dict[DatasetQuery, list[tuple[int, DatasetQuery]]] = {}
+    catalogs: dict[str, pa.Table] = {}
     for index, query in enumerate(queries):
         try:
-            resolved = with_catalog_names(store, query)
+            if query.dataset is Dataset.LMP and query.locations is not None:
+                iso = query.iso.value
+                if iso not in catalogs:
+                    catalogs[iso] = store.locations(iso=iso)
+                query = with_catalog_names(catalogs[iso], query)
         except ApiError as exc:
             results[index] = exc
             continue
-        groups.setdefault(query.batch_group(), []).append((index, resolved))
+        groups.setdefault(query.batch_group(), []).append((index, query))
     for group, members in groups.items():
         try:
             table = read_rows(store, _merged(group, [q for _, q in members]))

@@ -73,13 +73,11 @@ async def _respond(
     if_none_match: str | None,
     raw: dict[str, str | Format | Resample | Block | None],
 ) -> Response:
-    market = f"_{query.market}" if query.market else ""
     request = DeliveryRequest(
         query=query,
         fmt=negotiate(fmt, accept),
         path=f"/v1/{query.dataset.value}",
         link_params=link_params(**raw, format=fmt),
-        filename=f"{query.dataset.value}_{query.iso.value}{market}".lower(),
         cursor=cursor,
         if_none_match=if_none_match,
     )

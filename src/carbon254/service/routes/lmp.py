@@ -124,7 +124,6 @@ async def get_lmp(
             as_of=as_of,
             format=fmt,
         ),
-        filename=f"lmp_{query.iso.value}_{query.market}".lower(),
         cursor=cursor,
         if_none_match=if_none_match,
     )
