@@ -10,6 +10,7 @@ layer speaks HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 # 422 rather than 400 for every bad parameter: it is what FastAPI's own
@@ -53,3 +54,21 @@ def bad_parameter(parameter: str, message: str, code: str = "invalid_parameter")
 def not_found(parameter: str, message: str, suggestions: list[str]) -> ApiError:
     """A 404 for a well-formed name the catalog does not hold, with close matches to try instead."""
     return ApiError(404, "not_found", message, parameter, suggestions)
+
+
+def renamed(error: ApiError, names: Mapping[str, str]) -> ApiError:
+    """`error` blaming the caller's own parameter name when an operation calls a parameter differently.
+
+    An operation reading a dataset under other names (a spread's `minus` is
+    the `locations` of its second LMP read) renames the parameter, and the
+    `parameter: ...` prefix of the message, so the caller is told of what
+    they sent.
+    """
+    if error.parameter is None or error.parameter not in names:
+        return error
+    new = names[error.parameter]
+    message = error.message
+    if message.startswith(f"{error.parameter}: "):
+        message = f"{new}: {message[len(error.parameter) + 2 :]}"
+    message = message.replace(f"'{error.parameter}'", f"'{new}'")
+    return ApiError(error.status_code, error.code, message, new, error.suggestions, error.headers)

@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from carbon254.isos import iso_info
-from carbon254.schema import DatasetSpec
 from carbon254.timeseries._clock import DAY, HOUR, Mask, Micros, ZoneClock, clock_for, utc_micros
 from carbon254.timeseries.blocks import block_mask_local
 from carbon254.timeseries.bounds import resolve_tz
+from carbon254.timeseries.layout import TableLayout
 from carbon254.timeseries.periods import Block, Resample
 
 # Version metadata describes one stored row; a bucket mean has no single
@@ -30,7 +30,7 @@ _CODE_LIMIT = 2**62
 
 def present(
     table: pa.Table,
-    spec: DatasetSpec,
+    spec: TableLayout,
     iso: str,
     *,
     tz: str | None,
@@ -215,7 +215,7 @@ def _group_mean(
 
 def _resample(
     table: pa.Table,
-    spec: DatasetSpec,
+    spec: TableLayout,
     rows: Micros | None,
     utc: Micros,
     local: Micros,

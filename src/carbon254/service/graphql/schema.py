@@ -34,6 +34,7 @@ from carbon254.config import Settings
 from carbon254.schema import Dataset, LocationType
 from carbon254.service.graphql.context import GraphQLContext
 from carbon254.service.graphql.errors import ServiceError, from_api_error, not_entitled
+from carbon254.service.graphql.operations import operation_fields
 from carbon254.service.graphql.types import (
     AsPriceRow,
     CapacityPriceRow,
@@ -222,10 +223,7 @@ async def resolve_quality(
     return Quality.of(answer)
 
 
-@strawberry.type(
-    description="Power-market data: the datasets of `/v1`, the location catalog and data quality."
-)
-class Query:
+class _Query:
     lmp: list[LmpRow] | None = strawberry.field(
         resolver=resolve_lmp, description="LMPs ($/MWh) of one ISO and market; the rows of `GET /v1/lmp`."
     )
@@ -250,6 +248,16 @@ class Query:
     quality: Quality | None = strawberry.field(
         resolver=resolve_quality, description="Data quality per market day; as `GET /v1/quality`."
     )
+
+
+# Every analytics operation is a field too, generated from its declaration.
+for _name, _field in operation_fields().items():
+    setattr(_Query, _name, _field)
+Query = strawberry.type(
+    _Query,
+    name="Query",
+    description="Power-market data: the datasets of `/v1`, analytics, the location catalog and data quality.",
+)
 
 
 def _location_type(text: str | None) -> str | None:

@@ -44,9 +44,10 @@ from carbon254.service.audit import audit_action
 from carbon254.service.control_characters import PlainText
 from carbon254.service.errors import error_responses
 from carbon254.service.identity import CurrentPrincipal, as_api_error
+from carbon254.service.strict_query import StrictQueryRoute
 
 DOMAIN = "admin"
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=StrictQueryRoute)
 
 T = TypeVar("T")
 # Seconds GET /v1/admin/audit waits for queued events to be written, so an

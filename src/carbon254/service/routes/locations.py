@@ -15,9 +15,10 @@ from carbon254.service.deps import get_store
 from carbon254.service.encoding import Format, encode, negotiate, openapi_content
 from carbon254.service.errors import error_responses
 from carbon254.service.identity import CurrentPrincipal
+from carbon254.service.strict_query import StrictQueryRoute
 from carbon254.store.base import Store
 
-router = APIRouter(tags=["catalog"])
+router = APIRouter(tags=["catalog"], route_class=StrictQueryRoute)
 
 
 @router.get(

@@ -12,9 +12,10 @@ from carbon254.schema import Dataset
 from carbon254.service.deps import get_settings, get_store
 from carbon254.service.errors import error_responses
 from carbon254.service.identity import CurrentPrincipal
+from carbon254.service.strict_query import StrictQueryRoute
 from carbon254.store.base import Store
 
-router = APIRouter(tags=["quality"])
+router = APIRouter(tags=["quality"], route_class=StrictQueryRoute)
 
 
 @router.get(
