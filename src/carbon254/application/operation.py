@@ -93,6 +93,47 @@ class Checked(Protocol):
         ...
 
 
+class ExcelReader(StrEnum):
+    """How the Excel add-in reads an argument cell: trimmed text, one location, a date, a number."""
+
+    TEXT = "text"
+    LOCATION = "location"
+    TIME = "time"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True, slots=True)
+class ExcelArgument:
+    """One argument of an operation's Excel function, filling the request field `field`.
+
+    `name` is Excel's name for it (`node` for a spread's `location`);
+    `default` fills the field when the cell is left out; an argument with
+    `optional` and no default is simply not sent.
+    """
+
+    name: str
+    field: str
+    reader: ExcelReader
+    description: str
+    optional: bool = False
+    default: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExcelFunction:
+    """How an operation appears in Excel: `=C254.<id>(arguments...)` spilling `columns` with a header row.
+
+    `fixed` are parameters every call sends (`tz=iso`: Excel shows the ISO's
+    market time, as every C254 function does).
+    """
+
+    id: str
+    description: str
+    arguments: tuple[ExcelArgument, ...]
+    columns: tuple[str, ...]
+    fixed: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Input:
     """One input of a call as read: the query, with catalog names, and its rows (all stored columns)."""
@@ -140,7 +181,8 @@ class Operation(Generic[RequestT, CheckedT]):
     `name` is the operation everywhere: `/v1/<name>`, the GraphQL field, the
     CLI command, the SDK method. `unit` is the unit of its values.
     `stats`, when not None, is the dataclass of the summary its `Answer`
-    carries under `head["stats"]` when the request asks for it.
+    carries under `head["stats"]` when the request asks for it; `excel`,
+    when not None, is its function in the Excel add-in.
     """
 
     name: str
@@ -153,6 +195,7 @@ class Operation(Generic[RequestT, CheckedT]):
     check: Callable[[CallContext, RequestT], CheckedT]
     compute: Callable[[CheckedT, Sequence[Input]], Answer]
     stats: type | None = None
+    excel: ExcelFunction | None = None
 
     def call(
         self, store: Store, settings: Settings, principal: Principal, request: RequestT

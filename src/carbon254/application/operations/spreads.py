@@ -24,6 +24,9 @@ from carbon254.application.operation import (
     CallContext,
     Column,
     ColumnType,
+    ExcelArgument,
+    ExcelFunction,
+    ExcelReader,
     Input,
     Operation,
     OperationRequest,
@@ -230,4 +233,64 @@ SPREADS: Operation[SpreadsRequest, SpreadsCall] = Operation(
     check=check_spreads,
     compute=compute_spreads,
     stats=SpreadStats,
+    excel=ExcelFunction(
+        id="BASIS",
+        description=(
+            "Basis ($/MWh): node minus hub LMP per interval, with its energy, congestion and loss parts "
+            "(any location minus any other; minus_market gives DA minus RT)."
+        ),
+        arguments=(
+            ExcelArgument(
+                "iso", "iso", ExcelReader.TEXT, "ISO/RTO, e.g. ERCOT, PJM, CAISO, MISO, SPP, NYISO, ISONE."
+            ),
+            ExcelArgument(
+                "node", "location", ExcelReader.LOCATION, "The node (or zone) priced against the hub."
+            ),
+            ExcelArgument("hub", "minus", ExcelReader.LOCATION, "The hub, e.g. HB_NORTH or WESTERN HUB."),
+            ExcelArgument(
+                "start",
+                "start",
+                ExcelReader.TIME,
+                "First day or time (inclusive), ISO market time: a date cell or text like 2024-03-01.",
+            ),
+            ExcelArgument(
+                "end", "end", ExcelReader.TIME, "Day or time to stop before (exclusive), same forms as start."
+            ),
+            ExcelArgument(
+                "market", "market", ExcelReader.TEXT, "Market: DAM (default), RTH, RT5, RT15.", True, "DAM"
+            ),
+            ExcelArgument(
+                "minus_market",
+                "minus_market",
+                ExcelReader.TEXT,
+                "Market of the hub (default: market); DAM with RT5 here is the DA-RT spread.",
+                True,
+            ),
+            ExcelArgument(
+                "resample",
+                "resample",
+                ExcelReader.TEXT,
+                "Average into hourly, daily or monthly buckets.",
+                True,
+            ),
+            ExcelArgument(
+                "block",
+                "block",
+                ExcelReader.TEXT,
+                "Keep one delivery block: onpeak, offpeak, 2x16, 7x8 or atc.",
+                True,
+            ),
+        ),
+        columns=(
+            "interval_start",
+            "interval_end",
+            "location_lmp",
+            "minus_lmp",
+            "spread",
+            "energy_spread",
+            "congestion_spread",
+            "loss_spread",
+        ),
+        fixed=(("tz", "iso"),),
+    ),
 )
