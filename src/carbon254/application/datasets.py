@@ -402,6 +402,18 @@ def _keep(
     return table.filter(pc.is_in(values, value_set=pa.array(chosen, pa.string())))
 
 
+def merged_query(group: DatasetQuery, queries: Sequence[DatasetQuery]) -> DatasetQuery:
+    """One query reading what every one of `queries` (all of batch group `group`) needs.
+
+    LMP reads the union of their catalog-spelled locations (every location
+    if one of them asks for all); the other datasets read every name anyway.
+    """
+    if group.dataset is not Dataset.LMP or any(q.locations is None for q in queries):
+        return group
+    names = list(dict.fromkeys(n for q in queries for n in q.locations or ()))
+    return replace(group, locations=tuple(names), catalog_names=True)
+
+
 def answer_query(store: Store, query: DatasetQuery) -> Answer:
     """The rows a query asks for, and the head fields describing them; one catalog read for LMP.
 

@@ -33,11 +33,18 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from carbon254.application.answer import Answer, combined_version
 from carbon254.application.catalog import resolve_iso
-from carbon254.application.datasets import DatasetQuery, build_query, read_rows, with_catalog_names
+from carbon254.application.datasets import (
+    DatasetQuery,
+    build_query,
+    merged_query,
+    read_rows,
+    with_catalog_names,
+)
 from carbon254.application.errors import ApiError, renamed
 from carbon254.application.identity import Principal, entitle_data, entitle_feature
 from carbon254.application.params import required_text
@@ -243,10 +250,13 @@ class OperationCall(Generic[CheckedT]):
             query.entitle(principal)
 
     def answer(self, store: Store) -> Answer:
-        """Read every input (names in catalog spelling; 404 for unknown ones), then compute."""
+        """Read every input (names in catalog spelling; 404 for unknown ones), then compute.
+
+        Inputs that differ only in their names (a node and its hub in one
+        market and window) are read together in one store read, then split.
+        """
         catalogs: dict[str, pa.Table] = {}
-        inputs: list[Input] = []
-        simulated = False
+        resolved: list[DatasetQuery] = []
         for query, rename in zip(self.checked.inputs, self.checked.renames, strict=True):
             if query.dataset is Dataset.LMP:
                 iso = query.iso.value
@@ -256,13 +266,29 @@ class OperationCall(Generic[CheckedT]):
                     query = with_catalog_names(catalogs[iso], query)
                 except ApiError as exc:
                     raise renamed(exc, rename) from None
-            rows = read_rows(store, query)
-            if query.dataset is Dataset.LMP:
-                simulated = simulated or any_simulated(catalogs[query.iso.value], rows.column("location"))
-            inputs.append(Input(query, rows))
+            resolved.append(query)
+        groups: dict[DatasetQuery, list[DatasetQuery]] = {}
+        for query in resolved:
+            groups.setdefault(query.batch_group(), []).append(query)
+        read = {group: read_rows(store, merged_query(group, members)) for group, members in groups.items()}
+        inputs = [
+            Input(q, _own_rows(read[q.batch_group()], q, len(groups[q.batch_group()]))) for q in resolved
+        ]
+        simulated = any(
+            any_simulated(catalogs[i.query.iso.value], i.rows.column("location"))
+            for i in inputs
+            if i.query.dataset is Dataset.LMP
+        )
         computed = self.operation.compute(self.checked, inputs)
         head = {"simulated": simulated, "unit": self.operation.unit, **computed.head}
         return Answer(computed.table, head)
+
+
+def _own_rows(table: pa.Table, query: DatasetQuery, sharing: int) -> pa.Table:
+    """The rows of a read shared by `sharing` queries that belong to `query` (its LMP locations)."""
+    if sharing == 1 or query.dataset is not Dataset.LMP or query.locations is None:
+        return table
+    return table.filter(pc.is_in(table.column("location"), value_set=pa.array(query.locations, pa.string())))
 
 
 def stats_head(stats: Any) -> dict[str, Any]:
