@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -33,6 +34,7 @@ from carbon254.isos import (
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 _ISO_NAMES = frozenset(i.value for i in Iso)
 COMPONENT_TOLERANCE = 0.01  # $/MWh: lmp must equal energy + congestion + loss within this
+_SHOWN_CHARS = 20  # characters of a bad value quoted in an error
 
 
 class Dataset(StrEnum):
@@ -57,8 +59,17 @@ class LocationType(StrEnum):
 
 
 class LoadKind(StrEnum):
+    """What a load row is: the metered actual, or a forecast of it.
+
+    `forecast` is an hourly forecast made a day or more ahead (day-ahead,
+    2-day, 7-day); `forecast_rt15` and `forecast_rt5` are the real-time
+    market's own 15-minute and 5-minute forecasts (CAISO RTPD and RTD).
+    """
+
     ACTUAL = "actual"
     FORECAST = "forecast"
+    FORECAST_RT15 = "forecast_rt15"
+    FORECAST_RT5 = "forecast_rt5"
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,13 +309,35 @@ def _rows(mask: pa.Array | pa.ChunkedArray) -> tuple[int, ...]:
     return tuple(int(i) for i in np.flatnonzero(np.asarray(filled)))
 
 
-def _conform_types(spec_: DatasetSpec, table: pa.Table, violations: list[Violation]) -> pa.Table | None:
-    """Cast each column to its canonical type, adding absent optional columns as nulls."""
+def _unreadable_numbers(name: str, col: pa.ChunkedArray) -> tuple[pa.ChunkedArray, Violation]:
+    """A text column of numbers cast leniently (unreadable cells null) and the rule naming those cells."""
+    text = col.cast(pa.string())
+    lenient = pl.Series(name, text).str.strip_chars().cast(pl.Float64, strict=False)
+    bad = np.flatnonzero(np.asarray(pc.is_valid(text)) & lenient.is_null().to_numpy())
+    first = text[int(bad[0])].as_py()
+    shown = first if len(first) <= _SHOWN_CHARS else first[:_SHOWN_CHARS] + "..."
+    violation = Violation(
+        "type", f"{name} must be a number (first bad value {shown!r})", tuple(int(r) for r in bad)
+    )
+    return pa.chunked_array([lenient.to_arrow()], pa.float64()), violation
+
+
+def _conform_types(
+    spec_: DatasetSpec, table: pa.Table, violations: list[Violation]
+) -> tuple[pa.Table | None, dict[str, tuple[int, ...]]]:
+    """Cast each column to its canonical type, adding absent optional columns as nulls.
+
+    Also returns, per column, the rows whose text is not a number: those
+    cells are null in the table and named by rule `type` with their rows, so the row
+    rules still run on the rest of the batch and report everything at once.
+    """
     missing = [c for c in spec_.required if c not in table.column_names]
     if missing:
         violations.append(Violation("missing_column", f"required column(s) absent: {', '.join(missing)}"))
-        return None
+        return None, {}
     columns: list[pa.ChunkedArray] = []
+    unreadable: dict[str, tuple[int, ...]] = {}
+    fatal = False
     for f in spec_.schema:
         if f.name not in table.column_names:
             columns.append(pa.chunked_array([pa.nulls(table.num_rows, f.type)], f.type))
@@ -315,23 +348,35 @@ def _conform_types(spec_: DatasetSpec, table: pa.Table, violations: list[Violati
                 violations.append(
                     Violation("utc_timestamp", f"{f.name} has no time zone; timestamps must be UTC-aware")
                 )
+                fatal = True
                 continue
             if not pa.types.is_timestamp(col.type) and not pa.types.is_null(col.type):
                 violations.append(Violation("type", f"{f.name} is {col.type}, expected {f.type}"))
+                fatal = True
                 continue
         try:
             columns.append(col.cast(f.type))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            if pa.types.is_floating(f.type) and (
+                pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+            ):
+                cast, violation = _unreadable_numbers(f.name, col)
+                columns.append(cast)
+                violations.append(violation)
+                unreadable[f.name] = violation.rows
+                continue
             violations.append(Violation("type", f"{f.name} is {col.type}, expected {f.type} ({exc})"))
-    if violations:
-        return None
-    return pa.Table.from_arrays(columns, schema=spec_.schema)
+            fatal = True
+    if fatal:
+        return None, unreadable
+    return pa.Table.from_arrays(columns, schema=spec_.schema), unreadable
 
 
-def _check_rows(spec_: DatasetSpec, t: pa.Table) -> list[Violation]:
+def _check_rows(spec_: DatasetSpec, t: pa.Table, unreadable: dict[str, tuple[int, ...]]) -> list[Violation]:
     v: list[Violation] = []
     for name in spec_.required:
-        nulls = _rows(pc.is_null(t.column(name)))
+        # A cell that did not read as a number is already named by rule `type`.
+        nulls = tuple(sorted(set(_rows(pc.is_null(t.column(name)))) - set(unreadable.get(name, ()))))
         if nulls:
             v.append(Violation("not_null", f"{name} is required", nulls))
     for name in spec_.schema.names:
@@ -373,6 +418,14 @@ def _check_rows(spec_: DatasetSpec, t: pa.Table) -> list[Violation]:
                     )
                 )
 
+    if spec_.name is Dataset.LOAD:
+        kinds = pa.array([k.value for k in LoadKind])
+        unknown_kind = _rows(pc.invert(pc.is_in(t.column("kind"), value_set=kinds)))
+        if unknown_kind:
+            v.append(
+                Violation("unknown_kind", f"kind must be one of {', '.join(kinds.to_pylist())}", unknown_kind)
+            )
+
     if spec_.name is Dataset.LMP:
         total = pc.add(pc.add(t.column("energy"), t.column("congestion")), t.column("loss"))
         off = pc.greater(pc.abs(pc.subtract(t.column("lmp"), total)), COMPONENT_TOLERANCE)
@@ -388,21 +441,55 @@ def _check_rows(spec_: DatasetSpec, t: pa.Table) -> list[Violation]:
     return v
 
 
+def _key_conflicts(spec_: DatasetSpec, t: pa.Table) -> list[Violation]:
+    """Rows giving one key twice with different values (rule `duplicate_key`), as the store refuses them."""
+    frame = pl.from_arrow(t.select([*spec_.key, *spec_.values]))
+    assert isinstance(frame, pl.DataFrame)
+    key = list(spec_.key)
+    differing = (
+        frame.with_row_index("__row")
+        .filter(pl.struct(key).is_duplicated())
+        .filter(pl.struct(list(spec_.values)).n_unique().over(key) > 1)
+    )
+    if differing.height == 0:
+        return []
+    rows = tuple(sorted(int(r) for r in differing["__row"]))
+    return [Violation("duplicate_key", f"same {', '.join(key)} given twice with different values", rows)]
+
+
+def positive_zero(table: pa.Table) -> pa.Table:
+    """The table with every -0.0 written as 0.0.
+
+    Normalised here, at the single gate in front of the store, so a -0.0 is
+    never stored: it equals 0.0 in every comparison (so it is never a
+    revision), yet prints as "-0.0" in JSON and CSV answers and in files
+    written from them. Adding +0.0 is the IEEE identity for every other
+    value (NaN and nulls included) and turns -0.0 into 0.0 in one vector pass.
+    """
+    for i, f in enumerate(table.schema):
+        if pa.types.is_floating(f.type):
+            table = table.set_column(i, f, pc.add(table.column(i), pa.scalar(0.0, f.type)))
+    return table
+
+
 def validate(dataset: str | Dataset, table: pa.Table) -> pa.Table:
     """Check a batch against every rule of its dataset and return it in canonical form.
 
     The returned table has exactly the canonical columns in canonical order and
-    types, with absent optional columns filled with nulls. Key uniqueness
-    (rule `duplicate_key`) is checked by the store, which sorts each batch
-    anyway. Raises `ValidationError` naming each broken rule and its rows;
-    the caller must then write nothing.
+    types, with absent optional columns filled with nulls and -0.0 written as
+    0.0. Key uniqueness (rule `duplicate_key`) of a valid batch is checked by
+    the store, which sorts each batch anyway; a batch failing other rules is
+    checked for it here, so the error names every rule the batch breaks.
+    Raises `ValidationError` naming each broken rule and its rows; the caller
+    must then write nothing.
     """
     spec_ = spec(dataset)
     violations: list[Violation] = []
-    conformed = _conform_types(spec_, table, violations)
+    conformed, unreadable = _conform_types(spec_, table, violations)
     if conformed is None:
         raise ValidationError(spec_.name.value, violations)
-    violations += _check_rows(spec_, conformed)
+    violations += _check_rows(spec_, conformed, unreadable)
     if violations:
+        violations += _key_conflicts(spec_, conformed)
         raise ValidationError(spec_.name.value, violations)
-    return conformed
+    return positive_zero(conformed)

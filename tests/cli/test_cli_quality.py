@@ -149,3 +149,15 @@ def test_no_markets_is_not_an_error(runner: CliRunner, data_dir: Path) -> None:
     code, out = _run(runner, data_dir, "--iso", "PJM", "--start", "2024-11-03", "--end", "2024-11-04")
     assert code == 0
     assert "No lmp markets with data for PJM." in out
+
+
+def test_overlapping_intervals_are_named_in_the_summary(runner: CliRunner, tmp_path: Path) -> None:
+    hours = slots(utc(2024, 6, 1, 5), utc(2024, 6, 2, 5), HOUR)
+    store = open_store(tmp_path)
+    store.write("lmp", lmp_rows(["A"], hours))
+    store.write("lmp", lmp_rows(["A"], [hours[3] + timedelta(minutes=30)]))  # overlaps two hours
+    store.close()
+    code, out = _run(runner, tmp_path, "--iso", "ERCOT", "--start", "2024-06-01", "--end", "2024-06-02")
+    assert code == 0, out
+    assert "ERCOT lmp DAM: 100.00% complete (24 of 24 intervals)" in out
+    assert "quarantined payloads, 2 overlapping intervals" in out

@@ -21,7 +21,7 @@ from markets_checks import utc
 
 from carbon254.isos import Iso
 from carbon254.markets import caiso, registry
-from carbon254.markets.report import ParseError, Parser
+from carbon254.markets.report import ParseError, Parser, SkippedRows, skipped_rows
 from carbon254.markets.transport import IsoClient, RetryPolicy, TransportConfig
 from carbon254.replay.server import Fault, FaultKind, ReplayServer
 from carbon254.replay.sites import routes_for
@@ -327,6 +327,55 @@ def test_sld_fcst_forecast_issue_rule(run: str, issued: datetime) -> None:
     assert set(df["forecast_issued_at"]) == {issued}
 
 
+def answer_of(*runs: str, extra: tuple[str, ...] = ()) -> bytes:
+    """One SLD_FCST answer holding the rows of the fixtures of `runs` (and `extra` lines), as OASIS
+    answers a request without a market run: one CSV, one header, the runs one after another."""
+    head, *rest = fixture(f"SLD_FCST_{runs[0]}_20241103.csv").splitlines(keepends=True)
+    for run in runs[1:]:
+        rest += fixture(f"SLD_FCST_{run}_20241103.csv").splitlines(keepends=True)[1:]
+    return b"".join([head, *rest, *(line.encode() + b"\n" for line in extra)])
+
+
+def test_sld_fcst_rtm_rows_are_real_time_forecasts() -> None:
+    table = caiso.parse_sld_fcst(fixture("SLD_FCST_RTM_20241103.csv"))
+    validate(Dataset.LOAD, table)
+    df = frame(table)
+    rt15, rt5 = df.filter(pl.col("kind") == "forecast_rt15"), df.filter(pl.col("kind") == "forecast_rt5")
+    assert (rt15.height, rt5.height) == (2 * 3 * 4, 2 * 3 * 12)
+    assert ((rt15["interval_end"] - rt15["interval_start"]) == timedelta(minutes=15)).all()
+    assert ((rt5["interval_end"] - rt5["interval_start"]) == timedelta(minutes=5)).all()
+    assert df["forecast_issued_at"].null_count() == df.height  # OASIS gives RTM forecasts no issue time
+    # Trade hours 1..3 of the fall-back day: 01:00 PDT, 01:00 PST (OPR_HR 2), 02:00 PST, contiguous in UTC.
+    tac = rt5.filter(pl.col("zone") == "CA ISO-TAC").sort("interval_start")
+    assert tac["interval_start"][0] == utc(2024, 11, 3, 7) and tac["interval_end"][-1] == utc(2024, 11, 3, 10)
+    assert_contiguous(rt15, "zone", timedelta(minutes=15))
+    assert skipped_rows(table) == ()
+
+
+def test_an_answer_with_every_market_run_loses_no_row() -> None:
+    table = caiso.parse_sld_fcst(answer_of("ACTUAL", "DAM", "2DA", "7DA", "RTM"))
+    validate(Dataset.LOAD, table)
+    kinds = dict(frame(table).group_by("kind").len().iter_rows())
+    assert kinds == {"actual": 50, "forecast": 75, "forecast_rt15": 24, "forecast_rt5": 72}
+
+
+def test_rows_of_an_unmapped_run_are_skipped_and_counted_not_fatal() -> None:
+    hour = "2024-11-03T08:00:00-00:00,2024-11-03T09:00:00-00:00,0,2024-11-03,2,0"
+    hasp = f"{hour},HASP,CA ISO-TAC,x,y,1,1.0,HASP,9"
+    hourly_rtm = f"{hour},RTM,CA ISO-TAC,x,y,1,1.0,RTM,9"
+    table = caiso.parse_sld_fcst(answer_of("DAM", "RTM", extra=(hasp, hasp, hourly_rtm)))
+    assert frame(table).height == 25 + 96
+    assert skipped_rows(table) == (
+        SkippedRows("MARKET_RUN_ID=HASP", 2),
+        SkippedRows("MARKET_RUN_ID=RTM, 60-minute intervals", 1),
+    )
+    only_hasp = answer_of("DAM").splitlines(keepends=True)[0] + hasp.encode() + b"\n"
+    with pytest.raises(
+        ParseError, match=r"no row of a market run this parser maps; found MARKET_RUN_ID=HASP \(1 rows\)"
+    ):
+        caiso.parse_sld_fcst(only_hasp)
+
+
 # --- detection ----------------------------------------------------------------------------------------------
 
 
@@ -397,6 +446,8 @@ def test_recommended_transport_spaces_requests_5s() -> None:
         (Dataset.AS_PRICE, "RT15"),
         (Dataset.LOAD, "actual"),
         (Dataset.LOAD, "forecast"),
+        (Dataset.LOAD, "forecast_rt15"),
+        (Dataset.LOAD, "forecast_rt5"),
     }
 
 
@@ -444,6 +495,10 @@ def test_fetch_as_and_load(server: ReplayServer) -> None:
     forecast, n = fetch_table(server, Dataset.LOAD, "forecast", FALL)
     assert n == 3 and forecast.height == 75
     assert forecast["forecast_issued_at"].n_unique() == 3
+    rt15, n = fetch_table(server, Dataset.LOAD, "forecast_rt15", FALL)
+    assert n == 1 and "forecast_rt15" in set(rt15["kind"])
+    assert server.requests[-1].param("market_run_id") == "RTM"
+    assert server.requests[-1].param("execution_type") == "RTPD"
 
 
 def test_fetch_a_day_with_nothing_published_yields_nothing(server: ReplayServer) -> None:

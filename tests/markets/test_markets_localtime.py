@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
@@ -70,3 +70,24 @@ def test_a_time_in_the_spring_gap_is_refused() -> None:
 def test_fixed_standard_time_zone_has_no_dst() -> None:
     start, _ = hour_ending_to_utc(pl.Series([date(2024, 3, 10)] * 24), pl.Series(range(1, 25)), "Etc/GMT+5")
     assert start[0] == utc(2024, 3, 10, 5) and start[23] == utc(2024, 3, 11, 4)
+
+
+def test_a_time_seen_once_after_the_clock_went_back_is_standard_time() -> None:
+    # As NYISO lists 2021-11-07 per location: 01:55, 01:57:48 (EDT), the clock goes back, 01:00,
+    # 01:02:48 (EST). 01:02:48 has no twin, yet it comes after the clock went back.
+    walls = [(1, 55, 0), (1, 57, 48), (1, 0, 0), (1, 2, 48), (2, 0, 0)]
+    times = [datetime(2021, 11, 7, h, m, s) for h, m, s in walls for _ in "AB"]
+    frame = pl.DataFrame({"t": times, "name": ["A", "B"] * len(walls)})
+    second = repeat_order(frame, "t", ["name"])
+    assert second.to_list() == [False] * 4 + [True] * 6
+    out = local_to_utc(frame["t"], "America/New_York", second_occurrence=second)
+    assert out.to_list()[::2] == [
+        utc(2021, 11, 7, 5, 55),
+        datetime(2021, 11, 7, 5, 57, 48, tzinfo=UTC),
+        utc(2021, 11, 7, 6),
+        datetime(2021, 11, 7, 6, 2, 48, tzinfo=UTC),
+        utc(2021, 11, 7, 7),
+    ]
+    # Each location has its own clock: B going back does not move A's later rows.
+    uneven = pl.DataFrame({"t": [times[0], times[4], times[1]], "name": ["B", "B", "A"]})
+    assert repeat_order(uneven, "t", ["name"]).to_list() == [False, True, False]

@@ -261,12 +261,14 @@ def test_irregular_sced_timestamps_report_present_only(store: ParquetStore) -> N
     assert days_with_gaps(store, "ERCOT", "lmp", "SCED", date(2024, 6, 1), date(2024, 6, 2)) == []
 
 
-def test_a_few_off_grid_rows_are_counted_apart(store: ParquetStore) -> None:
+def test_a_few_off_grid_rows_are_counted_apart_and_overlaps_reported(store: ParquetStore) -> None:
     starts = _day("ERCOT", date(2024, 6, 1))
     store.write("lmp", lmp_rows(LOCS, starts))
     store.write("lmp", lmp_rows(["A"], [starts[3] + timedelta(minutes=30)]))
     d = assess(store, "ERCOT", "lmp", "DAM", date(2024, 6, 1), date(2024, 6, 2)).days[0]
     assert (d.present, d.expected, d.off_grid, d.completeness) == (48, 48, 1, 1.0)
+    # An hour from 03:30 overlaps A's 03:00 and 04:00 hours: reported, and counted once.
+    assert (d.overlaps, d.covered_s, d.expected_s) == (2, 48 * 3600, 48 * 3600)
 
 
 # ---- other datasets -----------------------------------------------------------------------------

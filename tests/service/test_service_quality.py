@@ -75,6 +75,8 @@ def test_quality_for_one_market_day(client: TestClient) -> None:
         "locations": 2,
         "expected": 46,
         "present": 45,
+        "expected_s": 46 * 3600,
+        "covered_s": 45 * 3600,
         "completeness": pytest.approx(45 / 46),
         "gaps": [
             {
@@ -87,6 +89,7 @@ def test_quality_for_one_market_day(client: TestClient) -> None:
             }
         ],
         "off_grid": 0,
+        "overlaps": 0,
         "duplicates": 3,
         "revisions": 2,
         "payloads": 1,
@@ -173,6 +176,44 @@ def test_bad_parameters(
     assert body["message"]
 
 
+def test_intervals_that_have_not_ended_are_not_missing(tmp_path: Path, fresh_store: Store) -> None:
+    now = datetime.now(UTC)
+    today = market_day_of("ERCOT", now)
+    yesterday = today - timedelta(days=1)
+    # Real-time data up to ten minutes from now: what has not ended yet is not owed.
+    five = slots(day_start("ERCOT", yesterday), now + timedelta(minutes=10), timedelta(minutes=5))
+    fresh_store.write("lmp", lmp_rows(["A", "B"], five, timedelta(minutes=5), market="RT5"))
+    with TestClient(create_app(Settings(data_dir=tmp_path, auth=AuthMode.OFF), fresh_store)) as c:
+        end = (today + timedelta(days=1)).isoformat()
+        r = c.get(
+            "/v1/quality", params={"iso": "ERCOT", "market": "RT5", "start": str(yesterday), "end": end}
+        )
+    assert r.status_code == 200, r.text
+    before, current = r.json()["days"]
+    assert (before["completeness"], before["gaps"]) == (1.0, [])
+    whole_day = day_start("ERCOT", today + timedelta(days=1)) - day_start("ERCOT", today)
+    assert current["expected"] < 2 * (whole_day // timedelta(minutes=5))
+    assert current["present"] == current["expected"]
+    assert current["gaps"] == []
+
+
+def test_graphql_answers_covered_time_and_overlaps(client: TestClient) -> None:
+    query = """{ quality(iso: "ERCOT", market: "DAM", start: "2024-03-10", end: "2024-03-11") {
+        summary { expectedS coveredS overlaps completeness } days { expectedS coveredS overlaps } } }"""
+    r = client.post("/graphql", json={"query": query})
+    assert r.status_code == 200, r.text
+    quality = r.json()["data"]["quality"]
+    assert quality["summary"] == [
+        {
+            "expectedS": 46 * 3600.0,
+            "coveredS": 45 * 3600.0,
+            "overlaps": 0,
+            "completeness": pytest.approx(45 / 46),
+        }
+    ]
+    assert quality["days"] == [{"expectedS": 46 * 3600.0, "coveredS": 45 * 3600.0, "overlaps": 0}]
+
+
 def test_unknown_market_suggests_close_names(client: TestClient) -> None:
     r = client.get(
         "/v1/quality", params={"iso": "ERCOT", "market": "DMA", "start": "2024-03-10", "end": "2024-03-11"}
@@ -220,6 +261,7 @@ def test_metrics_cover_the_last_complete_days(tmp_path: Path, fresh_store: Store
     assert g[f"carbon254_quality_completeness_ratio{labels}"] == pytest.approx((n - 1) / n)
     assert g[f"carbon254_quality_gaps{labels}"] == 1.0
     assert g[f"carbon254_quality_missing_intervals{labels}"] == 1.0
+    assert g[f"carbon254_quality_overlapping_intervals{labels}"] == 0.0
     assert g[f"carbon254_quality_revisions{labels}"] == 3.0
     assert g[f"carbon254_quality_duplicates_refused{labels}"] == 2.0
     assert g[f"carbon254_quality_quarantined_payloads{labels}"] == 0.0

@@ -35,11 +35,15 @@ from carbon254.store.parquet import ParquetStore
 
 @dataclass(frozen=True, slots=True)
 class NativeFileOutcome:
-    """One native file: its payload outcome, or why it could not even be matched to a report."""
+    """One native file: its payload outcome, or why it could not even be matched to a report.
+
+    `kept` is where a file no report matches was quarantined.
+    """
 
     path: Path
     outcome: PayloadOutcome | None
     error: str | None
+    kept: Path | None = None
 
 
 def _open(data_dir: Path) -> tuple[ParquetStore, NativeIngest]:
@@ -50,9 +54,10 @@ def _open(data_dir: Path) -> tuple[ParquetStore, NativeIngest]:
     return store, NativeIngest(store, IngestLedger(data_dir), Quarantine(data_dir))
 
 
-def _payload_row(table: Table, label: str, o: PayloadOutcome | None) -> None:
+def _payload_row(table: Table, label: str, o: PayloadOutcome | None, kept: bool = False) -> None:
     if o is None:
-        table.add_row(escape(label), "?", "-", "-", "0", "-", "[red]rejected[/]")
+        status = "[red]quarantined[/]" if kept else "[red]rejected[/]"
+        table.add_row(escape(label), "?", "-", "-", "0", "-", status)
         return
     e = o.entry
     status = "[red]quarantined[/]" if not o.ok else ("[green]written[/]" if e.rows_written else "unchanged")
@@ -89,7 +94,8 @@ def ingest_native_files(paths: Sequence[Path], iso: Iso, data_dir: Path) -> None
             try:
                 report = detect_report(iso, path.name, data)
             except UnknownReport as exc:
-                results.append(NativeFileOutcome(path, None, str(exc)))
+                kept = ingest.refuse_unknown(iso.value, path.name, data, str(exc))
+                results.append(NativeFileOutcome(path, None, str(exc), kept.path))
                 continue
             results.append(NativeFileOutcome(path, ingest.ingest(report, path.name, data, url=None), None))
     except KeyboardInterrupt:
@@ -98,7 +104,7 @@ def ingest_native_files(paths: Sequence[Path], iso: Iso, data_dir: Path) -> None
         store.close()
     table = _payload_table("Ingest summary")
     for r in results:
-        _payload_row(table, r.path.name, r.outcome)
+        _payload_row(table, r.path.name, r.outcome, kept=r.kept is not None)
     console.print(table)
     problems = [r.error or (r.outcome.error if r.outcome else None) for r in results]
     problems = [p for p in problems if p]
@@ -107,6 +113,10 @@ def ingest_native_files(paths: Sequence[Path], iso: Iso, data_dir: Path) -> None
             err_console.print(
                 f"[bold red]Quarantined[/] {escape(r.path.name)}: {escape(r.outcome.quarantined.error)}\n"
                 f"  kept at {escape(str(r.outcome.quarantined.path))}"
+            )
+        elif r.kept is not None:
+            err_console.print(
+                f"[bold red]Quarantined[/] {escape(r.error or '')}\n  kept at {escape(str(r.kept))}"
             )
         elif r.error:
             err_console.print(f"[bold red]Rejected[/] {escape(r.error)}")

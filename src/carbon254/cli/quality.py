@@ -120,10 +120,12 @@ def _summary_line(result: MarketQuality) -> str:
         if s.expected is not None
         else f"{s.present:,} intervals present (expected n/a: irregular or no data)"
     )
+    overlaps = f", {s.overlaps:,} overlapping intervals" if s.overlaps else ""
     return (
         f"{escape(s.iso)} {escape(s.dataset)} {escape(s.market or NO_MARKET)}: {complete}, "
         f"{s.gaps:,} gaps on {s.days_with_gaps:,} of {s.days:,} days, {s.revisions:,} revisions, "
         f"{s.duplicates:,} duplicates refused, {s.quarantined + s.quarantined_undated:,} quarantined payloads"
+        f"{overlaps}"
     )
 
 
@@ -173,9 +175,11 @@ def quality(
 ) -> None:
     """Data quality per market day: expected vs present intervals, gaps, revisions, duplicates, lag.
 
-    Expected intervals = locations with data in the range x intervals in the
-    market day (interval length inferred from the data); gaps are given in
-    UTC; lag is seconds from the ISO's publication to our commit.
+    Expected intervals = locations with data in the range x the market day's
+    intervals due now (real time: ended; day-ahead: once published, the day
+    before); interval length inferred from the data; completeness is the
+    covered share of the due time. Gaps are given in UTC; lag is seconds
+    from the ISO's publication to our commit.
     """
     try:
         iso_ = resolve_iso(iso, "--iso")

@@ -29,8 +29,12 @@ class QualityGap(_Answer):
 class QualityDay(_Answer):
     """Completeness and ingest health of one ISO, dataset and market on one market day.
 
-    `expected` is None for irregular markets (ERCOT SCED runs); lags are
-    seconds from the ISO's publication to the commit.
+    `expected` is None for irregular markets (ERCOT SCED runs); only what is
+    due counts (real time: ended intervals; day-ahead: once published).
+    `completeness` = `covered_s` / `expected_s` (location-seconds);
+    `overlaps` counts stored intervals overlapping an earlier one of the
+    same location (a data problem). Lags are seconds from the ISO's
+    publication to the commit.
     """
 
     iso: str
@@ -44,9 +48,12 @@ class QualityDay(_Answer):
     locations: int
     expected: int | None
     present: int
+    expected_s: int | None = None
+    covered_s: int = 0
     completeness: float | None
     gaps: tuple[QualityGap, ...]
     off_grid: int
+    overlaps: int = 0
     duplicates: int
     revisions: int
     payloads: int
@@ -69,10 +76,13 @@ class QualitySummary(_Answer):
     locations: int
     expected: int | None
     present: int
+    expected_s: int | None = None
+    covered_s: int = 0
     completeness: float | None
     gaps: int
     missing: int | None
     days_with_gaps: int
+    overlaps: int = 0
     duplicates: int
     revisions: int
     payloads: int

@@ -83,7 +83,9 @@ class CanonicalFile:
 
     `table` holds the dataset's columns present in the file, timestamps as
     `timestamp[us, UTC]` and, for CSV, every other column already in its
-    canonical type (prices float64 in $/MWh, $/MW-h or $/MW-day; load MW).
+    canonical type (prices float64 in $/MWh, $/MW-h or $/MW-day; load MW), except
+    number columns holding a cell that is not a number, which stay text for
+    validation to name every such cell with its row.
     It is not validated yet: `schema.validate` (via `Store.write`) does that.
     `ignored_columns` are the file's columns that no dataset column matches.
     """
@@ -157,8 +159,25 @@ def detect_format(path: Path) -> FileFormat:
 
 
 def _read_csv(path: Path) -> pa.Table:
+    """The CSV with every known column in its canonical type (timestamps as text, parsed later).
+
+    A number column holding a cell that is not a number makes Arrow refuse the
+    whole file naming only that cell; the file is then read again with number
+    columns as text, so validation names every unreadable cell beside every
+    other broken rule (see `schema.validate`, rule `type`).
+    """
+    try:
+        return _read_csv_as(path, text_numbers=False)
+    except UnreadableFile as exc:
+        if "conversion error" not in exc.reason:
+            raise
+    return _read_csv_as(path, text_numbers=True)
+
+
+def _read_csv_as(path: Path, *, text_numbers: bool) -> pa.Table:
     column_types = {
-        name: (pa.string() if name in _TIMESTAMP_COLUMNS else t) for name, t in _CANONICAL_TYPES.items()
+        name: (pa.string() if name in _TIMESTAMP_COLUMNS or (text_numbers and pa.types.is_floating(t)) else t)
+        for name, t in _CANONICAL_TYPES.items()
     }
     convert = pacsv.ConvertOptions(
         column_types=column_types,

@@ -19,6 +19,8 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from carbon254.markets.report import SkippedRows
+
 LEDGER_FILE = Path("ingest") / "ledger.jsonl"
 
 
@@ -38,7 +40,9 @@ class LedgerEntry:
     the new versions stored, of which `revisions` changed an existing key.
     `first_interval`/`last_interval` are the earliest and latest interval
     starts in the payload (UTC). `published_at` is the ISO's publication time
-    where known, `committed_at` when the store committed it (UTC).
+    where known, `committed_at` when the store committed it (UTC). `skipped`
+    lists the categories of rows the parser left out, with their counts
+    (e.g. a market run it does not map); they are not in `rows`.
     """
 
     iso: str
@@ -57,6 +61,7 @@ class LedgerEntry:
     published_at: datetime | None
     committed_at: datetime
     error: str | None = None
+    skipped: tuple[SkippedRows, ...] = ()
 
     def to_json(self) -> str:
         out = asdict(self)
@@ -72,6 +77,7 @@ class LedgerEntry:
             if raw.get(name) is not None:
                 raw[name] = datetime.fromisoformat(raw[name])
         raw["status"] = PayloadStatus(raw["status"])
+        raw["skipped"] = tuple(SkippedRows(s["category"], s["rows"]) for s in raw.get("skipped", ()))
         return cls(**raw)
 
 

@@ -2,8 +2,9 @@
 
 This is the single path every ISO file takes into the store, whether it came
 from `ingest FILE --iso`, a backfill or `--follow`: the report's pure parser
-turns the bytes into a canonical table; exact repeats of a row are refused
-and counted; the whole payload is validated before anything is written; a
+turns the bytes into a canonical table, leaving out (and listing) rows of a
+category it does not map, which the ledger line records with their counts;
+exact repeats of a row are refused and counted; the whole payload is validated before anything is written; a
 payload that fails anywhere is kept in quarantine with the reason and writes
 nothing. Every outcome is one line in the ingest ledger; a payload is one atomic
 store write, so a payload holding several markets is one line with market
@@ -22,7 +23,7 @@ import pyarrow.compute as pc
 
 from carbon254.ingest.ledger import IngestLedger, LedgerEntry, PayloadStatus
 from carbon254.ingest.quarantine import Quarantine, QuarantinedPayload
-from carbon254.markets.report import ParseError, Report
+from carbon254.markets.report import ParseError, Report, skipped_rows
 from carbon254.schema import TIMESTAMP, DatasetSpec, ValidationError, Violation, spec, validate
 from carbon254.store.base import Store, StoreError
 
@@ -141,6 +142,7 @@ class NativeIngest:
             except _LAYOUT_ERRORS as exc:
                 reason = str(exc) if isinstance(exc, ParseError) else f"{type(exc).__name__}: {exc}"
                 raise ParseError(f"does not parse as {report}: {reason}") from None
+            skipped = skipped_rows(parsed)
             table = validate(spec_.name, _fill_published(parsed, published_at))
             table, duplicates = refuse_duplicates(spec_, table)
             result = self.store.write(spec_.name, table)
@@ -163,9 +165,19 @@ class NativeIngest:
             last_interval=pc.max(times).as_py() if table.num_rows else None,
             published_at=published_at,
             committed_at=datetime.now(UTC),
+            skipped=skipped,
         )
         self.ledger.append([entry])
         return PayloadOutcome(name, report, entry, None)
+
+    def refuse_unknown(self, iso: str, name: str, data: bytes, error: str) -> QuarantinedPayload:
+        """Quarantine a native file no report of `iso` matches, with the reason; nothing is written.
+
+        Such a file never reaches a parser, so it has no dataset or market
+        and no ledger line (data quality counts payloads per dataset); it is
+        kept like any other refused payload, under report `unknown`.
+        """
+        return self.quarantine.put(iso=iso, report="unknown", name=name, data=data, error=error, url=None)
 
     def _refuse(
         self,

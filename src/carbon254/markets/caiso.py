@@ -13,7 +13,10 @@ Reports and where they land:
 - `PRC_INTVL_LMP` v3, market run `RTM` (price column `VALUE`) -> `lmp` market `RT5`;
 - `PRC_AS` (market run `DAM`) and `PRC_INTVL_AS` (market run `RTM`) -> `as_price`, market `DAM`,
   or `RT15` / `RT5` by the length of the published interval; `HASP` keeps CAISO's name;
-- `SLD_FCST` -> `load`: market run `ACTUAL` is kind `actual`; `DAM`, `2DA` and `7DA` are forecasts.
+- `SLD_FCST` -> `load`: market run `ACTUAL` is kind `actual`; `DAM`, `2DA` and `7DA` are kind
+  `forecast`; `RTM` is the real-time forecast, kind `forecast_rt15` (RTPD, 15-minute) or
+  `forecast_rt5` (RTD, 5-minute). Rows of a run not listed here are skipped and counted, not
+  allowed to sink the rest of the answer.
 
 Time: the `*_GMT` columns (`INTERVALSTARTTIME_GMT`, or `INTERVAL_START_GMT`,
 `STARTTIME_GMT`, `START_DATE_GMT` in other reports) are the authority. The
@@ -71,7 +74,7 @@ from carbon254.markets.archive import is_zip, payload_files
 from carbon254.markets.canonical import canonical_table
 from carbon254.markets.connector import DownloadTarget, Payload
 from carbon254.markets.localtime import hour_index_to_utc, local_to_utc
-from carbon254.markets.report import ParseError, Parser, Report
+from carbon254.markets.report import ParseError, Parser, Report, SkippedRows, mark_skipped
 from carbon254.markets.transport import IsoClient, TransportConfig
 from carbon254.schema import Dataset, LoadKind, LocationType, spec
 
@@ -726,23 +729,61 @@ def _issued_at(frame: pl.DataFrame, run: pl.Series) -> pl.Series:
     return local_to_utc(local.to_series(), TZ, what="forecast issue time")
 
 
+def _sld_kind(run: pl.Series, minutes: pl.Series) -> pl.Series:
+    """The load kind of each SLD_FCST row (null where this parser maps none), from its run and interval."""
+    return pl.select(
+        pl.when(pl.lit(run) == "ACTUAL")
+        .then(pl.lit(LoadKind.ACTUAL.value))
+        .when(pl.lit(run).is_in(list(_FORECAST_LEAD_DAYS)))
+        .then(pl.lit(LoadKind.FORECAST.value))
+        .when((pl.lit(run) == "RTM") & (pl.lit(minutes) == 15))
+        .then(pl.lit(LoadKind.FORECAST_RT15.value))
+        .when((pl.lit(run) == "RTM") & (pl.lit(minutes) == 5))
+        .then(pl.lit(LoadKind.FORECAST_RT5.value))
+    ).to_series()
+
+
+def _skipped(categories: pl.Series) -> list[SkippedRows]:
+    """Row counts per category name, in name order."""
+    counts = categories.value_counts(name="rows").sort(categories.name)
+    return [SkippedRows(str(c), int(n)) for c, n in counts.iter_rows()]
+
+
 def parse_sld_fcst(data: bytes) -> pa.Table:
-    """OASIS `SLD_FCST` (MW by TAC area) -> `load`: `ACTUAL` is kind actual, `DAM`/`2DA`/`7DA` forecasts."""
+    """OASIS `SLD_FCST` (MW by TAC area) -> `load`, every market run it maps, UTC.
+
+    `ACTUAL` is kind actual; `DAM`/`2DA`/`7DA` are kind forecast (issue time
+    by the module's rule); `RTM` rows are the real-time market's forecasts:
+    15-minute intervals (RTPD) kind `forecast_rt15`, 5-minute ones (RTD)
+    `forecast_rt5`. OASIS gives them no issue time and one binding value per
+    interval, so `forecast_issued_at` is null and a changed value is a
+    revision. Rows of another run (or an RTM interval of another length) are
+    left out and listed with `mark_skipped`, e.g. `MARKET_RUN_ID=HASP`; a
+    payload none of whose rows map fails.
+    """
     frame = _read_oasis(_csv_bodies(data))
     if frame is None:
         return spec(Dataset.LOAD).schema.empty_table()
     _require(frame, ("TAC_AREA_NAME", "MARKET_RUN_ID", "MW"), "SLD_FCST")
+    run = frame["MARKET_RUN_ID"].fill_null("")
+    runs = run.is_in(["ACTUAL", *_FORECAST_LEAD_DAYS, "RTM"])
+    skipped = _skipped(("MARKET_RUN_ID=" + run.filter(~runs)).alias("category"))
+    frame = frame.filter(runs)
+    if frame.height:
+        start, end = _interval(frame)
+        minutes = (end - start).dt.total_minutes()
+        kind = _sld_kind(frame["MARKET_RUN_ID"], minutes)
+        unmapped = kind.is_null()
+        if unmapped.any():
+            lengths = minutes.filter(unmapped).cast(pl.String)
+            odd = ("MARKET_RUN_ID=RTM, " + lengths + "-minute intervals").alias("category")
+            skipped = sorted([*skipped, *_skipped(odd)], key=lambda s: s.category)
+            frame = frame.filter(~unmapped)
+            start, end, kind = start.filter(~unmapped), end.filter(~unmapped), kind.filter(~unmapped)
+    if frame.height == 0:
+        listed = ", ".join(f"{s.category} ({s.rows} rows)" for s in skipped)
+        raise ParseError(f"SLD_FCST: no row of a market run this parser maps; found {listed}")
     run = frame["MARKET_RUN_ID"]
-    known = run.is_in(["ACTUAL", *_FORECAST_LEAD_DAYS])
-    if not known.all():
-        line = _bad_row(~known)
-        raise ParseError(f"line {line}: SLD_FCST market run {run[line - 2]!r} is not ACTUAL, DAM, 2DA or 7DA")
-    start, end = _interval(frame)
-    kind = pl.select(
-        pl.when(pl.lit(run) == "ACTUAL")
-        .then(pl.lit(LoadKind.ACTUAL.value))
-        .otherwise(pl.lit(LoadKind.FORECAST.value))
-    ).to_series()
     out = pl.DataFrame(
         {
             "iso": pl.repeat(Iso.CAISO.value, frame.height, eager=True),
@@ -755,7 +796,8 @@ def parse_sld_fcst(data: bytes) -> pa.Table:
         }
     )
     _fail_on_duplicates(out, ["zone", "kind", "interval_start", "forecast_issued_at"], "SLD_FCST value")
-    return canonical_table(Dataset.LOAD, out.sort(["zone", "kind", "forecast_issued_at", "interval_start"]))
+    table = canonical_table(Dataset.LOAD, out.sort(["zone", "kind", "forecast_issued_at", "interval_start"]))
+    return mark_skipped(table, skipped)
 
 
 # --- reports ---------------------------------------------------------------------------------------------
@@ -830,7 +872,12 @@ SLD_FCST = _report(
     "SLD_FCST",
     "System load actual and forecasts by TAC area",
     Dataset.LOAD,
-    (LoadKind.ACTUAL.value, LoadKind.FORECAST.value),
+    (
+        LoadKind.ACTUAL.value,
+        LoadKind.FORECAST.value,
+        LoadKind.FORECAST_RT15.value,
+        LoadKind.FORECAST_RT5.value,
+    ),
     parse_sld_fcst,
     ("TAC_AREA_NAME", "MARKET_RUN_ID"),
     timedelta(hours=1),
@@ -878,6 +925,10 @@ _QUERIES: dict[tuple[Dataset, str], _Query] = {
     ),
     (Dataset.LOAD, LoadKind.ACTUAL.value): _Query(SLD_FCST, 1, ("ACTUAL",)),
     (Dataset.LOAD, LoadKind.FORECAST.value): _Query(SLD_FCST, 1, ("DAM", "2DA", "7DA")),
+    (Dataset.LOAD, LoadKind.FORECAST_RT15.value): _Query(
+        SLD_FCST, 1, ("RTM",), (("execution_type", "RTPD"),)
+    ),
+    (Dataset.LOAD, LoadKind.FORECAST_RT5.value): _Query(SLD_FCST, 1, ("RTM",), (("execution_type", "RTD"),)),
 }
 
 

@@ -6,7 +6,7 @@ cover every report:
 
 - a wall-clock instant (`local_to_utc`), whose repeated fall-back values are
   told apart by a flag the ISO gives (ERCOT `DSTFlag`, ISO-NE `02X`) or by
-  file order (`repeat_order`, NYISO);
+  file order, the clock going back (`repeat_order`, NYISO and ISO-NE 5-minute);
 - an hour-ending label on a market date (`hour_ending_to_utc`, ERCOT, MISO,
   ISO-NE, NYISO DA): the hour that ends at wall-clock HE:00;
 - an hour index counted from local midnight (`hour_index_to_utc`, CAISO
@@ -28,13 +28,23 @@ UTC_DATETIME = pl.Datetime("us", "UTC")
 
 
 def repeat_order(frame: pl.DataFrame, time_column: str, by: list[str]) -> pl.Series:
-    """True where a (by..., time) value has already appeared earlier in the file.
+    """True for the rows that come after the wall clock went back, per `by` group in file order.
 
-    ISOs that repeat the fall-back hour's wall-clock times without a flag
-    list the first (daylight-time) block before the second (standard-time)
-    block, so the second appearance is the later instant.
+    ISOs that publish the fall-back hour's wall-clock times without a flag
+    list them in the order they happened: the daylight-time pass, then the
+    standard-time pass. The clock going back shows as a row whose time is not
+    later than an earlier row's of the same group; from that row on, every
+    ambiguous time of the group is the standard-time (second) instance, even
+    one whose label appears only once (an off-grid 01:02:48 that only the
+    second pass has). The flag is meaningful only for ambiguous times:
+    `local_to_utc` ignores it elsewhere.
     """
-    return frame.select((pl.int_range(pl.len()).over([*by, time_column]) > 0).alias("second"))["second"]
+    t = pl.col(time_column)
+    if not by:
+        back = (t <= t.cum_max().shift(1)).fill_null(False)
+        return frame.select(back.cum_max().alias("second"))["second"]
+    back = (t <= t.cum_max().shift(1).over(by)).fill_null(False)
+    return frame.select(back.cum_max().over(by).alias("second"))["second"]
 
 
 def local_to_utc(

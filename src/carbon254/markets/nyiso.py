@@ -23,12 +23,15 @@ hour-start keys with `palIntegrated` and pose as revisions of it.
 
 Time: stamps are New York prevailing time without offset. Real-time stamps
 end their interval, day-ahead, load and forecast stamps start it. A
-real-time stamp ends a nominal 5-minute interval; an irregular extra RTD
-stamp (20:13:42) is kept as an extra, off-grid row (20:08:42 to 20:13:42)
-overlapping the regular interval it falls in. Files with
-a `Time Zone` column (EDT/EST) are resolved with it; the others repeat the
-fall-back hour's stamps with no flag, so the second appearance per location
-is the standard-time one (`localtime.repeat_order`).
+real-time stamp ends the interval that began at the previous stamp of its
+location, so the extra RTD runs NYISO publishes between the 5-minute stamps
+(20:13:42) split the regular interval into variable-length ones that never
+overlap; a file's first stamp starts at the 5-minute grid point before it
+(`_ending_intervals`). Files with a `Time Zone` column (EDT/EST) are
+resolved with it; the others list the fall-back hour twice with no flag,
+and every 01:xx stamp after the clock went back (per file and location) is
+standard time, even an off-grid one whose label appears only once
+(`localtime.repeat_order`).
 
 Settings: `NyisoSettings.daily_days` (env `CARBON254_NYISO_DAILY_DAYS`,
 default 7). NYISO needs no credentials.
@@ -154,6 +157,17 @@ def _numbers(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return parsed
 
 
+def _check_ptids(frame: pl.DataFrame) -> None:
+    """Fail on a `PTID` that is not a whole number: a corrupted identifier is as bad as a corrupted price."""
+    ok = frame["PTID"].str.strip_chars().str.contains(r"^\d+$")
+    bad = ok.is_null() | ~ok
+    if bad.any():
+        row = int(bad.arg_max() or 0)
+        value = frame["PTID"][row]
+        shown = value if value is None or len(value) <= 20 else value[:20] + "..."
+        raise ParseError(f"{_where(frame, row)}: 'PTID' is {shown!r}, expected a numeric point identifier")
+
+
 def _naive_times(frame: pl.DataFrame) -> pl.Series:
     """`MM/DD/YYYY HH:MM[:SS]` wall-clock stamps; an unreadable one fails the payload."""
     raw = frame[TIME_STAMP]
@@ -227,28 +241,36 @@ def _check_unique(frame: pl.DataFrame, at: pl.Series, locations: pl.Series) -> N
         )
 
 
-def _ending_intervals(ends: pl.Series, locations: pl.Series, nominal: timedelta) -> pl.Series:
-    """Starts of intervals given by their end stamps: each stamp ends a nominal interval.
+def _ending_intervals(ends: pl.Series, files: pl.Series, locations: pl.Series) -> pl.Series:
+    """Starts of intervals given by their end stamps: a stamp ends the interval begun at the previous one.
 
-    A stamp on the 5-minute grid ends the regular interval (20:15 -> 20:10 to
-    20:15), so the regular RTD intervals sit on the grid the quality figures
-    count. NYISO also publishes extra, irregular RTD runs (e.g. 20:13:42
-    between 20:10 and 20:15). Those are kept, never merged or dropped, as
-    nominal intervals ending at their stamp (20:08:42 to 20:13:42): starting
-    them at the previous stamp instead would give them the start, and so the
-    key, of the regular interval they fall in. They overlap it, so a
-    time-weighted average over those minutes must pick one.
+    NYISO's RTD runs every 5 minutes on the grid and, now and then, again in
+    between (20:13:42, 20:14:54 between 20:10 and 20:15); each run's price
+    holds until the next run. So a stamp ends the interval that began at the
+    previous stamp of the same location in the same file (20:10 to 20:13:42,
+    20:13:42 to 20:14:54, 20:14:54 to 20:15): intervals vary in length and
+    never overlap, and a time-weighted mean weighs each price by how long it
+    held (this reproduces NYISO's integrated hourly real-time LBMP).
+
+    An interval never starts before the last 5-minute grid point before its
+    stamp. So the first stamp of a file starts at that grid point (00:05
+    starts at 00:00, an off-grid 00:02:43 too), and consecutive daily files
+    tile exactly; and a location missing from some stamps leaves a gap
+    rather than one long interval that would hide it.
     """
-    return ends - nominal
+    frame = pl.DataFrame({"end": ends, "src": files, "loc": locations})
+    grid = (pl.col("end") - timedelta(microseconds=1)).dt.truncate(f"{int(FIVE_MINUTES.total_seconds())}s")
+    previous = pl.col("end").shift(1).over(["src", "loc"], order_by="end")
+    return frame.select(pl.max_horizontal(previous, grid).alias("start"))["start"]
 
 
 def _located_bounds(frame: pl.DataFrame, stamp_ends: bool) -> tuple[pl.Series, pl.Series, pl.Series]:
-    """(location, start, end) of each row: 5-minute interval-ending stamps, or hour-beginning ones."""
+    """(location, start, end) of each row: interval-ending real-time stamps, or hour-beginning ones."""
     names = frame[NAME].str.strip_chars()
     at = _utc_times(frame.with_columns(names.alias(NAME)), [NAME])
     _check_unique(frame, at, names)
     if stamp_ends:
-        return names, _ending_intervals(at, names, FIVE_MINUTES), at
+        return names, _ending_intervals(at, frame["_src"], names), at
     return names, at, at + ONE_HOUR
 
 
@@ -257,6 +279,7 @@ def _located_bounds(frame: pl.DataFrame, stamp_ends: bool) -> tuple[pl.Series, p
 
 def _lmp_frame(data: bytes, market: str, stamp_ends: bool, location_type: pl.Expr) -> pl.DataFrame:
     frame = _read(data, LMP_HEADER, "NYISO LBMP", (LBMP, LOSSES, CONGESTION))
+    _check_ptids(frame)
     values = _numbers(frame, [LBMP, LOSSES, CONGESTION])
     names, start, end = _located_bounds(frame, stamp_ends)
     lbmp, losses, mcc = values[LBMP], values[LOSSES], values[CONGESTION]
@@ -293,8 +316,13 @@ def _lmp_parser(market: str, stamp_ends: bool, zonal: bool) -> Callable[[bytes],
         congestion = -(Marginal Cost Congestion), loss = Marginal Cost
         Losses, energy = LBMP - Losses + Marginal Cost Congestion (the same
         for every location in an interval), and lmp = energy + congestion +
-        loss holds exactly. Real-time stamps end their 5-minute interval,
-        day-ahead stamps start their hour.
+        loss holds exactly. Day-ahead stamps start their hour. A real-time
+        stamp ends the interval that began at the location's previous stamp
+        in the file (5 minutes on the grid, shorter around NYISO's extra RTD
+        runs such as 14:02:18), and the file's first stamp starts at the
+        5-minute grid point before it, so intervals never overlap and a
+        day's file covers exactly its day. On the fall-back day every 01:xx
+        stamp after the clock went back is standard time.
         """
         kind = _zone_or_proxy() if zonal else pl.lit(LocationType.GEN.value)
         return canonical_table(Dataset.LMP, _lmp_frame(data, market, stamp_ends, kind))
@@ -326,8 +354,9 @@ def _as_parser(market: str, stamp_ends: bool) -> Callable[[bytes], pa.Table]:
         """NYISO `damasp`/`rtasp` reserve and regulation prices -> canonical `as_price` ($/MW-h, UTC).
 
         One row per region (`Name`) and product: SPIN_10, NONSYNC_10,
-        OPER_30, REG_CAP. Day-ahead stamps start their hour; real-time stamps
-        end their 5-minute interval. The `Time Zone` column resolves the
+        OPER_30, REG_CAP. Day-ahead stamps start their hour; a real-time stamp
+        ends the interval begun at the region's previous stamp (see the LBMP
+        parser). The `Time Zone` column resolves the
         fall-back hour.
         """
         return canonical_table(Dataset.AS_PRICE, _as_frame(data, market, stamp_ends))

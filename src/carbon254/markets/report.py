@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,6 +24,33 @@ class ParseError(ValueError):
 
 Parser = Callable[[bytes], pa.Table]
 
+# Schema metadata key under which a parser lists the rows it left out (see `SkippedRows`).
+SKIPPED_KEY = b"carbon254.skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedRows:
+    """Rows of a payload a parser deliberately left out: a category it does not map, and how many."""
+
+    category: str
+    rows: int
+
+
+def mark_skipped(table: pa.Table, skipped: Sequence[SkippedRows]) -> pa.Table:
+    """`table` carrying `skipped` in its schema metadata, for the ingest ledger to record."""
+    if not skipped:
+        return table
+    listed = json.dumps([{"category": s.category, "rows": s.rows} for s in skipped]).encode()
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), SKIPPED_KEY: listed})
+
+
+def skipped_rows(table: pa.Table) -> tuple[SkippedRows, ...]:
+    """The rows a parser's output says it left out (empty when it left none out)."""
+    listed = (table.schema.metadata or {}).get(SKIPPED_KEY)
+    if not listed:
+        return ()
+    return tuple(SkippedRows(str(s["category"]), int(s["rows"])) for s in json.loads(listed))
+
 
 @dataclass(frozen=True, slots=True)
 class Report:
@@ -32,7 +60,9 @@ class Report:
     `da_hrl_lmps`). `parse` is pure: the payload's bytes exactly as the ISO
     serves them (zip, CSV, XML or JSON) to a canonical table of `dataset`,
     with `published_at` and `ingested_at` left null for the ingest job to
-    fill. `markets` lists the store markets its rows may carry. `file_pattern`
+    fill; rows of a category it does not map are left out and listed with
+    `mark_skipped`, so one unknown category never costs the rest of a real
+    answer. `markets` lists the store markets its rows may carry. `file_pattern`
     matches the ISO's file names (a zip's member names count too) and
     `header` holds column names that together identify the layout when the
     name does not; both drive `registry.detect_report`. `interval` is the

@@ -1,4 +1,4 @@
-"""Completeness per ISO, dataset, market and market day: expected vs present intervals, gaps, revisions.
+"""Completeness per ISO, dataset, market and market day: expected vs covered time, gaps, overlaps, revisions.
 
 How the figures are defined (and why):
 
@@ -12,19 +12,35 @@ How the figures are defined (and why):
   timestamps of each SCED run, or capacity auctions with year-long delivery
   periods, get `expected = completeness = None` and no gaps: only what is
   present is reported, since any "expected" count would be invented.
-* **Expected** = locations x intervals in the market day, where locations
-  are those with any data for the dataset, ISO and market in the assessed
-  days. When those days hold nothing at all, the `REFERENCE_DAYS` before
-  them supply the locations and interval length, so an outage reads as 0 %
-  complete rather than "not applicable".
-* **Present** = distinct stored (location, interval) pairs on the grid; a
-  revision does not count twice. Pairs off the grid are counted in
-  `off_grid` only.
+* **Due.** Only what can exist is expected: a real-time market's grid
+  intervals that have ended by `now`, a day-ahead market's (or a load
+  forecast's) whole day once the ISO's usual publication time on the day
+  before has passed (`quality.due`). `now` is a parameter (default: the
+  clock), so an assessment can be repeated exactly.
+* **Expected** = locations x due grid intervals of the market day, where
+  locations are those with any data for the dataset, ISO and market in the
+  assessed days. When those days hold nothing at all, the `REFERENCE_DAYS`
+  before them supply the locations and interval length, so an outage reads
+  as 0 % complete rather than "not applicable". `expected_s` is the same in
+  location-seconds.
+* **Covered** (`covered_s`) = location-seconds of the due part of the day
+  that stored intervals cover, each second once. Intervals may vary in
+  length (NYISO's extra real-time runs split a 5-minute interval in parts):
+  completeness = covered / expected time, never a count of rows.
+* **Present** = expected (location, grid interval) pairs that stored
+  intervals cover fully, whatever their number; a gap is a run of grid
+  intervals some location does not fully cover. Intervals that are not
+  one grid interval (off the grid or of another length) are counted in
+  `off_grid`: they are neither missing, duplicates nor extra.
+* **Overlaps** count intervals that begin before an earlier interval of the
+  same location ends: their shared time would be counted twice by a
+  time-weighted mean. Parsers never produce them, so any is a problem
+  (e.g. rows stored under an older interval convention).
 * **Revisions** come from the store (stored versions that changed an earlier
   one); duplicates refused, quarantines and lag from the ingest ledger.
 
-All arithmetic is vectorized over the store's per-pair coverage (NumPy);
-only gaps and days are built in Python.
+All arithmetic is vectorized over the store's per-pair coverage (NumPy,
+`quality.timeline`); only gaps and days are built in Python.
 """
 
 from __future__ import annotations
@@ -41,8 +57,10 @@ import pyarrow.compute as pc
 from carbon254.ingest.ledger import LedgerEntry
 from carbon254.isos import iso_info
 from carbon254.quality.calendar import MarketDay, market_days
+from carbon254.quality.due import due_until
 from carbon254.quality.model import DayQuality, Gap, MarketQuality, MarketSummary, QualityReport
 from carbon254.quality.payloads import LedgerFigures, PayloadStats, ledger_figures
+from carbon254.quality.timeline import US, Timeline, timeline
 from carbon254.schema import Dataset, spec
 from carbon254.store.base import Store
 
@@ -54,7 +72,6 @@ from carbon254.store.base import Store
 REGULAR_SHARE = 0.5
 REFERENCE_DAYS = 7  # days before an empty window that supply locations and interval length
 MAX_GAP_NAMES = 20  # a gap lists its missing locations by name up to this many
-US = 1_000_000
 
 I64 = npt.NDArray[np.int64]
 
@@ -107,87 +124,153 @@ def infer_grid(coverage: pa.Table) -> Grid:
 class _DayCounts:
     expected: int | None
     present: int
+    expected_s: int | None
+    covered_s: int
     off_grid: int
+    overlaps: int
     revisions: int
     gaps: tuple[Gap, ...]
 
 
-def _location_index(coverage: pa.Table, names: pa.Array) -> I64:
-    idx = pc.index_in(coverage.column("location"), value_set=names)
-    return np.asarray(pc.fill_null(idx, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
-def _day_of(starts: I64, days: Sequence[MarketDay]) -> I64:
-    bounds = np.array([_us(d.start) for d in days], dtype=np.int64)
+def _day_of(starts: I64, bounds: I64) -> I64:
     return np.asarray(np.searchsorted(bounds, starts, side="right") - 1, dtype=np.int64)
 
 
 def _count_days(
-    coverage: pa.Table, basis: pa.Table, grid: Grid, days: Sequence[MarketDay]
+    coverage: pa.Table, basis: pa.Table, grid: Grid, days: Sequence[MarketDay], due: Sequence[datetime]
 ) -> list[_DayCounts]:
-    """Expected, present, off-grid, revisions and gaps per day (coverage: the window's pairs)."""
+    """Expected and covered time, present pairs, gaps, off-grid, overlaps and revisions per day.
+
+    `coverage` holds the window's pairs, `basis` supplies the locations and
+    `due[i]` says up to when day i's intervals are due. Times are seconds
+    from the window's start, which lies on every grid (a local midnight).
+    """
     names = pc.unique(basis.column("location")).sort()
-    n_loc = len(names)
-    starts = _starts_us(coverage)
-    day_idx = _day_of(starts, days)
-    n_days = len(days)
+    n_loc, n_days = len(names), len(days)
+    w_lo = _us(days[0].start)
+    day_lo = np.array([(_us(d.start) - w_lo) // US for d in days], dtype=np.int64)
+    w_hi = (_us(days[-1].end) - w_lo) // US
+    due_hi = np.array([(_us(t) - w_lo) // US for t in due], dtype=np.int64)
     revisions = np.bincount(
-        day_idx,
+        _day_of((_starts_us(coverage) - w_lo) // US, day_lo),
         weights=np.asarray(coverage.column("revisions").to_numpy(), dtype=np.float64),
         minlength=n_days,
     )
+    line = timeline(coverage, names, w_lo)
+    day_idx = _day_of(line.start, day_lo)
+    overlaps = np.bincount(day_idx[line.overlaps], minlength=n_days)
+
     if grid.step_s is None or not grid.regular:
         present = np.bincount(day_idx, minlength=n_days)
-        return [_DayCounts(None, int(present[i]), 0, int(revisions[i]), ()) for i in range(n_days)]
+        covered = line.covered(day_lo, due_hi)
+        return [
+            _DayCounts(None, int(n), None, int(c), 0, int(o), int(r), ())
+            for n, c, o, r in zip(present, covered, overlaps, revisions, strict=True)
+        ]
 
-    step = grid.step_s * US
-    w_lo = _us(days[0].start)
-    rel = starts - w_lo
-    on = rel % step == 0
-    slot = rel[on] // step
-    locs = _location_index(coverage, names)[on]
-    n_slots = (_us(days[-1].end) - w_lo) // step
-    per_slot = np.bincount(slot, minlength=n_slots)
-    missing = n_loc - per_slot
-    off_grid = np.bincount(day_idx[~on], minlength=n_days)
-    order = np.argsort(slot, kind="stable")
-    slot_sorted, locs_sorted = slot[order], locs[order]
-    name_list: list[str] = names.to_pylist()
-
+    step = grid.step_s
+    # Only grid intervals that have ended by the due time are owed.
+    due_hi = day_lo + (due_hi - day_lo) // step * step
+    covered = line.covered(day_lo, due_hi)
+    irregular = (line.start % step != 0) | (line.end - line.start != step)
+    off_grid = np.bincount(day_idx[irregular], minlength=n_days)
+    first_slot, due_slot = day_lo // step, due_hi // step
+    missing, holes = _missing_per_slot(line, step, w_hi)
+    gaps = _gaps(missing, holes, first_slot, due_slot, [str(n) for n in names.to_pylist()], w_lo, step)
     out: list[_DayCounts] = []
-    for i, day in enumerate(days):
-        a = (_us(day.start) - w_lo) // step
-        b = (_us(day.end) - w_lo) // step
-        miss = missing[a:b]
-        gaps: list[Gap] = []
-        flags = np.concatenate([[0], (miss > 0).astype(np.int8), [0]])
-        edges = np.diff(flags)
-        for r0, r1 in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-            g0, g1 = a + int(r0), a + int(r1)
-            i0 = int(np.searchsorted(slot_sorted, g0, side="left"))
-            i1 = int(np.searchsorted(slot_sorted, g1, side="left"))
-            held = np.bincount(locs_sorted[i0:i1], minlength=n_loc)
-            absent = np.flatnonzero(held < g1 - g0)
-            gaps.append(
-                Gap(
-                    start=_at(w_lo + g0 * step),
-                    end=_at(w_lo + g1 * step),
-                    intervals=g1 - g0,
-                    locations=len(absent),
-                    missing=int(miss[int(r0) : int(r1)].sum()),
-                    names=tuple(name_list[j] for j in absent) if len(absent) <= MAX_GAP_NAMES else (),
-                )
-            )
+    for i in range(n_days):
+        a, b = int(first_slot[i]), int(due_slot[i])
+        expected = n_loc * (b - a)
         out.append(
             _DayCounts(
-                expected=n_loc * int(b - a),
-                present=int(per_slot[a:b].sum()),
+                expected=expected,
+                present=expected - int(missing[a:b].sum()),
+                expected_s=expected * step,
+                covered_s=int(covered[i]),
                 off_grid=int(off_grid[i]),
+                overlaps=int(overlaps[i]),
                 revisions=int(revisions[i]),
-                gaps=tuple(gaps),
+                gaps=gaps[i],
             )
         )
     return out
+
+
+def _missing_per_slot(line: Timeline, step: int, end: int) -> tuple[I64, tuple[I64, I64, I64]]:
+    """Locations not fully covering each grid slot of [0, end), and the holes as slot ranges.
+
+    Returns the count per slot and (location, first slot, end slot) of each
+    hole: a slot a hole touches is not fully covered, and two holes of one
+    location that touch the same slot count it once.
+    """
+    loc, h0, h1 = line.holes(0, end)
+    k0 = h0 // step
+    k1 = -(-h1 // step)
+    same = np.zeros(len(loc), dtype=np.bool_)
+    same[1:] = loc[1:] == loc[:-1]
+    k0 = np.where(same, np.maximum(k0, np.concatenate([[0], k1[:-1]])), k0)
+    keep = k1 > k0
+    loc, k0, k1 = loc[keep], k0[keep], k1[keep]
+    n_slots = -(-end // step)
+    diff = np.zeros(n_slots + 1, dtype=np.int64)
+    np.add.at(diff, k0, 1)
+    np.add.at(diff, k1, -1)
+    return np.cumsum(diff[:-1]), (loc, k0, k1)
+
+
+def _gaps(
+    missing: I64,
+    holes: tuple[I64, I64, I64],
+    first_slot: I64,
+    due_slot: I64,
+    names: list[str],
+    w_lo: int,
+    step: int,
+) -> list[tuple[Gap, ...]]:
+    """Each day's gaps: maximal runs of its due slots with a location missing, and who misses them.
+
+    Runs never cross a day's start. Every hole lies in the runs it touches,
+    so each run's locations come from matching holes to runs by position
+    (sorted searches), not by scanning every hole for every run.
+    """
+    n_slots = len(missing)
+    due = np.zeros(n_slots + 1, dtype=np.int64)
+    np.add.at(due, first_slot, 1)
+    np.add.at(due, due_slot, -1)
+    flag = (missing > 0) & (np.cumsum(due[:-1]) > 0)
+    day_start = np.zeros(n_slots, dtype=np.bool_)
+    day_start[first_slot[first_slot < n_slots]] = True
+    before = np.concatenate([[False], flag[:-1]]) & ~day_start
+    after = np.concatenate([flag[1:], [False]]) & ~np.concatenate([day_start[1:], [True]])
+    g0 = np.flatnonzero(flag & ~before)
+    g1 = np.flatnonzero(flag & ~after) + 1
+    cum = np.concatenate([[0], np.cumsum(missing)])
+    # Holes to runs: a hole [k0, k1) touches runs r with g0[r] < k1 and g1[r] > k0.
+    loc, k0, k1 = holes
+    r0 = np.searchsorted(g1, k0, side="right")
+    r1 = np.searchsorted(g0, k1, side="left")
+    count = np.maximum(r1 - r0, 0)
+    run = np.repeat(r0, count) + (np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count))
+    # (run, location) pairs, each once, sorted by run then location.
+    pairs = np.sort(run * len(names) + np.repeat(loc, count))
+    pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if len(pairs) else pairs
+    pair_run, pair_loc = pairs // len(names), pairs % len(names)
+    bounds = np.searchsorted(pair_run, np.arange(len(g0) + 1))
+    day = np.searchsorted(first_slot, g0, side="right") - 1
+    out: list[list[Gap]] = [[] for _ in first_slot]
+    for r in range(len(g0)):
+        absent = pair_loc[bounds[r] : bounds[r + 1]]
+        out[int(day[r])].append(
+            Gap(
+                start=_at(w_lo + int(g0[r]) * step * US),
+                end=_at(w_lo + int(g1[r]) * step * US),
+                intervals=int(g1[r] - g0[r]),
+                locations=len(absent),
+                missing=int(cum[g1[r]] - cum[g0[r]]),
+                names=tuple(names[j] for j in absent) if len(absent) <= MAX_GAP_NAMES else (),
+            )
+        )
+    return [tuple(g) for g in out]
 
 
 def assess(
@@ -198,21 +281,27 @@ def assess(
     first_day: date,
     end_day: date,
     ledger: Iterable[LedgerEntry] = (),
+    *,
+    now: datetime | None = None,
 ) -> MarketQuality:
-    """Completeness, gaps, revisions, duplicates and ingest lag of one ISO, dataset and market per market day.
+    """Completeness, gaps, overlaps, revisions, duplicates and ingest lag of one market per market day.
 
     Covers the market days `first_day` to `end_day` (exclusive) in the ISO's
-    market time. `market` is the stored market name (load kind for `load`)
-    and must be None exactly for datasets without a market column
-    (`ordc_adder`). `ledger` supplies the ingest-ledger entries (any ISO or
-    dataset; the others are skipped). Gap bounds are UTC, lags in seconds.
-    Raises ValueError for an empty day range or a market given to a
-    dataset without markets (or missing for one with), KeyError for an
-    unknown ISO or dataset.
+    market time, as due at `now` (UTC-aware; default the current time): a
+    real-time day counts only its intervals ended by then, a day-ahead day
+    nothing before its publication time. `market` is the stored market name
+    (load kind for `load`) and must be None exactly for datasets without a
+    market column (`ordc_adder`). `ledger` supplies the ingest-ledger
+    entries (any ISO or dataset; the others are skipped). Gap bounds are
+    UTC, times in seconds. Raises ValueError for an empty day range, a naive
+    `now`, or a market given to a dataset without markets (or missing for
+    one with), KeyError for an unknown ISO or dataset.
     """
     spec_ = spec(dataset)
     iso_name = iso_info(iso).iso.value
     days = market_days(iso_name, first_day, end_day)
+    at = datetime.now(UTC) if now is None else now
+    due = [due_until(iso_name, spec_.name, market, d, at) for d in days]
     lo, hi = days[0].start, days[-1].end
     coverage = store.coverage(spec_.name, iso_name, market, lo, hi)
     basis = coverage
@@ -222,9 +311,9 @@ def assess(
     has_data = basis.num_rows > 0
     n_loc = len(pc.unique(basis.column("location")))
     counts = (
-        _count_days(coverage, basis, grid, days)
+        _count_days(coverage, basis, grid, days, due)
         if has_data
-        else [_DayCounts(None, 0, 0, 0, ()) for _ in days]
+        else [_DayCounts(None, 0, None, 0, 0, 0, 0, ()) for _ in days]
     )
     figures = ledger_figures(ledger, iso_name, spec_.name.value, market, days)
     rows = tuple(
@@ -248,7 +337,6 @@ def _day_row(
     counts: _DayCounts,
     payloads: PayloadStats,
 ) -> DayQuality:
-    expected = counts.expected
     return DayQuality(
         iso=iso,
         dataset=dataset,
@@ -259,11 +347,14 @@ def _day_row(
         hours=day.seconds // 3600,
         interval_minutes=grid.minutes,
         locations=n_loc,
-        expected=expected,
+        expected=counts.expected,
         present=counts.present,
-        completeness=counts.present / expected if expected else None,
+        expected_s=counts.expected_s,
+        covered_s=counts.covered_s,
+        completeness=counts.covered_s / counts.expected_s if counts.expected_s else None,
         gaps=counts.gaps,
         off_grid=counts.off_grid,
+        overlaps=counts.overlaps,
         duplicates=payloads.duplicates,
         revisions=counts.revisions,
         payloads=payloads.payloads,
@@ -284,7 +375,9 @@ def _summary(
 ) -> MarketSummary:
     applicable = all(r.expected is not None for r in rows)
     expected = sum(r.expected or 0 for r in rows) if applicable else None
+    expected_s = sum(r.expected_s or 0 for r in rows) if applicable else None
     present = sum(r.present for r in rows)
+    covered_s = sum(r.covered_s for r in rows)
     return MarketSummary(
         iso=iso,
         dataset=dataset,
@@ -297,10 +390,13 @@ def _summary(
         locations=n_loc,
         expected=expected,
         present=present,
-        completeness=present / expected if expected else None,
+        expected_s=expected_s,
+        covered_s=covered_s,
+        completeness=covered_s / expected_s if expected_s else None,
         gaps=sum(len(r.gaps) for r in rows),
         missing=expected - present if expected is not None else None,
         days_with_gaps=sum(1 for r in rows if r.gaps),
+        overlaps=sum(r.overlaps for r in rows),
         duplicates=figures.window.duplicates,
         revisions=sum(r.revisions for r in rows),
         payloads=figures.window.payloads,
@@ -329,13 +425,17 @@ def quality_report(
     market: str | None = None,
     ledger: Sequence[LedgerEntry] = (),
     skip_empty: bool = False,
+    now: datetime | None = None,
 ) -> QualityReport:
     """`assess` for each ISO of `isos` and each of its markets (or only `market`) over the same market days.
 
     An ISO lacking `market` is left out. With `skip_empty`, markets with no
     data in or just before the window are left out too (used when no ISO was
-    named). `ledger` is read once by the caller and shared by every market.
+    named). `ledger` is read once by the caller and shared by every market;
+    `now` (UTC-aware, default the current time) says what is due, the same
+    instant for every market.
     """
+    at = datetime.now(UTC) if now is None else now
     spec_ = spec(dataset)
     out: list[MarketQuality] = []
     for iso in isos:
@@ -343,7 +443,7 @@ def quality_report(
         if market is not None:
             markets = [m for m in markets if m == market]
         for m in markets:
-            result = assess(store, iso, spec_.name, m, first_day, end_day, ledger)
+            result = assess(store, iso, spec_.name, m, first_day, end_day, ledger, now=at)
             if result.has_data or not skip_empty:
                 out.append(result)
     return QualityReport(dataset=spec_.name.value, first_day=first_day, end_day=end_day, markets=tuple(out))
@@ -356,12 +456,14 @@ def days_with_gaps(
     market: str | None,
     first_day: date,
     end_day: date,
+    *,
+    now: datetime | None = None,
 ) -> list[date]:
-    """The market days from `first_day` to `end_day` (exclusive) on which some expected interval is missing.
+    """The market days from `first_day` to `end_day` (exclusive) on which a due interval is missing.
 
     This is what `ingest --gaps` backfills. Days of irregular markets, and of
     markets with no data in or just before the range, are never reported
-    (nothing is expected of them).
+    (nothing is expected of them), nor is what is not due yet (`assess`).
     """
-    result = assess(store, iso, dataset, market, first_day, end_day)
+    result = assess(store, iso, dataset, market, first_day, end_day, now=now)
     return [d.day for d in result.days if d.gaps]

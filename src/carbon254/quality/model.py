@@ -19,13 +19,13 @@ class _Frozen(BaseModel):
 
 
 class Gap(_Frozen):
-    """A maximal run of expected intervals of one market day in which some location has no data.
+    """A maximal run of due grid intervals of one market day that some location does not fully cover.
 
     `start`/`end` bound the run (UTC, half-open); `intervals` is its length in
-    intervals; `locations` how many locations miss at least one interval of
-    it; `missing` the (location, interval) pairs absent in it. `names` lists
-    the missing locations when there are at most `MAX_GAP_NAMES` of them
-    (empty otherwise: too many to be useful).
+    grid intervals; `locations` how many locations miss time in at least one
+    interval of it; `missing` the (location, interval) pairs not fully
+    covered in it. `names` lists the missing locations when there are at
+    most `MAX_GAP_NAMES` of them (empty otherwise: too many to be useful).
     """
 
     start: datetime
@@ -39,14 +39,22 @@ class Gap(_Frozen):
 class DayQuality(_Frozen):
     """Completeness and ingest health of one ISO, dataset and market on one market day.
 
-    `expected` = locations x intervals in the day, None when the market's
-    intervals are irregular (e.g. ERCOT SCED runs) or nothing is known about
-    it; `completeness` = present / expected. `off_grid` counts stored pairs
-    whose start is not on the market's interval grid (not counted as
-    present). `revisions` counts stored versions that changed an earlier one.
-    The ledger figures (`payloads`, `duplicates`, `quarantined`, lags) cover
-    every payload whose intervals touch the day, so a payload spanning two
-    days counts on both.
+    `expected` = locations x the day's grid intervals due at the assessment
+    time (real time: ended by then; day-ahead: all, once published), None
+    when the market's intervals are irregular (e.g. ERCOT SCED runs) or
+    nothing is known about it; `present` = those (location, interval) pairs
+    that stored intervals cover fully. `expected_s` and `covered_s` are the
+    same in location-seconds, covered time counted once however many
+    intervals share it; `completeness` = covered_s / expected_s (None when
+    nothing is due). `off_grid` counts stored intervals that are not one
+    grid interval (off the grid or of another length, such as NYISO's extra
+    real-time runs): they count for the time they cover. `overlaps` counts
+    stored intervals that begin before an earlier one of the same location
+    ends, a problem: their shared time would be weighed twice. `revisions`
+    counts stored versions that changed an earlier one. The ledger figures
+    (`payloads`, `duplicates`, `quarantined`, lags) cover every payload
+    whose intervals touch the day, so a payload spanning two days counts on
+    both.
     """
 
     iso: str
@@ -60,9 +68,12 @@ class DayQuality(_Frozen):
     locations: int
     expected: int | None
     present: int
+    expected_s: int | None
+    covered_s: int
     completeness: float | None
     gaps: tuple[Gap, ...]
     off_grid: int
+    overlaps: int
     duplicates: int
     revisions: int
     payloads: int
@@ -74,11 +85,12 @@ class DayQuality(_Frozen):
 class MarketSummary(_Frozen):
     """Totals over the assessed days of one ISO, dataset and market.
 
-    `completeness` = sum(present) / sum(expected) over the days (None when
-    not applicable). Ledger figures count each payload once, however many
-    days it spans. `quarantined_undated` counts quarantined payloads whose
-    intervals are unknown (they failed before parsing), which no day can
-    claim; they are counted whatever the window.
+    `completeness` = sum(covered_s) / sum(expected_s) over the days (None
+    when not applicable or nothing is due); `overlaps` sums the days'.
+    Ledger figures count each payload once, however many days it spans.
+    `quarantined_undated` counts quarantined payloads whose intervals are
+    unknown (they failed before parsing), which no day can claim; they are
+    counted whatever the window.
     """
 
     iso: str
@@ -92,10 +104,13 @@ class MarketSummary(_Frozen):
     locations: int
     expected: int | None
     present: int
+    expected_s: int | None
+    covered_s: int
     completeness: float | None
     gaps: int
     missing: int | None
     days_with_gaps: int
+    overlaps: int
     duplicates: int
     revisions: int
     payloads: int

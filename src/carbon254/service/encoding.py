@@ -25,6 +25,8 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 from starlette.responses import Response
 
+from carbon254.schema import positive_zero
+
 # Rows encoded per slice of a streamed body: a few MB of JSON or CSV at most.
 STREAM_SLICE_ROWS = 16_384
 # %:z writes the offset as +00:00 / -05:00, which every ISO-8601 parser accepts.
@@ -171,8 +173,14 @@ def attachment_headers(fmt: Format, filename: str) -> dict[str, str]:
 
 
 def body_bytes(table: pa.Table, fmt: Format, metadata: dict[str, Any], tz: str | None) -> bytes:
-    """The whole body of `table` in `fmt`, timestamps shown in `tz` (UTC when None)."""
-    table = localize(table, tz)
+    """The whole body of `table` in `fmt`, timestamps shown in `tz` (UTC when None).
+
+    Floats are written exactly (shortest text that reads back to the same
+    double in JSON and CSV, native doubles in Parquet and Arrow), -0.0 as 0.0.
+    """
+    # Stored values never hold -0.0 (validation writes it as 0.0), but computed ones can (a
+    # resampled mean, a spread of equal prices), and an answer must read back as the store keeps it.
+    table = positive_zero(localize(table, tz))
     if fmt is Format.JSON:
         return json_body(table, metadata)
     if fmt is Format.CSV:
@@ -256,7 +264,7 @@ def stream_body(table: pa.Table, fmt: Format, metadata: dict[str, Any], tz: str 
     The bytes decode to the same rows and metadata as `body_bytes`; only
     the slicing differs, so a large answer is never encoded whole.
     """
-    table = localize(table, tz)
+    table = positive_zero(localize(table, tz))
     if fmt is Format.JSON:
         return _stream_json(table, metadata)
     if fmt is Format.CSV:

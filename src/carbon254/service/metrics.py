@@ -71,12 +71,25 @@ class _Gauge:
 
 
 GAUGES: tuple[_Gauge, ...] = (
-    _Gauge("completeness_ratio", "Present / expected (location, interval) pairs.", lambda s: s.completeness),
-    _Gauge("expected_intervals", "Expected (location, interval) pairs.", lambda s: s.expected),
     _Gauge(
-        "present_intervals", "Stored (location, interval) pairs on the market's grid.", lambda s: s.present
+        "completeness_ratio",
+        "Covered / expected location-seconds of due intervals.",
+        lambda s: s.completeness,
     ),
-    _Gauge("missing_intervals", "Expected (location, interval) pairs not stored.", lambda s: s.missing),
+    _Gauge("expected_intervals", "Due (location, grid interval) pairs.", lambda s: s.expected),
+    _Gauge(
+        "present_intervals",
+        "Due (location, grid interval) pairs stored intervals cover.",
+        lambda s: s.present,
+    ),
+    _Gauge(
+        "missing_intervals", "Due (location, grid interval) pairs not fully covered.", lambda s: s.missing
+    ),
+    _Gauge(
+        "overlapping_intervals",
+        "Stored intervals that begin before an earlier one of the same location ends.",
+        lambda s: s.overlaps,
+    ),
     _Gauge("gaps", "Runs of consecutive intervals with a location missing.", lambda s: s.gaps),
     _Gauge("days_with_gaps", "Market days with at least one gap.", lambda s: s.days_with_gaps),
     _Gauge(
@@ -130,8 +143,8 @@ class QualityCollector:
             metrics = self._cached[1]
         yield from metrics
 
-    def _days(self, iso: Iso) -> tuple[date, date]:
-        today = market_day_of(iso.value, self._now())
+    def _days(self, iso: Iso, now: datetime) -> tuple[date, date]:
+        today = market_day_of(iso.value, now)
         return today - timedelta(days=self.window_days), today
 
     def _assess(self) -> list[Metric]:
@@ -145,11 +158,12 @@ class QualityCollector:
         families = [GaugeMetricFamily(f"{PREFIX}_{g.name}", g.documentation, labels=LABELS) for g in GAUGES]
         try:
             entries = list(self._ledger.entries())
+            now = self._now()
             for iso in Iso:
-                first, end = self._days(iso)
+                first, end = self._days(iso, now)
                 for dataset in self.datasets:
                     report = quality_report(
-                        store, dataset, first, end, isos=[iso.value], ledger=entries, skip_empty=True
+                        store, dataset, first, end, isos=[iso.value], ledger=entries, skip_empty=True, now=now
                     )
                     for s in report.summaries:
                         labels = [s.iso, s.dataset, s.market or NO_MARKET]

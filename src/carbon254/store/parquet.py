@@ -162,12 +162,16 @@ class ParquetStore:
         """Validate a batch and append what is new in it, atomically.
 
         Rows identical to the latest stored version of their key are skipped;
-        rows that differ are stored as new versions (revisions). Two rows of the
-        batch with one key and different values reject the whole batch, like
-        any other rule in `schema.validate`. `ingested_at` is set to now (UTC);
-        `published_at` is kept as given.
+        rows that differ are stored as new versions (revisions). A value
+        column the batch leaves out (e.g. `location_type` of a file without
+        it) says nothing about it: it is not compared, and a stored row's
+        value is carried into its revision. Two rows of the batch with one key
+        and different values reject the whole batch, like any other rule in
+        `schema.validate`. `ingested_at` is set to now (UTC); `published_at`
+        is kept as given.
         """
         spec_ = spec(dataset)
+        absent = frozenset(c for c in spec_.values if c not in table.column_names)
         canonical = validate(spec_.name, table)
         received = canonical.num_rows
         if received == 0:
@@ -183,7 +187,7 @@ class ParquetStore:
                 pa.field("ingested_at", TIMESTAMP),
                 pa.array(np.full(received, now, dtype="datetime64[us]")).cast(TIMESTAMP),
             )
-            staged = self._stage(spec_, canonical, manifest)
+            staged = self._stage(spec_, canonical, manifest, absent)
             written = [s for s in staged if s.table.num_rows]
             if not written:  # everything was already stored: leave the manifest alone
                 return WriteResult(spec_.name, received, 0, 0)
@@ -207,8 +211,13 @@ class ParquetStore:
             revisions=sum(s.revisions for s in staged),
         )
 
-    def _stage(self, spec_: DatasetSpec, canonical: pa.Table, manifest: Manifest) -> list[_Staged]:
-        """Split a batch by partition, sort it, and drop rows already stored; raises on conflicting keys."""
+    def _stage(
+        self, spec_: DatasetSpec, canonical: pa.Table, manifest: Manifest, absent: frozenset[str]
+    ) -> list[_Staged]:
+        """Split a batch by partition, sort it, and drop rows already stored; raises on conflicting keys.
+
+        `absent` names the value columns the batch did not give (see `write`).
+        """
         cur = self._cursor()
         numbered = canonical.append_column("__row", pa.array(np.arange(canonical.num_rows, dtype=np.int64)))
         cur.register("__batch", numbered)
@@ -233,7 +242,9 @@ class ParquetStore:
                 conflicts += bad
                 if bad:
                     continue
-                new, revisions = self._drop_stored(spec_, part, manifest, str(iso), str(market), int(year))
+                new, revisions = self._drop_stored(
+                    spec_, part, manifest, str(iso), str(market), int(year), absent
+                )
                 staged.append(_Staged(str(iso), str(market), int(year), new, revisions))
         finally:
             cur.unregister("__batch")
@@ -274,9 +285,21 @@ class ParquetStore:
         return part.filter(pa.array(keep)), []
 
     def _drop_stored(
-        self, spec_: DatasetSpec, part: pa.Table, manifest: Manifest, iso: str, market: str, year: int
+        self,
+        spec_: DatasetSpec,
+        part: pa.Table,
+        manifest: Manifest,
+        iso: str,
+        market: str,
+        year: int,
+        absent: frozenset[str],
     ) -> tuple[pa.Table, int]:
-        """Remove rows equal to the latest stored version of their key; count the revisions left."""
+        """Remove rows equal to the latest stored version of their key; count the revisions left.
+
+        Columns in `absent` are left out of the comparison and take the stored
+        version's value (null for a new key): re-ingesting a file that omits
+        an optional column is not a change, and a real change keeps the rest.
+        """
         t = spec_.time_column
         times = part.column(t).cast(pa.int64())
         lo, hi = int(pc.min(times).as_py()), int(pc.max(times).as_py())
@@ -289,8 +312,10 @@ class ParquetStore:
         if not files:
             return clean, 0
         keys, values = list(spec_.key), list(spec_.values)
+        given = [v for v in values if v not in absent]
         on = " AND ".join(f"n.{k} IS NOT DISTINCT FROM o.{k}" for k in keys)
-        changed = " OR ".join(f"n.{v} IS DISTINCT FROM o.{v}" for v in values)
+        changed = " OR ".join(f"n.{v} IS DISTINCT FROM o.{v}" for v in given) or "false"
+        out = ", ".join(f"o.{c} AS {c}" if c in absent else f"n.{c}" for c in clean.column_names)
         # Without revisions each key is stored once, so no window is needed.
         latest = (
             f"QUALIFY row_number() OVER (PARTITION BY {', '.join(keys)} ORDER BY ingested_at DESC) = 1"
@@ -307,7 +332,7 @@ class ParquetStore:
                     WHERE {t} BETWEEN make_timestamptz(?::BIGINT) AND make_timestamptz(?::BIGINT)
                     {latest}
                 )
-                SELECT n.*, o.{keys[0]} IS NOT NULL AS __revision
+                SELECT {out}, o.{keys[0]} IS NOT NULL AS __revision
                 FROM __new n LEFT JOIN old o ON {on}
                 WHERE o.{keys[0]} IS NULL OR {changed}
                 ORDER BY {", ".join(f"n.{c}" for c in _sort_columns(spec_))}

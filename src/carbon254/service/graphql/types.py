@@ -121,9 +121,13 @@ class QualityDay:
     locations: int
     expected: int | None
     present: int
+    # Location-seconds outgrow GraphQL's 32-bit Int; Float holds them exactly.
+    expected_s: float | None
+    covered_s: float
     completeness: float | None
     gaps: list[QualityGap]
     off_grid: int
+    overlaps: int
     duplicates: int
     revisions: int
     payloads: int
@@ -152,10 +156,13 @@ class QualitySummary:
     locations: int
     expected: int | None
     present: int
+    expected_s: float | None
+    covered_s: float
     completeness: float | None
     gaps: int
     missing: int | None
     days_with_gaps: int
+    overlaps: int
     duplicates: int
     revisions: int
     payloads: int

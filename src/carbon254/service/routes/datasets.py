@@ -288,7 +288,10 @@ async def get_load(
     iso: Annotated[str, Query(description="ISO/RTO, e.g. ERCOT, PJM (any case).")],
     start: Start,
     end: End,
-    kind: Annotated[str | None, Query(description="`actual` or `forecast`; omit for both.")] = None,
+    kind: Annotated[
+        str | None,
+        Query(description="`actual`, `forecast`, `forecast_rt15` or `forecast_rt5`; omit for all."),
+    ] = None,
     zones: Annotated[
         str | None, Query(description="Comma-separated load zones; omit for every zone.")
     ] = None,

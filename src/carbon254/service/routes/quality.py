@@ -48,9 +48,14 @@ def get_quality(
 ) -> QualityResponse:
     """Expected vs present intervals per market day (the ISO's local day: 23 or 25 hours on DST days).
 
-    Expected = locations with data in the window x intervals in the day; the
-    interval length is inferred from the stored rows. Irregular markets
-    (e.g. ERCOT SCED runs) report `expected` and `completeness` as null.
+    Expected = locations with data in the window x the day's intervals due
+    now (real time: ended; day-ahead: the whole day once the ISO usually
+    publishes it, the day before); the interval length is inferred from the
+    stored rows. Completeness = covered / expected time (`covered_s`,
+    `expected_s`), so variable-length intervals count for the time they
+    cover; `overlaps` counts stored intervals overlapping an earlier one.
+    Irregular markets (e.g. ERCOT SCED runs) report `expected` and
+    `completeness` as null.
     Gaps are merged runs of missing intervals with UTC bounds; ledger
     figures (duplicates refused, quarantined payloads, publication-to-commit
     lag in seconds) come from the ingest ledger. Without `iso`, dates are
