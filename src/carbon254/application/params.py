@@ -1,7 +1,7 @@
 """Query-parameter parsing: request text in, validated values out, or a 422 naming the parameter.
 
 Only syntax and limits are checked here. Whether an ISO, market or location
-exists is the catalog's question (`service.catalog`, answered with 404s).
+exists is the catalog's question (`application.catalog`, answered with 404s).
 """
 
 from __future__ import annotations
