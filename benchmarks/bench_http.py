@@ -38,7 +38,7 @@ from carbon254.application.identity import ANONYMOUS
 from carbon254.config import Settings
 from carbon254.service.encoding import Format
 from carbon254.service.routes import lmp as lmp_routes
-from carbon254.store import ParquetStore
+from carbon254.store import Store
 from dataset import HOURS, YEAR_END, YEAR_START, Context, Scale, sample_locations
 from measure import (
     ROOT,
@@ -164,7 +164,7 @@ def _rows(body: bytes, fmt: str) -> int:
     return int(doc["count"])
 
 
-def route_caller(store: ParquetStore) -> Callable[[str, str], object]:
+def route_caller(store: Store) -> Callable[[str, str], object]:
     """A function calling the `GET /v1/lmp` route function directly (format=arrow), with the store and
     settings the service would inject: everything the service does per request except ASGI and HTTP.
 

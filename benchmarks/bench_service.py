@@ -59,7 +59,7 @@ import pyarrow as pa
 
 from bench_http import serve
 from carbon254.schema import TIMESTAMP
-from carbon254.store import ParquetStore
+from carbon254.store import Store, open_store
 from dataset import HOURS, YEAR_END, YEAR_START, Context, sample_locations
 from measure import ROOT, WORK, Latencies, Outcome, Result, Target, blocks, latency_rows, log, settle
 
@@ -281,7 +281,7 @@ def _cached_rows(base: str, key: str, backend: str, location: str, out: Outcome)
 
 
 def _uncached_rows(
-    base: str, key: str, backend: str, store: ParquetStore, locations: list[tuple[str, str]], out: Outcome
+    base: str, key: str, backend: str, store: Store, locations: list[tuple[str, str]], out: Outcome
 ) -> None:
     """(h): each location's year once over HTTP (cache misses), against a warm in-process store.read."""
     headers = {"X-API-Key": key}
@@ -401,7 +401,7 @@ def _stream_rows(backend: str, settings: dict[str, str], out: Outcome) -> None:
     settings = {**settings, "CARBON254_METADATA_URL": f"sqlite:///{data_dir / 'metadata.db'}"}
     key = _api_key(settings, data_dir)
     locations = [f"STREAM_NODE_{i:03d}" for i in range(STREAM_LOCATIONS)]
-    store = ParquetStore(data_dir)
+    store = open_store(data_dir)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     store.write("lmp", _stream_batch(locations, start - timedelta(minutes=5)))  # the market exists
     processes = 2 if backend == "redis" else 1

@@ -29,7 +29,7 @@ from carbon254.isos import Iso
 from carbon254.schema import LMP_SCHEMA, Dataset
 from carbon254.simulate import SimulationConfig, count_rows, simulate, simulated_locations
 from carbon254.simulate.config import DEFAULT_BATCH_ROWS
-from carbon254.store import ParquetStore, Source, open_store
+from carbon254.store import Source, Store, open_store
 from carbon254.store.manifest import FileEntry, Manifest, ManifestFile
 from measure import ROOT, WORK, log
 
@@ -136,7 +136,7 @@ class BuiltStore:
         """The LMP files the manifest names (retired and orphaned files excluded)."""
         return [f for f in self.manifest().files if f.dataset == Dataset.LMP.value]
 
-    def open(self) -> ParquetStore:
+    def open(self) -> Store:
         """A brand-new store object over these files."""
         return open_store(self.directory)
 

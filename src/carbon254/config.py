@@ -29,7 +29,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CARBON254_", extra="ignore")
 
     data_dir: Path = Field(
-        default=Path("carbon254-data"), description="Where the embedded store keeps its files."
+        default=Path("carbon254-data"),
+        description="Where the platform keeps its local files: the default store, ingest ledger, "
+        "quarantine, metadata database.",
+    )
+    store: str = Field(
+        default="duckdb://",
+        description="Market-data store URL: `duckdb://` is the embedded DuckDB/Parquet store in the data "
+        "dir, `duckdb:///srv/c254` the one in that directory (a relative path is read from the data dir).",
     )
     host: str = Field(default="127.0.0.1", description="Address the service binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the service listens on.")
@@ -105,7 +112,7 @@ class Settings(BaseSettings):
     # --- JSON page cursors ---------------------------------------------------------------------
     cursor_secret: SecretStr | None = Field(
         default=None,
-        description="Key signing JSON page cursors; unset: derived from the data dir, so every "
+        description="Key signing JSON page cursors; unset: derived from the store URL, so every "
         "process over one store accepts the others' cursors (set it to make cursors unforgeable).",
     )
 
@@ -120,12 +127,38 @@ class Settings(BaseSettings):
     stream_namespace: str | None = Field(
         default=None,
         description="Redis key prefix of the stream's channels and publisher lock; "
-        "default derived from the data dir, so services over one store share it.",
+        "default derived from the store URL, so services over one store share it.",
     )
     graphql_max_depth: int = Field(default=8, ge=1, description="Deepest GraphQL selection accepted.")
     graphql_max_aliases: int = Field(default=20, ge=1, description="Most aliases in one GraphQL query.")
     graphql_max_rows: int = Field(
         default=1_000_000, ge=1, description="Most rows one GraphQL query may return over all its fields."
+    )
+    graphql_max_query_chars: int = Field(
+        default=100_000, ge=1, description="Longest GraphQL document accepted, in characters."
+    )
+    graphql_max_tokens: int = Field(
+        default=5_000, ge=1, description="Most tokens (and, separately, comments) in one GraphQL document."
+    )
+    graphql_max_fragment_spreads: int = Field(
+        default=100,
+        ge=0,
+        description="Most fragment spreads one GraphQL document makes once every spread is expanded.",
+    )
+    graphql_max_fields: int = Field(
+        default=1000,
+        ge=1,
+        description="Most field selections in one GraphQL document once every fragment spread is expanded.",
+    )
+    graphql_max_introspection_depth: int = Field(
+        default=15,
+        ge=1,
+        description="Deepest introspection (`__schema`, `__type`) selection; the standard one is 14 deep.",
+    )
+    graphql_max_field_repeats: int = Field(
+        default=5,
+        ge=1,
+        description="Most times one GraphQL field (one response path) may be selected, fragments included.",
     )
     log_json: bool = Field(default=True, description="Structured JSON logs (one object per line).")
 
@@ -146,6 +179,15 @@ class Settings(BaseSettings):
         description="Seconds in-flight requests may take to finish after SIGTERM before being cut off.",
     )
 
+    @field_validator("store")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        """Refuse a malformed store URL or an unknown scheme at startup, naming the supported schemes."""
+        from carbon254.store import resolve_store_url  # deferred: the store stack is heavy to import
+
+        resolve_store_url(value, Path())
+        return value.strip()
+
     @field_validator("only", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -156,6 +198,12 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [name.strip() for name in text.split(",") if name.strip()] or None
         return value
+
+    def store_url(self) -> str:
+        """The store URL resolved against the data dir: the same text in every process over one store."""
+        from carbon254.store import resolve_store_url
+
+        return resolve_store_url(self.store, self.data_dir)
 
     def metadata_database_url(self) -> str:
         """The metadata database URL: `metadata_url`, else SQLite in the data dir."""

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from carbon254.excerpt import excerpt
 from carbon254.isos import Iso
 
 MAX_SUGGESTIONS = 5
@@ -96,7 +97,7 @@ def resolve_names(
             suggestions += [s for s in close_matches(name, known_list) if s not in suggestions]
         if not suggestions and suggest_all:
             suggestions = known_list
-        shown = ", ".join(repr(u) for u in unknown[:MAX_NAMES_SUGGESTED_FOR])
+        shown = ", ".join(excerpt(u) for u in unknown[:MAX_NAMES_SUGGESTED_FOR])
         more = len(unknown) - MAX_NAMES_SUGGESTED_FOR
         tail = f" and {more} more" if more > 0 else ""
         listing = ""

@@ -141,6 +141,7 @@ def test_other_datasets(runner: CliRunner, sim_dir: Path) -> None:
         (["--end", "soon"], "--end: cannot read 'soon' as a date or time"),
         (["--end", "2024-12-31"], "--end (2024-12-31T00:00:00+00:00) must be after --start"),
         (["--tz", "Mars/Olympus"], "--tz: unknown time zone 'Mars/Olympus'"),
+        (["--tz", "A" * 256], f"--tz: time zone '{'A' * 40}'... (256 characters) is longer than any"),
         (["--as-of", "yesterday"], "--as-of: cannot read 'yesterday'"),
         (["--locations", " , "], "--locations lists no name"),
         (["--output", "out.xlsx"], "--output must end in .csv or .parquet"),

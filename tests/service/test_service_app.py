@@ -64,12 +64,12 @@ def test_store_opened_from_settings_and_closed_at_shutdown(
     writer = open_store(tmp_path)
     writer.write("lmp", make_lmp("SPP", "DAM", "SPPNORTH_HUB", hours=24))
     writer.close()
-    opened: list[Path] = []
+    opened: list[tuple[str, Path]] = []
     closed: list[bool] = []
 
-    def tracking_open_store(data_dir: Path) -> Store:
-        opened.append(Path(data_dir))
-        real = open_store(data_dir)
+    def tracking_open_store(url: str, data_dir: Path) -> Store:
+        opened.append((url, Path(data_dir)))
+        real = open_store(url, data_dir)
         close = real.close
 
         def tracked_close() -> None:
@@ -82,7 +82,7 @@ def test_store_opened_from_settings_and_closed_at_shutdown(
     monkeypatch.setattr("carbon254.service.app.open_store", tracking_open_store)
     app = create_app(Settings(data_dir=tmp_path, auth=AuthMode.OFF))
     with TestClient(app) as c:
-        assert opened == [tmp_path]
+        assert opened == [("duckdb://", tmp_path)]
         params = {"iso": "SPP", "market": "DAM", "start": "2024-03-01", "end": "2024-03-02"}
         assert c.get("/v1/lmp", params=params).json()["count"] == 24
         assert closed == []

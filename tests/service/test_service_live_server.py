@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -16,70 +11,16 @@ import httpx
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pytest
+from uvicorn_server import uvicorn_server
 
 from carbon254.store import open_store
-
-STARTUP_TIMEOUT_S = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """`(base_url, data_dir)` of a uvicorn server started with `--factory` and CARBON254_DATA_DIR."""
-    data_dir = tmp_path / "data"
-    port = _free_port()
-    # Auth off: the server binds 127.0.0.1, and this test is about reads, not credentials.
-    env = {**os.environ, "CARBON254_DATA_DIR": str(data_dir), "CARBON254_AUTH": "off"}
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "carbon254.service.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}: {(tmp_path / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{base}/health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"server not up after {STARTUP_TIMEOUT_S} s: {(tmp_path / 'server.log').read_text()}"
-                )
-            time.sleep(0.1)
-        yield base, data_dir
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+    """`(base_url, data_dir)` of a `carbon254 serve` process."""
+    with uvicorn_server(tmp_path) as server:
+        yield server.base_url, server.data_dir
 
 
 def test_server_sees_rows_written_by_another_process(

@@ -66,8 +66,9 @@ def commit_in_subprocess(data_dir: Path, location: str, start: datetime, interva
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from datetime import datetime
         from test_service_stream import lmp_rows
+        from pathlib import Path
         from carbon254.store import open_store
-        s = open_store({str(data_dir)!r})
+        s = open_store(Path({str(data_dir)!r}))
         s.write("lmp", lmp_rows([{location!r}], datetime.fromisoformat({start.isoformat()!r}), {intervals}))
         s.close()
         """

@@ -8,19 +8,14 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from timeseries_tables import hourly_utc, lmp_table, local_of, utc_of
+from timeseries_tables import MARKET_ZONES, hourly_utc, lmp_table, local_of, pandas_in_block, utc_of
 
 from carbon254.schema import SPECS, Dataset
 from carbon254.store.base import Block, Resample
 from carbon254.timeseries import present
 
 LMP = SPECS[Dataset.LMP]
-ZONES = {
-    "PJM": "America/New_York",
-    "NYISO": "America/New_York",
-    "ERCOT": "America/Chicago",
-    "MISO": "Etc/GMT+5",
-}
+ZONES = MARKET_ZONES
 TS_COLUMNS = ("interval_start", "interval_end", "published_at", "ingested_at")
 
 
@@ -298,7 +293,11 @@ def test_resample_columns_nulls_and_first_values() -> None:
         table.schema.get_field_index("location_type"), "location_type", pa.array(location_type)
     )
     out = present(table, LMP, "PJM", tz=None, resample="daily", block=None)
-    assert out.column_names == [c for c in table.column_names if c not in ("published_at", "ingested_at")]
+    assert out.column_names == [
+        *(c for c in table.column_names if c not in ("published_at", "ingested_at")),
+        "coverage",
+        "intervals",
+    ]
     assert out.column("congestion").to_pylist() == [None, float(np.mean(range(24, 48)))]
     assert out.column("loss").to_pylist() == [1.0, 1.0]
     assert out.column("location_type").to_pylist() == ["hub", "zone"]
@@ -375,6 +374,9 @@ def test_capacity_price_uses_delivery_columns() -> None:
     )
     out = present(table, spec, "PJM", tz=None, resample="monthly", block=None)
     assert out.column("price").to_pylist() == pytest.approx([29.46, 269.92])
+    # Two delivery days of June's 30, one of July's 31.
+    assert out.column("coverage").to_pylist() == [2 / 30, 1 / 31]
+    assert out.column("intervals").to_pylist() == [2, 1]
     assert utc_of(out.column("delivery_start")).tolist() == [
         pd.Timestamp("2024-06-01T04:00Z"),
         pd.Timestamp("2024-07-01T04:00Z"),
@@ -439,43 +441,54 @@ def test_bad_options_are_rejected() -> None:
         present(naive, LMP, "PJM", tz=None, resample="daily", block=None)
 
 
+def test_a_null_start_is_rejected_with_its_name() -> None:
+    table = lmp_table(hourly_utc("2024-01-02", "2024-01-03"))
+    starts = table.column("interval_start").to_pylist()
+    # Chunked, as the store hands columns over.
+    with_null = table.set_column(
+        4, "interval_start", pa.chunked_array([pa.array([None, *starts[1:]], pa.timestamp("us", "UTC"))])
+    )
+    with pytest.raises(ValueError, match="interval_start has 1 null"):
+        present(with_null, LMP, "PJM", tz=None, resample="daily", block=None)
+    with pytest.raises(ValueError, match="interval_start has 1 null"):
+        present(with_null, LMP, "PJM", tz=None, resample=None, block="onpeak")
+
+
 # ---------------------------------------------------------------- against a pandas reference
 
 
 def pandas_present(table: pa.Table, iso: str, tz: str | None, resample: str, block: str) -> pd.DataFrame:
-    """Block filter then bucket means, done row by row in pandas."""
+    """Block filter then bucket means, sizes and coverage, done row by row in pandas."""
     frame = table.to_pandas()
-    market = frame["interval_start"].dt.tz_convert(ZONES[iso])
-    peak = (market.dt.hour + 1).between(7, 22)
-    holidays = {
-        date(2023, 12, 25),
-        date(2024, 1, 1),
-        date(2024, 5, 27),
-        date(2024, 7, 4),
-        date(2024, 9, 2),
-        date(2024, 11, 28),
-        date(2024, 12, 25),
-        date(2025, 1, 1),
-    }
-    business = (market.dt.day_of_week < 5) & ~market.dt.date.isin(holidays)
-    keep = {
-        "onpeak": peak & business,
-        "offpeak": ~(peak & business),
-        "2x16": peak & ~business,
-        "7x8": ~peak,
-        "atc": peak | ~peak,
-    }[block]
-    frame = frame[keep.to_numpy()]
-    local = frame["interval_start"].dt.tz_convert(tz or ZONES[iso])
+    frame = frame[pandas_in_block(frame["interval_start"], iso, block)]
+    step = frame["interval_end"] - frame["interval_start"]
+    zone = tz or ZONES[iso]
+    local = frame["interval_start"].dt.tz_convert(zone)
     if resample == "hourly":
         bucket = frame["interval_start"].dt.floor("h")  # whole-hour zones only
+        end = bucket + pd.Timedelta(hours=1)
     elif resample == "daily":
-        bucket = local.dt.normalize().dt.tz_convert("UTC")
-    else:
-        bucket = local.dt.tz_localize(None).dt.to_period("M").dt.start_time.dt.tz_localize(tz or ZONES[iso])
+        bucket = local.dt.normalize()
+        end = (bucket + pd.DateOffset(days=1)).dt.tz_convert("UTC")
         bucket = bucket.dt.tz_convert("UTC")
-    frame = frame.assign(bucket=bucket.to_numpy())
-    return frame.groupby(["location", "bucket"])[["lmp", "energy"]].mean().reset_index()
+    else:
+        month = local.dt.tz_localize(None).dt.to_period("M")
+        bucket = month.dt.start_time.dt.tz_localize(zone).dt.tz_convert("UTC")
+        end = (month + 1).dt.start_time.dt.tz_localize(zone).dt.tz_convert("UTC")
+    frame = frame.assign(bucket=bucket.to_numpy(), end=end.to_numpy(), hours=step / pd.Timedelta(hours=1))
+    grouped = frame.groupby(["location", "bucket"])
+    out = grouped[["lmp", "energy"]].mean()
+    out["intervals"] = grouped.size()
+    out["covered"] = grouped["hours"].sum()
+    out["end"] = grouped["end"].first()
+    out = out.reset_index()
+    if out.empty:
+        return out.assign(coverage=1.0)
+    # A bucket lasts its block hours: every hour from its start to its end, classified on its own.
+    hours = pd.date_range(out["bucket"].min(), out["end"].max(), freq="h", inclusive="left")
+    counted = np.concatenate([[0], np.cumsum(pandas_in_block(pd.Series(hours), iso, block))])
+    block_hours = counted[hours.searchsorted(out["end"])] - counted[hours.searchsorted(out["bucket"])]
+    return out.assign(coverage=out["covered"] / block_hours)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -488,6 +501,7 @@ def pandas_present(table: pa.Table, iso: str, tz: str | None, resample: str, blo
     hours=st.integers(1, 24 * 45),
     five_minute=st.booleans(),
     locations=st.integers(1, 3),
+    gaps=st.integers(0, 2**32 - 1),
 )
 def test_matches_pandas_reference(
     iso: str,
@@ -498,6 +512,7 @@ def test_matches_pandas_reference(
     hours: int,
     five_minute: bool,
     locations: int,
+    gaps: int,
 ) -> None:
     begin = pd.Timestamp("2024-01-01T00:00Z") + pd.Timedelta(hours=start_hour)
     starts = pd.date_range(
@@ -505,6 +520,8 @@ def test_matches_pandas_reference(
     )
     names = [f"N{i}" for i in range(locations)]
     table = lmp_table(starts, names, iso=iso, lmp=lambda i, base: np.sin(base / 7.0) * 50 + i * 3)
+    # Leave out about a tenth of the intervals (none when gaps is 0) so coverage has something to say.
+    table = table.filter(np.random.default_rng(gaps).random(table.num_rows) >= (0.1 if gaps else 0.0))
     out = present(table, LMP, iso, tz=tz, resample=resample, block=block)
     expected = pandas_present(table, iso, tz, resample, block)
     assert out.num_rows == len(expected)
@@ -512,5 +529,7 @@ def test_matches_pandas_reference(
     assert utc_of(out.column("interval_start")).tolist() == list(expected["bucket"])
     assert_means(out.column("lmp").to_numpy(), expected["lmp"].to_numpy())
     assert_means(out.column("energy").to_numpy(), expected["energy"].to_numpy())
+    assert out.column("intervals").to_pylist() == expected["intervals"].tolist()
+    np.testing.assert_allclose(out.column("coverage").to_numpy(), expected["coverage"].to_numpy(), rtol=1e-12)
     if tz is not None:
         assert out.schema.field("interval_start").type == pa.timestamp("us", tz)

@@ -36,6 +36,7 @@ from carbon254.application.errors import BAD_PARAMETER_STATUS, ApiError, bad_par
 from carbon254.application.identity import Principal, entitle_data
 from carbon254.application.params import check_names, parse_instant, parse_tz, parse_window, required_text
 from carbon254.config import Settings
+from carbon254.excerpt import excerpt
 from carbon254.isos import Iso
 from carbon254.schema import SPECS, Dataset
 from carbon254.store.base import Block, Resample, Store, any_simulated
@@ -243,7 +244,8 @@ def _choice(kind: type[_Choice], parameter: str, value: _Choice | str | None) ->
         return kind(value.strip().lower())
     except ValueError:
         valid = ", ".join(v.value for v in kind)
-        raise bad_parameter(parameter, f"invalid {parameter} {value!r}; expected one of {valid}") from None
+        message = f"invalid {parameter} {excerpt(value)}; expected one of {valid}"
+        raise bad_parameter(parameter, message) from None
 
 
 def build_query(

@@ -16,10 +16,20 @@ import typer
 from rich.markup import escape
 
 from carbon254.cli.console import CliError, console, err_console, fail, interrupted
-from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, DataDir, Host, Port
+from carbon254.cli.options import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_STORE,
+    DataDir,
+    Host,
+    Port,
+    StoreUrl,
+)
 from carbon254.cli.progress import RowProgress
 from carbon254.cli.serve import build_app, check_auth_binding, settings_for
 from carbon254.cli.server import run_server, server_url, stop_signals_interrupt
+from carbon254.cli.stores import open_cli_store, store_label
 from carbon254.config import AuthMode
 from carbon254.demo import (
     DemoMarker,
@@ -34,19 +44,18 @@ from carbon254.demo import (
     replay_seconds_ahead,
     run_plan,
 )
-from carbon254.store import StoreError, open_store
-from carbon254.store.parquet import ParquetStore
+from carbon254.store import Store, StoreError
 
 EXAMPLE_ISO = "ERCOT"
 EXAMPLE_HUB = "HB_NORTH"
 
 
-def _load(store: ParquetStore, data_dir: Path, plan: DemoPlan) -> None:
+def _load(store: Store, where: str, data_dir: Path, plan: DemoPlan) -> None:
     if not plan.configs:
         console.print(f"Demo data is up to date through {_utc(plan.marker.loaded_through)}.")
         return
     what = "Loading simulated demo data" if plan.first_load else "Catching up the demo data"
-    console.print(f"{what} into {escape(str(data_dir))} ({plan.total_rows:,} rows)…")
+    console.print(f"{what} into {escape(where)} ({plan.total_rows:,} rows)…")
     with RowProgress(console) as progress:
         summary = run_plan(store, data_dir, plan, progress)
     rate = summary.total_received / summary.seconds if summary.seconds else 0.0
@@ -102,6 +111,7 @@ def demo(
         ),
     ] = None,
     no_feed: Annotated[bool, typer.Option("--no-feed", help="Serve without the live feed.")] = False,
+    store_url: StoreUrl = DEFAULT_STORE,
 ) -> None:
     """Run the self-contained demo: simulated data for all seven ISOs, the API, and a live 5-minute feed.
 
@@ -116,26 +126,27 @@ def demo(
     requested = DemoParams(seed=seed, nodes=nodes)
     try:
         # The demo is a local, credential-free playground: auth is off, which needs a loopback --host.
-        settings = settings_for(data_dir, host, port, auth=AuthMode.OFF)
+        settings = settings_for(data_dir, host, port, auth=AuthMode.OFF, store=store_url)
         check_auth_binding(settings)
         plan = plan_demo(data_dir, requested, days)
-        store = open_store(data_dir)
-    except (CliError, DemoMarkerError) as exc:
-        fail(exc.message if isinstance(exc, CliError) else str(exc))
-    except OSError as exc:
-        fail(f"--data-dir: cannot open the store in {data_dir} ({exc.strerror or exc})")
+        store = open_cli_store(settings.store, data_dir)
+    except CliError as exc:
+        fail(exc.message, exc.hint)
+    except DemoMarkerError as exc:
+        fail(str(exc))
+    where = store_label(settings.store, data_dir)
 
     # From here on SIGTERM is handled like Ctrl-C, so each stage can leave cleanly.
     with stop_signals_interrupt():
         try:
             _note_params(requested, plan)
-            _load(store, data_dir, plan)
+            _load(store, where, data_dir, plan)
         except KeyboardInterrupt:
             store.close()
             interrupted("Loading stopped; run `carbon254 demo` again to finish (stored batches are kept).")
         except (OSError, StoreError) as exc:
             store.close()
-            fail(f"the store in {data_dir} could not write the demo data ({exc})")
+            fail(f"the store in {where} could not write the demo data ({exc})")
 
         keeper = MarkerKeeper(data_dir, plan.marker)
         runner = None if no_feed else _feed_runner(store, keeper, feed_every)
@@ -172,7 +183,7 @@ def demo(
     console.print(f"Stopped. Data is stored through {through}; run again to resume.")
 
 
-def _feed_runner(store: ParquetStore, keeper: MarkerKeeper, every: float | None) -> FeedRunner:
+def _feed_runner(store: Store, keeper: MarkerKeeper, every: float | None) -> FeedRunner:
     """The live feed, continuing from the marker and advancing it after every interval."""
 
     def published(p: Published) -> None:

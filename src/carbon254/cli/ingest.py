@@ -23,16 +23,17 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from carbon254.cli.console import console, err_console, fail, interrupted
+from carbon254.cli.console import CliError, console, err_console, fail, interrupted
 from carbon254.cli.ingest_native import download, follow_isos, ingest_native_files
 from carbon254.cli.names import BadList, split_list
-from carbon254.cli.options import DEFAULT_DATA_DIR, DataDir
+from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_STORE, DataDir, StoreUrl
+from carbon254.cli.stores import check_store_url, open_cli_store
+from carbon254.excerpt import excerpt
 from carbon254.ingest import FileError, FileFormat, read_canonical_file
 from carbon254.isos import Iso
 from carbon254.names import UnknownName, resolve_iso
 from carbon254.schema import Dataset, ValidationError
-from carbon254.store import Source, StoreError, WriteResult, open_store
-from carbon254.store.parquet import ParquetStore
+from carbon254.store import Source, Store, StoreError, WriteResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ class FileOutcome:
     error: str | None
 
 
-def _ingest_one(store: ParquetStore, path: Path, dataset: Dataset | None) -> FileOutcome:
+def _ingest_one(store: Store, path: Path, dataset: Dataset | None) -> FileOutcome:
     try:
         read = read_canonical_file(path, dataset)
     except FileError as exc:
@@ -107,7 +108,7 @@ def _day(option: str, text: str | None) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+        raise typer.BadParameter(f"{excerpt(text)} is not a date (YYYY-MM-DD)", param_hint=option) from None
 
 
 def ingest(
@@ -186,6 +187,7 @@ def ingest(
         ),
     ] = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
+    store_url: StoreUrl = DEFAULT_STORE,
 ) -> None:
     """Load files into the store, or download from the ISOs.
 
@@ -199,13 +201,17 @@ def ingest(
     stores nothing new; changed values are kept as revisions; files that fail
     to parse are quarantined under the data directory.
     """
+    try:
+        check_store_url(store_url, data_dir)
+    except CliError as exc:
+        fail(exc.message, exc.hint)
     if follow:
         if files:
             raise typer.BadParameter("--follow downloads; it takes no FILE", param_hint="--follow")
-        follow_isos(_isos(iso), dataset, market, data_dir, polls=polls, interval_s=interval)
+        follow_isos(_isos(iso), dataset, market, store_url, data_dir, polls=polls, interval_s=interval)
         return
     if files and iso is not None:
-        ingest_native_files(files, _one_iso(iso), data_dir)
+        ingest_native_files(files, _one_iso(iso), store_url, data_dir)
         return
     if not files and iso is not None:
         if dataset is None or market is None:
@@ -220,8 +226,8 @@ def ingest(
                 param_hint="--end",
             )
         chosen = _one_iso(iso)
-        days = _gap_days(chosen, dataset, market, first, stop, data_dir) if gaps else None
-        download(chosen, dataset, market, first, stop, data_dir, days=days, force=force or gaps)
+        days = _gap_days(chosen, dataset, market, first, stop, store_url, data_dir) if gaps else None
+        download(chosen, dataset, market, first, stop, store_url, data_dir, days=days, force=force or gaps)
         return
     if not files:
         raise typer.BadParameter(
@@ -229,9 +235,9 @@ def ingest(
             param_hint="FILE",
         )
     try:
-        store = open_store(data_dir)
-    except OSError as exc:
-        fail(f"--data-dir: cannot open the store in {data_dir} ({exc.strerror or exc})")
+        store = open_cli_store(store_url, data_dir)
+    except CliError as exc:
+        fail(exc.message, exc.hint)
     outcomes: list[FileOutcome] = []
     try:
         with Progress(
@@ -268,11 +274,16 @@ def _one_iso(text: str) -> Iso:
     return isos[0]
 
 
-def _gap_days(iso: Iso, dataset: Dataset, market: str, start: date, end: date, data_dir: Path) -> list[date]:
+def _gap_days(
+    iso: Iso, dataset: Dataset, market: str, start: date, end: date, store_url: str, data_dir: Path
+) -> list[date]:
     """Days in [start, end) that the data-quality report finds incomplete."""
     from carbon254.quality import days_with_gaps
 
-    store = open_store(data_dir)
+    try:
+        store = open_cli_store(store_url, data_dir)
+    except CliError as exc:
+        fail(exc.message, exc.hint)
     try:
         days = days_with_gaps(store, iso, dataset, market, start, end)
     finally:

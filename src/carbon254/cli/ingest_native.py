@@ -17,7 +17,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from carbon254.cli.console import console, err_console, fail, interrupted
+from carbon254.cli.console import CliError, console, err_console, fail, interrupted
+from carbon254.cli.stores import open_cli_store
 from carbon254.config import Settings
 from carbon254.ingest.backfill import BackfillReport, DayOutcome, backfill, market_days, pending_days
 from carbon254.ingest.clients import client_for
@@ -29,8 +30,7 @@ from carbon254.ingest.watermark import Watermarks
 from carbon254.isos import Iso
 from carbon254.markets.registry import NoTarget, UnknownReport, connector_for, detect_report, target_for
 from carbon254.schema import Dataset
-from carbon254.store import open_store
-from carbon254.store.parquet import ParquetStore
+from carbon254.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +46,12 @@ class NativeFileOutcome:
     kept: Path | None = None
 
 
-def _open(data_dir: Path) -> tuple[ParquetStore, NativeIngest]:
+def _open(store_url: str, data_dir: Path) -> tuple[Store, NativeIngest]:
+    """The store, and the ingest writing to it with its ledger and quarantine in `data_dir`."""
     try:
-        store = open_store(data_dir)
-    except OSError as exc:
-        fail(f"--data-dir: cannot open the store in {data_dir} ({exc.strerror or exc})")
+        store = open_cli_store(store_url, data_dir)
+    except CliError as exc:
+        fail(exc.message, exc.hint)
     return store, NativeIngest(store, IngestLedger(data_dir), Quarantine(data_dir))
 
 
@@ -80,9 +81,9 @@ def _payload_table(title: str) -> Table:
     return table
 
 
-def ingest_native_files(paths: Sequence[Path], iso: Iso, data_dir: Path) -> None:
+def ingest_native_files(paths: Sequence[Path], iso: Iso, store_url: str, data_dir: Path) -> None:
     """Parse ISO files in their native published format and write each as one batch."""
-    store, ingest = _open(data_dir)
+    store, ingest = _open(store_url, data_dir)
     results: list[NativeFileOutcome] = []
     try:
         for path in paths:
@@ -159,6 +160,7 @@ def download(
     market: str,
     start: date,
     end: date,
+    store_url: str,
     data_dir: Path,
     *,
     days: Sequence[date] | None = None,
@@ -169,11 +171,11 @@ def download(
         target = target_for(iso, dataset, market)
     except NoTarget as exc:
         fail(str(exc))
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, store=store_url)
     watermarks = Watermarks(data_dir)
     wanted = list(days) if days is not None else market_days(start, end)
     to_fetch = pending_days(iso, target, wanted, watermarks, force)
-    store, ingest = _open(data_dir)
+    store, ingest = _open(store_url, data_dir)
     connector = connector_for(iso)
     report: BackfillReport | None = None
     try:
@@ -227,13 +229,14 @@ def follow_isos(
     isos: Sequence[Iso],
     dataset: Dataset | None,
     market: str | None,
+    store_url: str,
     data_dir: Path,
     *,
     polls: int | None,
     interval_s: float | None,
 ) -> None:
     """Poll every matching target of `isos` at its publication cadence until interrupted."""
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, store=store_url)
     targets: list[FollowTarget] = []
     clients = {iso: client_for(iso, settings) for iso in isos}
     for iso in isos:
@@ -243,7 +246,7 @@ def follow_isos(
                 targets.append(FollowTarget(connector, clients[iso], t))
     if not targets:
         fail("nothing to follow: no target of the given ISO(s) matches --dataset/--market")
-    store, ingest = _open(data_dir)
+    store, ingest = _open(store_url, data_dir)
 
     def show(target: FollowTarget, outcome: DayOutcome) -> None:
         written = sum(p.entry.rows_written for p in outcome.payloads)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 DEFAULT_DATA_DIR = Path("carbon254-data")
+DEFAULT_STORE = "duckdb://"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
@@ -16,8 +17,18 @@ DataDir = Annotated[
     typer.Option(
         "--data-dir",
         envvar="CARBON254_DATA_DIR",
-        help="Directory of the embedded store.",
+        help="Directory of the platform's local files (and of the store, with --store duckdb://).",
         file_okay=False,
+        show_default=True,
+    ),
+]
+StoreUrl = Annotated[
+    str,
+    typer.Option(
+        "--store",
+        envvar="CARBON254_STORE",
+        help="Store URL: duckdb:// is the embedded store in --data-dir, duckdb:///path/to/dir the one "
+        "in that directory (a relative path is read from --data-dir).",
         show_default=True,
     ),
 ]

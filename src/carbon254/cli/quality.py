@@ -19,14 +19,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from carbon254.cli.console import CliError, console, fail
-from carbon254.cli.options import DEFAULT_DATA_DIR, DataDir
+from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_STORE, DataDir, StoreUrl
 from carbon254.cli.output import print_table
+from carbon254.cli.stores import open_cli_store
 from carbon254.ingest.ledger import IngestLedger
 from carbon254.isos import iso_info
 from carbon254.names import UnknownName, resolve_iso, resolve_names
 from carbon254.quality import MarketQuality, QualityReport, day_range, quality_report
 from carbon254.schema import Dataset, spec
-from carbon254.store import open_store
 from carbon254.timeseries import parse_bound
 
 NO_MARKET = "-"
@@ -172,6 +172,7 @@ def quality(
         QualityFormat, typer.Option("--format", help="Rich tables or JSON.", case_sensitive=False)
     ] = QualityFormat.TABLE,
     data_dir: DataDir = DEFAULT_DATA_DIR,
+    store_url: StoreUrl = DEFAULT_STORE,
 ) -> None:
     """Data quality per market day: expected vs present intervals, gaps, revisions, duplicates, lag.
 
@@ -190,7 +191,7 @@ def quality(
                 f"--end ({hi.isoformat()}) must be after --start ({lo.isoformat()}); --end is exclusive"
             )
         first_day, end_day = day_range(zone, lo, hi)
-        report, market_name = _assess(data_dir, iso_.value, dataset, market, first_day, end_day)
+        report, market_name = _assess(store_url, data_dir, iso_.value, dataset, market, first_day, end_day)
     except UnknownName as exc:
         fail(exc.message, exc.hint())
     except CliError as exc:
@@ -218,16 +219,10 @@ def _bound(option: str, text: str, zone: str) -> datetime:
 
 
 def _assess(
-    data_dir: Path, iso: str, dataset: Dataset, market: str | None, first_day: date, end_day: date
+    url: str, data_dir: Path, iso: str, dataset: Dataset, market: str | None, first_day: date, end_day: date
 ) -> tuple[QualityReport, str | None]:
-    if not (data_dir / "store").is_dir():
-        raise CliError(
-            f"--data-dir: no store in {data_dir}",
-            hint="Load data with `carbon254 ingest`, `simulate` or `demo`, or point --data-dir "
-            "(CARBON254_DATA_DIR) at an existing data dir.",
-        )
     spec_ = spec(dataset)
-    store = open_store(data_dir)
+    store = open_cli_store(url, data_dir, create=False)
     try:
         market_name: str | None = None
         if market is not None:

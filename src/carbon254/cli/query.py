@@ -19,14 +19,14 @@ import typer
 
 from carbon254.cli.console import CliError, console, fail
 from carbon254.cli.names import BadList, split_list
-from carbon254.cli.options import DEFAULT_DATA_DIR, DataDir
+from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_STORE, DataDir, StoreUrl
 from carbon254.cli.output import output_format, print_table, rich_table, write_table
+from carbon254.cli.stores import open_cli_store
 from carbon254.isos import Iso
 from carbon254.names import UnknownName, resolve_iso, resolve_names
 from carbon254.schema import Dataset, DatasetSpec, spec
-from carbon254.store import Block, Resample, open_store
+from carbon254.store import Block, Resample, Store
 from carbon254.store.base import any_simulated
-from carbon254.store.parquet import ParquetStore
 from carbon254.timeseries import parse_bound, resolve_tz
 
 # Columns that repeat on every row or are bookkeeping; left out of the terminal table (not of files).
@@ -40,7 +40,7 @@ def _instant(option: str, text: str, tz: str | None) -> datetime:
         raise CliError(f"{option}: {exc}") from None
 
 
-def _market(store: ParquetStore, spec_: DatasetSpec, iso: Iso, text: str | None) -> str | None:
+def _market(store: Store, spec_: DatasetSpec, iso: Iso, text: str | None) -> str | None:
     markets = store.markets(spec_.name, iso.value)
     if spec_.market_column is None:
         if text is not None:
@@ -134,6 +134,7 @@ def query(
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Rows shown in the terminal table.", min=0)] = 50,
     data_dir: DataDir = DEFAULT_DATA_DIR,
+    store_url: StoreUrl = DEFAULT_STORE,
 ) -> None:
     """Query stored prices, load or adders: latest versions, or as known at --as-of.
 
@@ -143,7 +144,7 @@ def query(
     try:
         request = parse_request(iso, start, end, dataset, market, locations, tz, resample, block, as_of)
         _check_output(output)
-        table, market_name, simulated = _read(data_dir, request)
+        table, market_name, simulated = _read(store_url, data_dir, request)
     except UnknownName as exc:
         fail(exc.message, exc.hint())
     except BadList as exc:
@@ -246,17 +247,11 @@ def _check_output(output: Path | None) -> None:
         raise CliError(f"--output: directory {output.parent} does not exist")
 
 
-def _read(data_dir: Path, request: QueryRequest) -> tuple[pa.Table, str | None, bool]:
+def _read(url: str, data_dir: Path, request: QueryRequest) -> tuple[pa.Table, str | None, bool]:
     """The rows asked for, the market name as stored, and whether any row is simulated."""
-    if not (data_dir / "store").is_dir():
-        raise CliError(
-            f"--data-dir: no store in {data_dir}",
-            hint="Load data with `carbon254 demo`, `simulate` or `ingest`, or point --data-dir "
-            "(CARBON254_DATA_DIR) at an existing data dir.",
-        )
     spec_ = spec(request.dataset)
     lmp = request.dataset is Dataset.LMP
-    store = open_store(data_dir)
+    store = open_cli_store(url, data_dir, create=False)
     try:
         market = _market(store, spec_, request.iso, request.market)
         catalog = store.locations(iso=request.iso.value) if lmp else None

@@ -21,12 +21,14 @@ from carbon254.cli.options import (
     DEFAULT_DATA_DIR,
     DEFAULT_HOST,
     DEFAULT_PORT,
+    DEFAULT_STORE,
     DataDir,
     Host,
     Only,
     Port,
     SslCertfile,
     SslKeyfile,
+    StoreUrl,
 )
 from carbon254.cli.server import (
     TlsFiles,
@@ -36,7 +38,9 @@ from carbon254.cli.server import (
     stop_signals_interrupt,
     tls_files,
 )
+from carbon254.cli.stores import store_label
 from carbon254.config import AuthMode, Settings
+from carbon254.store import StoreNotFound, open_store
 
 
 def settings_for(data_dir: Path, host: str, port: int, **overrides: Any) -> Settings:
@@ -81,9 +85,13 @@ def parse_only(text: str | None) -> list[str] | None:
     return names
 
 
-def is_empty_store(data_dir: Path) -> bool:
-    """Whether `data_dir` holds no committed store yet."""
-    return not (data_dir / "store" / "manifest.json").exists()
+def is_empty_store(settings: Settings) -> bool:
+    """Whether the store `settings` name was never written to (nothing is created to find out)."""
+    try:
+        open_store(settings.store, settings.data_dir, create=False).close()
+    except StoreNotFound:
+        return True
+    return False
 
 
 def build_app(settings: Settings) -> Any:
@@ -104,8 +112,9 @@ def serve(
     only: Only = None,
     ssl_certfile: SslCertfile = None,
     ssl_keyfile: SslKeyfile = None,
+    store_url: StoreUrl = DEFAULT_STORE,
 ) -> None:
-    """Serve the HTTP API (REST, docs at /docs) over the store in --data-dir until Ctrl-C.
+    """Serve the HTTP API (REST, docs at /docs) over the store (--store, default: in --data-dir) until Ctrl-C.
 
     The service reads the store on every request, so data written meanwhile by
     `carbon254 ingest` or `simulate` in another process shows up at once.
@@ -115,7 +124,7 @@ def serve(
     """
     try:
         with stop_signals_interrupt():
-            _serve(data_dir, host, port, only, ssl_certfile, ssl_keyfile)
+            _serve(store_url, data_dir, host, port, only, ssl_certfile, ssl_keyfile)
     except KeyboardInterrupt:
         pass  # Ctrl-C or SIGTERM before the server was up
     except CliError as exc:
@@ -124,6 +133,7 @@ def serve(
 
 
 def _serve(
+    store_url: str,
     data_dir: Path,
     host: str,
     port: int,
@@ -132,7 +142,13 @@ def _serve(
     keyfile: Path | None,
 ) -> None:
     settings = settings_for(
-        data_dir, host, port, only=parse_only(only), ssl_certfile=certfile, ssl_keyfile=keyfile
+        data_dir,
+        host,
+        port,
+        only=parse_only(only),
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+        store=store_url,
     )
     check_auth_binding(settings)
     tls = tls_files(settings.ssl_certfile, settings.ssl_keyfile)
@@ -144,12 +160,13 @@ def _serve(
     def ready() -> None:
         what = f" ({', '.join(settings.only)} and ops)" if settings.only else ""
         console.print(
-            f"254Carbon API{what} serving [bold]{escape(str(data_dir))}[/] at {base}  (docs: {base}/docs)",
+            f"254Carbon API{what} serving [bold]{escape(store_label(settings.store, data_dir))}[/] "
+            f"at {base}  (docs: {base}/docs)",
             soft_wrap=True,
         )
         if settings.auth is AuthMode.OFF:
             console.print("[yellow]Authentication is off[/] (CARBON254_AUTH=off): loopback only.")
-        if is_empty_store(data_dir):
+        if is_empty_store(settings):
             console.print(
                 "[yellow]The store is empty:[/] load data with `carbon254 ingest`, "
                 "`carbon254 simulate`, or run `carbon254 demo`.",

@@ -10,15 +10,16 @@ from rich.table import Table
 
 from carbon254.cli.console import CliError, console, fail, interrupted
 from carbon254.cli.names import BadList, split_list
-from carbon254.cli.options import DEFAULT_DATA_DIR, DataDir
+from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_STORE, DataDir, StoreUrl
 from carbon254.cli.progress import RowProgress
+from carbon254.cli.stores import open_cli_store, store_label
 from carbon254.demo import LoadSummary, write_simulation
 from carbon254.isos import Iso
 from carbon254.names import UnknownName, resolve_iso, resolve_names
 from carbon254.schema import Dataset
 from carbon254.simulate import SimulationConfig
 from carbon254.simulate.config import DEFAULT_DATASETS, MARKETS
-from carbon254.store import StoreError, open_store
+from carbon254.store import StoreError
 from carbon254.timeseries import parse_bound
 
 DEFAULT_NODES = 200  # per ISO, as in the demo
@@ -128,6 +129,7 @@ def simulate(
         ),
     ] = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
+    store_url: StoreUrl = DEFAULT_STORE,
 ) -> None:
     """Simulate market data for a UTC window and store it (marked simulated, never shown as real).
 
@@ -138,25 +140,28 @@ def simulate(
     """
     try:
         config = build_config(start, end, isos, nodes, seed, markets, rt5_days, datasets)
-        store = open_store(data_dir)
+        store = open_cli_store(store_url, data_dir)
     except UnknownName as exc:
         fail(exc.message, exc.hint())
-    except (CliError, BadList) as exc:
-        fail(exc.message if isinstance(exc, CliError) else str(exc))
-    except OSError as exc:
-        fail(f"--data-dir: cannot open the store in {data_dir} ({exc.strerror or exc})")
+    except CliError as exc:
+        fail(exc.message, exc.hint)
+    except BadList as exc:
+        fail(str(exc))
     try:
         with RowProgress(console) as progress:
             summary = write_simulation(store, [config], progress, description="Simulating")
     except KeyboardInterrupt:
         interrupted("Batches stored so far are kept (each is atomic); run the same command to finish.")
     except (OSError, StoreError) as exc:
-        fail(f"the store in {data_dir} could not write a batch ({exc}); batches stored before it are kept")
+        fail(
+            f"the store in {store_label(store_url, data_dir)} could not write a batch ({exc}); "
+            "batches stored before it are kept"
+        )
     finally:
         store.close()
     console.print(_summary(summary))
     rate = summary.total_received / summary.seconds if summary.seconds else 0.0
     console.print(
         f"{summary.total_received:,} rows simulated, {summary.total_written:,} new, "
-        f"in {summary.seconds:.1f} s ({rate / 1e6:.1f}M rows/s) into {data_dir}"
+        f"in {summary.seconds:.1f} s ({rate / 1e6:.1f}M rows/s) into {store_label(store_url, data_dir)}"
     )

@@ -21,25 +21,28 @@ LOCAL_BASE_URL = "http://carbon254.local"
 
 
 class LocalApp:
-    """The app over the store in `data_dir`, and what it opened; `close()` releases them."""
+    """The app over the store of `data_dir`, and what it opened; `close()` releases them.
+
+    The store is the one `CARBON254_STORE` names, read against `data_dir`
+    (by default, `duckdb://`, the embedded store in `data_dir` itself).
+    """
 
     def __init__(self, data_dir: str | Path) -> None:
         try:
             from carbon254.config import AuthMode, Settings
             from carbon254.service.app import create_app
-            from carbon254.store import open_store
+            from carbon254.store import StoreNotFound, open_store
         except ImportError as exc:
             raise ImportError(
                 "local mode runs the service in process and needs the full carbon254 package "
                 f"(pip install carbon254), not only the client: {exc}"
             ) from None
-        path = Path(data_dir)
-        if not path.is_dir():
-            raise FileNotFoundError(
-                f"no store at {path}: run `carbon254 ingest` or `carbon254 simulate` first"
-            )
-        self.store = open_store(path)
-        self.app: Any = create_app(Settings(data_dir=path, auth=AuthMode.OFF), self.store)
+        settings = Settings(data_dir=Path(data_dir), auth=AuthMode.OFF)
+        try:
+            self.store = open_store(settings.store, settings.data_dir, create=False)
+        except StoreNotFound as exc:
+            raise FileNotFoundError(f"{exc}: run `carbon254 ingest` or `carbon254 simulate` first") from None
+        self.app: Any = create_app(settings, self.store)
 
     def close(self) -> None:
         """Stop the audit writer, close the metadata database and the store."""

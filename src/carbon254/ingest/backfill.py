@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from carbon254.ingest.native import NativeIngest, PayloadOutcome
 from carbon254.ingest.watermark import Watermarks
-from carbon254.isos import ISOS, Iso
+from carbon254.isos import Iso
 from carbon254.markets.connector import Connector, DownloadTarget
 from carbon254.markets.report import ParseError
 from carbon254.markets.transport import FetchError, IsoClient
+from carbon254.timeseries.days import market_day_bounds
 
 # A market day is only marked complete once it is this far behind the ISO's
 # clock: real-time prices are revised for a day or two after the fact.
@@ -74,17 +74,13 @@ def market_days(start: date, end: date) -> list[date]:
 
 def day_span(iso: Iso, day: date) -> tuple[datetime, datetime]:
     """UTC starts of a market day's first and last hour in the ISO's market time (23/25 hours on DST days)."""
-    tz = ZoneInfo(ISOS[iso].timezone)
-    start = datetime.combine(day, datetime.min.time(), tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tz).astimezone(UTC)
+    start, end = market_day_bounds(iso.value, day)
     return start, end - timedelta(hours=1)
 
 
 def settled(iso: Iso, day: date, now: datetime) -> bool:
     """Whether a market day ended at least `SETTLED_AFTER` ago on the ISO's clock."""
-    tz = ZoneInfo(ISOS[iso].timezone)
-    day_end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tz)
-    return now - day_end >= SETTLED_AFTER
+    return now - market_day_bounds(iso.value, day)[1] >= SETTLED_AFTER
 
 
 def ingest_day(

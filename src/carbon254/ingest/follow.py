@@ -14,13 +14,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from carbon254.ingest.backfill import DayOutcome, ingest_day
 from carbon254.ingest.native import NativeIngest
-from carbon254.isos import ISOS
 from carbon254.markets.connector import Connector, DownloadTarget
 from carbon254.markets.transport import IsoClient
+from carbon254.timeseries.days import market_day_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +41,7 @@ class FollowTarget:
 
 def live_days(target: FollowTarget, now: datetime) -> list[date]:
     """Market days that may still gain or change data at `now`, on the ISO's clock."""
-    today = now.astimezone(ZoneInfo(ISOS[target.connector.iso].timezone)).date()
+    today = market_day_of(target.connector.iso.value, now)
     days = [today - timedelta(days=1), today]
     if target.target.market.startswith("DAM"):
         days.append(today + timedelta(days=1))

@@ -46,10 +46,12 @@ def _version() -> str:
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the service.
 
-    `settings` defaults to the environment (`CARBON254_DATA_DIR`, limits).
-    `store` defaults to the embedded store under `settings.data_dir`, opened
-    at startup and closed at shutdown; a store passed in stays the caller's
-    to close, so tests and embedding programs can keep using it.
+    `settings` defaults to the environment (`CARBON254_STORE`,
+    `CARBON254_DATA_DIR`, limits). `store` defaults to the store
+    `settings.store` names (`duckdb://`: the embedded store in
+    `settings.data_dir`), opened at startup and closed at shutdown; a store
+    passed in stays the caller's to close, so tests and embedding programs
+    can keep using it.
     """
     settings = settings or Settings()
 
@@ -59,7 +61,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             app.state.store = store
             yield
             return
-        opened = open_store(settings.data_dir)
+        opened = open_store(settings.store, settings.data_dir)
         app.state.store = opened
         try:
             yield

@@ -24,17 +24,17 @@ _MAC_BYTES = 16  # 128 bits: plenty against forgery, and a short token
 
 
 def cursor_key(settings: Settings) -> bytes:
-    """The signing key: `settings.cursor_secret`, else a key derived from the data directory.
+    """The signing key: `settings.cursor_secret`, else a key derived from the store's resolved URL.
 
-    Deriving it from the data directory lets every service process over one
-    store accept the others' cursors without configuration; it makes
+    Deriving it from the store lets every service process over one store
+    accept the others' cursors without configuration; it makes
     cursors tamper-evident, and `CARBON254_CURSOR_SECRET` makes them
     unforgeable too (a forged cursor could only page through a query the
     caller may run anyway: entitlements are checked on every request).
     """
     if settings.cursor_secret is not None:
         return hashlib.sha256(settings.cursor_secret.get_secret_value().encode()).digest()
-    anchor = str(settings.data_dir.resolve())
+    anchor = settings.store_url()
     return hashlib.sha256(b"carbon254-cursor\0" + anchor.encode()).digest()
 
 

@@ -4,12 +4,23 @@ Every 4xx and 5xx answer is `{"code", "message", "parameter"}` (plus
 `"suggestions"` on 404s for a misspelled ISO, market or location), so clients
 and the SDK handle one shape whether the mistake was caught by FastAPI's own
 validation, by our parameter parsing, or by the catalog lookup.
+
+Messages show a user's value only as a short `carbon254.excerpt.excerpt`,
+and never a path of this machine: `public_message` replaces any that slipped
+into a message (from a library's error text, say) before it is sent, on
+every surface (REST here, GraphQL, the stream).
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
+import os
+import re
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -19,7 +30,9 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+import carbon254
 from carbon254.application.errors import BAD_PARAMETER_STATUS, ApiError
+from carbon254.excerpt import excerpt
 
 logger = logging.getLogger("carbon254.service")
 
@@ -45,6 +58,31 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorBody, "description": described.get(s, "Error")} for s in statuses}
 
 
+@lru_cache(maxsize=8)
+def _local_paths(data_dir: str | None) -> re.Pattern[str]:
+    """A pattern matching paths under the install, package, working, temp, home and data directories."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, tempfile.gettempdir(), os.getcwd()}
+    roots |= {str(Path(carbon254.__file__).resolve().parents[1]), str(Path.home())}
+    if data_dir is not None:
+        roots |= {data_dir, str(Path(data_dir).resolve())}
+    # The longest first, so a path under two roots is matched whole; "/" alone
+    # (a container's working directory, say) would match every route path.
+    kept = sorted((r.rstrip("/") for r in roots if len(r.rstrip("/")) > 1), key=len, reverse=True)
+    alternatives = "|".join(re.escape(r) for r in kept)
+    return re.compile(rf"(?:{alternatives})(?![^/\\\s'\"])[^\s'\"]*")
+
+
+def public_message(message: str, data_dir: Path | str | None = None) -> str:
+    """`message` with every path on this machine (under the install, package, working, temp, home
+    or `data_dir` directory) replaced by `<path>`, as every error message is before it is sent."""
+    return _local_paths(None if data_dir is None else str(data_dir)).sub("<path>", message)
+
+
+def _data_dir(request: Request) -> Path | None:
+    settings = getattr(request.app.state, "settings", None)
+    return getattr(settings, "data_dir", None)
+
+
 def error_response(status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     """An orjson-encoded error response."""
     return Response(
@@ -52,9 +90,20 @@ def error_response(status_code: int, body: dict[str, Any], headers: dict[str, st
     )
 
 
+def _public_response(
+    request: Request, status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    """`error_response` with the message (and those of `errors`, if any) passed through `public_message`."""
+    data_dir = _data_dir(request)
+    body["message"] = public_message(body["message"], data_dir)
+    for each in body.get("errors", ()):
+        each["message"] = public_message(each["message"], data_dir)
+    return error_response(status_code, body, headers)
+
+
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status_code, exc.body(), exc.headers)
+    return _public_response(request, exc.status_code, exc.body(), exc.headers)
 
 
 def _describe_validation_error(error: dict[str, Any]) -> tuple[str | None, str, str]:
@@ -67,13 +116,13 @@ def _describe_validation_error(error: dict[str, Any]) -> tuple[str | None, str, 
     )
     kind = {"query": "query parameter", "path": "path parameter", "header": "header"}.get(where, where)
     if error.get("type") == "missing":
-        return parameter or None, "missing_parameter", f"{kind} '{parameter}' is required"
+        return parameter or None, "missing_parameter", f"{kind} {excerpt(parameter)} is required"
     given = error.get("input")
-    shown = f" {given!r}" if isinstance(given, str | int | float) else ""
+    shown = f" {excerpt(given)}" if isinstance(given, str | int | float) else ""
     return (
         parameter or None,
         "invalid_parameter",
-        f"invalid value{shown} for {kind} '{parameter}': {error.get('msg', 'invalid')}",
+        f"invalid value{shown} for {kind} {excerpt(parameter)}: {error.get('msg', 'invalid')}",
     )
 
 
@@ -86,7 +135,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     body: dict[str, Any] = {"code": code, "message": message, "parameter": parameter}
     if len(described) > 1:
         body["errors"] = [{"code": c, "message": m, "parameter": p} for p, c, m in described]
-    return error_response(BAD_PARAMETER_STATUS, body)
+    return _public_response(request, BAD_PARAMETER_STATUS, body)
 
 
 def _route_paths(app: FastAPI) -> list[str]:
@@ -109,13 +158,14 @@ def _routing_error(request: Request, exc: StarletteHTTPException) -> ApiError:
             names = [p.removeprefix("/v1/") for p in served]
             close = difflib.get_close_matches(segments[1].lower(), names, n=3, cutoff=0.6)
             message = (
-                f"unknown dataset or endpoint '{segments[1]}' in path {path}; served: {', '.join(served)}"
+                f"unknown dataset or endpoint {excerpt(segments[1])} in path {excerpt(path)}; "
+                f"served: {', '.join(served)}"
             )
             return ApiError(404, "not_found", message, "dataset", [f"/v1/{name}" for name in close])
         suggestions = difflib.get_close_matches(path, paths, n=3, cutoff=0.6)
-        return ApiError(404, "not_found", f"no endpoint at path {path}", "path", suggestions)
+        return ApiError(404, "not_found", f"no endpoint at path {excerpt(path)}", "path", suggestions)
     if exc.status_code == 405:
-        message = f"method {request.method} is not allowed on path {path}"
+        message = f"method {excerpt(request.method)} is not allowed on path {excerpt(path)}"
         return ApiError(405, "method_not_allowed", message, "method")
     return ApiError(exc.status_code, "http_error", str(exc.detail))
 
@@ -123,7 +173,8 @@ def _routing_error(request: Request, exc: StarletteHTTPException) -> ApiError:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     error = _routing_error(request, exc)
-    return error_response(error.status_code, error.body(), dict(exc.headers) if exc.headers else None)
+    headers = dict(exc.headers) if exc.headers else None
+    return _public_response(request, error.status_code, error.body(), headers)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:

@@ -1,6 +1,9 @@
-"""Market-data storage: the `Store` interface and its embedded DuckDB/Parquet backend."""
+"""Market-data storage: the `Store` interface, backends by URL scheme, and `open_store`.
 
-from pathlib import Path
+Consumers open the store from its URL (`CARBON254_STORE`) with `open_store`
+and use it only through the `Store` protocol; `duckdb://`, the embedded
+DuckDB-over-Parquet store, is the default backend.
+"""
 
 from carbon254.store.base import (
     Block,
@@ -10,17 +13,25 @@ from carbon254.store.base import (
     Source,
     Store,
     StoreError,
+    StoreNotFound,
     WriteResult,
 )
+from carbon254.store.embedded import EMBEDDED
 from carbon254.store.parquet import ParquetStore
+from carbon254.store.registry import (
+    Backend,
+    StoreUrlError,
+    backend_schemes,
+    open_store,
+    register_backend,
+    resolve_store_url,
+    supported_schemes,
+)
 
-
-def open_store(data_dir: Path | str) -> ParquetStore:
-    """Open (creating if needed) the embedded store under `data_dir`."""
-    return ParquetStore(data_dir)
-
+register_backend(EMBEDDED)
 
 __all__ = [
+    "Backend",
     "Block",
     "ChangeBatch",
     "Changes",
@@ -29,6 +40,12 @@ __all__ = [
     "Source",
     "Store",
     "StoreError",
+    "StoreNotFound",
+    "StoreUrlError",
     "WriteResult",
+    "backend_schemes",
     "open_store",
+    "register_backend",
+    "resolve_store_url",
+    "supported_schemes",
 ]

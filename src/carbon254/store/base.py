@@ -16,7 +16,8 @@ from typing import Protocol, runtime_checkable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from carbon254.schema import TIMESTAMP, Dataset
+from carbon254.schema import TIMESTAMP, Dataset, DatasetSpec
+from carbon254.timeseries import present
 from carbon254.timeseries.periods import Block as Block
 from carbon254.timeseries.periods import Resample as Resample
 
@@ -97,8 +98,36 @@ class Changes:
         return sum(b.table.num_rows for b in self.batches)
 
 
+def present_read(
+    table: pa.Table,
+    spec: DatasetSpec,
+    iso: str,
+    *,
+    tz: str | None,
+    resample: Resample | str | None,
+    block: Block | str | None,
+) -> pa.Table:
+    """The rows a backend selected for `Store.read`, presented as the caller asked.
+
+    `table` holds the latest versions (or those known at `as_of`) of one
+    dataset and ISO in its canonical schema, UTC timestamps, sorted by
+    location then time. Delivery blocks (NERC holidays on the ISO's market
+    clock), calendar resampling (23- and 25-hour local days, month bounds)
+    and the output time zone are `carbon254.timeseries.present`, so every
+    backend presents alike. `table` itself comes back when nothing is asked.
+    Raises ValueError for a bad tz, resample or block.
+    """
+    if tz is None and resample is None and block is None:
+        return table
+    return present(table, spec, iso, tz=tz, resample=resample, block=block)
+
+
 class StoreError(Exception):
     """A store operation failed for a reason other than bad input."""
+
+
+class StoreNotFound(StoreError):
+    """Nothing was ever stored at the address a store was opened at without `create`."""
 
 
 @runtime_checkable
@@ -106,10 +135,20 @@ class Store(Protocol):
     """Versioned, append-only market-data storage.
 
     Implementations guarantee: `write` is atomic (all of a batch or nothing,
-    across crashes), idempotent (rows identical to the latest version of their
-    key are not stored again) and revision-preserving (a changed value is a new
-    version); `read` never blocks on a concurrent writer, in this process or
-    another.
+    across crashes, a writer killed with SIGKILL included), idempotent (rows
+    identical to the latest version of their key are not stored again; a
+    write that stores nothing commits nothing, so the change cursor and data
+    versions stay as they were) and revision-preserving (a changed value is a
+    new version, `as_of` still sees the old one); `read` never blocks on a
+    concurrent writer, in this process or another, and never sees part of a
+    batch.
+
+    A backend selects rows and versions; it never presents them itself.
+    `read` hands what it selected to `present_read`, so delivery blocks,
+    NERC holidays, DST day lengths and resampling buckets have one
+    implementation (`carbon254.timeseries`) whatever the backend. Backends
+    are opened from a URL by `carbon254.store.open_store`, and each passes
+    the contract suite in `tests/store/contract/`.
     """
 
     def write(
@@ -139,6 +178,8 @@ class Store(Protocol):
         none). `tz` is an IANA zone (or "iso" for the ISO's market time) for
         the output timestamps, UTC when None. `block` keeps only the intervals
         of a delivery block; `resample` then averages into calendar buckets.
+        The last three are applied by `present_read` and nothing else. Raises
+        ValueError when `end` is not after `start`.
         """
         ...
 
@@ -177,13 +218,19 @@ class Store(Protocol):
         The token changes whenever a commit, from any process, adds or
         replaces stored files of that dataset/ISO/market (`market=None`: any
         market) whose time range overlaps the UTC-aware half-open range; it
-        stays the same otherwise. Cheap when nothing changed (no data is
-        read), so result caches put it in their keys.
+        stays the same otherwise. Every store object over one store, in any
+        process, gives the same token for the same state. Cheap when nothing
+        changed (no data is read), so result caches, shared between processes
+        too, put it in their keys.
         """
         ...
 
     def change_cursor(self) -> str:
-        """The change feed's head: a cursor after every commit so far, to follow only new ones."""
+        """The change feed's head: a cursor after every commit so far, to follow only new ones.
+
+        Cursors are portable: one from any store object over this store, in
+        any process, resumes the feed in every other.
+        """
         ...
 
     def changes_since(self, cursor: str, max_rows: int = 100_000) -> Changes:
@@ -192,9 +239,11 @@ class Store(Protocol):
         A cross-process change feed: every committed row is returned exactly
         once over successive calls, whatever number of commits landed between
         them; rows that compaction merely rewrote are never returned again.
-        A page ends on a commit boundary after about `max_rows` rows (one
-        commit larger than that is returned whole). Cheap when nothing was
-        committed (no data is read). Raises `ValueError` for a malformed cursor.
+        A page holds whole commits in commit order, up to and including the
+        first that brings it to `max_rows` rows (so one commit larger than
+        that is returned whole), grouped into one batch per dataset, ISO and
+        market. Cheap when nothing was committed (no data is read). Raises
+        `ValueError` for a malformed cursor or a `max_rows` below 1.
         """
         ...
 

@@ -38,10 +38,18 @@ import pyarrow.parquet as pq
 
 from carbon254.isos import iso_info
 from carbon254.schema import TIMESTAMP, Dataset, DatasetSpec, ValidationError, Violation, spec, validate
-from carbon254.store.base import COVERAGE_SCHEMA, Block, ChangeBatch, Changes, Resample, Source, WriteResult
+from carbon254.store.base import (
+    COVERAGE_SCHEMA,
+    Block,
+    ChangeBatch,
+    Changes,
+    Resample,
+    Source,
+    WriteResult,
+    present_read,
+)
 from carbon254.store.lock import writer_lock
-from carbon254.store.manifest import FileEntry, Manifest, ManifestFile, RetiredFile, fsync_dir
-from carbon254.timeseries import present, resolve_tz
+from carbon254.store.manifest import MANIFEST_NAME, FileEntry, Manifest, ManifestFile, RetiredFile, fsync_dir
 
 # Measured on a 2,000-location year: 64k-256k row groups read one location about
 # equally fast (32k was no faster), and larger groups compress better; 256k was
@@ -467,16 +475,7 @@ class ParquetStore:
             if f.max_time >= lo and f.min_time < hi
         ]
         table = self._scan(spec_, files, locations, lo, hi, as_of) if files else spec_.schema.empty_table()
-        if tz is None and resample is None and block is None:
-            return table
-        return present(
-            table,
-            spec_,
-            iso_name,
-            tz=resolve_tz(tz, iso_name),
-            resample=Resample(resample) if resample else None,
-            block=Block(block) if block else None,
-        )
+        return present_read(table, spec_, iso_name, tz=tz, resample=resample, block=block)
 
     def coverage(
         self, dataset: Dataset | str, iso: str, market: str | None, start: datetime, end: datetime
@@ -794,3 +793,8 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
         pq.write_table(table, fh, compression="zstd", row_group_size=ROW_GROUP_ROWS, write_statistics=True)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def has_store(data_dir: Path | str) -> bool:
+    """Whether `data_dir` holds a store that was ever committed to (its manifest exists)."""
+    return (Path(data_dir) / "store" / MANIFEST_NAME).is_file()

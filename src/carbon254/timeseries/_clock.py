@@ -46,9 +46,9 @@ class ZoneClock:
 
     `offsets[i]` applies from UTC instant `starts[i]` (inclusive) until the next
     start; `starts[0]` is the smallest int64 so every instant in the span has
-    an offset. `step` divides every local-hour boundary's distance from any
-    other (one hour for zones with whole-hour offsets), which makes
-    `(bucket_start - origin) // step` a dense, collision-free bucket index.
+    an offset. `step` divides the hour and every offset (an hour for zones
+    with whole-hour offsets, half an hour for St. John's), so every instant
+    at which the wall clock shows a whole hour is a multiple of `step`.
     """
 
     starts: Micros
@@ -84,6 +84,39 @@ class ZoneClock:
             latest = local[skipped] - distinct.min()
             best[skipped] = self.starts[np.searchsorted(self.starts, latest, side="right") - 1]
         return best
+
+    def hour_starts(self, lo: int, hi: int) -> Micros:
+        """Sorted UTC instants in [lo, hi] where a wall-clock hour begins.
+
+        That is wherever the wall clock shows a whole hour, and wherever the
+        offset changes: a clock change starts a new hour even off the whole
+        hour (Lord Howe's half-hour shift), and the repeated hour at
+        fall-back begins twice. Consecutive starts delimit the zone's hours,
+        none longer than an hour.
+        """
+        # Every whole wall-clock hour falls on a multiple of `step` in UTC.
+        first = -(-lo // self.step) * self.step
+        grid = np.arange(first, hi + 1, self.step, dtype=np.int64)
+        whole = grid[self.to_local(grid) % HOUR == 0]
+        changes = self.starts[1:]
+        changes = changes[(changes >= lo) & (changes <= hi)]
+        at = np.searchsorted(whole, changes)
+        off_the_hour = whole[np.minimum(at, len(whole) - 1)] != changes
+        return np.insert(whole, at[off_the_hour], changes[off_the_hour])
+
+
+def segment_of(bounds: Micros, utc: Micros) -> Micros:
+    """For sorted UTC `bounds`, the i with bounds[i] <= t < bounds[i + 1] for each instant t.
+
+    Instants must lie in [bounds[0], bounds[-1]]. Evenly spaced bounds (the
+    hours of any zone whose clocks change on the hour, the days of a zone
+    without DST) are located by arithmetic, several times cheaper than a
+    binary search.
+    """
+    widths = np.diff(bounds)
+    if len(widths) and (widths == widths[0]).all():
+        return (utc - int(bounds[0])) // int(widths[0])
+    return np.searchsorted(bounds, utc, side="right") - 1
 
 
 @lru_cache(maxsize=128)
@@ -139,7 +172,8 @@ def utc_micros(column: pa.Array | pa.ChunkedArray, name: str) -> tuple[Micros, M
     if not column.null_count:
         return np.asarray(column.cast(pa.int64()), dtype=np.int64), None
     valid = np.asarray(pc.is_valid(column), dtype=np.bool_)
-    ints = np.array(pc.fill_null(column.cast(pa.int64()), 0), dtype=np.int64)
+    # A copy: Arrow may hand out a read-only view, and the nulls are overwritten below.
+    ints = np.asarray(pc.fill_null(column.cast(pa.int64()), 0), dtype=np.int64).copy()
     # Stand-ins for nulls stay inside the column's span, so the zone tables
     # built for it do not stretch back to 1970.
     if valid.any():

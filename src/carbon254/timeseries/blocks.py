@@ -5,10 +5,13 @@ its start converted to that clock. Hour-ending (HE) is the local hour plus one:
 the 07:00-08:00 hour is HE8, and a 5-minute interval starting 06:55 is HE7.
 On a fall-back day the repeated 01:00 hour is HE2 twice, so 7x8 has nine
 hours that day; on a spring-forward day HE3 does not exist and 7x8 has seven.
+Resampling measures instead how much of each interval lies in the block's
+hours (`block_time`), which is the same for intervals that stay within an hour.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -16,7 +19,16 @@ import numpy as np
 import pyarrow as pa
 
 from carbon254.isos import iso_info
-from carbon254.timeseries._clock import EPOCH_WEEKDAY, HOUR, Mask, Micros, clock_for, utc_micros
+from carbon254.timeseries._clock import (
+    EPOCH_WEEKDAY,
+    HOUR,
+    Mask,
+    Micros,
+    ZoneClock,
+    clock_for,
+    segment_of,
+    utc_micros,
+)
 from carbon254.timeseries.holidays import nerc_holidays_between
 from carbon254.timeseries.periods import Block
 
@@ -66,6 +78,48 @@ def block_mask_local(local: Micros, block: Block) -> Mask:
     first_day = int(local_hour.min()) // 24
     last_day = int(local_hour.max()) // 24
     return _hour_table(block, first_day, last_day)[local_hour - first_day * 24]
+
+
+@dataclass(frozen=True, slots=True)
+class BlockTime:
+    """Time inside a delivery block, accumulated hour by hour over a UTC span.
+
+    `starts` are the UTC starts of the market clock's hours in the span and
+    the end of the last one; `inside` says which of those hours belong to the
+    block; `before[i]` is the block's microseconds from `starts[0]` to
+    `starts[i]`.
+    """
+
+    starts: Micros
+    inside: Mask
+    before: Micros
+
+    def until(self, utc: Micros) -> Micros:
+        """Microseconds of the block from the span's start to each UTC instant (inside the span)."""
+        hour = segment_of(self.starts, utc)
+        return self.before[hour] + np.where(self.inside[hour], utc - self.starts[hour], 0)
+
+    def within(self, start: Micros, end: Micros) -> Micros:
+        """Microseconds of the block in each UTC interval [start, end) (inside the span)."""
+        first = segment_of(self.starts, start)
+        if np.array_equal(first, segment_of(self.starts, end - 1)):
+            # Every interval within one hour (the usual case): all of it or none.
+            return np.where(self.inside[first], end - start, 0)
+        return self.until(end) - self.until(start)
+
+
+def block_time(clock: ZoneClock, block: Block, lo: int, hi: int) -> BlockTime:
+    """The hours of `block` on the market `clock` between UTC microseconds `lo` and `hi`.
+
+    An hour belongs to the block by its hour-ending on the market clock, as
+    in `block_mask_local`, so the block part of any span inside [lo, hi] is
+    exact to the microsecond even when the span starts or ends mid-hour.
+    """
+    starts = clock.hour_starts(lo - HOUR, hi + HOUR)
+    # The last start only closes the hour before it; it stands for no hour of its own.
+    inside = np.append(block_mask_local(clock.to_local(starts[:-1]), block), False)
+    before = np.concatenate([[0], np.cumsum(np.diff(starts) * inside[:-1])]).astype(np.int64)
+    return BlockTime(starts=starts, inside=inside, before=before)
 
 
 def block_mask_micros(utc: Micros, zone: str, block: Block) -> Mask:

@@ -16,14 +16,13 @@ import re
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from carbon254.replay.server import ReplayRequest, Reply, Route
 from carbon254.replay.sites import find_file
+from carbon254.timeseries.days import market_day_of
 
-_PACIFIC = ZoneInfo("America/Los_Angeles")
 _START_COLUMNS = ("INTERVALSTARTTIME_GMT", "INTERVAL_START_GMT", "STARTTIME_GMT", "START_DATE_GMT")
 
 NO_DATA_XML = (
@@ -86,7 +85,7 @@ def _single_zip(roots: list[Path]) -> Route:
                 "No data returned for the specified selection", "Invalid request parameters"
             )
             return _reply_zip("INVALID_REQUEST.xml.zip", "INVALID_REQUEST.xml", invalid.encode())
-        trade_day = start.astimezone(_PACIFIC).strftime("%Y%m%d")
+        trade_day = market_day_of("CAISO", start).strftime("%Y%m%d")
         path = find_file(roots, f"{query}_{run}_{trade_day}.csv")
         if path is None and (query, run) == ("PRC_LMP", "DAM"):
             path = find_file(roots, "seed.csv")

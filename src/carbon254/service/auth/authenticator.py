@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from carbon254.application.errors import ApiError
 from carbon254.application.identity import AuthenticationError, AuthMethod, Entitlements, Principal
+from carbon254.excerpt import excerpt
 from carbon254.metadata import KeyVerifier, MetadataDatabase, TenantRecord, UnknownTenant, get_tenant
 from carbon254.metadata.keys import PREFIX
 
@@ -90,5 +91,6 @@ class MetadataAuthenticator:
         try:
             tenant = get_tenant(self.db, claims.tenant)
         except UnknownTenant:
-            raise AuthenticationError(f"the token's tenant {claims.tenant!r} is not known here") from None
+            message = f"the token's tenant {excerpt(claims.tenant)} is not known here"
+            raise AuthenticationError(message) from None
         return Principal(tenant.name, claims.subject, AuthMethod.OIDC, entitlements_of(tenant), tenant.admin)

@@ -11,6 +11,10 @@
 * `iss` is the configured issuer, `aud` contains the configured audience
   (when one is configured), `exp` is present and in the future, `nbf`/`iat`
   are not in the future (each with `leeway_s` of clock skew allowed);
+* `exp` is a whole number of seconds since 1970 (the NumericDate every
+  mainstream issuer writes) that a date can hold: text, a fraction, a
+  boolean or a time past the year 9999 is refused, never turned into an
+  error of the service's own;
 * `sub` and the tenant claim are non-empty strings.
 
 Any failure raises `AuthenticationError` (answered 401) with a message that
@@ -231,7 +235,7 @@ class OidcVerifier:
         return OidcClaims(
             subject=_required_string(payload, "sub"),
             tenant=_required_string(payload, self.tenant_claim, role="naming the caller's tenant"),
-            expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+            expires_at=_expiry(payload),
             issuer=payload["iss"],
             audience=_audience(payload.get("aud")),
         )
@@ -265,8 +269,27 @@ class OidcVerifier:
             raise AuthenticationError("token signature is invalid") from None
         except jwt.InvalidAlgorithmError:
             raise AuthenticationError("token algorithm does not match its signing key") from None
+        except jwt.DecodeError as exc:
+            # PyJWT's words name the claim at fault ("Expiration Time claim (exp) must be an
+            # integer."), and never quote the token.
+            raise AuthenticationError(f"token claims are malformed: {exc}") from None
         except jwt.PyJWTError:
             raise AuthenticationError("token claims are malformed") from None
+
+
+def _expiry(payload: Mapping[str, Any]) -> datetime:
+    """When the token expires (UTC); `AuthenticationError` unless `exp` is whole seconds a date can hold."""
+    exp = payload.get("exp")
+    # JSON true is a Python int too, and PyJWT reads "1700000000" and 1.7e9 as
+    # numbers: only a JSON integer is a whole number of seconds.
+    if isinstance(exp, bool) or not isinstance(exp, int):
+        raise AuthenticationError(
+            "token 'exp' claim must be a whole number of seconds since 1970-01-01T00:00:00Z"
+        )
+    try:
+        return datetime.fromtimestamp(exp, UTC)
+    except (OverflowError, ValueError, OSError):
+        raise AuthenticationError("token 'exp' claim is past the year 9999; no issuer means that") from None
 
 
 def _required_string(payload: Mapping[str, Any], claim: str, role: str = "") -> str:

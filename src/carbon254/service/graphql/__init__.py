@@ -21,7 +21,7 @@ from carbon254.service.graphql.schema import build_schema
 
 
 def graphql_router(settings: Settings) -> APIRouter:
-    """The `/graphql` router built with `settings`' depth, alias and row limits."""
+    """The `/graphql` router built with `settings`' document and row limits."""
     return build_router(settings)
 
 

@@ -17,20 +17,31 @@ of the whole answer (see `http_status`):
 
 Missing or invalid credentials never reach GraphQL: they are 401 (429 when
 rate limited) with the service's common error body.
+
+Every error is passed through `public_error` before it is sent: an
+unexpected exception's text (which may name files and internals) is
+replaced by a generic message, as REST's 500 does, and messages the GraphQL
+library wrote show only short excerpts of the document's values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from graphql import GraphQLError
 
 from carbon254.application.errors import ApiError
 from carbon254.application.identity import NotEntitled
+from carbon254.excerpt import shorten_quoted
+from carbon254.service.errors import public_message
 
 NOT_ENTITLED = "NOT_ENTITLED"
 RESULT_TOO_LARGE = "RESULT_TOO_LARGE"
+INTERNAL_ERROR = "INTERNAL_ERROR"
+# A library's message is a sentence or two; past this it is echoing input.
+MAX_MESSAGE_CHARS = 500
 
 
 class ServiceError(GraphQLError):
@@ -58,6 +69,37 @@ def too_large(rows: int, limit: int) -> ServiceError:
         f"the query returns more than {limit:,} rows over all its fields ({rows:,} so far); "
         "narrow the window or the locations, or use the REST endpoints, which stream and page",
         extensions={"code": RESULT_TOO_LARGE, "status": 400},
+    )
+
+
+def public_error(error: GraphQLError, data_dir: Path | None = None) -> GraphQLError:
+    """`error` as it may be sent: no internals of an unexpected failure, no long value, no local path.
+
+    An error caused by an exception other than a GraphQL error (a bug, or a
+    library failing) keeps its location and path but says only that it was
+    logged (`CarbonSchema.process_errors` logs it). The service's own
+    refusals (`ServiceError`) quote values through `excerpt` already; other
+    messages (the parser's, the validator's) have their quoted values cut
+    short and their length capped. No message keeps a path of this machine.
+    """
+    original = error.original_error
+    extensions = error.extensions
+    if original is not None and not isinstance(original, GraphQLError):
+        message = "internal error; it has been logged"
+        extensions = {"code": INTERNAL_ERROR}
+    elif isinstance(error, ServiceError) or isinstance(original, ServiceError):
+        message = error.message
+    else:
+        message = shorten_quoted(error.message)
+        if len(message) > MAX_MESSAGE_CHARS:
+            message = message[:MAX_MESSAGE_CHARS] + "..."
+    return GraphQLError(
+        public_message(message, data_dir),
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
     )
 
 

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Path
 from starlette.responses import HTMLResponse, Response
 
 from carbon254.application.errors import ApiError
+from carbon254.excerpt import excerpt
 
 STATIC_PATH = "/graphql/static"
 # name -> media type; only these files are served.
@@ -72,7 +73,7 @@ def static_router() -> APIRouter:
     def graphiql_asset(name: Annotated[str, Path()]) -> Response:
         media_type = ASSETS.get(name)
         if media_type is None:
-            raise ApiError(404, "not_found", f"no GraphiQL asset named {name!r}", "path")
+            raise ApiError(404, "not_found", f"no GraphiQL asset named {excerpt(name)}", "path")
         return Response(_asset(name), media_type=media_type, headers={"Cache-Control": CACHE_CONTROL})
 
     return router

@@ -7,9 +7,10 @@ entitlements with `identity.require_data`, and loads its rows through the
 request's DataLoader, so fields of one market and window share one store
 read. Rows are the REST rows field for field.
 
-Limits (`build_schema`): selection depth (`graphql_max_depth`), aliases
-(`graphql_max_aliases`) and rows over the whole response
-(`graphql_max_rows`); see `graphql.errors` for the HTTP statuses.
+Limits: the document's size, tokens, fragment spreads, fields, aliases,
+depth and nesting of lists (`limits`, measured without expanding a
+fragment), and rows over the whole response (`graphql_max_rows`); see
+`graphql.errors` for the HTTP statuses.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext, Info
 
 from carbon254.application.catalog import resolve_iso
@@ -31,9 +31,11 @@ from carbon254.application.locations import visible_locations
 from carbon254.application.params import required_text
 from carbon254.application.quality import quality_answer
 from carbon254.config import Settings
+from carbon254.excerpt import excerpt
 from carbon254.schema import Dataset, LocationType
 from carbon254.service.graphql.context import GraphQLContext
 from carbon254.service.graphql.errors import ServiceError, from_api_error, not_entitled
+from carbon254.service.graphql.limits import QueryLimiter, QueryLimits
 from carbon254.service.graphql.operations import operation_fields
 from carbon254.service.graphql.types import (
     AsPriceRow,
@@ -267,7 +269,7 @@ def _location_type(text: str | None) -> str | None:
         return LocationType(text.strip().lower()).value
     except ValueError:
         valid = ", ".join(t.value for t in LocationType)
-        raise bad_parameter("type", f"invalid type {text!r}; expected one of {valid}") from None
+        raise bad_parameter("type", f"invalid type {excerpt(text)}; expected one of {valid}") from None
 
 
 def _dataset(text: str) -> Dataset:
@@ -275,7 +277,7 @@ def _dataset(text: str) -> Dataset:
         return Dataset(text.strip().lower())
     except ValueError:
         valid = ", ".join(d.value for d in Dataset)
-        raise bad_parameter("dataset", f"invalid dataset {text!r}; expected one of {valid}") from None
+        raise bad_parameter("dataset", f"invalid dataset {excerpt(text)}; expected one of {valid}") from None
 
 
 class CarbonSchema(strawberry.Schema):
@@ -294,12 +296,7 @@ class CarbonSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    """The GraphQL schema with the depth and alias limits of `settings` (rows are limited per request)."""
-    return CarbonSchema(
-        query=Query,
-        # Factories: each request gets fresh extension instances.
-        extensions=[
-            lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-        ],
-    )
+    """The schema with the document limits of `settings` (`limits.QueryLimits`); rows are limited as read."""
+    limits = QueryLimits.of(settings)
+    # A factory: each request gets a fresh extension instance.
+    return CarbonSchema(query=Query, extensions=[lambda: QueryLimiter(limits)])

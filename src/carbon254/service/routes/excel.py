@@ -24,6 +24,7 @@ from starlette.responses import Response
 
 from carbon254.application.errors import ApiError
 from carbon254.excel import ASSET_MEDIA_TYPES, build_manifest, read_asset
+from carbon254.excerpt import excerpt
 from carbon254.service.ops.security_headers import OFFICE_FRAMING
 
 router = APIRouter(tags=["excel"], include_in_schema=False)
@@ -68,7 +69,7 @@ def excel_asset(request: Request, name: Annotated[str, Path()]) -> Response:
     """One of the add-in's files by name (scripts, functions metadata, task pane, icons); 404 otherwise."""
     media_type = ASSET_MEDIA_TYPES.get(name)
     if media_type is None:
-        raise ApiError(404, "not_found", f"no Excel add-in file named {name!r}", "path")
+        raise ApiError(404, "not_found", f"no Excel add-in file named {excerpt(name)}", "path")
     headers = {"Cache-Control": ASSET_CACHE_CONTROL}
     if media_type.startswith("text/html"):
         headers["Content-Security-Policy"] = task_pane_policy(request)

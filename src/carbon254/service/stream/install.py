@@ -38,7 +38,7 @@ def install_stream(app: FastAPI, settings: Settings) -> None:
     "broker". The route itself is `carbon254.service.routes.stream.router`
     (domain "stream").
     """
-    namespace = settings.stream_namespace or default_namespace(settings.data_dir)
+    namespace = settings.stream_namespace or default_namespace(settings.store_url())
     metrics = StreamMetrics()
     app.state.stream_metrics = metrics
     app.state.stream_hub = None

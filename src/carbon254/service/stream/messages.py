@@ -15,7 +15,6 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -60,9 +59,9 @@ class Channel:
         return f"{namespace}:{self.dataset.value}:{self.iso}:{self.market or NO_MARKET}"
 
 
-def default_namespace(data_dir: Path) -> str:
-    """A namespace shared by every service over the store in `data_dir` (and by no other store)."""
-    digest = hashlib.blake2b(str(data_dir.resolve()).encode(), digest_size=6).hexdigest()
+def default_namespace(store_url: str) -> str:
+    """A namespace shared by every service over the store at the resolved `store_url` (and no other store)."""
+    digest = hashlib.blake2b(store_url.encode(), digest_size=6).hexdigest()
     return f"carbon254:stream:{digest}"
 
 

@@ -18,10 +18,12 @@ from typing import Any
 import orjson
 
 from carbon254 import names
+from carbon254.excerpt import excerpt
 from carbon254.isos import Iso
 from carbon254.markets.registry import connector_for, reports_for
 from carbon254.schema import Dataset, spec
 from carbon254.service.control_characters import control_character_message, first_control_character
+from carbon254.service.errors import public_message
 from carbon254.service.stream.messages import Channel
 from carbon254.simulate.ancillary import AS_MARKETS
 from carbon254.simulate.config import MARKETS as SIMULATED_LMP_MARKETS
@@ -40,7 +42,7 @@ class ProtocolError(Exception):
 
     def frame(self) -> str:
         """The `error` message."""
-        body: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
+        body: dict[str, Any] = {"type": "error", "code": self.code, "message": public_message(self.message)}
         body["parameter"] = self.parameter
         if self.suggestions:
             body["suggestions"] = list(self.suggestions)
@@ -84,7 +86,7 @@ def parse_message(text: str) -> ClientMessage:
     if kind not in KINDS:
         raise ProtocolError(
             "invalid_message",
-            f"unknown message type {kind!r}; expected one of: {', '.join(KINDS)}",
+            f"unknown message type {excerpt(kind)}; expected one of: {', '.join(KINDS)}",
             parameter="type",
         )
     return ClientMessage(str(kind), body)
@@ -122,7 +124,7 @@ def parse_channel(body: Mapping[str, Any], store: Store) -> Channel:
         known = [d.value for d in Dataset]
         raise ProtocolError(
             "not_found",
-            f"unknown dataset {dataset_name!r}",
+            f"unknown dataset {excerpt(dataset_name)}",
             "dataset",
             tuple(names.close_matches(dataset_name, known) or known),
         ) from None
