@@ -145,7 +145,7 @@ def test_ordc_resample_and_local_time(api: TestClient) -> None:
 @pytest.mark.parametrize(
     ("path", "params", "parameter"),
     [
-        ("/v1/ordc_adder", {**ORDC, "market": "RT5"}, None),  # unknown parameter: ignored like any other
+        ("/v1/ordc_adder", {**ORDC, "market": "RT5"}, "market"),  # ORDC adders have no markets
         ("/v1/capacity_price", {**CAPACITY, "zones": " "}, "zones"),
         ("/v1/as_price", {**AS_PRICE, "products": ","}, "products"),
         ("/v1/load", {**LOAD, "end": "2024-02-01"}, "end"),

@@ -22,10 +22,6 @@ import pyarrow as pa
 from carbon254.application.identity import Principal
 from carbon254.store.base import Store
 
-# The columns a resampled answer adds after the spine's: the share of the
-# bucket's duration that holds data (0-1) and how many stored intervals it averages.
-RESAMPLE_COLUMNS = ("coverage", "intervals")
-
 
 @dataclass(frozen=True, slots=True)
 class Answer:

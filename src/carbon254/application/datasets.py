@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from carbon254 import names
-from carbon254.application.answer import RESAMPLE_COLUMNS, Answer
+from carbon254.application.answer import Answer
 from carbon254.application.catalog import resolve_iso, resolve_locations, resolve_market
 from carbon254.application.errors import BAD_PARAMETER_STATUS, ApiError, bad_parameter, not_found
 from carbon254.application.identity import Principal, entitle_data
@@ -40,6 +40,7 @@ from carbon254.excerpt import excerpt
 from carbon254.isos import Iso
 from carbon254.schema import SPECS, Dataset
 from carbon254.store.base import Block, Resample, Store, any_simulated
+from carbon254.timeseries import RESAMPLE_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from carbon254.application.errors import BAD_PARAMETER_STATUS, ApiError
+from carbon254.service.identity import get_principal
 
 # Query names that carry credentials: REST takes them in headers only.
 _CREDENTIAL_NAMES = frozenset({"api_key", "apikey", "key", "token", "access_token"})
@@ -116,7 +117,13 @@ class StrictQueryRoute(APIRoute):
         allowed, path = self.query_names, self.path
 
         async def strict(request: Request) -> Response:
-            check_query_names(request, allowed, path)
+            try:
+                check_query_names(request, allowed, path)
+            except ApiError:
+                # Missing credentials come first (401, or 429), as for any other mistake, and an
+                # identified caller's refused request is audited under its tenant.
+                await get_principal(request)
+                raise
             return await handler(request)
 
         return strict

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 from pydantic import Field
 
-from carbon254.application.answer import RESAMPLE_COLUMNS, Answer
+from carbon254.application.answer import Answer
 from carbon254.application.datasets import DatasetQuery
 from carbon254.application.errors import bad_parameter
 from carbon254.application.operation import (
@@ -34,7 +34,7 @@ from carbon254.application.operation import (
 )
 from carbon254.schema import Dataset
 from carbon254.spreads import SpreadStats, spread_intervals, spread_stats
-from carbon254.timeseries import present
+from carbon254.timeseries import RESAMPLE_COLUMNS, present
 from carbon254.timeseries.layout import Layout
 from carbon254.timeseries.periods import Block, Resample
 
@@ -187,11 +187,12 @@ def compute_spreads(call: SpreadsCall, inputs: Sequence[Input]) -> Answer:
         [*intervals.columns[:2], *constant, *intervals.columns[2:]],
         names=[*intervals.column_names[:2], *names, *intervals.column_names[2:]],
     )
-    in_block = present(table, SPREAD_LAYOUT, iso, tz=None, resample=None, block=call.block)
-    shown = present(in_block, SPREAD_LAYOUT, iso, tz=call.tz, resample=call.resample, block=None)
+    shown = present(table, SPREAD_LAYOUT, iso, tz=call.tz, resample=call.resample, block=call.block)
     wanted = [c.name for c in SPREAD_COLUMNS if c.name not in RESAMPLE_COLUMNS or call.resample]
     head: dict[str, Any] = {"query": _describe(call, location.query, minus.query)}
     if call.stats:
+        # Statistics describe the block's interval spreads, whatever the resampling of the rows.
+        in_block = present(table, SPREAD_LAYOUT, iso, tz=None, resample=None, block=call.block)
         head |= stats_head(spread_stats(in_block, call.threshold))
     return Answer(shown.select(wanted), head)
 

@@ -24,7 +24,7 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionContext, Info
 
 from carbon254.application.catalog import resolve_iso
-from carbon254.application.datasets import SHAPES, build_query
+from carbon254.application.datasets import build_query
 from carbon254.application.errors import ApiError, bad_parameter
 from carbon254.application.identity import NotEntitled, require_data
 from carbon254.application.locations import visible_locations
@@ -71,7 +71,7 @@ async def _rows(
     except NotEntitled as exc:
         raise not_entitled(exc) from None
     context.rows.charge(table.num_rows)
-    return to_rows(row_type, table, SHAPES[dataset].columns)
+    return to_rows(row_type, table, query.columns)
 
 
 async def resolve_lmp(
