@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -465,29 +465,30 @@ def test_async_client_refreshes_a_stale_device_token(provider: OidcProvider, ser
 def test_the_sdk_clients_sign_in_with_oidc_for_rest_and_the_stream(
     provider: OidcProvider, service: ServiceProcess
 ) -> None:
-    start = datetime(2026, 2, 1, tzinfo=UTC).replace(tzinfo=None)
-    row = pa.table(
-        {
-            "iso": ["ERCOT"],
-            "market": ["RT5"],
-            "location": ["HB_NORTH"],
-            "location_type": ["hub"],
-            "interval_start": pa.array([start], TIMESTAMP),
-            "interval_end": pa.array([start.replace(minute=5)], TIMESTAMP),
-            "lmp": [31.5],
-            "energy": [30.0],
-            "congestion": [1.0],
-            "loss": [0.5],
-            "published_at": pa.nulls(1, TIMESTAMP),
-        }
-    )
-
-    def commit() -> None:
+    def commit(day: int = 1) -> None:
+        start = datetime(2026, 2, day)
+        row = pa.table(
+            {
+                "iso": ["ERCOT"],
+                "market": ["RT5"],
+                "location": ["HB_NORTH"],
+                "location_type": ["hub"],
+                "interval_start": pa.array([start], TIMESTAMP),
+                "interval_end": pa.array([start.replace(minute=5)], TIMESTAMP),
+                "lmp": [31.5],
+                "energy": [30.0],
+                "congestion": [1.0],
+                "loss": [0.5],
+                "published_at": pa.nulls(1, TIMESTAMP),
+            }
+        )
         store = open_store(service.data_dir)
         try:
             store.write("lmp", row)
         finally:
             store.close()
+
+    commit(day=2)  # before subscribing: the stream only takes locations the catalog knows
 
     with Client(base_url=service.base, auth=client_credentials(provider)) as client:
         assert client.locations(frame="arrow").column_names[:2] == ["iso", "location"]

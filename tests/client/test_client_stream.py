@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from live_service import LiveService
 
-from carbon254.client import AsyncClient, Client, NotEntitled, NotFound, Tick
+from carbon254.client import AsyncClient, Client, InvalidRequest, NotEntitled, NotFound, Tick
 from carbon254.schema import TIMESTAMP
 from carbon254.store import open_store
 
@@ -138,3 +138,44 @@ def test_refused_subscriptions_raise_typed_errors(service: LiveService) -> None:
     assert isinstance(denied, NotEntitled)
     unknown = asyncio.run(first_error(service.keys.full, iso="ERCOT", market="RT7"))
     assert isinstance(unknown, NotFound) and "RT5" in unknown.suggestions
+
+
+def test_since_may_be_iso_8601_text(service: LiveService) -> None:
+    for n in (40, 41, 42):
+        commit(service, n)
+
+    async def first_async() -> Tick:
+        async with AsyncClient(base_url=service.base_url, api_key=service.keys.full) as client:
+            ticks = client.stream(iso="ERCOT", market="RT5", locations=NODES[0], since="2026-01-01T03:20:00Z")
+            try:
+                return (await take(ticks, 1))[0]
+            finally:
+                await ticks.aclose()
+
+    replayed = asyncio.run(first_async())
+    assert (replayed.interval_start, replayed.replay) == (interval(41), True)  # 03:20 is interval 40
+    with Client(base_url=service.base_url, api_key=service.keys.full) as client:
+        # Without an offset the time is UTC, as the service reads it.
+        ticks = client.stream(iso="ERCOT", market="RT5", locations=NODES[1], since="2026-01-01T03:25")
+        tick = next(ticks)
+        ticks.close()
+    assert (tick.interval_start, tick.location, tick.replay) == (interval(42), NODES[1], True)
+
+
+@pytest.mark.parametrize("since", ["yesterday-ish", "2026-13-01", 1_767_225_600])
+def test_an_unreadable_since_is_refused_before_connecting(since: object) -> None:
+    # Nothing listens on the discard port: a connection attempt would fail differently.
+    with (
+        Client(base_url="http://127.0.0.1:9", api_key="c254_abc_def") as client,
+        pytest.raises(InvalidRequest) as refused,
+    ):
+        client.stream(iso="ERCOT", market="RT5", since=since)  # type: ignore[arg-type]
+    assert refused.value.parameter == "since" and "since" in str(refused.value)
+
+    async def refused_async() -> InvalidRequest:
+        async with AsyncClient(base_url="http://127.0.0.1:9", api_key="c254_abc_def") as client:
+            with pytest.raises(InvalidRequest) as caught:
+                client.stream(iso="ERCOT", market="RT5", since=since)  # type: ignore[arg-type]
+            return caught.value
+
+    assert asyncio.run(refused_async()).parameter == "since"

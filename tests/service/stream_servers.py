@@ -159,6 +159,9 @@ class StreamClient:
     """A WebSocket client of `/v1/stream` (the `websockets` library) with JSON helpers."""
 
     def __init__(self, url: str, **connect_kw: Any) -> None:
+        # A test reads at its own pace: keep reading the socket into memory meanwhile, or the
+        # server's keepalive ping, queued behind unread heartbeats, times the connection out.
+        connect_kw.setdefault("max_queue", None)
         self.ws: ClientConnection = connect(url, open_timeout=10, **connect_kw).__enter__()
 
     def send(self, message: dict[str, Any]) -> None:

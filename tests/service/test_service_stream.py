@@ -33,15 +33,17 @@ T0 = datetime(2025, 3, 1, tzinfo=UTC)
 FAST = {"CARBON254_STREAM_HEARTBEAT_S": "0.3"}
 
 
-def lmp_rows(locations: list[str], start: datetime, intervals: int, market: str = "RT5") -> pa.Table:
-    """Five-minute LMP rows; energy rises $1 per interval so each row is recognizable."""
+def lmp_rows(
+    locations: list[str], start: datetime, intervals: int, market: str = "RT5", iso: str = "ERCOT"
+) -> pa.Table:
+    """Five-minute LMP rows of `iso`; energy rises $1 per interval so each row is recognizable."""
     n = len(locations) * intervals
     starts = [start + timedelta(minutes=5 * i) for i in range(intervals)] * len(locations)
     locs = [loc for loc in locations for _ in range(intervals)]
     energy = [30.0 + i for i in range(intervals)] * len(locations)
     return pa.table(
         {
-            "iso": ["ERCOT"] * n,
+            "iso": [iso] * n,
             "market": [market] * n,
             "location": locs,
             "location_type": ["hub"] * n,
@@ -76,6 +78,16 @@ def commit_in_subprocess(data_dir: Path, location: str, start: datetime, interva
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
 
 
+def seed_catalog(data_dir: Path, locations: list[str]) -> None:
+    """Store a row a day before T0 for each location, so the catalog knows them (a subscription to an
+    unknown location is refused, as `/v1/lmp` refuses it)."""
+    store = open_store(data_dir)
+    try:
+        store.write("lmp", lmp_rows(locations, T0 - timedelta(days=1), 1))
+    finally:
+        store.close()
+
+
 @pytest.fixture
 def writer(tmp_path: Path) -> Iterator[ParquetStore]:
     """This test process's handle on the service's store (a different process from the service)."""
@@ -86,6 +98,7 @@ def writer(tmp_path: Path) -> Iterator[ParquetStore]:
 
 def test_commit_by_another_process_reaches_subscriber(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
+    seed_catalog(data_dir, ["HB_NORTH", "HB_SOUTH"])
     with (
         ServiceProcess(data_dir, tmp_path / "server.log", env=FAST) as server,
         StreamClient(server.ws_url) as client,
@@ -230,6 +243,7 @@ def test_resume_after_reconnect_has_no_gap_and_no_duplicate(tmp_path: Path, writ
     def commit(i: int) -> None:
         writer.write("lmp", lmp_rows(["HB_NORTH", "HB_WEST"], T0 + timedelta(minutes=5 * i), 1))
 
+    writer.write("lmp", lmp_rows(["HB_NORTH", "HB_WEST"], T0 - timedelta(days=1), 1))
     with ServiceProcess(tmp_path / "data", tmp_path / "server.log") as server:
         with StreamClient(server.ws_url) as first:
             first.subscribe(iso="ERCOT", market="RT5", locations=["HB_NORTH"])

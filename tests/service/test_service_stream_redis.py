@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 from stream_servers import ServiceProcess, StreamClient
-from test_service_stream import T0, commit_in_subprocess, lmp_rows
+from test_service_stream import T0, commit_in_subprocess, lmp_rows, seed_catalog
 
 from carbon254.store import ParquetStore, open_store
 from redis_private import PrivateRedis, require_shared_redis
@@ -67,6 +67,7 @@ def test_two_service_processes_each_deliver_every_commit_exactly_once(tmp_path: 
     url = require_shared_redis()
     env = {"CARBON254_CACHE_URL": url, "CARBON254_STREAM_NAMESPACE": namespace}
     data_dir = tmp_path / "data"
+    seed_catalog(data_dir, ["HB_NORTH"])
     counter = ChannelCounter(url, f"{namespace}:lmp:ERCOT:RT5")
     try:
         with (
@@ -91,6 +92,7 @@ def test_two_service_processes_each_deliver_every_commit_exactly_once(tmp_path: 
 
 
 def test_streaming_resumes_after_redis_is_killed_and_restarted(tmp_path: Path, writer: ParquetStore) -> None:
+    writer.write("lmp", lmp_rows(["HB_NORTH"], T0 - timedelta(days=1), 1))
     with PrivateRedis() as server_redis:
         env = {"CARBON254_CACHE_URL": server_redis.url, "CARBON254_STREAM_HEARTBEAT_S": "0.5"}
         with (

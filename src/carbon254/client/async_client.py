@@ -12,8 +12,7 @@ async with AsyncClient(base_url="http://127.0.0.1:8000", api_key="c254_...") as 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import datetime
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -50,7 +49,7 @@ from carbon254.client.queries import (
     checked,
     stats_request,
 )
-from carbon254.client.stream import Subscription, stream_ticks
+from carbon254.client.stream import Since, Subscription, stream_ticks
 from carbon254.client.transport import send_async
 
 if TYPE_CHECKING:
@@ -721,34 +720,35 @@ class AsyncClient:
 
     # ---- streaming --------------------------------------------------------------------------
 
-    async def stream(
+    def stream(
         self,
         *,
         iso: str,
         market: str | None,
         locations: str | list[str] | None = None,
         dataset: str = "lmp",
-        since: datetime | None = None,
-    ) -> AsyncIterator[Tick]:
+        since: Since | None = None,
+    ) -> AsyncGenerator[Tick, None]:
         """New rows as they are committed, one `Tick` each: `async for tick in client.stream(...)`.
 
         Subscribes over the `/v1/stream` WebSocket to one dataset (LMPs by
         default), ISO and market, `locations` None meaning all of them. A
         lost connection is re-opened with backoff and resumed from the last
-        interval seen, so no row is missed or repeated. `since` first
-        replays the stored rows after it. Raises `AuthError`, `NotEntitled`
-        or `NotFound` when the service refuses the credential or subscription.
+        interval seen, so no row is missed or repeated. `since` (a
+        `datetime`, a `date` or ISO-8601 text; UTC when it has no offset)
+        first replays the stored rows after it. Raises `InvalidRequest` at
+        once for an unreadable `since`, before connecting; the iteration
+        raises `AuthError`, `NotEntitled` or `NotFound` when the service
+        refuses the credential or subscription, or ends it.
         """
         if self._local is not None:
             raise RuntimeError(
                 "streaming needs a running service (carbon254 serve); local mode reads stored data"
             )
-        names = (locations,) if isinstance(locations, str) else tuple(locations) if locations else None
-        subscription = Subscription(iso, market, names, dataset, since)
+        subscription = Subscription.of(iso, market, locations, dataset, since)
 
         async def credentials() -> dict[str, str]:
             probe = None if self.settings.auth is None else await self._http.get("/health")
             return self.settings.stream_headers(probe)
 
-        async for tick in stream_ticks(self.settings.stream_url(), credentials, subscription):
-            yield tick
+        return stream_ticks(self.settings.stream_url(), credentials, subscription)

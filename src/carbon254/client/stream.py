@@ -7,7 +7,13 @@ the service replays that interval and everything after it; rows already
 yielded are recognised and skipped. Refusals are raised, not retried:
 4401 as `AuthError`, 4403 as `NotEntitled`, a bad subscription (unknown
 ISO, market or location) as the error the service named. A rate limit
-(4429) is waited out like a lost connection.
+(4429) is waited out like a lost connection. A subscription the service
+ends because the tenant lost the entitlement arrives as an `error` message
+and is raised as `NotEntitled`.
+
+`since` may be a `datetime`, a `date` (its midnight) or ISO-8601 text; a
+time without an offset is UTC, as the service reads it. Anything else is
+refused with `InvalidRequest` before connecting.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import json
 import random
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -39,6 +45,37 @@ _TIME_COLUMNS = frozenset({"interval_start", "interval_end", "delivery_start", "
 _NAME_COLUMNS = frozenset({"iso", "market", "product", "auction", "kind", *_PLACE_COLUMNS})
 CLOSE_UNAUTHENTICATED, CLOSE_NOT_ENTITLED = 4401, 4403
 
+# What `since` may be given as: an instant, a day (its midnight), or ISO-8601 text of either.
+Since = datetime | date | str
+
+
+def since_instant(value: Since | None) -> datetime | None:
+    """`since` as a UTC-aware datetime (naive times and dates read as UTC); `InvalidRequest` if unreadable.
+
+    Accepts a `datetime`, a `date` (midnight UTC) or ISO-8601 text such as
+    `2026-01-01`, `2026-01-01T05:00` or `2026-01-01T05:00:00-05:00`.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidRequest(
+                f"since: cannot read {value!r} as an ISO-8601 date or time, such as 2026-01-01T05:00:00Z",
+                code="invalid_parameter",
+                parameter="since",
+            ) from None
+    elif not isinstance(value, date):
+        raise InvalidRequest(
+            f"since: expected a datetime, a date or ISO-8601 text, not {type(value).__name__}",
+            code="invalid_parameter",
+            parameter="since",
+        )
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
@@ -49,6 +86,22 @@ class Subscription:
     locations: tuple[str, ...] | None = None
     dataset: str = "lmp"
     since: datetime | None = None
+
+    @classmethod
+    def of(
+        cls,
+        iso: str,
+        market: str | None,
+        locations: str | list[str] | None,
+        dataset: str,
+        since: Since | None,
+    ) -> Subscription:
+        """The subscription `Client.stream` asks for: one location or a list, `since` checked and in UTC.
+
+        Raises `InvalidRequest` (naming `since`) for a `since` that is not a time.
+        """
+        names = (locations,) if isinstance(locations, str) else tuple(locations) if locations else None
+        return cls(iso, market, names, dataset, since_instant(since))
 
     def message(self, since: datetime | None) -> str:
         """The `subscribe` message, resuming after `since` when given."""

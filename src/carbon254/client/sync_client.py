@@ -17,7 +17,6 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -54,7 +53,7 @@ from carbon254.client.queries import (
     checked,
     stats_request,
 )
-from carbon254.client.stream import Subscription, stream_ticks
+from carbon254.client.stream import Since, Subscription, stream_ticks
 from carbon254.client.transport import send
 
 if TYPE_CHECKING:
@@ -732,20 +731,23 @@ class Client:
         market: str | None,
         locations: str | list[str] | None = None,
         dataset: str = "lmp",
-        since: datetime | None = None,
+        since: Since | None = None,
     ) -> Iterator[Tick]:
         """New rows as they are committed, one `Tick` each, reconnecting and resuming without gaps.
 
         A blocking iterator over `AsyncClient.stream` (see there); stop by
-        breaking out of the loop. `since` replays stored rows after it first.
+        breaking out of the loop. `since` (a `datetime`, a `date` or
+        ISO-8601 text; UTC when it has no offset) replays stored rows after
+        it first; an unreadable one raises `InvalidRequest` at once, before
+        connecting.
         """
         if self._local is not None:
             raise RuntimeError(
                 "streaming needs a running service (carbon254 serve); local mode reads stored data"
             )
-        names = (locations,) if isinstance(locations, str) else tuple(locations) if locations else None
-        subscription = Subscription(iso, market, names, dataset, since)
+        return self._ticks(Subscription.of(iso, market, locations, dataset, since))
 
+    def _ticks(self, subscription: Subscription) -> Iterator[Tick]:
         async def credentials() -> dict[str, str]:
             probe = None if self.settings.auth is None else await asyncio.to_thread(self._http.get, "/health")
             return self.settings.stream_headers(probe)

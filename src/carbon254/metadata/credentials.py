@@ -12,15 +12,21 @@ connection checkout and statement machinery: one DBAPI connection in
 autocommit mode is kept for it (a few microseconds on SQLite, one round trip
 on PostgreSQL). Any failure on it discards it and falls back to a pooled
 connection, which raises `SQLAlchemyError` when the database is unreachable.
+
+Code that must react at once to a change made in its own process (the
+stream, which ends subscriptions a change took away and tells the other
+processes through Redis) registers with `on_credentials_changed`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Engine, event, text, update
 from sqlalchemy.orm import Session
 
 from carbon254.metadata.models import CredentialsVersion
@@ -29,13 +35,54 @@ VERSION_ROW_ID = 1
 _READ = "SELECT version FROM credentials_version WHERE id = 1"  # id = VERSION_ROW_ID
 
 
+logger = logging.getLogger("carbon254.metadata")
+
+_listeners: list[Callable[[], None]] = []
+_listeners_lock = threading.Lock()
+
+
 def bump_credentials_version(session: Session) -> None:
-    """Increase the credentials version inside `session`'s transaction (call it in every such change)."""
+    """Increase the credentials version inside `session`'s transaction (call it in every such change).
+
+    Once the transaction commits, every listener registered with
+    `on_credentials_changed` in this process is called.
+    """
     session.execute(
         update(CredentialsVersion)
         .where(CredentialsVersion.id == VERSION_ROW_ID)
         .values(version=CredentialsVersion.version + 1)
     )
+    # After the commit, never before: a listener that reads the version must see the new one.
+    event.listen(session, "after_commit", _announce, once=True)
+
+
+def on_credentials_changed(listener: Callable[[], None]) -> Callable[[], None]:
+    """Call `listener()` after each commit of this process that bumped the credentials version.
+
+    The listener runs in the committing thread, right after the commit, so it
+    must return at once (hand the work to an event loop or a queue); an
+    exception it raises is logged and swallowed. Changes made by other
+    processes are not announced here: they are seen by reading the version.
+    Returns the function that unregisters the listener.
+    """
+    with _listeners_lock:
+        _listeners.append(listener)
+
+    def unregister() -> None:
+        with _listeners_lock, contextlib.suppress(ValueError):
+            _listeners.remove(listener)
+
+    return unregister
+
+
+def _announce(session: Session) -> None:
+    with _listeners_lock:
+        listeners = tuple(_listeners)
+    for listener in listeners:
+        try:
+            listener()
+        except Exception:
+            logger.exception("a credentials-change listener failed")
 
 
 class CredentialsVersionReader:

@@ -6,14 +6,28 @@ Credentials: `Authorization: Bearer <key or JWT>` or `X-API-Key: <key>` on
 the handshake, or a `token` query parameter, or (browsers cannot set
 headers) a first message `{"type": "auth", "token": "..."}`. With
 `CARBON254_AUTH=off` none is needed. A later `auth` message replaces the
-credential (e.g. a refreshed JWT); it is re-checked every heartbeat, so a
-revoked key loses the stream within one.
+credential (e.g. a refreshed JWT, or another tenant's key).
+
+Entitlements hold on open streams, whichever process changes them (the
+admin API, the CLI): before the next message is delivered, a revoked or
+rotated key closes the connection with 4401, and each subscription the
+tenant may no longer see (an ISO or dataset removed, or an `auth` message
+as a tenant without it) ends with a `not_entitled` error naming its
+dataset, iso and market while the other subscriptions carry on. With Redis,
+every service process hears of a change made through the admin API at
+once, so idle subscriptions end at once too. Tokens are also re-checked
+every heartbeat, so an expired one loses the stream within one.
 
 Client messages (`type` may also be spelled `action`):
 * `{"type": "subscribe", "dataset": "lmp", "iso": "ERCOT", "market": "RT5",
   "locations": ["HB_NORTH"] | null, "since": "<ISO-8601>" | null}`:
   `dataset` defaults to `lmp`; `market` is omitted for `ordc_adder`;
-  `locations` null means every location. With `since` (the last
+  `locations` null means every location. Names are checked as `/v1/lmp`
+  checks them, in any case: an unknown ISO, market or LMP location (one not
+  in the location catalog) is refused with `/v1/lmp`'s `not_found` message
+  and `suggestions`, and known names are confirmed in the catalog's
+  spelling. Markets also include those the ISO's feeds produce before any
+  row of them is stored. With `since` (the last
   `interval_start` the client saw), every stored row with a later
   `interval_start` is replayed first (`"replay": true`, at most
   `max_range_days`), then live rows follow, with no gap and no duplicate.
@@ -30,13 +44,19 @@ Server messages:
   ISO-8601 UTC. A revised interval arrives again with its new values.
 * `{"type": "heartbeat", "time"}` every `stream_heartbeat_s` seconds;
 * `{"type": "error", "code", "message", "parameter"[, "suggestions"]}`: a bad
-  message or subscription (unknown dataset, ISO or market, too many
-  locations, malformed `since`); the connection stays open.
+  message or subscription (unknown dataset, ISO, market or location, too
+  many locations, malformed `since`); nothing is subscribed and the
+  connection stays open;
+* `{"type": "error", "code": "not_entitled", "message", "parameter",
+  "dataset", "iso", "market"}`: that subscription ended because the tenant
+  lost the entitlement; the connection stays open.
 
-Close codes: 4401 unauthenticated, 4403 a subscription outside the tenant's
-entitlements, 4429 rate limited (each subscribe counts as a request), 4008
-slow consumer (the client fell `stream_queue_max` messages behind; resume
-with `since`), 1013 the message broker is unavailable (retry later).
+Close codes: 4401 unauthenticated (also a key revoked while connected),
+4403 a subscribe outside the tenant's entitlements, 4429 rate limited (each
+subscribe counts as a request), 4008 slow consumer (the client fell
+`stream_queue_max` messages behind; resume with `since`), 1013 the message
+broker, or the metadata database that checks credentials, is unavailable
+(retry later).
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@
 Pieces, each in its own module: `broker` (in-process or Redis pub/sub),
 `lease` (which process publishes, and the feed's cursor), `watcher` (follows
 the store's change feed and publishes), `hub` (one broker subscription per
-channel per process, fanning out to connections), `session` (one
-WebSocket), `protocol` and `messages` (what clients and the broker see).
+channel per process, fanning out to connections), `guard` (re-checks the
+connections' principals when credentials change, before anything more is
+delivered), `session` (one WebSocket), `protocol` and `messages` (what
+clients and the broker see).
 
 `install_stream(app, settings)` wires them into an app's lifespan.
 """

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
@@ -197,11 +197,15 @@ class InProcessBroker:
 class RedisBroker:
     """Redis pub/sub: one connection per process reads every subscribed channel and fans out locally.
 
-    A reader task owns the subscriber connection. When Redis goes away it
-    logs once, retries with backoff, re-subscribes every channel when Redis
-    is back, and only then flags each subscription with `MessagesLost`, so a
-    consumer that resynchronizes from the store cannot miss what is published
-    after. `subscribe` returns once Redis has confirmed the subscription.
+    A reader task owns the subscriber connection and keeps it subscribed to
+    the channels with local subscribers, every read cycle (`READ_TIMEOUT_S`).
+    When Redis goes away it logs once, retries with backoff, re-subscribes
+    every channel when Redis is back, and flags each subscription with
+    `MessagesLost` only once Redis confirmed its channel again, so a
+    consumer that resynchronizes from the store cannot miss what is
+    published after. `subscribe` returns once Redis delivers the channel:
+    confirmed, or subscribed all along (a channel closed and reopened within
+    one read cycle is never unsubscribed at all).
     """
 
     def __init__(self, url: str, queue_max: int = DEFAULT_QUEUE_MAX) -> None:
@@ -214,7 +218,16 @@ class RedisBroker:
             url, socket_connect_timeout=1.0, socket_timeout=1.0, retry=Retry(NoBackoff(), 0)
         )
         self._channels: dict[str, set[QueueSubscription]] = {}
-        self._pending: dict[str, list[asyncio.Future[None]]] = {}
+        self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+        # The reader's connection as Redis will see it once the commands sent so far are
+        # processed: channels SUBSCRIBEd and not UNSUBSCRIBEd since, and per channel the
+        # (un)subscribe replies still to come. Both are updated before a command is sent, so
+        # whoever reads them between two awaits sees every command already on its way.
+        self._on_connection: set[str] = set()
+        self._unanswered: Counter[str] = Counter()
+        # Channels whose subscriptions lost messages while Redis was away, flagged once
+        # their channel is subscribed again on the new connection.
+        self._stale: set[str] = set()
         self._reader: asyncio.Task[None] | None = None
         self._outage = False
         self.connected = asyncio.Event()
@@ -233,24 +246,29 @@ class RedisBroker:
         await self.client.publish(channel, message)
 
     async def subscribe(self, channel: str) -> Subscription:
-        """Subscribe (on the shared connection) and wait until Redis confirmed it."""
+        """Subscribe (on the shared connection) and return once Redis is known to deliver `channel`.
+
+        That is at once when the connection is already subscribed with no
+        (un)subscribe of the channel still unanswered (another local
+        subscriber, or one that closed a moment ago and whose UNSUBSCRIBE
+        was not sent yet); otherwise when Redis confirmed the SUBSCRIBE.
+        """
         sub = QueueSubscription(channel, self.queue_max, self._remove)
-        subs = self._channels.setdefault(channel, set())
-        subs.add(sub)
-        if len(subs) == 1:
-            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._pending.setdefault(channel, []).append(waiter)
-            try:
-                await waiter
-            except BaseException:
-                await self._remove(sub)
-                raise
-        else:
-            pending = self._pending.get(channel)
-            if pending:  # another subscriber is still waiting for the same confirmation
-                waiter = asyncio.get_running_loop().create_future()
-                pending.append(waiter)
-                await waiter
+        self._channels.setdefault(channel, set()).add(sub)
+        if self._live(channel):
+            return sub
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(channel, []).append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            waiting = self._waiters.get(channel)
+            if waiting is not None and waiter in waiting:
+                waiting.remove(waiter)
+                if not waiting:
+                    del self._waiters[channel]
+            await self._remove(sub)
+            raise
         return sub
 
     async def _remove(self, sub: QueueSubscription) -> None:
@@ -259,6 +277,11 @@ class RedisBroker:
             subs.discard(sub)
             if not subs:
                 del self._channels[sub.channel]
+                self._stale.discard(sub.channel)
+
+    def _live(self, channel: str) -> bool:
+        """Whether Redis delivers `channel` on the reader's connection now, and will until it is dropped."""
+        return channel in self._on_connection and not self._unanswered[channel]
 
     async def close(self) -> None:
         """Stop the reader, end every subscription and close the connections."""
@@ -271,11 +294,11 @@ class RedisBroker:
             for sub in subs:
                 sub.end()
         self._channels.clear()
-        for waiters in self._pending.values():
+        for waiters in self._waiters.values():
             for w in waiters:
                 if not w.done():
                     w.set_exception(SubscriptionClosed("broker closed"))
-        self._pending.clear()
+        self._waiters.clear()
         await self.client.aclose()
 
     async def _read_forever(self) -> None:
@@ -283,20 +306,15 @@ class RedisBroker:
         first = True
         while True:
             pubsub = self.client.pubsub()
-            subscribed: set[str] = set()
             try:
                 # A subscriber connection needs one channel before it can be read.
                 await pubsub.subscribe(_KEEPALIVE_CHANNEL)
                 if not first:
                     logger.warning("stream broker: Redis at %s is reachable again", _safe_url(self.url))
-                    for subs in self._channels.values():
-                        for sub in subs:
-                            # Only after re-subscribing: a resync cannot then miss later messages.
-                            sub.mark_lost()
                 first, self._outage, delay = False, False, RECONNECT_MIN_S
                 self.connected.set()
                 while True:
-                    subscribed = await self._sync_channels(pubsub, subscribed)
+                    await self._sync_channels(pubsub)
                     message = await pubsub.get_message(timeout=READ_TIMEOUT_S)
                     if message is not None:
                         self._dispatch(message)
@@ -306,6 +324,10 @@ class RedisBroker:
                 raise
             except (RedisError, OSError) as exc:
                 self.connected.clear()
+                # Nothing is delivered until the next connection subscribes again, and whatever
+                # was subscribed may have missed messages by then.
+                self._on_connection, self._unanswered = set(), Counter()
+                self._stale |= set(self._channels)
                 if not self._outage:
                     self._outage = True
                     logger.warning(
@@ -318,29 +340,44 @@ class RedisBroker:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_MAX_S)
 
-    async def _sync_channels(self, pubsub: aioredis.client.PubSub, subscribed: set[str]) -> set[str]:
-        """(Un)subscribe so the connection follows `_channels`; returns what is now subscribed."""
+    async def _sync_channels(self, pubsub: aioredis.client.PubSub) -> None:
+        """(Un)subscribe so the connection follows `_channels`, booking each command before it is sent."""
         wanted = set(self._channels)
-        add, drop = wanted - subscribed, subscribed - wanted
+        add, drop = wanted - self._on_connection, self._on_connection - wanted
+        if not add and not drop:
+            return
+        self._on_connection = wanted
+        self._unanswered.update(add | drop)
         if add:
             await pubsub.subscribe(*add)
         if drop:
             await pubsub.unsubscribe(*drop)
-        return wanted
 
     def _dispatch(self, message: dict[str, object]) -> None:
         raw_channel = message.get("channel")
         channel = raw_channel.decode() if isinstance(raw_channel, bytes) else str(raw_channel)
         kind = message.get("type")
-        if kind == "subscribe":
-            for waiter in self._pending.pop(channel, []):
-                if not waiter.done():
-                    waiter.set_result(None)
+        if kind in ("subscribe", "unsubscribe"):
+            if self._unanswered[channel] > 0:  # the keepalive channel is not booked
+                self._unanswered[channel] -= 1
+            if self._live(channel):
+                self._now_live(channel)
         elif kind == "message":
             data = message.get("data")
             if isinstance(data, bytes):
                 for sub in tuple(self._channels.get(channel, ())):
                     sub.deliver(data)
+
+    def _now_live(self, channel: str) -> None:
+        """Redis delivers `channel` again: release its waiting subscribers, flag a loss to the others."""
+        for waiter in self._waiters.pop(channel, []):
+            if not waiter.done():
+                waiter.set_result(None)
+        if channel in self._stale:
+            self._stale.discard(channel)
+            # Only now: a consumer that resynchronizes from the store cannot miss what follows.
+            for sub in self._channels.get(channel, ()):
+                sub.mark_lost()
 
 
 _KEEPALIVE_CHANNEL = "carbon254:stream:keepalive"

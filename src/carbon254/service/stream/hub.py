@@ -10,6 +10,12 @@ channel's position, `(commit, part)` of the last message delivered, so:
   hub replays the missed commits of that channel from the store's change
   feed, then carries on with live messages: listeners see no gap and no
   duplicate.
+
+With a `CredentialsGuard`, every message (live or replayed) waits until the
+guard has applied each credentials change committed before it arrived, so a
+listener whose entitlement was taken away never receives it. Channels are
+locked one by one: a channel whose broker subscription is slow to confirm
+holds up only the listeners of that channel.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from carbon254.service.stream.broker import Broker, MessagesLost, Subscription, SubscriptionClosed
+from carbon254.service.stream.guard import CredentialsGuard
 from carbon254.service.stream.messages import LAST_PART, Channel, CommitMessage, change_messages
 from carbon254.store.base import Store
 
@@ -53,12 +60,21 @@ class _Feed:
 class Hub:
     """Channels this process's connections listen to, each fed by one broker subscription."""
 
-    def __init__(self, broker: Broker, namespace: str, store: Callable[[], Store]) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        namespace: str,
+        store: Callable[[], Store],
+        guard: CredentialsGuard | None = None,
+    ) -> None:
         self.broker = broker
         self.namespace = namespace
+        self.guard = guard
         self._store = store
         self._feeds: dict[Channel, _Feed] = {}
-        self._lock = asyncio.Lock()
+        # One lock per channel (there are a few hundred at most): listen/unlisten of one
+        # channel run one at a time, and never wait for another channel's.
+        self._locks: dict[Channel, asyncio.Lock] = {}
 
     async def listen(self, channel: Channel, listener: Listener) -> None:
         """Deliver every message of `channel` published from now on to `listener`.
@@ -66,7 +82,7 @@ class Hub:
         Raises `StreamUnavailable` if the broker cannot subscribe within
         `SUBSCRIBE_TIMEOUT_S`.
         """
-        async with self._lock:
+        async with self._lock(channel):
             feed = self._feeds.get(channel)
             if feed is None:
                 try:
@@ -86,7 +102,7 @@ class Hub:
 
     async def unlisten(self, channel: Channel, listener: Listener) -> None:
         """Stop delivering to `listener`; the channel's subscription ends with its last listener."""
-        async with self._lock:
+        async with self._lock(channel):
             feed = self._feeds.get(channel)
             if feed is None:
                 return
@@ -97,10 +113,16 @@ class Hub:
 
     async def close(self) -> None:
         """End every channel subscription."""
-        async with self._lock:
-            feeds, self._feeds = list(self._feeds.values()), {}
-            for feed in feeds:
+        feeds, self._feeds = list(self._feeds.values()), {}
+        for feed in feeds:
+            async with self._lock(feed.channel):
                 await self._stop(feed)
+
+    def _lock(self, channel: Channel) -> asyncio.Lock:
+        lock = self._locks.get(channel)
+        if lock is None:
+            lock = self._locks[channel] = asyncio.Lock()
+        return lock
 
     async def _stop(self, feed: _Feed) -> None:
         if feed.task is not None:
@@ -118,12 +140,19 @@ class Hub:
             except MessagesLost:
                 await self._replay(feed)
                 continue
+            ticket = self.guard.ticket() if self.guard is not None else 0
             try:
                 message = CommitMessage.decode(raw)
             except ValueError:
                 logger.warning("stream: ignored a malformed message on %s", feed.subscription.channel)
                 continue
+            await self._cleared(ticket)
             self._deliver(feed, message)
+
+    async def _cleared(self, ticket: int) -> None:
+        """Wait until the guard (if any) has applied the credentials changes made before `ticket`."""
+        if self.guard is not None and not self.guard.clear(ticket):
+            await self.guard.cleared(ticket)
 
     def _deliver(self, feed: _Feed, message: CommitMessage) -> None:
         if message.position <= feed.position:
@@ -146,6 +175,7 @@ class Hub:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue
+            await self._cleared(self.guard.ticket() if self.guard is not None else 0)
             for message in change_messages(changes):
                 if message.channel == feed.channel:
                     self._deliver(feed, message)

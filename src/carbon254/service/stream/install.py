@@ -1,16 +1,20 @@
-"""`install_stream(app, settings)`: the broker, hub and watcher, started and stopped with the app.
+"""`install_stream(app, settings)`: the broker, guard, hub and watcher, started and stopped with the app.
 
 `create_app`'s lifespan is an async context manager on
 `app.router.lifespan_context`; this wraps it: the original runs first (it
-opens the store), then the broker connects, the stream's metrics join the
-app's registry and the watcher starts; at shutdown they stop in reverse
-order before the original closes the store. Everything is built at startup,
-so an app started twice (tests) gets fresh connections each time. `/ready`
-pings the running broker (check "broker"; for Redis a PING).
+opens the store), then the broker connects, the credentials guard starts
+listening (it hears of this process's credentials changes through
+`metadata.on_credentials_changed`, and of other processes' through Redis),
+the stream's metrics join the app's registry and the watcher starts; at
+shutdown they stop in reverse order before the original closes the store.
+Everything is built at startup, so an app started twice (tests) gets fresh
+connections each time. `/ready` pings the running broker (check "broker";
+for Redis a PING).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -18,8 +22,10 @@ from typing import Any
 from fastapi import FastAPI
 
 from carbon254.config import Settings
+from carbon254.metadata.credentials import on_credentials_changed
 from carbon254.service.ops.readiness import ReadinessCheck, add_readiness_check
 from carbon254.service.stream.broker import Broker, InProcessBroker, RedisBroker, build_broker
+from carbon254.service.stream.guard import CredentialsGuard
 from carbon254.service.stream.hub import Hub
 from carbon254.service.stream.lease import FeedLease, LocalLease, RedisLease
 from carbon254.service.stream.messages import default_namespace
@@ -30,7 +36,7 @@ Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 
 def install_stream(app: FastAPI, settings: Settings) -> None:
-    """Run the stream's broker, hub and watcher during `app`'s lifespan.
+    """Run the stream's broker, credentials guard, hub and watcher during `app`'s lifespan.
 
     Sets, at startup: `app.state.broker` (the `Broker`), `app.state.stream_hub`
     (the `Hub` the `/v1/stream` route uses) and `app.state.stream_watcher`;
@@ -65,7 +71,13 @@ def install_stream(app: FastAPI, settings: Settings) -> None:
             else:
                 assert isinstance(broker, InProcessBroker)
                 lease, listened = LocalLease(broker), broker.has_subscribers
-            hub = Hub(broker, namespace, lambda: app.state.store)
+            guard = CredentialsGuard(
+                lambda: int(app.state.metadata.credentials.read()),
+                lambda: app.state.authenticator,
+                broker=broker if isinstance(broker, RedisBroker) else None,
+                namespace=namespace,
+            )
+            hub = Hub(broker, namespace, lambda: app.state.store, guard)
             watcher = Watcher(
                 lambda: getattr(app.state, "store", None),
                 lease,
@@ -77,14 +89,23 @@ def install_stream(app: FastAPI, settings: Settings) -> None:
             if registry is not None:
                 metrics.register(registry)
             await broker.start()
+            guard.start()
+            loop = asyncio.get_running_loop()
+
+            def changed() -> None:  # called in the thread that committed the change
+                loop.call_soon_threadsafe(guard.announce)
+
+            stop_hearing = on_credentials_changed(changed)
             app.state.broker, app.state.stream_hub, app.state.stream_watcher = broker, hub, watcher
             watcher.start()
             try:
                 yield state
             finally:
                 app.state.stream_hub = app.state.broker = None
+                stop_hearing()
                 await watcher.stop()
                 await hub.close()
+                await guard.stop()
                 await broker.close()
 
     app.router.lifespan_context = lifespan

@@ -3,14 +3,17 @@
 Client messages are JSON objects with a `type` (or, equivalently, `action`):
 `auth`, `subscribe`, `unsubscribe`. A malformed message or a bad
 subscription parameter is a `ProtocolError`, answered with an `error`
-message while the connection stays open. See `routes/stream.py` for the
-whole protocol.
+message while the connection stays open. Names are checked as the REST
+endpoints check them (`application.catalog`): an unknown ISO, market or LMP
+location is a `not_found` error with the same message and suggestions as
+`/v1/lmp` gives, and known names are taken in the catalog's spelling. See
+`routes/stream.py` for the whole protocol.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -18,6 +21,8 @@ from typing import Any
 import orjson
 
 from carbon254 import names
+from carbon254.application.catalog import resolve_iso, resolve_locations
+from carbon254.application.errors import ApiError
 from carbon254.excerpt import excerpt
 from carbon254.isos import Iso
 from carbon254.markets.registry import connector_for, reports_for
@@ -38,13 +43,14 @@ class ProtocolError(Exception):
     code: str
     message: str
     parameter: str | None = None
-    suggestions: tuple[str, ...] = field(default_factory=tuple)
+    # None: the error has no suggestions field; a not_found error always has one, as over REST.
+    suggestions: tuple[str, ...] | None = None
 
     def frame(self) -> str:
         """The `error` message."""
         body: dict[str, Any] = {"type": "error", "code": self.code, "message": public_message(self.message)}
         body["parameter"] = self.parameter
-        if self.suggestions:
+        if self.suggestions is not None:
             body["suggestions"] = list(self.suggestions)
         return orjson.dumps(body).decode()
 
@@ -115,6 +121,12 @@ def _unknown(exc: names.UnknownName) -> ProtocolError:
     return ProtocolError("not_found", exc.message, exc.parameter, tuple(exc.suggestions))
 
 
+def _refused(exc: ApiError) -> ProtocolError:
+    """The stream's form of a REST refusal: the same code, message, parameter and suggestions."""
+    suggestions = None if exc.suggestions is None else tuple(exc.suggestions)
+    return ProtocolError(exc.code, exc.message, exc.parameter, suggestions)
+
+
 def parse_channel(body: Mapping[str, Any], store: Store) -> Channel:
     """The (dataset, ISO, market) a subscribe/unsubscribe names; `dataset` defaults to `lmp`."""
     dataset_name = _text(body, "dataset", required=False) or Dataset.LMP.value
@@ -131,9 +143,9 @@ def parse_channel(body: Mapping[str, Any], store: Store) -> Channel:
     iso_text = _text(body, "iso")
     assert iso_text is not None
     try:
-        iso = names.resolve_iso(iso_text, "iso")
-    except names.UnknownName as exc:
-        raise _unknown(exc) from None
+        iso = resolve_iso(iso_text)
+    except ApiError as exc:
+        raise _refused(exc) from None
     if spec(dataset).market_column is None:
         if body.get("market") is not None:
             raise ProtocolError(
@@ -160,7 +172,7 @@ def parse_subscribe(
 ) -> SubscribeRequest:
     """A validated subscription, or `ProtocolError` naming the bad parameter."""
     channel = parse_channel(body, store)
-    locations = _locations(body, channel, max_locations)
+    locations = _locations(body, channel, max_locations, store)
     since_text = _text(body, "since", required=False)
     since = None
     if since_text is not None:
@@ -178,7 +190,11 @@ def parse_subscribe(
     return SubscribeRequest(channel, locations, since)
 
 
-def _locations(body: Mapping[str, Any], channel: Channel, limit: int) -> tuple[str, ...] | None:
+def _locations(body: Mapping[str, Any], channel: Channel, limit: int, store: Store) -> tuple[str, ...] | None:
+    """The requested locations; for LMP in the catalog's spelling, an unknown one refused as `/v1/lmp` does.
+
+    Other datasets' names (zones, regions) have no catalog: they are kept as sent.
+    """
     given = body.get("locations")
     if given is None:
         return None
@@ -199,6 +215,12 @@ def _locations(body: Mapping[str, Any], channel: Channel, limit: int) -> tuple[s
             f"locations names {len(chosen):,} entries; at most {limit:,} are allowed per subscription",
             "locations",
         )
+    if channel.dataset is Dataset.LMP:
+        iso = Iso(channel.iso)
+        try:
+            return tuple(resolve_locations(store.locations(iso=iso.value), iso, chosen))
+        except ApiError as exc:
+            raise _refused(exc) from None
     return chosen
 
 

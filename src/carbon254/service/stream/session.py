@@ -2,12 +2,21 @@
 
 Three tasks run per connection: the reader (client messages), the writer
 (drains the send queue to the socket) and the heartbeat (which also
-re-checks the credential, so a revoked key or expired token is cut off
-within one heartbeat). Live messages reach a subscription from the `Hub`
+re-checks the credential, so an expired token is cut off within one
+heartbeat). Live messages reach a subscription from the `Hub`
 synchronously and are only ever offered to the send queue: when it already
 holds `stream_queue_max` messages the client is too slow, its queue is
 freed and the connection closed with 4008. Replayed rows (a resume) are put
 on the queue with back-pressure instead, leaving room for live messages.
+
+The session's principal changes when the client re-authenticates (an `auth`
+message), at a heartbeat's re-check, and whenever the process's
+`CredentialsGuard` sees the credentials version move (a key revoked, an
+entitlement removed, by any process), before the hub delivers anything
+further. A refused credential closes the connection with 4401; each
+subscription the new principal may not see ends at once with a
+`not_entitled` error naming it, the others carry on. Frames of an ended
+subscription still in the send queue are dropped, not sent.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from carbon254.application.errors import ApiError
 from carbon254.application.identity import (
     AuthenticationError,
     AuthMethod,
@@ -36,6 +46,7 @@ from carbon254.application.identity import (
 from carbon254.config import Settings
 from carbon254.schema import spec
 from carbon254.service.identity import RateLimiter, authenticate_request, credential_from_headers
+from carbon254.service.stream.guard import Outcome
 from carbon254.service.stream.hub import Hub, StreamUnavailable
 from carbon254.service.stream.messages import Channel, CommitMessage, data_frame, parse_time, table_rows
 from carbon254.service.stream.metrics import StreamMetrics
@@ -81,11 +92,15 @@ class StreamClose(Exception):
 
 
 class SendQueue:
-    """Text frames waiting for the writer, at most `limit` of them."""
+    """Text frames waiting for the writer, at most `limit` of them, each with the subscription it serves.
+
+    A frame's subscription (None for control frames) lets the writer drop
+    the frames of a subscription that ended while they waited.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._frames: deque[str] = deque()
+        self._frames: deque[tuple[str, _Subscription | None]] = deque()
         self._ready = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
@@ -93,24 +108,24 @@ class SendQueue:
     def __len__(self) -> int:
         return len(self._frames)
 
-    def offer(self, frame: str) -> bool:
+    def offer(self, frame: str, owner: _Subscription | None = None) -> bool:
         """Queue a frame without waiting; False (nothing queued) when the queue is full."""
         if len(self._frames) >= self.limit:
             return False
-        self._frames.append(frame)
+        self._frames.append((frame, owner))
         self._ready.set()
         return True
 
-    async def put(self, frame: str) -> None:
+    async def put(self, frame: str, owner: _Subscription | None = None) -> None:
         """Queue a frame once the queue is at most half full, so live messages keep their room."""
         while len(self._frames) > self.limit // 2:
             self._room.clear()
             await self._room.wait()
-        self._frames.append(frame)
+        self._frames.append((frame, owner))
         self._ready.set()
 
-    async def get(self) -> str:
-        """The next frame, waiting for one."""
+    async def get(self) -> tuple[str, _Subscription | None]:
+        """The next frame and its subscription, waiting for one."""
         while not self._frames:
             self._ready.clear()
             await self._ready.wait()
@@ -133,9 +148,13 @@ class _Subscription:
     request: SubscribeRequest
     # Live messages held while a resume replays from the store; None once live.
     buffer: list[CommitMessage] | None = field(default=None)
+    # Set once unsubscribed, replaced, or no longer allowed: nothing more of it is sent.
+    ended: bool = False
 
     def on_message(self, message: CommitMessage) -> None:
         """Queue (or buffer, during a resume) a live message; the session drops a slow client."""
+        if self.ended:
+            return
         if self.buffer is not None:
             self.buffer.append(message)
             if len(self.buffer) > self.session.settings.stream_queue_max:
@@ -143,7 +162,12 @@ class _Subscription:
             return
         frame = message.frame(self.request.location_set)
         if frame is not None:
-            self.session.offer(frame)
+            self.session.offer(frame, self)
+
+    def end(self) -> None:
+        """Stop sending this subscription's messages, including those already queued or buffered."""
+        self.ended = True
+        self.buffer = None
 
 
 class StreamSession:
@@ -164,10 +188,11 @@ class StreamSession:
         self.metrics = metrics
         self.queue = SendQueue(settings.stream_queue_max)
         self.principal: Principal | None = None
-        self._credential_headers: dict[str, str] = {}
+        self._credential: str | None = None
         self._subscriptions: dict[Channel, _Subscription] = {}
         self._closing: StreamClose | None = None
         self._closed = asyncio.Event()
+        self._background: set[asyncio.Task[None]] = set()
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -197,6 +222,8 @@ class StreamSession:
         except WebSocketDisconnect:
             pass
         finally:
+            if self.hub.guard is not None:
+                self.hub.guard.release(self)
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -204,6 +231,9 @@ class StreamSession:
                     await task
             for channel, sub in list(self._subscriptions.items()):
                 await self.hub.unlisten(channel, sub)
+            for pending in list(self._background):
+                with contextlib.suppress(BaseException):
+                    await pending
             self._subscriptions.clear()
             self.queue.clear()
             await self._close_socket()
@@ -245,23 +275,45 @@ class StreamSession:
             sub.buffer = None if sub.buffer is None else []
         self.close(StreamClose(CloseCode.SLOW_CONSUMER, "slow_consumer", "slow consumer"))
 
-    def offer(self, frame: str) -> None:
-        """Queue a frame for the client, dropping the client if its queue is full."""
+    def offer(self, frame: str, owner: _Subscription | None = None) -> None:
+        """Queue a frame (of subscription `owner`, if any) for the client; drop the client if it is full."""
         if self._closing is not None:
             return
-        if not self.queue.offer(frame):
+        if not self.queue.offer(frame, owner):
             self.drop_slow_consumer()
 
     # ---- identity -----------------------------------------------------------------------------
 
     async def _authenticate(self, headers: dict[str, str]) -> None:
+        """Authenticate `headers` (charged to the rate limit), adopt the principal and guard it."""
+        guard = self.hub.guard
+        state = self.websocket.app.state
+
+        def versioned() -> tuple[int | None, Principal]:
+            # The version first: a change committed after it is applied by the guard later.
+            version = guard.read_version() if guard is not None and headers else None
+            return version, authenticate_request(state, headers)
+
         try:
-            self.principal = await asyncio.to_thread(authenticate_request, self.websocket.app.state, headers)
+            version, principal = await asyncio.to_thread(versioned)
         except AuthenticationError as exc:
             raise StreamClose(CloseCode.UNAUTHENTICATED, "unauthenticated", str(exc)) from None
         except RateLimited as exc:
             raise StreamClose(CloseCode.RATE_LIMITED, "rate_limited", str(exc)) from None
-        self._credential_headers = headers
+        except ApiError as exc:  # the metadata database is unreachable: the credential may be fine
+            raise StreamClose(CloseCode.UNAVAILABLE, "unavailable", exc.message) from None
+        anonymous = principal.method is AuthMethod.NONE
+        self._credential = None if anonymous else credential_from_headers(headers)
+        self._adopt(principal)
+        if guard is None:
+            return
+        if self._credential is None:
+            guard.release(self)
+            return
+        try:
+            await guard.admit(self, version)
+        except ApiError as exc:
+            raise StreamClose(CloseCode.UNAVAILABLE, "unavailable", exc.message) from None
 
     async def _authenticate_anonymous_or_wait(self) -> None:
         """No credential on the handshake: fine if auth is off, else the first message must be `auth`."""
@@ -297,7 +349,8 @@ class StreamSession:
                 CloseCode.UNAUTHENTICATED, "unauthenticated", "the auth message needs a 'token'"
             )
         await self._authenticate({"authorization": f"Bearer {token.strip()}"})
-        self.offer(control_frame("authenticated", tenant=self._principal.tenant))
+        if self._closing is None:
+            self.offer(control_frame("authenticated", tenant=self._principal.tenant))
 
     @property
     def _principal(self) -> Principal:
@@ -314,24 +367,71 @@ class StreamSession:
             if wait > 0:
                 raise StreamClose(CloseCode.RATE_LIMITED, "rate_limited", str(RateLimited(wait)))
 
-    async def _recheck_credential(self) -> None:
-        """Authenticate the credential again, so revoked keys and expired tokens lose the stream."""
-        principal = self._principal
-        if principal.method is AuthMethod.NONE:
-            return
-        try:
-            self.principal = await asyncio.to_thread(
-                self.websocket.app.state.authenticator.authenticate,
-                credential_from_headers(self._credential_headers),
+    @property
+    def credential(self) -> str | None:
+        """The credential the principal was proved with (None when auth is off)."""
+        return self._credential
+
+    def apply(self, outcome: Outcome) -> None:
+        """Adopt a re-checked principal, or close with 4401 when the credential is refused now."""
+        if isinstance(outcome, AuthenticationError):
+            for sub in self._subscriptions.values():
+                sub.end()
+            self.close(StreamClose(CloseCode.UNAUTHENTICATED, "unauthenticated", str(outcome)))
+        else:
+            self._adopt(outcome)
+
+    def _adopt(self, principal: Principal) -> None:
+        """Make `principal` the session's; end at once each subscription it may not see."""
+        self.principal = principal
+        for channel, sub in list(self._subscriptions.items()):
+            try:
+                require_data(principal, channel.iso, channel.dataset.value)
+            except NotEntitled as exc:
+                self._end_subscription(channel, sub, str(exc))
+
+    def _end_subscription(self, channel: Channel, sub: _Subscription, reason: str) -> None:
+        """End a subscription the principal lost: nothing more of it is sent; the client is told why."""
+        sub.end()
+        del self._subscriptions[channel]
+        isos = self._principal.entitlements.isos
+        parameter = "iso" if isos is not None and channel.iso.upper() not in isos else "dataset"
+        self.offer(
+            control_frame(
+                "error",
+                code="not_entitled",
+                message=f"{reason}; the subscription ended",
+                parameter=parameter,
+                **channel_fields(channel),
             )
+        )
+        task = asyncio.create_task(self.hub.unlisten(channel, sub))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _recheck_credential(self) -> None:
+        """Authenticate the credential again, so an expired token loses the stream."""
+        credential = self.credential
+        if credential is None:
+            return
+        outcome: Outcome
+        try:
+            authenticator = self.websocket.app.state.authenticator
+            outcome = await asyncio.to_thread(authenticator.authenticate, credential)
         except AuthenticationError as exc:
-            self.close(StreamClose(CloseCode.UNAUTHENTICATED, "unauthenticated", str(exc)))
+            outcome = exc
+        except ApiError:
+            return  # the metadata database is away: the guard holds every delivery until it is back
+        if self.credential == credential:  # not replaced by an `auth` message meanwhile
+            self.apply(outcome)
 
     # ---- tasks --------------------------------------------------------------------------------
 
     async def _write(self) -> None:
         while True:
-            frame = await self.queue.get()
+            frame, owner = await self.queue.get()
+            if owner is not None and owner.ended:
+                continue
             await self.websocket.send_text(frame)
             self.metrics.sent.inc()
 
@@ -387,10 +487,16 @@ class StreamSession:
         self._charge()
         previous = self._subscriptions.pop(channel, None)
         if previous is not None:  # a new subscribe to a channel replaces the old one
+            previous.end()
             await self.hub.unlisten(channel, previous)
         sub = _Subscription(self, request, buffer=[] if request.since is not None else None)
         await self.hub.listen(channel, sub)  # live first, so nothing committed from now on is missed
         self._subscriptions[channel] = sub
+        try:  # the principal may have changed while the hub subscribed
+            require_data(self._principal, channel.iso, channel.dataset.value)
+        except NotEntitled as exc:
+            self._end_subscription(channel, sub, str(exc))
+            return
         self.offer(
             control_frame(
                 "subscribed",
@@ -410,9 +516,9 @@ class StreamSession:
         channel = request.channel
         rows = table_rows(channel.dataset, table)
         for first in range(0, len(rows), REPLAY_ROWS):
-            if sub.buffer is None:  # dropped or unsubscribed meanwhile
+            if sub.buffer is None:  # dropped, unsubscribed or ended meanwhile
                 return
-            await self.queue.put(data_frame(channel, rows[first : first + REPLAY_ROWS], replay=True))
+            await self.queue.put(data_frame(channel, rows[first : first + REPLAY_ROWS], replay=True), sub)
         # Rows the replay read that were committed after `head` (a commit racing the read).
         stamps = table.column("ingested_at").cast(pa.int64())
         late_rows = table.filter(pc.greater(stamps, head))
@@ -431,7 +537,7 @@ class StreamSession:
                 loc = _location_key(channel)
                 kept = [r for r in kept if r.get(loc) in request.location_set]
             if kept:
-                self.offer(data_frame(channel, kept))
+                self.offer(data_frame(channel, kept), sub)
 
     def _read_since(self, request: SubscribeRequest) -> tuple[int, pa.Table]:
         """The store's head, then the latest rows with interval_start after `since` (worker thread)."""
@@ -462,7 +568,7 @@ class StreamSession:
                 "not_subscribed",
                 f"no subscription to {channel.dataset.value} {channel.iso} {channel.market or ''}".strip(),
             )
-        sub.buffer = None
+        sub.end()
         await self.hub.unlisten(channel, sub)
         self.offer(control_frame("unsubscribed", **channel_fields(channel)))
 
