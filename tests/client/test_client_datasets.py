@@ -175,9 +175,8 @@ def test_spreads_returns_the_rows_of_the_rest_endpoint(
     assert table.column("spread").to_pylist() == [r["spread"] for r in rest]
     assert table.schema.field("interval_start").type.tz == "America/New_York"
     # Basis is node minus hub, interval by interval.
-    lmp = client.lmp(
-        iso="PJM", market="DAM", locations=["WESTERN HUB", "AEP-DAYTON HUB"], **WINDOW, frame="pandas"
-    )
+    hubs = ["WESTERN HUB", "AEP-DAYTON HUB"]
+    lmp = client.lmp(iso="PJM", market="DAM", locations=hubs, **WINDOW, tz="iso", frame="pandas")
     wide = lmp.astype({"location": str}).pivot(index="interval_start", columns="location", values="lmp")
     expected = (wide["WESTERN HUB"] - wide["AEP-DAYTON HUB"]).round(6).tolist()
     assert [r["spread"] for r in rest] == pytest.approx(expected, abs=1e-6)
