@@ -34,9 +34,9 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 from fastapi.routing import APIRoute
 
+from carbon254.application.identity import ANONYMOUS
 from carbon254.config import Settings
 from carbon254.service.encoding import Format
-from carbon254.service.identity import ANONYMOUS
 from carbon254.service.routes import lmp as lmp_routes
 from carbon254.store import Store
 from dataset import HOURS, YEAR_END, YEAR_START, Context, Scale, sample_locations

@@ -42,6 +42,7 @@ import bench_read
 import bench_sdk
 import bench_service
 import bench_size
+import bench_spreads
 import bench_write
 from dataset import DEFAULT_SCALE, Context
 from measure import ROOT, WORK, Note, Outcome, Result, enable_profiling, log
@@ -57,6 +58,7 @@ BENCHES: dict[str, ModuleType] = {
         bench_parse,
         bench_service,
         bench_sdk,
+        bench_spreads,
     )
 }
 REPORT = ROOT / "BENCHMARKS.md"
@@ -249,6 +251,7 @@ def render(state: dict[str, Any]) -> str:
         ".venv/bin/python benchmarks/run.py --only parse       # ISO parsers vs gridstatus, about 2 min",
         ".venv/bin/python benchmarks/run.py --only service     # the service under load, about 4 min",
         ".venv/bin/python benchmarks/run.py --only sdk         # the Python SDK vs requests + JSON, 1 min",
+        ".venv/bin/python benchmarks/run.py --only spreads     # /v1/spreads vs 2 × /v1/lmp + pandas, 1 min",
         "```",
         "",
         "`--rebuild` rebuilds the cached stores under `benchmarks/.work` (otherwise rebuilt only when their "
@@ -297,6 +300,10 @@ def render(state: dict[str, Any]) -> str:
         "DataFrame from the (c) service process: `Client.lmp` (Arrow IPC) against `requests` following "
         "the JSON pages, then `pandas.DataFrame` with parsed timestamps; taking turns, median of 5. "
         "Details in `benchmarks/bench_sdk.py`.",
+        "- **Spreads:** (k) one PJM node minus WESTERN HUB over the (b) year (8,760 hourly spreads) with "
+        "`stats=true`, as Arrow, from the (c) service process with no result cache; baseline: the two "
+        "`GET /v1/lmp` Arrow requests a user would make, merged, subtracted and summarised in pandas; "
+        "200 nodes, taking turns in blocks of 20. Details in `benchmarks/bench_spreads.py`.",
         "",
         "## Notes",
         "",

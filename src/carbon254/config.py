@@ -166,7 +166,8 @@ class Settings(BaseSettings):
     only: Annotated[list[str] | None, NoDecode] = Field(
         default=None,
         description="Domains this process serves, comma-separated (`serve --only data,quality`): "
-        "data, quality, graphql, stream, admin, excel; ops (health, ready, metrics) always. Unset: all.",
+        "data, analytics, quality, graphql, stream, admin, excel; ops (health, ready, metrics) always. "
+        "Unset: all.",
     )
     ssl_certfile: Path | None = Field(
         default=None, description="PEM certificate (chain) to serve HTTPS with; needs `ssl_keyfile`."

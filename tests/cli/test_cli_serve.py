@@ -120,8 +120,8 @@ def test_unknown_only_domain_lists_the_valid_ones(runner: CliRunner, tmp_path: P
     assert result.exit_code == 1
     message = " ".join(result.output.split())
     assert (
-        "--only: unknown domain 'curvez'; valid domains: ops, data, quality, graphql, stream, admin, excel"
-        in message
+        "--only: unknown domain 'curvez'; valid domains: ops, data, analytics, quality, graphql, stream, "
+        "admin, excel" in message
     )
     assert "Traceback" not in result.output
 

@@ -16,7 +16,7 @@ import pytest
 from live_service import LiveService
 from pandas.testing import assert_frame_equal
 
-from carbon254.client import AsyncClient, Client, QualityReport
+from carbon254.client import AsyncClient, Client, NotEntitled, NotFound, QualityReport, SpreadStats
 
 LMP = {"iso": "PJM", "market": "DAM", "locations": ["WESTERN HUB", "AEP-DAYTON HUB"]}
 WINDOW = {"start": "2024-01-01", "end": "2024-01-15"}
@@ -157,3 +157,59 @@ def test_local_mode_answers_like_the_service(client: Client, service: LiveServic
 def test_local_mode_needs_a_store(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no store"):
         Client.local(tmp_path / "missing")
+
+
+SPREAD = {"iso": "PJM", "market": "DAM", "location": "WESTERN HUB", "minus": "AEP-DAYTON HUB", **WINDOW}
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "arrow"])
+def test_spreads_returns_the_rows_of_the_rest_endpoint(
+    client: Client, service: LiveService, kind: str
+) -> None:
+    result = client.spreads(**SPREAD, tz="iso", frame=kind)
+    table = (
+        result if kind == "arrow" else pa.Table.from_pandas(result) if kind == "pandas" else result.to_arrow()
+    )
+    rest = rest_rows(service, "/v1/spreads", {**SPREAD, "tz": "iso"})
+    assert table.num_rows == len(rest) == 14 * 24
+    assert table.column("spread").to_pylist() == [r["spread"] for r in rest]
+    assert table.schema.field("interval_start").type.tz == "America/New_York"
+    # Basis is node minus hub, interval by interval.
+    hubs = ["WESTERN HUB", "AEP-DAYTON HUB"]
+    lmp = client.lmp(iso="PJM", market="DAM", locations=hubs, **WINDOW, tz="iso", frame="pandas")
+    wide = lmp.astype({"location": str}).pivot(index="interval_start", columns="location", values="lmp")
+    expected = (wide["WESTERN HUB"] - wide["AEP-DAYTON HUB"]).round(6).tolist()
+    assert [r["spread"] for r in rest] == pytest.approx(expected, abs=1e-6)
+
+
+def test_spread_stats_are_typed_and_both_clients_agree(client: Client, service: LiveService) -> None:
+    stats = client.spread_stats(**SPREAD, block="onpeak", threshold=1.0)
+    assert isinstance(stats, SpreadStats)
+    # Jan 1-14 (the window is UTC; blocks are New York time): nine weekdays, New Year's Day a holiday.
+    assert stats.intervals == 9 * 16
+    onpeak = client.spreads(**SPREAD, block="onpeak", frame="pandas")
+    assert stats.intervals == len(onpeak)
+    assert stats.mean == pytest.approx(onpeak["spread"].mean(), abs=1e-6)
+    assert stats.share_above == pytest.approx((onpeak["spread"] > 1.0).mean(), abs=1e-6)
+
+    async def from_async() -> tuple[SpreadStats, pa.Table]:
+        async with AsyncClient(base_url=service.base_url, api_key=service.keys.full) as aclient:
+            both = (
+                await aclient.spread_stats(**SPREAD, block="onpeak", threshold=1.0),
+                await aclient.spreads(**SPREAD, frame="arrow"),
+            )
+            return both
+
+    async_stats, async_rows = asyncio.run(from_async())
+    assert async_stats == stats
+    assert async_rows.equals(client.spreads(**SPREAD, frame="arrow"))
+
+
+def test_spreads_errors_are_typed_and_name_the_parameter(service: LiveService) -> None:
+    with Client(base_url=service.base_url, api_key=service.keys.full) as full:
+        with pytest.raises(NotFound) as unknown:
+            full.spreads(**{**SPREAD, "minus": "AEP-DAYTN HUB"})
+        assert unknown.value.parameter == "minus"
+        assert "AEP-DAYTON HUB" in unknown.value.suggestions
+    with Client(base_url=service.base_url, api_key=service.keys.ercot) as ercot, pytest.raises(NotEntitled):
+        ercot.spreads(**SPREAD)

@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 
 from carbon254.config import AuthMode, Settings
 from carbon254.excel import ASSET_MEDIA_TYPES, build_manifest
+from carbon254.excel.declarations import declarations_js
+from carbon254.isos import ISOS
 from carbon254.service import create_app
 
 OFFICE = "{http://schemas.microsoft.com/office/appforoffice/1.1}"
@@ -159,6 +161,7 @@ def test_every_referenced_file_is_served_without_credentials(client: TestClient)
         "functions.json",
         "taskpane.html",
         "c254.js",
+        "declarations.js",
         "taskpane.js",
         "taskpane.css",
     } <= names
@@ -206,3 +209,13 @@ def test_the_checked_in_metadata_lists_each_function_once() -> None:
     live = next(f for f in metadata["functions"] if f["id"] == "LIVE")
     assert live["options"]["stream"] is True
     assert all(f["result"]["dimensionality"] == "matrix" for f in metadata["functions"])
+
+
+def test_the_served_declarations_are_generated_from_the_platform_declarations() -> None:
+    # c254.js reads each ISO's zone and the operations' Excel functions from this file; it must
+    # say exactly what carbon254.isos and the operation declarations say.
+    assert (STATIC / "declarations.js").read_text() == declarations_js()
+    text = declarations_js()
+    for iso, info in ISOS.items():
+        assert f'"{iso.value}": "{info.timezone}"' in text
+    assert '"id": "BASIS"' in text and '"endpoint": "/v1/spreads"' in text

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from carbon254.application.identity import AuthenticationError, AuthMethod, Entitlements, Principal
 from carbon254.schema import TIMESTAMP
-from carbon254.service.identity import AuthenticationError, AuthMethod, Entitlements, Principal
 from carbon254.store import Store
 
 DAY = datetime(2024, 3, 1, tzinfo=UTC)

@@ -41,9 +41,7 @@ import uvicorn
 
 from carbon254.config import Settings
 from carbon254.service import create_app
-from carbon254.service.identity import (
-    AuthenticationError, AuthMethod, Entitlements, Principal,
-)
+from carbon254.application.identity import AuthMethod, AuthenticationError, Entitlements, Principal
 
 
 class KeyTable:

@@ -24,11 +24,11 @@ from datasets_setup import (
 )
 from fastapi.testclient import TestClient
 
+from carbon254.application.datasets import SHAPES
 from carbon254.config import AuthMode, Settings
 from carbon254.schema import Dataset
 from carbon254.service import create_app, delivery, encoding
 from carbon254.service.cache import MemoryCache
-from carbon254.service.query import SHAPES
 from carbon254.store import open_store
 from conftest import fill, make_lmp_table
 
@@ -145,7 +145,7 @@ def test_ordc_resample_and_local_time(api: TestClient) -> None:
 @pytest.mark.parametrize(
     ("path", "params", "parameter"),
     [
-        ("/v1/ordc_adder", {**ORDC, "market": "RT5"}, None),  # unknown parameter: ignored like any other
+        ("/v1/ordc_adder", {**ORDC, "market": "RT5"}, "market"),  # ORDC adders have no markets
         ("/v1/capacity_price", {**CAPACITY, "zones": " "}, "zones"),
         ("/v1/as_price", {**AS_PRICE, "products": ","}, "products"),
         ("/v1/load", {**LOAD, "end": "2024-02-01"}, "end"),

@@ -13,10 +13,10 @@ import pytest
 from auth_setup import make_tenant_key
 from fastapi.testclient import TestClient
 
+from carbon254.application.identity import AuthenticationError
 from carbon254.config import AuthMode, Settings
 from carbon254.service import create_app
 from carbon254.service.auth.oidc import OidcClaims, OidcVerifier
-from carbon254.service.identity import AuthenticationError
 from carbon254.store import Store
 from jwks_server import JwksServer, TestKey
 

@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import WebSocketDenialResponse
 
+from carbon254.application.identity import ANONYMOUS
 from carbon254.config import AuthMode, Settings
 from carbon254.service import create_app
-from carbon254.service.identity import ANONYMOUS
 from carbon254.service.ops.logs import JsonFormatter, RequestIdFilter, TextFormatter
 from carbon254.service.ops.readiness import ReadinessCheck, add_readiness_check
 from carbon254.service.ops.redaction import redact_query, redact_text

@@ -11,10 +11,10 @@ import pytest
 from auth_setup import make_tenant_key
 from fastapi.testclient import TestClient
 
+from carbon254.application.datasets import DatasetQuery
 from carbon254.config import AuthMode, Settings
 from carbon254.metadata import MetadataDatabase, revoke_key, update_tenant
 from carbon254.service import create_app
-from carbon254.service.query import DatasetQuery
 from carbon254.service.routes import lmp as lmp_route
 from carbon254.store import open_store
 from carbon254.store.base import Store

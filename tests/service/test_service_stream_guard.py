@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from carbon254.application.identity import AuthenticationError, AuthMethod, Entitlements, Principal
 from carbon254.metadata import MetadataDatabase, create_tenant, update_tenant
 from carbon254.metadata.credentials import on_credentials_changed
-from carbon254.service.identity import AuthenticationError, AuthMethod, Entitlements, Principal
 from carbon254.service.stream.guard import CredentialsGuard, Outcome
 
 

@@ -15,6 +15,7 @@ from carbon254 import __version__
 from carbon254.cli.demo import demo
 from carbon254.cli.ingest import ingest
 from carbon254.cli.keys import keys
+from carbon254.cli.operations import add_operation_commands
 from carbon254.cli.quality import quality
 from carbon254.cli.query import query
 from carbon254.cli.replay import replay
@@ -56,3 +57,5 @@ app.command("demo")(demo)
 app.command("replay")(replay)
 app.add_typer(tenants)
 app.add_typer(keys)
+# Analytics: one command per declared operation (carbon254 spreads ...).
+add_operation_commands(app)

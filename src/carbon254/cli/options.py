@@ -46,8 +46,8 @@ Only = Annotated[
     str | None,
     typer.Option(
         "--only",
-        help="Serve only these comma-separated domains (data, quality, graphql, stream, admin, excel) "
-        "on this port; health, readiness and metrics are always served. Default: everything "
+        help="Serve only these comma-separated domains (data, analytics, quality, graphql, stream, admin, "
+        "excel) on this port; health, readiness and metrics are always served. Default: everything "
         "(CARBON254_ONLY).",
         show_default=False,
     ),

@@ -94,7 +94,13 @@ def rich_table(table: pa.Table, columns: list[str], limit: int, title: str) -> T
     out = Table(title=escape(title), title_justify="left")
     for f in shown.schema:
         numeric = pa.types.is_floating(f.type) or pa.types.is_integer(f.type)
-        out.add_column(f.name, justify="right" if numeric else "left", no_wrap=True)
+        # Numbers keep their header whole: a truncated "spre…" says less than a truncated time.
+        out.add_column(
+            f.name,
+            justify="right" if numeric else "left",
+            no_wrap=True,
+            min_width=len(f.name) if numeric else None,
+        )
     for row in shown.to_pylist():
         out.add_row(*(_cell(row[c]) for c in columns))
     return out

@@ -23,7 +23,7 @@ from carbon254.client.errors import (
     RateLimited,
     ServerError,
 )
-from carbon254.client.models import QualityDay, QualityGap, QualityReport, QualitySummary, Tick
+from carbon254.client.models import QualityDay, QualityGap, QualityReport, QualitySummary, SpreadStats, Tick
 from carbon254.client.oidc import ClientCredentials, DeviceCode, OidcError
 from carbon254.client.queries import Block, Resample
 from carbon254.client.sync_client import Client
@@ -47,5 +47,6 @@ __all__ = [
     "RateLimited",
     "Resample",
     "ServerError",
+    "SpreadStats",
     "Tick",
 ]

@@ -23,7 +23,19 @@ FRAME_KINDS: tuple[FrameKind, ...] = ("pandas", "polars", "arrow")
 
 # Columns holding names, made categorical in pandas and Polars frames.
 CATEGORICAL_COLUMNS = frozenset(
-    {"iso", "market", "location", "region", "product", "auction", "zone", "kind", "location_type", "source"}
+    {
+        "iso",
+        "market",
+        "location",
+        "minus",
+        "region",
+        "product",
+        "auction",
+        "zone",
+        "kind",
+        "location_type",
+        "source",
+    }
 )
 
 

@@ -1,4 +1,4 @@
-"""Pydantic models of the service's non-tabular answers: the quality report and stream ticks.
+"""Pydantic models of the service's non-tabular answers: the quality report, spread statistics, ticks.
 
 They mirror the JSON the service sends and ignore fields they do not know,
 so a newer service does not break an older SDK.
@@ -109,6 +109,36 @@ class QualityReport(_Answer):
     summary: tuple[QualitySummary, ...]
     days: tuple[QualityDay, ...]
     count: int
+
+
+class SpreadStats(_Answer):
+    """Duration-weighted statistics of a spread ($/MWh), the `stats` of `GET /v1/spreads?stats=true`.
+
+    `intervals` and `hours` say how much time they cover; `p05`..`p95` are
+    duration-weighted percentiles; `share_above` is the fraction of hours
+    whose spread exceeds `threshold`. Price figures are None without data.
+    """
+
+    intervals: int
+    hours: float
+    mean: float | None
+    std: float | None
+    min: float | None
+    max: float | None
+    p05: float | None
+    p25: float | None
+    p50: float | None
+    p75: float | None
+    p95: float | None
+    threshold: float
+    share_above: float | None
+    hours_above: float
+
+
+class SpreadStatsAnswer(_Answer):
+    """The part of a `/v1/spreads?stats=true` JSON answer the SDK reads."""
+
+    stats: SpreadStats
 
 
 class Tick(_Answer):

@@ -71,7 +71,9 @@ class Query(BaseModel):
         for name, value in self:
             if value is None:
                 continue
-            if isinstance(value, tuple):
+            if isinstance(value, bool):
+                found[name] = "true" if value else "false"
+            elif isinstance(value, tuple):
                 found[name] = ",".join(value)
             elif isinstance(value, StrEnum):
                 found[name] = value.value
@@ -148,6 +150,35 @@ class LoadQuery(_Windowed):
     zones: Names = None
     resample: Resample | None = None
     block: Block | None = None
+
+
+class SpreadsQuery(_Windowed):
+    """`GET /v1/spreads`: LMP of `location` in `market` minus LMP of `minus` in `minus_market` ($/MWh).
+
+    Mirrors the service's `SpreadsRequest` field for field (a test keeps
+    them in step).
+    """
+
+    path: ClassVar[str] = "/v1/spreads"
+    iso: str
+    market: str
+    location: str
+    minus: str
+    minus_market: str | None = None
+    block: Block | None = None
+    resample: Resample | None = None
+    stats: bool = False
+    threshold: float = 0.0
+
+
+def stats_request(**fields: Any) -> dict[str, Any]:
+    """The spread request that asks only for statistics: JSON with `stats=true`, rows monthly.
+
+    The statistics are computed on the intervals before any resampling, so
+    asking for monthly rows changes nothing in them and keeps the answer a
+    few rows long whatever the window.
+    """
+    return {**fields, "resample": Resample.MONTHLY, "stats": True}
 
 
 class LocationsQuery(Query):

@@ -36,7 +36,7 @@ from carbon254.client.base import (
 )
 from carbon254.client.frames import FrameKind
 from carbon254.client.inprocess import LOCAL_BASE_URL, LocalApp, SyncInProcessTransport
-from carbon254.client.models import QualityReport, Tick
+from carbon254.client.models import QualityReport, SpreadStats, SpreadStatsAnswer, Tick
 from carbon254.client.queries import (
     AsPriceQuery,
     Block,
@@ -48,8 +48,10 @@ from carbon254.client.queries import (
     QualityQuery,
     Query,
     Resample,
+    SpreadsQuery,
     TimeBound,
     checked,
+    stats_request,
 )
 from carbon254.client.stream import Since, Subscription, stream_ticks
 from carbon254.client.transport import send
@@ -589,6 +591,136 @@ class Client:
         """
         query = checked(QualityQuery, start=start, end=end, iso=iso, dataset=dataset, market=market)
         return QualityReport.model_validate_json(self._get_json(query))
+
+    # ---- analytics --------------------------------------------------------------------------
+
+    @overload
+    def spreads(
+        self,
+        *,
+        iso: str,
+        market: str,
+        location: str,
+        minus: str,
+        start: TimeBound,
+        end: TimeBound,
+        minus_market: str | None = None,
+        tz: str | None = None,
+        block: Block | str | None = None,
+        resample: Resample | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["pandas"] = "pandas",
+    ) -> pd.DataFrame: ...
+    @overload
+    def spreads(
+        self,
+        *,
+        iso: str,
+        market: str,
+        location: str,
+        minus: str,
+        start: TimeBound,
+        end: TimeBound,
+        minus_market: str | None = None,
+        tz: str | None = None,
+        block: Block | str | None = None,
+        resample: Resample | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["polars"],
+    ) -> pl.DataFrame: ...
+    @overload
+    def spreads(
+        self,
+        *,
+        iso: str,
+        market: str,
+        location: str,
+        minus: str,
+        start: TimeBound,
+        end: TimeBound,
+        minus_market: str | None = None,
+        tz: str | None = None,
+        block: Block | str | None = None,
+        resample: Resample | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: Literal["arrow"],
+    ) -> pa.Table: ...
+    def spreads(
+        self,
+        *,
+        iso: str,
+        market: str,
+        location: str,
+        minus: str,
+        start: TimeBound,
+        end: TimeBound,
+        minus_market: str | None = None,
+        tz: str | None = None,
+        block: Block | str | None = None,
+        resample: Resample | str | None = None,
+        as_of: TimeBound | None = None,
+        frame: FrameKind = "pandas",
+    ) -> Any:
+        """LMP of `location` minus LMP of `minus` ($/MWh): the rows of `GET /v1/spreads`.
+
+        Node minus hub is the basis; `market="DAM", minus_market="RT5"` (same
+        location) the DA-RT spread, on the hourly intervals. Columns
+        interval_start, interval_end, iso, location, minus, spread,
+        energy_spread, congestion_spread, loss_spread, location_lmp,
+        minus_lmp, and with `resample` the bucket's `coverage` and
+        `intervals`. `block` keeps one delivery block.
+        """
+        query = checked(
+            SpreadsQuery,
+            iso=iso,
+            market=market,
+            location=location,
+            minus=minus,
+            start=start,
+            end=end,
+            minus_market=minus_market,
+            tz=tz,
+            block=block,
+            resample=resample,
+            as_of=as_of,
+        )
+        return as_frame(self._fetch_table(query), frame)
+
+    def spread_stats(
+        self,
+        *,
+        iso: str,
+        market: str,
+        location: str,
+        minus: str,
+        start: TimeBound,
+        end: TimeBound,
+        minus_market: str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        threshold: float = 0.0,
+    ) -> SpreadStats:
+        """Duration-weighted statistics of the spread over the window (and `block`): `?stats=true`.
+
+        Mean, std, min, max, percentiles (p05..p95) and the share of hours
+        above `threshold` ($/MWh), as a typed `SpreadStats`.
+        """
+        query = checked(
+            SpreadsQuery,
+            **stats_request(
+                iso=iso,
+                market=market,
+                location=location,
+                minus=minus,
+                start=start,
+                end=end,
+                minus_market=minus_market,
+                block=block,
+                as_of=as_of,
+                threshold=threshold,
+            ),
+        )
+        return SpreadStatsAnswer.model_validate_json(self._get_json(query)).stats
 
     # ---- streaming --------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ STATIC_MEDIA_TYPES: dict[str, str] = {
     "c254.js": _JS,
     "functions.js": _JS,
     "functions.json": "application/json",
+    "declarations.js": _JS,
     "taskpane.html": "text/html; charset=utf-8",
     "taskpane.js": _JS,
     "taskpane.css": "text/css; charset=utf-8",

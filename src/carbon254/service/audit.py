@@ -29,10 +29,10 @@ from prometheus_client.registry import CollectorRegistry
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from carbon254.application.identity import Principal
 from carbon254.config import Settings
 from carbon254.metadata import AuditEvent, AuditLog
 from carbon254.service.auth import install_metadata
-from carbon254.service.identity import Principal
 
 logger = logging.getLogger("carbon254.audit")
 

@@ -17,8 +17,8 @@ import binascii
 import hashlib
 import hmac
 
+from carbon254.application.errors import ApiError, bad_parameter
 from carbon254.config import Settings
-from carbon254.service.errors import ApiError, bad_parameter
 
 _MAC_BYTES = 16  # 128 bits: plenty against forgery, and a short token
 

@@ -1,10 +1,11 @@
-"""How a dataset query becomes an HTTP answer: ETag and 304, cache, JSON pages, streamed bodies.
+"""How an application-layer request becomes an HTTP answer: ETag and 304, cache, JSON pages, streams.
 
-Every `/v1/<dataset>` route checks its parameters and the caller's
-entitlements, then calls `deliver`, which:
+Every `/v1/...` data route (stored datasets and computed operations alike)
+checks its parameters and the caller's entitlements, then calls `deliver`
+with an `Answerable` (`carbon254.application.answer`), which:
 
-1. asks the store for the data version of the query's dataset, ISO, market
-   and window (no data read) and derives the `ETag` from it, the query,
+1. asks it for its data version (the store's version of what it reads; no
+   data read) and derives the `ETag` from it, the request's canonical key,
    the format and the page, so `If-None-Match` is answered 304 before
    anything is read;
 2. looks the encoded answer up in the query cache (`app.state.cache`), keyed
@@ -32,15 +33,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from carbon254.application.answer import Answerable
+from carbon254.application.errors import bad_parameter
 from carbon254.config import Settings
-from carbon254.schema import Dataset
 from carbon254.service.cache import cache_key
 from carbon254.service.cursor import cursor_key, decode_cursor, encode_cursor
 from carbon254.service.encoding import MEDIA_TYPES, Format, attachment_headers, body_bytes, stream_body
-from carbon254.service.errors import bad_parameter
-from carbon254.service.query import DatasetQuery, read_rows, select_rows, with_catalog_names
 from carbon254.service.remembered import remembered_queries
-from carbon254.store.base import Store, any_simulated
+from carbon254.store.base import Store
 
 # Answers with more rows than this are streamed and never cached: a cache
 # entry stays a few MB, and a large body is never encoded whole.
@@ -118,18 +118,16 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryRequest:
-    """A checked dataset query and how to answer it.
+    """A checked request and how to answer it.
 
     `path` is the route (`/v1/lmp`) and `link_params` the caller's own
-    parameters, repeated in the next page's `Link`; `filename` names
-    downloads (no extension).
+    parameters, repeated in the next page's `Link`.
     """
 
-    query: DatasetQuery
+    query: Answerable
     fmt: Format
     path: str
     link_params: Mapping[str, str]
-    filename: str
     cursor: str | None = None
     if_none_match: str | None = None
 
@@ -142,7 +140,7 @@ async def deliver(
     *,
     http: Request | None = None,
 ) -> Response:
-    """The HTTP answer to a dataset query whose caller is already entitled to it.
+    """The HTTP answer to a request whose caller is already entitled to it.
 
     Raises `ApiError` for a bad cursor (422, or 409 when the data changed
     since it was issued), unknown names (404) and queries the store refuses
@@ -163,7 +161,7 @@ async def _deliver(
 ) -> Response:
     query, fmt = request.query, request.fmt
     query_key = query.key()
-    version = store.data_version(query.dataset, query.iso.value, query.market, query.start, query.end)
+    version = query.data_version(store)
     offset = 0
     if request.cursor is not None:
         if fmt is not Format.JSON:
@@ -221,17 +219,13 @@ def _answer(
 ) -> _Encoded:
     """Read, page and encode one answer; raises `_TooLargeToCache` with the rows when they are many."""
     query, fmt = request.query, request.fmt
-    query = with_catalog_names(store, query)
-    table = select_rows(read_rows(store, query), query)
+    answer = query.answer(store)
+    table = answer.table
     total = table.num_rows
-    metadata: dict[str, Any] = {"count": total}
-    headers: dict[str, str] = attachment_headers(fmt, request.filename)
-    if query.dataset is Dataset.LMP:
-        simulated = any_simulated(store.locations(iso=query.iso.value), table.column("location"))
-        metadata["simulated"] = simulated
-        headers["X-Carbon254-Simulated"] = str(simulated).lower()
-    metadata["unit"] = query.shape.unit
-    metadata["query"] = query.describe()
+    metadata: dict[str, Any] = {"count": total, **answer.head}
+    headers: dict[str, str] = attachment_headers(fmt, query.filename)
+    if "simulated" in answer.head:
+        headers["X-Carbon254-Simulated"] = str(answer.head["simulated"]).lower()
     if fmt is Format.JSON:
         if offset > total:
             raise bad_parameter("cursor", "cursor points past the last row", "invalid_cursor")
@@ -239,7 +233,7 @@ def _answer(
         following = offset + table.num_rows
         next_cursor = None
         if following < total:
-            next_cursor = encode_cursor(cursor_key(settings), following, request.query.key(), version)
+            next_cursor = encode_cursor(cursor_key(settings), following, query.key(), version)
             link = urlencode({**request.link_params, "cursor": next_cursor})
             headers["Link"] = f'<{request.path}?{link}>; rel="next"'
         metadata["count"] = table.num_rows

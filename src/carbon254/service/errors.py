@@ -31,13 +31,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 import carbon254
+from carbon254.application.errors import BAD_PARAMETER_STATUS, ApiError
 from carbon254.excerpt import excerpt
 
 logger = logging.getLogger("carbon254.service")
-
-# 422 rather than 400 for every bad parameter: it is what FastAPI's own
-# validation answers, so a client sees one status for one kind of mistake.
-BAD_PARAMETER_STATUS = 422
 
 
 class ErrorBody(BaseModel):
@@ -59,44 +56,6 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         429: "Rate limit exceeded; `Retry-After` says how many seconds to wait.",
     }
     return {s: {"model": ErrorBody, "description": described.get(s, "Error")} for s in statuses}
-
-
-class ApiError(Exception):
-    """A request the service refuses, with the status and body to answer it with."""
-
-    def __init__(
-        self,
-        status_code: int,
-        code: str,
-        message: str,
-        parameter: str | None = None,
-        suggestions: list[str] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.code = code
-        self.message = message
-        self.parameter = parameter
-        self.suggestions = suggestions
-        self.headers = headers
-
-    def body(self) -> dict[str, Any]:
-        """The JSON body: code, message, parameter and, when given, suggestions."""
-        body: dict[str, Any] = {"code": self.code, "message": self.message, "parameter": self.parameter}
-        if self.suggestions is not None:
-            body["suggestions"] = self.suggestions
-        return body
-
-
-def bad_parameter(parameter: str, message: str, code: str = "invalid_parameter") -> ApiError:
-    """A 422 for a malformed or out-of-range query parameter; `message` must name the parameter."""
-    return ApiError(BAD_PARAMETER_STATUS, code, message, parameter)
-
-
-def not_found(parameter: str, message: str, suggestions: list[str]) -> ApiError:
-    """A 404 for a well-formed name the catalog does not hold, with close matches to try instead."""
-    return ApiError(404, "not_found", message, parameter, suggestions)
 
 
 @lru_cache(maxsize=8)

@@ -15,81 +15,21 @@ enforced identically on REST, GraphQL and the stream:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 
+from carbon254.application.errors import ApiError
+from carbon254.application.identity import (
+    ANONYMOUS,
+    AuthenticationError,
+    AuthMethod,
+    NotEntitled,
+    Principal,
+    RateLimited,
+    not_entitled,
+)
 from carbon254.service.control_characters import first_control_character
-from carbon254.service.errors import ApiError
-
-ANONYMOUS_TENANT = "anonymous"
-
-
-class AuthMethod(StrEnum):
-    """How a principal proved who it is."""
-
-    API_KEY = "api_key"
-    OIDC = "oidc"
-    NONE = "none"  # CARBON254_AUTH=off
-
-
-@dataclass(frozen=True, slots=True)
-class Entitlements:
-    """What a tenant may read: ISOs, datasets and analytics features; None means all of them."""
-
-    isos: frozenset[str] | None = None
-    datasets: frozenset[str] | None = None
-    features: frozenset[str] | None = None
-
-    def allows_data(self, iso: str, dataset: str) -> bool:
-        """Whether rows of `dataset` (e.g. `lmp`) for `iso` (e.g. `ERCOT`) may be read."""
-        return (self.isos is None or iso.upper() in self.isos) and (
-            self.datasets is None or dataset.lower() in self.datasets
-        )
-
-    def allows_feature(self, feature: str) -> bool:
-        """Whether an analytics feature (e.g. `curves`, `risk`) may be used."""
-        return self.features is None or feature.lower() in self.features
-
-
-EVERYTHING = Entitlements()
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """An authenticated caller: its tenant, its own id within it, and the tenant's entitlements."""
-
-    tenant: str
-    subject: str  # API key id, OIDC `sub`, or "anonymous"
-    method: AuthMethod
-    entitlements: Entitlements
-    admin: bool = False
-
-    @property
-    def rate_key(self) -> str:
-        """The bucket this caller's requests are counted in: one per key or token subject."""
-        return f"{self.method.value}:{self.tenant}:{self.subject}"
-
-
-ANONYMOUS = Principal(ANONYMOUS_TENANT, "anonymous", AuthMethod.NONE, EVERYTHING, admin=True)
-
-
-class AuthenticationError(Exception):
-    """Missing, malformed, unknown, revoked, expired or forged credentials: answered 401."""
-
-
-class NotEntitled(Exception):
-    """Valid credentials, but the tenant may not see this: answered 403."""
-
-
-class RateLimited(Exception):
-    """Too many requests for one credential: answered 429 with `Retry-After`."""
-
-    def __init__(self, retry_after_s: float) -> None:
-        super().__init__(f"rate limit exceeded; retry after {retry_after_s:.1f} s")
-        self.retry_after_s = retry_after_s
 
 
 class Authenticator(Protocol):
@@ -153,24 +93,6 @@ def authenticate_request(state: Any, headers: Mapping[str, str], connection_stat
     return principal
 
 
-def require_data(principal: Principal, iso: str, dataset: str) -> None:
-    """Raise `NotEntitled` unless `principal`'s tenant may read `dataset` rows of `iso`."""
-    if not principal.entitlements.allows_data(iso, dataset):
-        raise NotEntitled(f"tenant '{principal.tenant}' is not entitled to {dataset} data of {iso.upper()}")
-
-
-def require_feature(principal: Principal, feature: str) -> None:
-    """Raise `NotEntitled` unless `principal`'s tenant may use the analytics `feature`."""
-    if not principal.entitlements.allows_feature(feature):
-        raise NotEntitled(f"tenant '{principal.tenant}' is not entitled to the {feature} feature")
-
-
-def require_admin(principal: Principal) -> None:
-    """Raise `NotEntitled` unless `principal` belongs to an admin tenant."""
-    if not principal.admin:
-        raise NotEntitled("this endpoint is for administrators only")
-
-
 def as_api_error(exc: AuthenticationError | NotEntitled | RateLimited) -> ApiError:
     """The HTTP error for an identity failure: 401, 403 or 429 with the right headers."""
     if isinstance(exc, AuthenticationError):
@@ -178,7 +100,7 @@ def as_api_error(exc: AuthenticationError | NotEntitled | RateLimited) -> ApiErr
     if isinstance(exc, RateLimited):
         seconds = max(1, int(exc.retry_after_s + 0.999))
         return ApiError(429, "rate_limited", str(exc), headers={"Retry-After": str(seconds)})
-    return ApiError(403, "not_entitled", str(exc))
+    return not_entitled(exc)
 
 
 async def get_principal(request: Request) -> Principal:
@@ -195,11 +117,3 @@ async def get_principal(request: Request) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
-
-
-def entitle_data(principal: Principal, iso: str, dataset: str) -> None:
-    """`require_data` for a REST route: a 403 `ApiError` outside the entitlements."""
-    try:
-        require_data(principal, iso, dataset)
-    except NotEntitled as exc:
-        raise as_api_error(exc) from None

@@ -19,12 +19,12 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
 from carbon254.service.deps import get_settings, get_store
-from carbon254.service.identity import entitle_data, get_principal
+from carbon254.service.identity import get_principal
+from carbon254.service.strict_query import StrictQueryRoute
 
 if TYPE_CHECKING:
     from carbon254.service.delivery import DeliveryRequest
@@ -67,8 +67,8 @@ def remembered_queries(http: Request) -> RememberedQueries:
     return memo
 
 
-class DatasetRoute(APIRoute):
-    """An `APIRoute` for `/v1/<dataset>` routes that answers a remembered request without parsing it.
+class DatasetRoute(StrictQueryRoute):
+    """A `StrictQueryRoute` for `/v1` data routes that answers a remembered request without parsing it.
 
     The route's own handler must end in `deliver(..., http=request)`, which
     remembers what it parsed. Errors raised here (401, 403, 429, 409) are
@@ -80,6 +80,8 @@ class DatasetRoute(APIRoute):
         # Imported here: `delivery` imports this module (`deliver` remembers what it answered).
         from carbon254.service.delivery import deliver, get_cache
 
+        # The strict query-string check runs only on the first request of a
+        # kind: a remembered one passed it, and its query string is the key.
         parse_and_answer = super().get_route_handler()
 
         async def handler(http: Request) -> Response:
@@ -87,7 +89,7 @@ class DatasetRoute(APIRoute):
             if remembered is None:
                 return await parse_and_answer(http)
             principal = await get_principal(http)
-            entitle_data(principal, remembered.query.iso.value, remembered.query.dataset)
+            remembered.query.entitle(principal)
             delivery = replace(remembered, if_none_match=http.headers.get("if-none-match"))
             store, settings, cache = await get_store(http), await get_settings(http), await get_cache(http)
             return await deliver(store, settings, cache, delivery)

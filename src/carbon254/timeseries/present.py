@@ -18,7 +18,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from carbon254.isos import iso_info
-from carbon254.schema import DatasetSpec
 from carbon254.timeseries._clock import (
     DAY,
     HOUR,
@@ -31,6 +30,7 @@ from carbon254.timeseries._clock import (
 )
 from carbon254.timeseries.blocks import block_mask_local, block_time
 from carbon254.timeseries.bounds import resolve_tz
+from carbon254.timeseries.layout import TableLayout
 from carbon254.timeseries.periods import Block, Resample
 
 # Version metadata describes one stored row; a bucket mean has no single
@@ -48,7 +48,7 @@ _CODE_LIMIT = 2**62
 
 def present(
     table: pa.Table,
-    spec: DatasetSpec,
+    spec: TableLayout,
     iso: str,
     *,
     tz: str | None,
@@ -120,7 +120,7 @@ def _convert_timestamps(table: pa.Table, zone: str) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def _end_micros(table: pa.Table, spec: DatasetSpec, start: Micros) -> Micros:
+def _end_micros(table: pa.Table, spec: TableLayout, start: Micros) -> Micros:
     """The end column as UTC microseconds, checked to be present and after each start."""
     end, valid = utc_micros(table.column(spec.end_column), spec.end_column)
     if valid is not None:
@@ -310,7 +310,7 @@ def _overlaps(
 
 def _resample(
     table: pa.Table,
-    spec: DatasetSpec,
+    spec: TableLayout,
     utc: Micros,
     bucket_zone: str,
     market_zone: str,

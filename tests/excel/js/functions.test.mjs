@@ -1,4 +1,5 @@
-// LMP, BASIS and LOCATIONS against the real platform: values, defaults, errors and batching.
+// LMP, BASIS (the spreads operation) and LOCATIONS against the real platform: values, defaults,
+// errors and batching.
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -6,10 +7,12 @@ import { createServer } from "node:net";
 import { test } from "node:test";
 
 import {
-  BASIS_COLUMNS, C254Error, LMP_COLUMNS, LOCATION_COLUMNS, functionsMetadata, invoke,
+  C254Error, LMP_COLUMNS, LOCATION_COLUMNS, OPERATION_FUNCTIONS, RESAMPLE_COLUMNS, functionsMetadata, invoke,
 } from "../../../src/carbon254/excel/static/c254.js";
 import { register } from "../../../src/carbon254/excel/static/functions.js";
-import { BASE_URL, KEY, PJM_ONLY_KEY, makePlatform, restLmp } from "./platform.mjs";
+import { BASE_URL, KEY, PJM_ONLY_KEY, makePlatform, restLmp, restRows } from "./platform.mjs";
+
+const BASIS_COLUMNS = OPERATION_FUNCTIONS.find((f) => f.id === "BASIS").columns;
 
 const DAY = ["2024-03-01", "2024-03-02"];
 const asMatrix = (columns, rows) => [columns, ...rows.map((r) => columns.map((c) => r[c]))];
@@ -48,7 +51,8 @@ test("resample and block reach the API", async () => {
     iso: "ERCOT", market: "RT5", locations: "HB_NORTH", start: DAY[0], end: DAY[1], resample: "hourly", block: "onpeak",
   });
   assert.equal(rest.length, 16); // 2024-03-01 is a weekday: hour-ending 7-22
-  assert.deepEqual(hourly, asMatrix(LMP_COLUMNS, rest));
+  assert.deepEqual(hourly, asMatrix([...LMP_COLUMNS, ...RESAMPLE_COLUMNS], rest));
+  assert.ok(hourly.slice(1).every((row) => row[6] === 1 && row[7] === 12), "full hours of 12 intervals");
 });
 
 test("BASIS is node minus hub per interval", async () => {
@@ -73,6 +77,27 @@ test("BASIS is node minus hub per interval", async () => {
     }
   });
   assert.ok(matrix.slice(1).some((row) => row[4] !== 0), "a basis that is always zero proves nothing");
+  // The same rows as the spreads operation answers over REST.
+  const spreads = await restRows("/v1/spreads", {
+    iso: "PJM", market: "DAM", location: name, minus: "WESTERN HUB", start: DAY[0], end: DAY[1],
+  });
+  assert.deepEqual(matrix, asMatrix(BASIS_COLUMNS, spreads));
+});
+
+test("BASIS with minus_market is the DA-RT spread, and resampled it says what each bucket covers", async () => {
+  const platform = makePlatform();
+  const dart = await invoke(platform, "BASIS", ["ERCOT", "HB_NORTH", "HB_NORTH", ...DAY, "DAM", "RT5"]);
+  assert.equal(dart.length - 1, 24); // hourly: RT5 averaged onto the day-ahead hours
+  const daily = await invoke(platform, "BASIS", ["ERCOT", "HB_NORTH", "HB_NORTH", ...DAY, "DAM", "RT5", "daily", "onpeak"]);
+  assert.deepEqual(daily[0], [...BASIS_COLUMNS, ...RESAMPLE_COLUMNS]);
+  assert.equal(daily.length, 2);
+  const onpeak = dart.slice(1).filter((row) => { const h = Number(row[0].slice(11, 13)); return h >= 6 && h < 22; });
+  const mean = onpeak.reduce((sum, row) => sum + row[4], 0) / onpeak.length;
+  assert.ok(Math.abs(daily[1][4] - mean) < 1e-6, `daily on-peak spread ${daily[1][4]} vs ${mean}`);
+  assert.equal(daily[1][9], 16); // sixteen on-peak hours
+  const bad = await failure(invoke(platform, "BASIS", ["ERCOT", "HB_NORTH", "HB_NORHT", ...DAY]));
+  assert.equal(bad.kind, "invalidValue");
+  assert.match(bad.message, /HB_NORHT/);
 });
 
 test("LOCATIONS lists an ISO's names, filtered by search", async () => {
@@ -138,10 +163,7 @@ test("a server that never answers gives an error, not a hang", { timeout: 20000 
 test("concurrent LMP calls are one request, split back per cell", async () => {
   const platform = makePlatform();
   const locations = ["HB_NORTH", "HB_HOUSTON", "HB_SOUTH", "HB_WEST", "HB_NORTH"]; // one repeated
-  const matrices = await Promise.all([
-    ...locations.map((l) => invoke(platform, "LMP", ["ERCOT", l, ...DAY])),
-    invoke(platform, "BASIS", ["ERCOT", "HB_WEST", "HB_HOUSTON", ...DAY, "DAM"]), // same window and market
-  ]);
+  const matrices = await Promise.all(locations.map((l) => invoke(platform, "LMP", ["ERCOT", l, ...DAY])));
   assert.equal(platform.requests.length, 1, platform.requests.join("\n"));
   const url = new URL(platform.requests[0]);
   assert.deepEqual(url.searchParams.get("locations").split(",").sort(), ["HB_HOUSTON", "HB_NORTH", "HB_SOUTH", "HB_WEST"]);
@@ -149,7 +171,6 @@ test("concurrent LMP calls are one request, split back per cell", async () => {
     const rest = await restLmp({ iso: "ERCOT", market: "DAM", locations: location, start: DAY[0], end: DAY[1] });
     assert.deepEqual(matrices[i], asMatrix(LMP_COLUMNS, rest), location);
   }
-  assert.equal(matrices[5][0][4], "basis");
 
   // Different windows or markets do not merge.
   const other = makePlatform();

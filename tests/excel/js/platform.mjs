@@ -36,11 +36,16 @@ export function makePlatform({ key = KEY, baseUrl = BASE_URL, timeoutMs = 15000,
 
 /** Every row of GET /v1/lmp (tz=iso, JSON pages followed), fetched directly for comparison. */
 export async function restLmp(params) {
+  return restRows("/v1/lmp", params);
+}
+
+/** Every row of a GET of `path` (tz=iso, JSON pages followed), fetched directly for comparison. */
+export async function restRows(path, params) {
   const rows = [];
   let cursor = null;
   do {
     const query = new URLSearchParams({ tz: "iso", format: "json", ...params, ...(cursor ? { cursor } : {}) });
-    const answer = await fetch(`${BASE_URL}/v1/lmp?${query}`, { headers: { "X-API-Key": KEY } });
+    const answer = await fetch(`${BASE_URL}${path}?${query}`, { headers: { "X-API-Key": KEY } });
     if (!answer.ok) throw new Error(`REST ${answer.status}: ${await answer.text()}`);
     const page = await answer.json();
     rows.push(...page.data);

@@ -16,6 +16,8 @@
 // key refused, no entitlement, no data, timeout, platform unreachable); the message is the
 // platform's own.
 
+import { ISO_TIME_ZONES, OPERATION_FUNCTIONS } from "./declarations.js";
+
 export const DEFAULT_TIMEOUT_MS = 30000;
 // Calls arriving within this window that differ only in location share one request: a
 // recalculating sheet calls the function for every cell within a few milliseconds.
@@ -28,17 +30,10 @@ export const MAX_RECONNECT_MS = 30000;
 
 export const ErrorKind = Object.freeze({ INVALID_VALUE: "invalidValue", NOT_AVAILABLE: "notAvailable" });
 
-// Each ISO's market-time zone (mirrors carbon254.isos.ISOS[...].timezone): LIVE converts the
-// stream's UTC times into it, as the REST API does for tz=iso.
-export const ISO_TIME_ZONES = Object.freeze({
-  CAISO: "America/Los_Angeles",
-  ERCOT: "America/Chicago",
-  PJM: "America/New_York",
-  MISO: "Etc/GMT+5",
-  SPP: "America/Chicago",
-  NYISO: "America/New_York",
-  ISONE: "America/New_York",
-});
+// Each ISO's market-time zone and the functions of analytics operations come from the
+// platform's own declarations (declarations.js is generated from them): LIVE converts the
+// stream's UTC times into the zone, as the REST API does for tz=iso.
+export { ISO_TIME_ZONES, OPERATION_FUNCTIONS };
 
 /** A failure shown in the cell as an Excel error (`kind`: an ErrorKind value) with `message`. */
 export class C254Error extends Error {
@@ -321,29 +316,13 @@ function lmpParams(a) {
 }
 
 export const LMP_COLUMNS = ["interval_start", "interval_end", "lmp", "energy", "congestion", "loss"];
-export const BASIS_COLUMNS = ["interval_start", "interval_end", "node_lmp", "hub_lmp", "basis", "energy_basis",
-  "congestion_basis", "loss_basis"];
 export const LOCATION_COLUMNS = ["location", "location_type", "source"];
+// What a resampled answer adds: the share of each bucket with data (0-1) and the intervals averaged.
+export const RESAMPLE_COLUMNS = ["coverage", "intervals"];
 
-function round(x) {
-  return Math.round(x * 1e6) / 1e6; // differences of 2-decimal prices, without float noise
-}
-
-/** Node minus hub per interval (lmp, energy, congestion, loss), intervals where both have a price. */
-export function basisRows(rows, node, hub) {
-  const fold = (n) => String(n).toUpperCase();
-  const hubByStart = new Map(rows.filter((r) => fold(r.location) === fold(hub)).map((r) => [r.interval_start, r]));
-  const out = [];
-  for (const n of rows.filter((r) => fold(r.location) === fold(node))) {
-    const h = hubByStart.get(n.interval_start);
-    if (!h || n.lmp === null || h.lmp === null) continue;
-    out.push({
-      interval_start: n.interval_start, interval_end: n.interval_end, node_lmp: n.lmp, hub_lmp: h.lmp,
-      basis: round(n.lmp - h.lmp), energy_basis: round(n.energy - h.energy),
-      congestion_basis: round(n.congestion - h.congestion), loss_basis: round(n.loss - h.loss),
-    });
-  }
-  return out;
+/** `columns`, plus the resample columns when the rows carry them (the call asked for resample). */
+function withResampleColumns(columns, rows) {
+  return rows.length && "coverage" in rows[0] ? [...columns, ...RESAMPLE_COLUMNS] : columns;
 }
 
 // ------------------------------------------------------------------------------ function table
@@ -386,33 +365,10 @@ export const FUNCTIONS = [
     query: (a) => ({ params: lmpParams(a), locations: [a.location] }),
     shape: (rows, a) => {
       if (!rows.length) throw noRows(`${a.iso} ${a.market} prices for ${a.location} from ${a.start} to ${a.end}`);
-      return table(LMP_COLUMNS, rows);
+      return table(withResampleColumns(LMP_COLUMNS, rows), rows);
     },
   },
-  {
-    id: "BASIS",
-    description: "Basis ($/MWh): node minus hub LMP per interval, with its energy, congestion and loss parts.",
-    parameters: [
-      ISO_PARAM,
-      param("node", "string", "The node (or zone) priced against the hub."),
-      param("hub", "string", "The hub, e.g. HB_NORTH or WESTERN HUB."),
-      START_PARAM,
-      END_PARAM,
-      param("market", "string", "Market: DAM (default), RTH, RT5, RT15.", { optional: true }),
-    ],
-    endpoint: "/v1/lmp",
-    batchOn: "locations",
-    args: (v) => ({
-      iso: textArgument("iso", v[0]), node: locationArgument("node", v[1]), hub: locationArgument("hub", v[2]),
-      start: timeArgument("start", v[3]), end: timeArgument("end", v[4]), market: optionalText("market", v[5], "DAM"),
-    }),
-    query: (a) => ({ params: lmpParams(a), locations: [a.node, a.hub] }),
-    shape: (rows, a) => {
-      const out = basisRows(rows, a.node, a.hub);
-      if (!out.length) throw noRows(`${a.iso} ${a.market} prices for both ${a.node} and ${a.hub} from ${a.start} to ${a.end}`);
-      return table(BASIS_COLUMNS, out);
-    },
-  },
+  ...OPERATION_FUNCTIONS.map(operationFunction),
   {
     id: "LOCATIONS",
     description: "Priced locations of an ISO (name, type, source), optionally only names containing a text.",
@@ -445,6 +401,37 @@ export const FUNCTIONS = [
 ];
 
 const BY_ID = new Map(FUNCTIONS.map((f) => [f.id, f]));
+
+/**
+ * The table entry of an analytics operation's declared Excel function (declarations.js): its
+ * arguments fill the operation's request fields, `fixed` parameters ride along, and the rows
+ * spill in the declared columns.
+ */
+function operationFunction(spec) {
+  const readers = {
+    text: (a, v) => (a.optional ? optionalText(a.name, v, a.default) : textArgument(a.name, v)),
+    location: (a, v) => locationArgument(a.name, v),
+    time: (a, v) => timeArgument(a.name, v),
+    number: (a, v) => {
+      if (a.optional && (v === null || v === undefined || v === "")) return a.default;
+      if (typeof v !== "number" || !Number.isFinite(v)) throw invalid(`${a.name} must be a number`);
+      return v;
+    },
+  };
+  return {
+    id: spec.id,
+    description: spec.description,
+    parameters: spec.arguments.map((a) => param(a.name, a.reader === "time" ? "any" : a.reader === "number" ? "number" : "string",
+      a.description, a.optional ? { optional: true } : {})),
+    endpoint: spec.endpoint,
+    args: (values) => Object.fromEntries(spec.arguments.map((a, i) => [a.field, readers[a.reader](a, values[i])])),
+    query: (a) => ({ params: { ...spec.fixed, ...a, format: "json" } }),
+    shape: (rows, a) => {
+      if (!rows.length) throw noRows(`${spec.id} rows for ${a.iso} from ${a.start} to ${a.end}`);
+      return table(withResampleColumns(spec.columns, rows), rows);
+    },
+  };
+}
 
 /** The custom-functions metadata (functions.json) the table describes. */
 export function functionsMetadata() {

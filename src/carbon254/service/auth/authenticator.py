@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from carbon254.application.errors import ApiError
+from carbon254.application.identity import AuthenticationError, AuthMethod, Entitlements, Principal
 from carbon254.excerpt import excerpt
 from carbon254.metadata import KeyVerifier, MetadataDatabase, TenantRecord, UnknownTenant, get_tenant
 from carbon254.metadata.keys import PREFIX
-from carbon254.service.errors import ApiError
-from carbon254.service.identity import AuthenticationError, AuthMethod, Entitlements, Principal
 
 if TYPE_CHECKING:
     from carbon254.service.auth.oidc import OidcVerifier

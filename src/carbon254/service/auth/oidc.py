@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 import jwt
 
-from carbon254.service.identity import AuthenticationError
+from carbon254.application.identity import AuthenticationError
 
 log = logging.getLogger(__name__)
 

@@ -9,17 +9,12 @@ from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from carbon254.application.datasets import DatasetQuery
+from carbon254.application.identity import AuthenticationError, Principal, RateLimited
 from carbon254.config import Settings
 from carbon254.service.graphql.errors import too_large
 from carbon254.service.graphql.loaders import dataset_loader
-from carbon254.service.identity import (
-    AuthenticationError,
-    Principal,
-    RateLimited,
-    as_api_error,
-    authenticate_request,
-)
-from carbon254.service.query import DatasetQuery
+from carbon254.service.identity import as_api_error, authenticate_request
 from carbon254.store.base import Store
 
 

@@ -32,9 +32,10 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from carbon254.application.errors import ApiError
+from carbon254.application.identity import NotEntitled
 from carbon254.excerpt import shorten_quoted
-from carbon254.service.errors import ApiError, public_message
-from carbon254.service.identity import NotEntitled
+from carbon254.service.errors import public_message
 
 NOT_ENTITLED = "NOT_ENTITLED"
 RESULT_TOO_LARGE = "RESULT_TOO_LARGE"

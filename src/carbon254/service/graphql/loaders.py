@@ -12,39 +12,41 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import replace
 
 import pyarrow as pa
 from strawberry.dataloader import DataLoader
 
+from carbon254.application.datasets import (
+    DatasetQuery,
+    merged_query,
+    read_rows,
+    select_rows,
+    with_catalog_names,
+)
+from carbon254.application.errors import ApiError
 from carbon254.schema import Dataset
-from carbon254.service.errors import ApiError
-from carbon254.service.query import DatasetQuery, read_rows, select_rows, with_catalog_names
 from carbon254.store.base import Store
-
-
-def _merged(group: DatasetQuery, queries: Sequence[DatasetQuery]) -> DatasetQuery:
-    """The query reading what every one of `queries` (all of one batch group) needs."""
-    if group.dataset is not Dataset.LMP or any(q.locations is None for q in queries):
-        return group  # every name: the other datasets are filtered after reading anyway
-    names = list(dict.fromkeys(n for q in queries for n in q.locations or ()))
-    return replace(group, locations=tuple(names), catalog_names=True)
 
 
 def _answer_batch(store: Store, queries: Sequence[DatasetQuery]) -> list[pa.Table | ApiError]:
     """The rows of each query, or the `ApiError` refusing it; one store read per batch group."""
     results: dict[int, pa.Table | ApiError] = {}
     groups: dict[DatasetQuery, list[tuple[int, DatasetQuery]]] = {}
+    catalogs: dict[str, pa.Table] = {}
     for index, query in enumerate(queries):
         try:
-            resolved = with_catalog_names(store, query)
+            if query.dataset is Dataset.LMP and query.locations is not None:
+                iso = query.iso.value
+                if iso not in catalogs:
+                    catalogs[iso] = store.locations(iso=iso)
+                query = with_catalog_names(catalogs[iso], query)
         except ApiError as exc:
             results[index] = exc
             continue
-        groups.setdefault(query.batch_group(), []).append((index, resolved))
+        groups.setdefault(query.batch_group(), []).append((index, query))
     for group, members in groups.items():
         try:
-            table = read_rows(store, _merged(group, [q for _, q in members]))
+            table = read_rows(store, merged_query(group, [q for _, q in members]))
         except ApiError as exc:
             for index, _ in members:
                 results[index] = exc

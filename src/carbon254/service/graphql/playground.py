@@ -17,8 +17,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from starlette.responses import HTMLResponse, Response
 
+from carbon254.application.errors import ApiError
 from carbon254.excerpt import excerpt
-from carbon254.service.errors import ApiError
 
 STATIC_PATH = "/graphql/static"
 # name -> media type; only these files are served.

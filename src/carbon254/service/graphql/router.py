@@ -29,8 +29,9 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from carbon254.application.errors import ApiError
 from carbon254.config import Settings
-from carbon254.service.errors import ApiError, error_responses
+from carbon254.service.errors import error_responses
 from carbon254.service.graphql.context import GraphQLContext, get_context
 from carbon254.service.graphql.errors import RESULT_TOO_LARGE, http_status, public_error
 from carbon254.service.graphql.playground import playground_page, static_router

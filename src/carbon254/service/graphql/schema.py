@@ -2,7 +2,7 @@
 
 Every dataset field takes the parameters of its `/v1/<dataset>` route as
 arguments (lists instead of comma-separated text; `asOf` for `as_of`),
-checks them with `carbon254.service.query.build_query`, checks the caller's
+checks them with `carbon254.application.datasets.build_query`, checks the caller's
 entitlements with `identity.require_data`, and loads its rows through the
 request's DataLoader, so fields of one market and window share one store
 read. Rows are the REST rows field for field.
@@ -23,14 +23,20 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext, Info
 
+from carbon254.application.catalog import resolve_iso
+from carbon254.application.datasets import build_query
+from carbon254.application.errors import ApiError, bad_parameter
+from carbon254.application.identity import NotEntitled, require_data
+from carbon254.application.locations import visible_locations
+from carbon254.application.params import required_text
+from carbon254.application.quality import quality_answer
 from carbon254.config import Settings
 from carbon254.excerpt import excerpt
 from carbon254.schema import Dataset, LocationType
-from carbon254.service.catalog import resolve_iso
-from carbon254.service.errors import ApiError, bad_parameter
 from carbon254.service.graphql.context import GraphQLContext
 from carbon254.service.graphql.errors import ServiceError, from_api_error, not_entitled
 from carbon254.service.graphql.limits import QueryLimiter, QueryLimits
+from carbon254.service.graphql.operations import operation_fields
 from carbon254.service.graphql.types import (
     AsPriceRow,
     CapacityPriceRow,
@@ -41,11 +47,6 @@ from carbon254.service.graphql.types import (
     Quality,
     to_rows,
 )
-from carbon254.service.identity import NotEntitled, require_data
-from carbon254.service.params import required_text
-from carbon254.service.query import SHAPES, build_query
-from carbon254.service.routes.locations import visible_locations
-from carbon254.service.routes.quality import quality_answer
 
 Row = TypeVar("Row")
 GraphQLInfo = Info[GraphQLContext, None]
@@ -70,7 +71,7 @@ async def _rows(
     except NotEntitled as exc:
         raise not_entitled(exc) from None
     context.rows.charge(table.num_rows)
-    return to_rows(row_type, table, SHAPES[dataset].columns)
+    return to_rows(row_type, table, query.columns)
 
 
 async def resolve_lmp(
@@ -224,10 +225,7 @@ async def resolve_quality(
     return Quality.of(answer)
 
 
-@strawberry.type(
-    description="Power-market data: the datasets of `/v1`, the location catalog and data quality."
-)
-class Query:
+class _Query:
     lmp: list[LmpRow] | None = strawberry.field(
         resolver=resolve_lmp, description="LMPs ($/MWh) of one ISO and market; the rows of `GET /v1/lmp`."
     )
@@ -252,6 +250,16 @@ class Query:
     quality: Quality | None = strawberry.field(
         resolver=resolve_quality, description="Data quality per market day; as `GET /v1/quality`."
     )
+
+
+# Every analytics operation is a field too, generated from its declaration.
+for _name, _field in operation_fields().items():
+    setattr(_Query, _name, _field)
+Query = strawberry.type(
+    _Query,
+    name="Query",
+    description="Power-market data: the datasets of `/v1`, analytics, the location catalog and data quality.",
+)
 
 
 def _location_type(text: str | None) -> str | None:

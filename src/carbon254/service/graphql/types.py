@@ -16,8 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import strawberry
 
+from carbon254.application.quality import QualityResponse
 from carbon254.quality import DayQuality, Gap, MarketSummary
-from carbon254.service.routes.quality import QualityResponse
 
 
 @strawberry.type(description="Locational marginal price ($/MWh) of one location and interval.")
@@ -31,6 +31,9 @@ class LmpRow:
     energy: float | None
     congestion: float | None
     loss: float | None
+    # Resampled answers only: the share of the bucket with data (0-1) and the intervals averaged.
+    coverage: float | None = None
+    intervals: int | None = None
 
 
 @strawberry.type(description="Ancillary service clearing price ($/MW-h) of one region, product and interval.")
@@ -42,6 +45,9 @@ class AsPriceRow:
     region: str
     product: str
     price: float | None
+    # Resampled answers only: the share of the bucket with data (0-1) and the intervals averaged.
+    coverage: float | None = None
+    intervals: int | None = None
 
 
 @strawberry.type(description="Cleared capacity price ($/MW-day) of one auction, zone and delivery period.")
@@ -61,6 +67,9 @@ class OrdcAdderRow:
     iso: str
     rt_reserve_adder: float | None
     rt_reliability_deployment_adder: float | None
+    # Resampled answers only: the share of the bucket with data (0-1) and the intervals averaged.
+    coverage: float | None = None
+    intervals: int | None = None
 
 
 @strawberry.type(description="Load (MW) of one zone and interval; forecasts carry their issue time.")
@@ -72,6 +81,9 @@ class LoadRow:
     kind: str
     mw: float | None
     forecast_issued_at: datetime | None
+    # Resampled answers only: the share of the bucket with data (0-1) and the intervals averaged.
+    coverage: float | None = None
+    intervals: int | None = None
 
 
 @strawberry.type(description="A priced location; `source` is `ingested` or `simulated`.")

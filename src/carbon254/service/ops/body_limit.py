@@ -12,7 +12,8 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from carbon254.service.errors import ApiError, error_response
+from carbon254.application.errors import ApiError
+from carbon254.service.errors import error_response
 
 
 def too_large(limit: int) -> ApiError:

@@ -16,8 +16,9 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from carbon254.application.errors import ApiError, bad_parameter
 from carbon254.service.control_characters import control_character_message, first_control_character
-from carbon254.service.errors import ApiError, bad_parameter, error_response
+from carbon254.service.errors import error_response
 
 # Headers whose values are looked up in the metadata database (credentials).
 IDENTIFIER_HEADERS = ("authorization", "x-api-key")

@@ -74,6 +74,11 @@ DOMAINS: tuple[Domain, ...] = (
         ),
     ),
     Domain(
+        "analytics",
+        "computed analytics under /v1, one route per declared operation (spreads)",
+        (RouterRef("carbon254.service.routes.operations"),),
+    ),
+    Domain(
         "quality",
         "data quality per market day (/v1/quality)",
         (RouterRef("carbon254.service.routes.quality"),),

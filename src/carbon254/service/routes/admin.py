@@ -16,6 +16,8 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from carbon254.application.errors import BAD_PARAMETER_STATUS, ApiError
+from carbon254.application.identity import NotEntitled, Principal, require_admin
 from carbon254.metadata import (
     ApiKeyRecord,
     AuditLog,
@@ -40,11 +42,12 @@ from carbon254.metadata.audit import MAX_QUERY_LIMIT
 from carbon254.metadata.tenants import KEEP
 from carbon254.service.audit import audit_action
 from carbon254.service.control_characters import PlainText
-from carbon254.service.errors import BAD_PARAMETER_STATUS, ApiError, error_responses
-from carbon254.service.identity import CurrentPrincipal, NotEntitled, Principal, as_api_error, require_admin
+from carbon254.service.errors import error_responses
+from carbon254.service.identity import CurrentPrincipal, as_api_error
+from carbon254.service.strict_query import StrictQueryRoute
 
 DOMAIN = "admin"
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=StrictQueryRoute)
 
 T = TypeVar("T")
 # Seconds GET /v1/admin/audit waits for queued events to be written, so an

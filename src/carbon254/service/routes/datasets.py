@@ -16,16 +16,17 @@ from fastapi import APIRouter, Depends, Header, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
+from carbon254.application.catalog import resolve_iso
+from carbon254.application.datasets import DatasetQuery, build_query
+from carbon254.application.identity import Principal, entitle_data
+from carbon254.application.params import parse_names, required_text
 from carbon254.config import Settings
 from carbon254.isos import Iso
 from carbon254.schema import Dataset
-from carbon254.service.catalog import resolve_iso
 from carbon254.service.delivery import DeliveryRequest, ResultCache, deliver, get_cache, link_params
 from carbon254.service.deps import get_settings, get_store
 from carbon254.service.encoding import Format, negotiate
-from carbon254.service.identity import CurrentPrincipal, Principal, entitle_data
-from carbon254.service.params import parse_names, required_text
-from carbon254.service.query import DatasetQuery, build_query
+from carbon254.service.identity import CurrentPrincipal
 from carbon254.service.remembered import DatasetRoute
 from carbon254.service.routes.lmp import CURSOR_DESCRIPTION, RESPONSES, TZ_DESCRIPTION
 from carbon254.store.base import Block, Resample, Store
@@ -72,13 +73,11 @@ async def _respond(
     if_none_match: str | None,
     raw: dict[str, str | Format | Resample | Block | None],
 ) -> Response:
-    market = f"_{query.market}" if query.market else ""
     request = DeliveryRequest(
         query=query,
         fmt=negotiate(fmt, accept),
         path=f"/v1/{query.dataset.value}",
         link_params=link_params(**raw, format=fmt),
-        filename=f"{query.dataset.value}_{query.iso.value}{market}".lower(),
         cursor=cursor,
         if_none_match=if_none_match,
     )

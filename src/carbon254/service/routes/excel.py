@@ -22,9 +22,9 @@ from fastapi import APIRouter, Path
 from starlette.requests import Request
 from starlette.responses import Response
 
+from carbon254.application.errors import ApiError
 from carbon254.excel import ASSET_MEDIA_TYPES, build_manifest, read_asset
 from carbon254.excerpt import excerpt
-from carbon254.service.errors import ApiError
 from carbon254.service.ops.security_headers import OFFICE_FRAMING
 
 router = APIRouter(tags=["excel"], include_in_schema=False)

@@ -8,16 +8,17 @@ from fastapi import APIRouter, Depends, Header, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
+from carbon254.application.catalog import resolve_iso
+from carbon254.application.datasets import SHAPES, build_query
+from carbon254.application.identity import entitle_data
+from carbon254.application.params import parse_names, required_text
 from carbon254.config import Settings
 from carbon254.schema import Dataset
-from carbon254.service.catalog import resolve_iso
 from carbon254.service.delivery import DeliveryRequest, ResultCache, deliver, get_cache, link_params
 from carbon254.service.deps import get_settings, get_store
 from carbon254.service.encoding import Format, negotiate, openapi_content
 from carbon254.service.errors import error_responses
-from carbon254.service.identity import CurrentPrincipal, entitle_data
-from carbon254.service.params import parse_names, required_text
-from carbon254.service.query import SHAPES, build_query
+from carbon254.service.identity import CurrentPrincipal
 from carbon254.service.remembered import DatasetRoute
 from carbon254.store.base import Block, Resample, Store
 
@@ -123,7 +124,6 @@ async def get_lmp(
             as_of=as_of,
             format=fmt,
         ),
-        filename=f"lmp_{query.iso.value}_{query.market}".lower(),
         cursor=cursor,
         if_none_match=if_none_match,
     )

@@ -4,43 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
+from carbon254.application.catalog import resolve_iso
+from carbon254.application.identity import entitle_data
+from carbon254.application.locations import visible_locations
 from carbon254.schema import Dataset, LocationType
-from carbon254.service.catalog import resolve_iso
 from carbon254.service.deps import get_store
 from carbon254.service.encoding import Format, encode, negotiate, openapi_content
 from carbon254.service.errors import error_responses
-from carbon254.service.identity import CurrentPrincipal, Principal, entitle_data
+from carbon254.service.identity import CurrentPrincipal
+from carbon254.service.strict_query import StrictQueryRoute
 from carbon254.store.base import Store
 
-router = APIRouter(tags=["catalog"])
-
-LOCATION_COLUMNS = ("iso", "location", "location_type", "source")
-
-
-def visible_locations(
-    store: Store,
-    principal: Principal,
-    *,
-    iso: str | None,
-    search: str | None,
-    location_type: str | None,
-) -> pa.Table:
-    """The catalog (iso, location, location_type, source) filtered, limited to ISOs `principal` may see.
-
-    The catalog lists LMP locations, so an ISO is visible when the caller's
-    tenant may read its `lmp` rows. Shared by REST and GraphQL.
-    """
-    table = store.locations(iso=iso, search=search, location_type=location_type)
-    if principal.entitlements.isos is not None or principal.entitlements.datasets is not None:
-        isos = pc.unique(table.column("iso")).to_pylist()
-        allowed = [i for i in isos if principal.entitlements.allows_data(i, Dataset.LMP.value)]
-        table = table.filter(pc.is_in(table.column("iso"), value_set=pa.array(allowed, pa.string())))
-    return table.select(list(LOCATION_COLUMNS))
+router = APIRouter(tags=["catalog"], route_class=StrictQueryRoute)
 
 
 @router.get(

@@ -30,7 +30,8 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from carbon254.service.identity import AuthenticationError, Authenticator, Principal
+from carbon254.application.identity import AuthenticationError, Principal
+from carbon254.service.identity import Authenticator
 from carbon254.service.stream.broker import MessagesLost, RedisBroker, SubscriptionClosed
 
 logger = logging.getLogger("carbon254.service.stream")

@@ -4,7 +4,7 @@ Client messages are JSON objects with a `type` (or, equivalently, `action`):
 `auth`, `subscribe`, `unsubscribe`. A malformed message or a bad
 subscription parameter is a `ProtocolError`, answered with an `error`
 message while the connection stays open. Names are checked as the REST
-endpoints check them (`service.catalog`): an unknown ISO, market or LMP
+endpoints check them (`application.catalog`): an unknown ISO, market or LMP
 location is a `not_found` error with the same message and suggestions as
 `/v1/lmp` gives, and known names are taken in the catalog's spelling. See
 `routes/stream.py` for the whole protocol.
@@ -21,13 +21,14 @@ from typing import Any
 import orjson
 
 from carbon254 import names
+from carbon254.application.catalog import resolve_iso, resolve_locations
+from carbon254.application.errors import ApiError
 from carbon254.excerpt import excerpt
 from carbon254.isos import Iso
 from carbon254.markets.registry import connector_for, reports_for
 from carbon254.schema import Dataset, spec
-from carbon254.service.catalog import resolve_iso, resolve_locations
 from carbon254.service.control_characters import control_character_message, first_control_character
-from carbon254.service.errors import ApiError, public_message
+from carbon254.service.errors import public_message
 from carbon254.service.stream.messages import Channel
 from carbon254.simulate.ancillary import AS_MARKETS
 from carbon254.simulate.config import MARKETS as SIMULATED_LMP_MARKETS

@@ -34,20 +34,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from carbon254.config import Settings
-from carbon254.schema import spec
-from carbon254.service.errors import ApiError
-from carbon254.service.identity import (
+from carbon254.application.errors import ApiError
+from carbon254.application.identity import (
     AuthenticationError,
     AuthMethod,
     NotEntitled,
     Principal,
     RateLimited,
-    RateLimiter,
-    authenticate_request,
-    credential_from_headers,
     require_data,
 )
+from carbon254.config import Settings
+from carbon254.schema import spec
+from carbon254.service.identity import RateLimiter, authenticate_request, credential_from_headers
 from carbon254.service.stream.guard import Outcome
 from carbon254.service.stream.hub import Hub, StreamUnavailable
 from carbon254.service.stream.messages import Channel, CommitMessage, data_frame, parse_time, table_rows

@@ -3,13 +3,15 @@
 A surface turns what the caller sent (query-string text or GraphQL
 arguments) into a `DatasetQuery` with `build_query`, which applies every
 parameter and catalog check and raises `ApiError` (422 naming the parameter,
-404 with suggestions for an unknown market or LMP location). `run_query`
-reads the store and returns the dataset's response columns in a fixed
-order (`SHAPES[dataset].columns`), sorted by location then time.
+404 with suggestions for an unknown market or LMP location). A query is
+`Answerable` (`application.answer`): `answer_query` reads the store and
+returns the dataset's response columns in a fixed order
+(`DatasetQuery.columns`), sorted by location then time.
 
 Building a query reads no data: only the manifest (which markets exist).
 LMP locations are resolved against the location catalog when the query is
-run (`with_catalog_names`), so a cached answer needs no catalog read. The
+answered (`with_catalog_names`, one catalog read that also says whether the
+rows are simulated), so a cached answer needs no catalog read. The
 other datasets have no catalog: their names (ancillary regions and
 products, capacity and load zones) are matched, in any case, against the
 names present in the rows read, and an unknown one is a 404 listing those.
@@ -28,14 +30,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from carbon254 import names
+from carbon254.application.answer import Answer
+from carbon254.application.catalog import resolve_iso, resolve_locations, resolve_market
+from carbon254.application.errors import BAD_PARAMETER_STATUS, ApiError, bad_parameter, not_found
+from carbon254.application.identity import Principal, entitle_data
+from carbon254.application.params import check_names, parse_instant, parse_tz, parse_window, required_text
 from carbon254.config import Settings
 from carbon254.excerpt import excerpt
 from carbon254.isos import Iso
 from carbon254.schema import SPECS, Dataset
-from carbon254.service.catalog import resolve_iso, resolve_locations, resolve_market
-from carbon254.service.errors import BAD_PARAMETER_STATUS, ApiError, bad_parameter, not_found
-from carbon254.service.params import check_names, parse_instant, parse_tz, parse_window, required_text
-from carbon254.store.base import Block, Resample, Store
+from carbon254.store.base import Block, Resample, Store, any_simulated
+from carbon254.timeseries import RESAMPLE_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +158,30 @@ class DatasetQuery:
     def shape(self) -> DatasetShape:
         """The dataset's parameters and response columns."""
         return SHAPES[self.dataset]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The response columns: the dataset's, then `coverage` and `intervals` when resampled."""
+        columns = self.shape.columns
+        return columns + RESAMPLE_COLUMNS if self.resample is not None else columns
+
+    @property
+    def filename(self) -> str:
+        """A download name, e.g. `lmp_ercot_dam`."""
+        market = f"_{self.market}" if self.market else ""
+        return f"{self.dataset.value}_{self.iso.value}{market}".lower()
+
+    def data_version(self, store: Store) -> str:
+        """The store's version of this dataset, ISO, market and window (no rows read)."""
+        return store.data_version(self.dataset, self.iso.value, self.market, self.start, self.end)
+
+    def entitle(self, principal: Principal) -> None:
+        """A 403 `ApiError` unless `principal` may read this dataset of this ISO."""
+        entitle_data(principal, self.iso.value, self.dataset)
+
+    def answer(self, store: Store) -> Answer:
+        """The rows and head fields (see `answer_query`)."""
+        return answer_query(store, self)
 
     def key(self) -> str:
         """A canonical text of the query: equal exactly for queries that answer the same rows.
@@ -295,26 +324,29 @@ def build_query(
     )
 
 
-def with_catalog_names(store: Store, query: DatasetQuery) -> DatasetQuery:
-    """The query with LMP location names in the catalog's spelling; 404 naming unknown ones.
+def with_catalog_names(catalog: pa.Table, query: DatasetQuery) -> DatasetQuery:
+    """The query with LMP location names in the spelling of `catalog` (`Store.locations` of its ISO).
 
-    Other datasets are returned unchanged: their names are checked against
-    the rows read (`select_rows`).
+    404 naming every unknown location. Other datasets, and queries already
+    resolved, are returned unchanged: their names are checked against the
+    rows read (`select_rows`).
     """
     if query.dataset is not Dataset.LMP or query.locations is None or query.catalog_names:
         return query
-    resolved = resolve_locations(store.locations(iso=query.iso.value), query.iso, query.locations)
+    resolved = resolve_locations(catalog, query.iso, query.locations)
     return replace(query, locations=tuple(resolved), catalog_names=True)
 
 
 def read_rows(store: Store, query: DatasetQuery) -> pa.Table:
     """The store's rows for a query, before name filters other than LMP locations; all columns.
 
-    LMP reads only the query's locations (resolved first); the other
-    datasets read every name of the window, which `select_rows` then
-    filters: they hold a few dozen names per ISO at most.
+    LMP reads only the query's locations, which must be in the catalog's
+    spelling already (`with_catalog_names`); the other datasets read every
+    name of the window, which `select_rows` then filters: they hold a few
+    dozen names per ISO at most.
     """
-    query = with_catalog_names(store, query)
+    if query.dataset is Dataset.LMP and query.locations is not None and not query.catalog_names:
+        raise ValueError("LMP locations must be resolved against the catalog before reading")
     try:
         return store.read(
             query.dataset,
@@ -334,22 +366,25 @@ def read_rows(store: Store, query: DatasetQuery) -> pa.Table:
         raise ApiError(BAD_PARAMETER_STATUS, "invalid_query", str(exc)) from None
 
 
-def select_rows(table: pa.Table, query: DatasetQuery) -> pa.Table:
+def select_rows(table: pa.Table, query: DatasetQuery, *, exact: bool = False) -> pa.Table:
     """The rows of `table` (read for `query` or for its batch group) that `query` asks for.
 
     Applies the name filters and returns the response columns in order.
-    LMP names must already be catalog names; other names are matched in
-    any case against the names present, and an unknown one is a 404.
+    `exact` says the table was read for this very query, so its LMP rows
+    are already limited to the query's locations. LMP names must already be
+    catalog names; other names are matched in any case against the names
+    present, and an unknown one is a 404.
     """
     shape = query.shape
     spec = SPECS[query.dataset]
-    if query.locations is not None and spec.location_column is not None:
+    lmp_read_exactly = exact and query.dataset is Dataset.LMP
+    if query.locations is not None and spec.location_column is not None and not lmp_read_exactly:
         table = _keep(
             table, spec.location_column, query, query.locations, shape.names_parameter or "locations"
         )
     if query.products is not None:
         table = _keep(table, "product", query, query.products, "products")
-    return table.select(list(shape.columns))
+    return table.select(list(query.columns))
 
 
 def _keep(
@@ -370,11 +405,32 @@ def _keep(
     return table.filter(pc.is_in(values, value_set=pa.array(chosen, pa.string())))
 
 
-def run_query(store: Store, query: DatasetQuery) -> pa.Table:
-    """The rows a query asks for: the dataset's response columns in `SHAPES` order, location then time.
+def merged_query(group: DatasetQuery, queries: Sequence[DatasetQuery]) -> DatasetQuery:
+    """One query reading what every one of `queries` (all of batch group `group`) needs.
 
-    Raises `ApiError` 404 for unknown names and 422 for a combination of
-    parameters the store refuses.
+    LMP reads the union of their catalog-spelled locations (every location
+    if one of them asks for all); the other datasets read every name anyway.
     """
-    query = with_catalog_names(store, query)
-    return select_rows(read_rows(store, query), query)
+    if group.dataset is not Dataset.LMP or any(q.locations is None for q in queries):
+        return group
+    names = list(dict.fromkeys(n for q in queries for n in q.locations or ()))
+    return replace(group, locations=tuple(names), catalog_names=True)
+
+
+def answer_query(store: Store, query: DatasetQuery) -> Answer:
+    """The rows a query asks for, and the head fields describing them; one catalog read for LMP.
+
+    Rows are the dataset's response columns (`DatasetQuery.columns`), sorted
+    by location then time. Raises `ApiError` 404 for unknown names and 422
+    for a combination of parameters the store refuses.
+    """
+    catalog = store.locations(iso=query.iso.value) if query.dataset is Dataset.LMP else None
+    if catalog is not None:
+        query = with_catalog_names(catalog, query)
+    table = select_rows(read_rows(store, query), query, exact=True)
+    head: dict[str, Any] = {}
+    if catalog is not None:
+        head["simulated"] = any_simulated(catalog, table.column("location"))
+    head["unit"] = query.shape.unit
+    head["query"] = query.describe()
+    return Answer(table, head)

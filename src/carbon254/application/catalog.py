@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from carbon254 import names
+from carbon254.application.errors import ApiError, not_found
 from carbon254.isos import Iso
 from carbon254.schema import Dataset
-from carbon254.service.errors import ApiError, not_found
 from carbon254.store.base import Store
 
 

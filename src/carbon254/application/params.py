@@ -1,7 +1,7 @@
 """Query-parameter parsing: request text in, validated values out, or a 422 naming the parameter.
 
 Only syntax and limits are checked here. Whether an ISO, market or location
-exists is the catalog's question (`service.catalog`, answered with 404s).
+exists is the catalog's question (`application.catalog`, answered with 404s).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from carbon254.service.errors import bad_parameter
+from carbon254.application.errors import bad_parameter
 from carbon254.timeseries import parse_bound, resolve_tz
 
 

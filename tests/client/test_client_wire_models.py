@@ -1,0 +1,110 @@
+"""The SDK's wire models stay in step with the service's, field for field.
+
+The SDK imports nothing server-side (it installs on its own as
+`carbon254-client`), so its request and answer models are written out again
+rather than imported. These tests tie each one to its server definition: a
+field added, renamed or retyped on one side fails here until the other
+follows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from enum import StrEnum
+from types import UnionType
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from carbon254 import client as sdk
+from carbon254.application.operations import OPERATIONS
+from carbon254.client import models, queries
+from carbon254.config import AuthMode, Settings
+from carbon254.quality import DayQuality, Gap, MarketSummary
+from carbon254.service import create_app
+from carbon254.service.graphql import types as graphql_types
+from carbon254.spreads import SpreadStats
+from carbon254.timeseries.periods import Block, Resample
+
+# SDK query model -> the operation it mirrors, by path.
+OPERATION_QUERIES = {"/v1/spreads": queries.SpreadsQuery}
+
+
+def _choices(annotation: Any) -> set[str] | None:
+    """The values of the StrEnum in a field's type (`Block | None` -> the blocks), else None."""
+    options = typing.get_args(annotation) if isinstance(annotation, UnionType) else (annotation,)
+    for option in options:
+        if isinstance(option, type) and issubclass(option, StrEnum):
+            return {member.value for member in option}
+    return None
+
+
+def test_block_and_resample_are_the_servers() -> None:
+    assert [b.value for b in sdk.Block] == [b.value for b in Block]
+    assert [r.value for r in sdk.Resample] == [r.value for r in Resample]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda o: o.name)
+def test_operation_queries_mirror_the_request_models(operation: Any) -> None:
+    model = OPERATION_QUERIES[f"/v1/{operation.name}"]
+    assert model.path == f"/v1/{operation.name}"
+    server = operation.request.model_fields
+    client = model.model_fields
+    assert set(client) == set(server)
+    for name, field in server.items():
+        mirrored = client[name]
+        assert mirrored.is_required() == field.is_required(), name
+        if not field.is_required():
+            assert mirrored.default == field.default, name
+        assert _choices(mirrored.annotation) == _choices(field.annotation), name
+
+
+def test_every_declared_operation_has_an_sdk_method() -> None:
+    for operation in OPERATIONS:
+        assert callable(getattr(sdk.Client, operation.name)), operation.name
+        assert callable(getattr(sdk.AsyncClient, operation.name)), operation.name
+
+
+def _fields(model: type) -> set[str]:
+    if dataclasses.is_dataclass(model):
+        return {f.name for f in dataclasses.fields(model)}
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return set(model.model_fields)
+    return set(typing.get_type_hints(model))
+
+
+@pytest.mark.parametrize(
+    ("sdk_model", "server_models"),
+    [
+        (models.SpreadStats, (SpreadStats,)),
+        (models.QualityGap, (Gap, graphql_types.QualityGap)),
+        (models.QualityDay, (DayQuality, graphql_types.QualityDay)),
+        (models.QualitySummary, (MarketSummary, graphql_types.QualitySummary)),
+    ],
+    ids=lambda m: getattr(m, "__name__", "server"),
+)
+def test_answer_models_have_the_servers_fields(sdk_model: type, server_models: tuple[type, ...]) -> None:
+    for server_model in server_models:
+        assert _fields(sdk_model) == _fields(server_model), server_model
+
+
+def test_dataset_queries_send_exactly_the_parameters_each_route_takes(tmp_path: Any) -> None:
+    app = create_app(Settings(data_dir=tmp_path, auth=AuthMode.OFF))
+    with TestClient(app) as client:
+        paths = client.get("/openapi.json").json()["paths"]
+    for model in (
+        queries.LmpQuery,
+        queries.AsPriceQuery,
+        queries.CapacityPriceQuery,
+        queries.OrdcQuery,
+        queries.LoadQuery,
+        queries.LocationsQuery,
+        queries.QualityQuery,
+        queries.SpreadsQuery,
+    ):
+        taken = {p["name"] for p in paths[model.path]["get"]["parameters"] if p["in"] == "query"}
+        # `format` and `cursor` are how the SDK transports answers, not query fields.
+        assert set(model.model_fields) == taken - {"format", "cursor"}, model.path

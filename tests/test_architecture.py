@@ -1,0 +1,73 @@
+"""The layering DESIGN.md describes, checked on the import statements of every module.
+
+domain packages -> application layer -> surfaces (REST, GraphQL, CLI, Excel);
+the SDK imports nothing server-side. A surface calls down into the
+application layer and never sideways into another surface.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "carbon254"
+
+WEB = ("fastapi", "starlette", "strawberry", "uvicorn")
+SURFACES = ("carbon254.service", "carbon254.cli", "carbon254.client", "carbon254.excel")
+DOMAINS = (
+    "schema",
+    "isos",
+    "names",
+    "store",
+    "timeseries",
+    "spreads",
+    "quality",
+    "simulate",
+    "markets",
+    "ingest",
+)
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _modules(*parts: str) -> list[Path]:
+    root = PACKAGE.joinpath(*parts)
+    return sorted(root.rglob("*.py")) if root.is_dir() else [root.with_suffix(".py")]
+
+
+def _offending(paths: list[Path], forbidden: tuple[str, ...]) -> list[str]:
+    return [
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in paths
+        for name in sorted(_imports(path))
+        if any(name == f or name.startswith(f + ".") for f in forbidden)
+    ]
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_domain_packages_import_no_web_framework_surface_or_application(domain: str) -> None:
+    assert _offending(_modules(domain), (*WEB, *SURFACES, "carbon254.application")) == []
+
+
+def test_the_application_layer_imports_no_web_framework_or_surface() -> None:
+    assert _offending(_modules("application"), (*WEB, *SURFACES)) == []
+
+
+def test_graphql_calls_down_into_the_application_layer_never_into_rest_routes() -> None:
+    assert _offending(_modules("service", "graphql"), ("carbon254.service.routes",)) == []
+
+
+def test_the_sdk_imports_nothing_server_side_outside_local_mode() -> None:
+    sdk = [p for p in _modules("client") if p.name != "inprocess.py"]
+    server = ("carbon254.service", "carbon254.application", "carbon254.store", "carbon254.config", *WEB)
+    assert _offending(sdk, server) == []
