@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from carbon254.demo.marker import DemoParams
 from carbon254.isos import Iso
 from carbon254.schema import Dataset, LoadKind
-from carbon254.simulate import SimulationConfig
+from carbon254.simulate import SIMULATED_LOAD_KINDS, SimulationConfig
 from carbon254.simulate.publication import day_ahead_known_until
 
 FIVE_MINUTES = timedelta(minutes=5)
@@ -108,7 +108,7 @@ def window_configs(
                 nodes=params.nodes,
                 markets=("DAM", "RTH") if both else ("RTH",),
                 datasets=REAL_TIME_DATASETS,
-                load_kinds=tuple(LoadKind) if both else (LoadKind.ACTUAL,),
+                load_kinds=SIMULATED_LOAD_KINDS if both else (LoadKind.ACTUAL,),
                 seed=params.seed,
             )
         )

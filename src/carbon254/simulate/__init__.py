@@ -10,11 +10,12 @@ same for a given seed.
 """
 
 from carbon254.simulate.catalog import default_node_counts
-from carbon254.simulate.config import SimulationConfig
+from carbon254.simulate.config import SIMULATED_LOAD_KINDS, SimulationConfig
 from carbon254.simulate.engine import count_rows, simulate, simulated_locations
 from carbon254.simulate.network import Network, build_network
 
 __all__ = [
+    "SIMULATED_LOAD_KINDS",
     "Network",
     "SimulationConfig",
     "build_network",

@@ -22,6 +22,11 @@ DEFAULT_DATASETS = (
 DEFAULT_BATCH_ROWS = 2_000_000
 
 
+# What the simulator makes of load: the metered actual and the day-ahead forecast (the
+# real-time markets' own short-term forecasts are ingested from the ISOs, not simulated).
+SIMULATED_LOAD_KINDS = (LoadKind.ACTUAL, LoadKind.FORECAST)
+
+
 @dataclass(frozen=True)
 class SimulationConfig:
     """A simulation request.
@@ -46,7 +51,7 @@ class SimulationConfig:
     markets: tuple[str, ...] = MARKETS
     rt5_start: datetime | None = None
     datasets: tuple[Dataset, ...] = DEFAULT_DATASETS
-    load_kinds: tuple[LoadKind, ...] = tuple(LoadKind)
+    load_kinds: tuple[LoadKind, ...] = SIMULATED_LOAD_KINDS
     seed: int = 254
     max_batch_rows: int = DEFAULT_BATCH_ROWS
 
@@ -61,6 +66,12 @@ class SimulationConfig:
         object.__setattr__(self, "isos", tuple(Iso(i) for i in self.isos))
         object.__setattr__(self, "datasets", tuple(Dataset(d) for d in self.datasets))
         object.__setattr__(self, "load_kinds", tuple(LoadKind(k) for k in self.load_kinds))
+        beyond = [k.value for k in self.load_kinds if k not in SIMULATED_LOAD_KINDS]
+        if beyond:
+            raise ValueError(
+                f"load_kinds {', '.join(beyond)} are not simulated; choose from "
+                f"{', '.join(k.value for k in SIMULATED_LOAD_KINDS)}"
+            )
         if not self.isos:
             raise ValueError("isos is empty")
         if len(set(self.isos)) != len(self.isos):
