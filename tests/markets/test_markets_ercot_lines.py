@@ -130,3 +130,33 @@ def test_one_run_sced_file_is_read_without_the_csv_reader(monkeypatch: pytest.Mo
     monkeypatch.setattr(fast, "read_typed", lambda *a, **k: None)  # the general path
     assert quick.equals(p.parse_sced_lmp(data))
     assert quick.num_rows == 5 and bus.num_rows == 3
+
+
+def test_files_read_one_after_another_each_get_their_own_names_and_prices() -> None:
+    # A day's files share their line layout, which the reader remembers from the last file: a file
+    # laid out alike but with another name, or laid out otherwise, must still read as itself.
+    names = ["HB_NORTH", "LZ_WEST", "UNIT_1"]
+    prices = [f"{v:12.2f}" for v in (27.04, -0.5, 3.0)]
+    bodies = [
+        sced_body(names, prices),
+        sced_body(names, [f"{v:12.2f}" for v in (1.0, 2.0, 3.0)]),
+        sced_body(["HB_NORTH", "LZ_EAST", "UNIT_1"], prices),  # same lengths, one name changed
+        sced_body(["HB_NORTH", "LZ_WEST", "UNIT_12"], prices),  # one name longer
+        sced_body(names, prices, b"\n"),
+        sced_body(names, prices),
+    ]
+    for body in bodies + bodies[::-1]:
+        got = name_price_lines(body, OPENING)
+        assert got is not None
+        expected = csv_reader(body)
+        assert got[0].equals(expected[0]) and bits(got[1]) == bits(expected[1])
+
+
+def test_a_shorter_opening_with_longer_names_on_the_same_line_ends() -> None:
+    body = sced_body(["HB_NORTH", "LZ_WEST"], [f"{v:12.2f}" for v in (1.0, 2.0)])
+    shorter = b"1/3/2024 01:30:12,Y,"  # two bytes shorter: the names below are two bytes longer
+    other = body.replace(OPENING + b"HB_", shorter + b"XXHB_").replace(OPENING + b"LZ_", shorter + b"YYLZ_")
+    assert len(other) == len(body)
+    assert name_price_lines(body, OPENING) is not None
+    got = name_price_lines(other, shorter)
+    assert got is not None and got[0].to_pylist() == ["XXHB_NORTH", "YYLZ_WEST"]
