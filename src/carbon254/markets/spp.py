@@ -300,23 +300,23 @@ def _lmp_fast(data: bytes, market: str, length: timedelta) -> pa.Table | None:
     # Only the used columns (and the last, so that a short row shows as a null) are read: reading
     # all of them was a third of the time. A projected read does not fail on a row with too many
     # fields, as reading them all does; with no quotes in the file every comma separates fields,
-    # so a comma count matching the column count for every row rules such a row out.
+    # so a comma count matching the column count for every row rules such a row out. The times are
+    # parsed in the same query, on Polars' threads, alongside the read.
+    end = pl.col(source["end"]).str.strptime(pl.Datetime("us"), _TIME_FORMATS[0], strict=False)
+    query = pl.scan_csv(
+        data, schema_overrides={source[r]: pl.Float64 for r in _LMP_NUMBERS}, infer_schema=False
+    ).select(end, *(pl.col(c) for c in layout.used if c != source["end"]))
     try:
-        rows = pl.read_csv(
-            data,
-            columns=list(layout.used),
-            schema_overrides={source[r]: pl.Float64 for r in _LMP_NUMBERS},
-            infer_schema=False,
-        )
+        rows = query.collect()
     except pl.exceptions.PolarsError:
         return None
     n = rows.height
     if not n or _count_byte(data, ord(",")) != (n + 1) * layout.commas or rows[layout.last].null_count():
         return None
     numbers = [rows[source[r]] for r in _LMP_NUMBERS]
-    end = rows[source["end"]].str.strptime(pl.Datetime("us"), _TIME_FORMATS[0], strict=False)
+    end_times = rows[source["end"]]
     location = rows[source["location"]]
-    if end.null_count() or location.null_count() or any(c.null_count() for c in numbers):
+    if end_times.null_count() or location.null_count() or any(c.null_count() for c in numbers):
         return None
     names = location.to_arrow().cast(pa.string())
     # A daily file lists the same locations in the same order for every interval: what depends on the
@@ -326,16 +326,16 @@ def _lmp_fast(data: bytes, market: str, length: timedelta) -> pa.Table | None:
     if not _plain_names(once):
         return None  # the general path strips, or names the empty location
     kinds = _kinds(once) if period == n else _tile(_kinds(once), n // period)
-    end_us = end.to_numpy().view(np.int64)
+    end_us = end_times.to_numpy().view(np.int64)
     step = length // timedelta(microseconds=1)
     columns = {
         "iso": pa.repeat(pa.scalar(Iso.SPP.value), n),
         "market": pa.repeat(pa.scalar(market), n),
         "location": names,
         "location_type": kinds,
-        "interval_start": _timestamps(end_us - step),
-        "interval_end": _timestamps(end_us),
-        **{r: c.to_arrow() for r, c in zip(_LMP_NUMBERS, numbers, strict=True)},
+        "interval_start": _array(TIMESTAMP, end_us - step),
+        "interval_end": _array(TIMESTAMP, end_us),
+        **{r: _array(_F64, c.to_numpy()) for r, c in zip(_LMP_NUMBERS, numbers, strict=True)},
     }
     schema = _LMP_SCHEMA
     arrays = [columns[f.name] if f.name in columns else pa.nulls(n, f.type) for f in schema]
@@ -345,9 +345,14 @@ def _lmp_fast(data: bytes, market: str, length: timedelta) -> pa.Table | None:
 _LMP_SCHEMA = spec(Dataset.LMP).schema
 
 
-def _timestamps(micros: np.ndarray) -> pa.Array:
-    """UTC microseconds (a contiguous int64 array) as the canonical timestamp type, without a copy."""
-    return pa.Array.from_buffers(TIMESTAMP, len(micros), [None, pa.py_buffer(micros)])
+_F64 = pa.float64()
+
+
+def _array(kind: pa.DataType, values: np.ndarray) -> pa.Array:
+    """A contiguous NumPy array without nulls (UTC microseconds, $/MWh) as an Arrow array of `kind`,
+    without a copy."""
+    values = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
 
 
 def _lmp_parser(market: str, length: timedelta) -> Parser:
