@@ -50,6 +50,7 @@ from carbon254.isos import Iso
 from carbon254.markets.archive import is_zip, payload_files
 from carbon254.markets.canonical import canonical_table
 from carbon254.markets.connector import DownloadTarget, Payload
+from carbon254.markets.plaintext import plain_names, string_buffers
 from carbon254.markets.report import ParseError, Parser, Report
 from carbon254.markets.transport import IsoClient
 from carbon254.schema import TIMESTAMP, Dataset, LoadKind, LocationType, spec
@@ -225,20 +226,6 @@ def _count_byte(data: bytes, byte: int) -> int:
 
 
 _KIND_NAMES = pa.array([LocationType.NODE.value, LocationType.HUB.value, LocationType.INTERFACE.value])
-# ASCII blanks that `str.strip_chars()` removes (Rust `char::is_whitespace` on ASCII).
-_BLANK = np.zeros(256, dtype=bool)
-_BLANK[[9, 10, 11, 12, 13, 32]] = True
-
-
-def _plain_names(names: pa.Array) -> bool:
-    """Whether no name is empty, non-ASCII or starts or ends with a blank, so `strip_chars` and the
-    general path's empty-name check leave every name as it is."""
-    _, offsets, data = names.buffers()
-    starts = np.frombuffer(offsets, np.int32, count=len(names) + 1, offset=names.offset * 4)
-    raw = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
-    if not len(names) or int(np.diff(starts).min()) <= 0 or int(raw[starts[0] : starts[-1]].max()) >= 128:
-        return False
-    return not (_BLANK[raw[starts[:-1]]].any() or _BLANK[raw[starts[1:] - 1]].any())
 
 
 def _period(names: pa.Array) -> int | None:
@@ -247,21 +234,20 @@ def _period(names: pa.Array) -> int | None:
     period = int(pc.index(names, names[0], start=1).as_py()) if rows > 1 else -1
     if period < 1 or rows % period:
         return None
-    _, offsets, data = names.buffers()
-    starts = np.frombuffer(offsets, np.int32, count=rows + 1, offset=names.offset * 4)
+    starts, raw = string_buffers(names)
     size = int(starts[period] - starts[0])
-    if data is None or not (starts[period:] - starts[:-period] == size).all():
+    if not (starts[period:] - starts[:-period] == size).all():
         return None
-    first, rest = int(starts[0]), int(starts[-1] - starts[0]) - size
-    return period if data.slice(first + size, rest).equals(data.slice(first, rest)) else None
+    first, end = int(starts[0]), int(starts[-1])
+    later, earlier = pa.py_buffer(raw[first + size : end]), pa.py_buffer(raw[first : end - size])
+    return period if later.equals(earlier) else None  # (a memcmp)
 
 
 def _tile(values: pa.Array, times: int) -> pa.Array:
     """A string array repeated `times` over, built from its buffers (a `take` of every row cost 10x)."""
-    _, offsets, data = values.buffers()
-    starts = np.frombuffer(offsets, np.int32, count=len(values) + 1, offset=values.offset * 4)
+    starts, raw = string_buffers(values)
     size = int(starts[-1] - starts[0])
-    raw = np.frombuffer(data, np.uint8)[int(starts[0]) : int(starts[-1])] if data is not None else b""
+    raw = raw[int(starts[0]) : int(starts[-1])]
     tiled = np.empty(len(values) * times + 1, np.int32)
     tiled[:-1] = (
         (starts[:-1] - starts[0])[None, :] + (np.arange(times, dtype=np.int32) * size)[:, None]
@@ -323,7 +309,7 @@ def _lmp_fast(data: bytes, market: str, length: timedelta) -> pa.Table | None:
     # name alone is worked out for one interval's worth and repeated.
     period = _period(names) or n
     once = names.slice(0, period)
-    if not _plain_names(once):
+    if not plain_names(once):
         return None  # the general path strips, or names the empty location
     kinds = _kinds(once) if period == n else _tile(_kinds(once), n // period)
     end_us = end_times.to_numpy().view(np.int64)

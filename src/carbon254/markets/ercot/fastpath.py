@@ -47,6 +47,7 @@ from isal import isal_zlib
 from carbon254.markets.archive import is_zip, payload_files
 from carbon254.markets.ercot.frames import CSV_MEMBER, TZ, normalise_name
 from carbon254.markets.ercot.lines import name_price_lines
+from carbon254.markets.plaintext import plain_names
 from carbon254.markets.report import ParseError
 from carbon254.schema import TIMESTAMP
 
@@ -66,9 +67,6 @@ _YEARS = range(1971, 2037)
 # Distinct time keys converted one by one in Python (~5 us each); beyond this the vectorised general
 # path is the better deal.
 _MAX_KEYS = 20_000
-# ASCII blanks that `str.strip_chars()` removes (Rust `char::is_whitespace` on ASCII).
-_BLANK = np.zeros(256, dtype=bool)
-_BLANK[[9, 10, 11, 12, 13, 32]] = True
 
 _READ_ERRORS = (pa.ArrowException, ValueError)
 _STR = pa.string()
@@ -400,26 +398,7 @@ class ByColumn(Generic[T]):
         return result
 
 
-def _offsets(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets, bytes) of a string array's buffers, to check every value without a Python loop."""
-    _, offsets, data = values.buffers()
-    starts = np.frombuffer(offsets, dtype=np.int32, count=len(values) + 1, offset=values.offset * 4)
-    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
-    return starts, raw
-
-
-def _plain_text(values: pa.Array) -> bool:
-    """Whether no value is empty or starts or ends with a blank: `frames.text` keeps such values as is.
-
-    (`read_typed` reads ASCII only, so byte checks are character checks.)
-    """
-    offsets, raw = _offsets(values)
-    if len(values) == 0 or int(np.diff(offsets).min()) <= 0:
-        return False
-    return not (_BLANK[raw[offsets[:-1]]].any() or _BLANK[raw[offsets[1:] - 1]].any())
-
-
-plain_text = ByColumn(_plain_text)
+plain_text = ByColumn(plain_names)
 
 
 def _utc_us(naive: datetime, second: bool) -> int | None:
