@@ -246,14 +246,19 @@ def _period(names: pa.Array) -> int | None:
 def _tile(values: pa.Array, times: int) -> pa.Array:
     """A string array repeated `times` over, built from its buffers (a `take` of every row cost 10x)."""
     starts, raw = string_buffers(values)
-    size = int(starts[-1] - starts[0])
-    raw = raw[int(starts[0]) : int(starts[-1])]
-    tiled = np.empty(len(values) * times + 1, np.int32)
-    tiled[:-1] = (
-        (starts[:-1] - starts[0])[None, :] + (np.arange(times, dtype=np.int32) * size)[:, None]
-    ).ravel()
+    rows, size = len(values), int(starts[-1] - starts[0])
+    # In buffers of Arrow's pool, which keeps freed pages for the next file (fresh NumPy arrays of this
+    # size are mapped and faulted in anew on every call).
+    offsets, data = pa.allocate_buffer(4 * (rows * times + 1)), pa.allocate_buffer(size * times)
+    tiled = np.frombuffer(offsets, np.int32)
+    np.add(
+        (starts[:-1] - starts[0])[None, :],
+        (np.arange(times, dtype=np.int32) * size)[:, None],
+        out=tiled[:-1].reshape(times, rows),
+    )
     tiled[-1] = size * times
-    return pa.StringArray.from_buffers(len(tiled) - 1, pa.py_buffer(tiled), pa.py_buffer(np.tile(raw, times)))
+    np.frombuffer(data, np.uint8).reshape(times, size)[:] = raw[int(starts[0]) : int(starts[-1])]
+    return pa.StringArray.from_buffers(rows * times, offsets, data)
 
 
 _INTERFACE_SET = pa.array(sorted(INTERFACES))
@@ -312,15 +317,14 @@ def _lmp_fast(data: bytes, market: str, length: timedelta) -> pa.Table | None:
     if not plain_names(once):
         return None  # the general path strips, or names the empty location
     kinds = _kinds(once) if period == n else _tile(_kinds(once), n // period)
-    end_us = end_times.to_numpy().view(np.int64)
-    step = length // timedelta(microseconds=1)
+    ends = _array(TIMESTAMP, end_times.to_numpy().view(np.int64))
     columns = {
         "iso": pa.repeat(pa.scalar(Iso.SPP.value), n),
         "market": pa.repeat(pa.scalar(market), n),
         "location": names,
         "location_type": kinds,
-        "interval_start": _array(TIMESTAMP, end_us - step),
-        "interval_end": _array(TIMESTAMP, end_us),
+        "interval_start": pc.subtract(ends, pa.scalar(length, _MICROSECONDS)),
+        "interval_end": ends,
         **{r: _array(_F64, c.to_numpy()) for r, c in zip(_LMP_NUMBERS, numbers, strict=True)},
     }
     schema = _LMP_SCHEMA
@@ -332,6 +336,7 @@ _LMP_SCHEMA = spec(Dataset.LMP).schema
 
 
 _F64 = pa.float64()
+_MICROSECONDS = pa.duration("us")
 
 
 def _array(kind: pa.DataType, values: np.ndarray) -> pa.Array:
