@@ -144,6 +144,25 @@ def test_lmp_fast_path_equals_general_path(data: bytes, monkeypatch: pytest.Monk
     validate(Dataset.LMP, quick)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        daily_file(6, LOCATIONS),
+        daily_file(6, LOCATIONS).replace(b",AECI,AECI_PN,", b',"AECI",AECI_PN,'),  # quoted: general path
+        daily_file(6, LOCATIONS) + b"x,07/16/2024 05:05:00,A,A,1,0,0,1,9\n",  # a row with a field too many
+    ],
+    ids=["plain", "quoted", "ragged"],
+)
+def test_lmp_checks_beside_the_read_decide_as_inline(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A daily file's quote check and comma count run on a helper thread during the read (from 4 MB);
+    # here every payload takes that road.
+    inline = spp._lmp_fast(data, "RT5", timedelta(minutes=5))
+    monkeypatch.setattr(spp, "_CHECK_APART", 0)
+    beside = spp._lmp_fast(data, "RT5", timedelta(minutes=5))
+    assert (inline is None) == (beside is None) and (inline is None or inline.equals(beside))
+    assert (beside is None) == (data != FAST_CASES["interval by interval"])
+
+
 def test_lmp_daily_file_types_every_interval_of_a_location_alike() -> None:
     frame = parse_bytes(spp.RTBM_LMP_DAILY, daily_file(6, LOCATIONS, drop=(3, "AECI")))
     kinds = frame.group_by("location").agg(pl.col("location_type").unique())
