@@ -145,22 +145,29 @@ def test_lmp_fast_path_equals_general_path(data: bytes, monkeypatch: pytest.Monk
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "taken"),
     [
-        daily_file(6, LOCATIONS),
-        daily_file(6, LOCATIONS).replace(b",AECI,AECI_PN,", b',"AECI",AECI_PN,'),  # quoted: general path
-        daily_file(6, LOCATIONS) + b"x,07/16/2024 05:05:00,A,A,1,0,0,1,9\n",  # a row with a field too many
+        (daily_file(6, LOCATIONS), True),
+        (daily_file(6, LOCATIONS).replace(b",AECI,AECI_PN,", b',"AECI",AECI_PN,'), True),  # quoted
+        (daily_file(6, LOCATIONS).replace(b",AECI,AECI_PN,", b',"AE,CI",AECI_PN,'), False),  # a quoted comma
+        (daily_file(6, LOCATIONS) + b"x,07/16/2024 05:05:00,A,A,1,0,0,1,9\n", False),  # a field too many
+        (daily_file(6, LOCATIONS) + b"x,07/16/2024 05:05:00,A,A,1,0,0\n", False),  # a field too few
     ],
-    ids=["plain", "quoted", "ragged"],
+    ids=["plain", "quoted", "quoted-comma", "field-too-many", "field-too-few"],
 )
-def test_lmp_checks_beside_the_read_decide_as_inline(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A daily file's quote check and comma count run on a helper thread during the read (from 4 MB);
-    # here every payload takes that road.
+def test_lmp_comma_count_beside_the_read_decides_as_inline(
+    data: bytes, taken: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A daily file's commas are counted on a helper thread during the read (from 4 MB); here every
+    # payload takes that road, and the fast path decides as it does inline.
     inline = spp._lmp_fast(data, "RT5", timedelta(minutes=5))
-    monkeypatch.setattr(spp, "_CHECK_APART", 0)
+    monkeypatch.setattr(spp, "_COUNT_APART", 0)
     beside = spp._lmp_fast(data, "RT5", timedelta(minutes=5))
-    assert (inline is None) == (beside is None) and (inline is None or inline.equals(beside))
-    assert (beside is None) == (data != FAST_CASES["interval by interval"])
+    assert (inline is not None) is taken and (beside is not None) is taken
+    if inline is not None and beside is not None:
+        assert inline.equals(beside)
+        monkeypatch.setattr(spp, "_lmp_fast", lambda *a, **k: None)
+        assert beside.equals(spp.RTBM_LMP_DAILY.parse(data))  # the general path's rows
 
 
 def test_lmp_daily_file_types_every_interval_of_a_location_alike() -> None:
