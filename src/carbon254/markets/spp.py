@@ -256,19 +256,14 @@ _COUNTER = _Counter()
 _KIND_NAMES = pa.array([LocationType.NODE.value, LocationType.HUB.value, LocationType.INTERFACE.value])
 
 
-def _period(names: pa.Array) -> int | None:
+def _period(names: pl.Series) -> int | None:
     """The row count after which `names` repeat in the same order, when every row does; else None."""
     rows = len(names)
-    period = int(pc.index(names, names[0], start=1).as_py()) if rows > 1 else -1
-    if period < 1 or rows % period:
+    later = names.slice(1).index_of(names[0]) if rows > 1 else None
+    if later is None or rows % (later + 1):
         return None
-    starts, raw = string_buffers(names)
-    size = int(starts[period] - starts[0])
-    if not (starts[period:] - starts[:-period] == size).all():
-        return None
-    first, end = int(starts[0]), int(starts[-1])
-    later, earlier = pa.py_buffer(raw[first + size : end]), pa.py_buffer(raw[first : end - size])
-    return period if later.equals(earlier) else None  # (a memcmp)
+    period = later + 1
+    return period if names.slice(period).equals(names.slice(0, rows - period)) else None
 
 
 def _tile(values: pa.Array, times: int) -> pa.Array:
@@ -341,14 +336,14 @@ def _lmp_fast(data: bytes, market: str, length: timedelta) -> pa.Table | None:
     location = rows[source["location"]]
     if end_times.null_count() or location.null_count() or any(c.null_count() for c in numbers):
         return None
-    names = location.to_arrow().cast(pa.string())
-    # A daily file lists the same locations in the same order for every interval: what depends on the
-    # name alone is worked out for one interval's worth and repeated.
-    period = _period(names) or n
-    once = names.slice(0, period)
+    # A daily file lists the same locations in the same order for every interval: the names of one
+    # interval are checked, typed and converted, then repeated.
+    period = _period(location)
+    once = location.slice(0, period or n).to_arrow().cast(pa.string())
     if not plain_names(once):
         return None  # the general path strips, or names the empty location
-    kinds = _kinds(once) if period == n else _tile(_kinds(once), n // period)
+    names = once if period is None else _tile(once, n // period)
+    kinds = _kinds(once) if period is None else _tile(_kinds(once), n // period)
     ends = _array(TIMESTAMP, end_times.to_numpy().view(np.int64))
     columns = {
         "iso": _repeated(Iso.SPP.value, n),
