@@ -494,12 +494,32 @@ def _fast_cases() -> list[tuple[str, bytes]]:
     return cases
 
 
+# One-run SCED files: every line `<timestamp>,<flag>,<name>,<price>`, read without the CSV reader.
+LINE_READ = ("NP6-788-CD", "NP6-787-CD")
+
+
+def _count_typed(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """A list that grows by one for each `read_typed` call: whether it read the payload."""
+    calls: list[bool] = []
+    real = fast.read_typed
+
+    def counted(*args: Any, **kwargs: Any) -> fast.Typed | None:
+        got = real(*args, **kwargs)
+        calls.append(got is not None)
+        return got
+
+    monkeypatch.setattr(fast, "read_typed", counted)
+    return calls
+
+
 @pytest.mark.parametrize(("report", "data"), _fast_cases())
 def test_fast_path_equals_general_path(report: str, data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     parse = next(r for r in REPORTS if r.name == report).parse
     reads = _count_reads(monkeypatch)
+    typed = _count_typed(monkeypatch)
     quick = parse(data)
-    assert reads == [1]  # taken, in one read
+    assert typed == [True]  # taken
+    assert len(reads) == (0 if report in LINE_READ else 1)  # in one CSV read, or none
     _general(monkeypatch)
     assert quick.equals(parse(data))
 

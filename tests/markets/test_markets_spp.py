@@ -22,7 +22,7 @@ from carbon254.markets.report import ParseError, Report
 from carbon254.markets.transport import FetchError, IsoClient, RetryPolicy, TransportConfig
 from carbon254.replay.server import Fault, FaultKind, ReplayServer
 from carbon254.replay.sites import routes_for
-from carbon254.schema import Dataset, validate
+from carbon254.schema import Dataset, spec, validate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "spp"
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso" / "spp"
@@ -30,7 +30,11 @@ FALL, SPRING = date(2024, 11, 3), date(2024, 3, 10)
 
 
 def parse(report: Report, name: str) -> pl.DataFrame:
-    table = report.parse((FIXTURES / name).read_bytes())
+    return parse_bytes(report, (FIXTURES / name).read_bytes())
+
+
+def parse_bytes(report: Report, data: bytes) -> pl.DataFrame:
+    table = report.parse(data)
     validate(report.dataset, table)
     return pl.from_arrow(table)  # type: ignore[return-value]
 
@@ -96,6 +100,110 @@ def test_lmp_layout_errors() -> None:
         spp.DA_LMP.parse(header + b"x,11/03/2024 06:00:00,A,A,abc,0,0,1\n")
     with pytest.raises(ParseError, match="empty"):
         spp.DA_LMP.parse(b"")
+
+
+# --------------------------------------------------------------------------- LMP fast path
+
+
+def daily_file(
+    intervals: int, locations: list[str], drop: tuple[int, str] | None = None, swap: int | None = None
+) -> bytes:
+    """An RTBM daily file in SPP's layout (made-up prices), interval by interval, optionally without
+    one (interval, location) row or with the first two locations in the other order in interval `swap`."""
+    lines = ["Interval,GMT Interval,Settlement Location Name,PNODE Name,LMP,MLC,MCC,MEC"]
+    for k in range(intervals):
+        local = f"07/16/2024 00:{5 * (k + 1):02d}:00"
+        gmt = f"07/16/2024 05:{5 * (k + 1):02d}:00"
+        order = [locations[1], locations[0], *locations[2:]] if k == swap else locations
+        for j, loc in enumerate(order):
+            if drop != (k, loc):
+                mec, mcc, mlc = 20.0 + k, round(0.25 * j - 1, 2), -0.04
+                lines.append(f"{local},{gmt},{loc},{loc}_PN,{mec + mcc + mlc:.2f},{mlc},{mcc},{mec}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+LOCATIONS = ["SPPNORTH_HUB", "AECI", "OKGE_OKGE", "ERCOTN", "SL_0001_LD", "SPPSOUTH_HUB", "MEC"]
+FAST_CASES = {
+    "interval by interval": daily_file(6, LOCATIONS),
+    "a location missing once": daily_file(6, LOCATIONS, drop=(3, "AECI")),
+    "two hubs the other way round once": daily_file(6, ["SPPNORTH_HUB", "SPPSOUTH_HUB", "AECI"], swap=4),
+    "one location": daily_file(4, ["SPPNORTH_HUB"]),
+    "one interval": daily_file(1, LOCATIONS),
+    "location by location (fixture)": (FIXTURES / "RTBM-LMP-DAILY-SL-20240310.csv").read_bytes(),
+    "DA hourly (fixture)": (FIXTURES / "DA-LMP-SL-202411030100.csv").read_bytes(),
+    "DA with BAA (fixture)": (FIXTURES / "DA-LMP-SL-202403100100.csv").read_bytes(),
+}
+
+
+@pytest.mark.parametrize("data", FAST_CASES.values(), ids=FAST_CASES.keys())
+def test_lmp_fast_path_equals_general_path(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    quick = spp._lmp_fast(data, "RT5", timedelta(minutes=5))
+    assert quick is not None  # taken
+    monkeypatch.setattr(spp, "_lmp_fast", lambda *a, **k: None)
+    assert quick.equals(spp.RTBM_LMP_DAILY.parse(data))
+    validate(Dataset.LMP, quick)
+
+
+@pytest.mark.parametrize(
+    ("data", "taken"),
+    [
+        (daily_file(6, LOCATIONS), True),
+        (daily_file(6, LOCATIONS).replace(b",AECI,AECI_PN,", b',"AECI",AECI_PN,'), True),  # quoted
+        (daily_file(6, LOCATIONS).replace(b",AECI,AECI_PN,", b',"AE,CI",AECI_PN,'), False),  # a quoted comma
+        (daily_file(6, LOCATIONS) + b"x,07/16/2024 05:05:00,A,A,1,0,0,1,9\n", False),  # a field too many
+        (daily_file(6, LOCATIONS) + b"x,07/16/2024 05:05:00,A,A,1,0,0\n", False),  # a field too few
+    ],
+    ids=["plain", "quoted", "quoted-comma", "field-too-many", "field-too-few"],
+)
+def test_lmp_comma_count_beside_the_read_decides_as_inline(
+    data: bytes, taken: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A daily file's commas are counted on a helper thread during the read (from 4 MB); here every
+    # payload takes that road, and the fast path decides as it does inline.
+    inline = spp._lmp_fast(data, "RT5", timedelta(minutes=5))
+    monkeypatch.setattr(spp, "_COUNT_APART", 0)
+    beside = spp._lmp_fast(data, "RT5", timedelta(minutes=5))
+    assert (inline is not None) is taken and (beside is not None) is taken
+    if inline is not None and beside is not None:
+        assert inline.equals(beside)
+        monkeypatch.setattr(spp, "_lmp_fast", lambda *a, **k: None)
+        assert beside.equals(spp.RTBM_LMP_DAILY.parse(data))  # the general path's rows
+
+
+def test_lmp_daily_file_types_every_interval_of_a_location_alike() -> None:
+    frame = parse_bytes(spp.RTBM_LMP_DAILY, daily_file(6, LOCATIONS, drop=(3, "AECI")))
+    kinds = frame.group_by("location").agg(pl.col("location_type").unique())
+    assert {r[0]: r[1] for r in kinds.rows()} == {
+        "SPPNORTH_HUB": ["hub"],
+        "SPPSOUTH_HUB": ["hub"],
+        "AECI": ["interface"],
+        "ERCOTN": ["interface"],
+        "MEC": ["interface"],
+        "OKGE_OKGE": ["node"],
+        "SL_0001_LD": ["node"],
+    }
+    assert frame.height == 6 * 7 - 1
+    assert frame["interval_end"].min() == utc(2024, 7, 16, 5, 5) and frame["interval_end"].max() == utc(
+        2024, 7, 16, 5, 30
+    )
+
+
+def test_lmp_daily_file_is_built_in_arrow(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Building a Polars frame and converting it column by column (`canonical_table`) was a third of a
+    # daily file's parse after the read; the fast path builds the Arrow table itself.
+    def no_frame(*args: object, **kwargs: object) -> None:
+        raise AssertionError("canonical_table was used")
+
+    monkeypatch.setattr(spp, "canonical_table", no_frame)
+    table = spp.RTBM_LMP_DAILY.parse(daily_file(6, LOCATIONS))
+    assert table.num_rows == 42 and table.schema == spec(Dataset.LMP).schema
+
+
+def test_lmp_fast_path_leaves_padded_names_to_the_general_path() -> None:
+    data = daily_file(2, LOCATIONS).replace(b",OKGE_OKGE,", b", OKGE_OKGE,")
+    assert spp._lmp_fast(data, "RT5", timedelta(minutes=5)) is None
+    frame = parse_bytes(spp.RTBM_LMP_DAILY, data)
+    assert "OKGE_OKGE" in set(frame["location"])  # stripped by the general path
 
 
 # --------------------------------------------------------------------------- AS

@@ -34,23 +34,28 @@ not a failure.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from carbon254.isos import Iso
 from carbon254.markets.archive import is_zip, payload_files
 from carbon254.markets.canonical import canonical_table
 from carbon254.markets.connector import DownloadTarget, Payload
+from carbon254.markets.plaintext import plain_names, string_buffers
 from carbon254.markets.report import ParseError, Parser, Report
 from carbon254.markets.transport import IsoClient
-from carbon254.schema import Dataset, LoadKind, LocationType, spec
+from carbon254.schema import TIMESTAMP, Dataset, LoadKind, LocationType, spec
 
 DOWNLOAD_BASE = "https://portal.spp.org/file-browser-api/download"
 CENTRAL = ZoneInfo("America/Chicago")
@@ -175,71 +180,205 @@ def _location_type(location: pl.Expr) -> pl.Expr:
     )
 
 
-def _lmp_fast(data: bytes, market: str, length: timedelta) -> pa.Table | None:
-    """The LMP table of a plain, well-formed CSV, read typed; None for anything else.
+@dataclass(frozen=True, slots=True)
+class _LmpColumns:
+    """Where the LMP roles sit in one daily/interval file header (as Polars reads it)."""
 
-    Reading every column as text and casting after was 65% of a daily file's parse: here the
-    price columns are read as Float64 and the times parsed in SPP's one format. Whatever this
-    path does not vouch for (a zip, an odd header, a blank or non-numeric price, another time
-    format, an empty location) returns None, and the general path below then gives the same
-    rows or the same error as always.
+    source: dict[str, str]  # role -> column as read
+    used: tuple[str, ...]  # the columns read: the roles' and the last
+    last: str
+    commas: int  # commas per line
+
+
+@lru_cache(maxsize=32)
+def _lmp_columns(header: bytes) -> _LmpColumns | None:
+    """The LMP columns of a header line, or None when the header is not one the fast path reads.
+
+    A day's files share a header, so this runs once per layout rather than once per file.
     """
-    if is_zip(data) or data.isspace() or not data:
-        return None
     try:
-        header = pl.read_csv(data, n_rows=0, infer_schema=False).columns
+        names_read = pl.read_csv(header + b"\n", n_rows=0, infer_schema=False).columns
     except pl.exceptions.PolarsError:
         return None
-    names = [c.strip() for c in header]
+    names = [c.strip() for c in names_read]
     if len(set(names)) != len(names):
         return None
-    source: dict[str, str] = {}  # role -> column as read
-    for column, name in zip(header, names, strict=True):
+    source: dict[str, str] = {}
+    for column, name in zip(names_read, names, strict=True):
         role = _ALIASES.get(_key(name))
         if role is not None and role not in source:
             source[role] = column
         elif name in _TAKEN:
             return None
-    if any(r not in source for r in _LMP_ROLES) or b'"' in data:
+    if any(r not in source for r in _LMP_ROLES):
         return None
+    last = names_read[-1]
+    used = (*(source[r] for r in _LMP_ROLES), *(() if last in source.values() else (last,)))
+    return _LmpColumns(source, used, last, len(names_read) - 1)
+
+
+_CHUNK = 1 << 20
+
+
+def _count_byte(data: bytes, byte: int) -> int:
+    """How many times `byte` occurs in `data` (in cache-sized chunks: one 26 MB comparison was 2x
+    slower than the count itself)."""
+    view = np.frombuffer(data, np.uint8)
+    return sum(int(np.count_nonzero(view[i : i + _CHUNK] == byte)) for i in range(0, len(view), _CHUNK))
+
+
+class _Counter:
+    """One thread kept for counting commas beside a large read; made on first use, and afresh in a
+    forked child (which inherits the executor but not its thread)."""
+
+    __slots__ = ("_pool",)
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        os.register_at_fork(after_in_child=self.forget)
+
+    def forget(self) -> None:
+        self._pool = None
+
+    def submit(self, data: bytes) -> Future[int]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spp-comma-count")
+        return self._pool.submit(_count_byte, data, _COMMA)
+
+
+_COMMA = ord(",")
+# Payloads from this size have their commas counted beside the read (smaller ones inline: handing
+# them over would cost more than it saves).
+_COUNT_APART = 1 << 22
+_COUNTER = _Counter()
+
+
+_KIND_NAMES = pa.array([LocationType.NODE.value, LocationType.HUB.value, LocationType.INTERFACE.value])
+
+
+def _period(names: pl.Series) -> int | None:
+    """The row count after which `names` repeat in the same order, when every row does; else None."""
+    rows = len(names)
+    later = names.slice(1).index_of(names[0]) if rows > 1 else None
+    if later is None or rows % (later + 1):
+        return None
+    period = later + 1
+    return period if names.slice(period).equals(names.slice(0, rows - period)) else None
+
+
+def _tile(values: pa.Array, times: int) -> pa.Array:
+    """A string array repeated `times` over, built from its buffers (a `take` of every row cost 10x)."""
+    starts, raw = string_buffers(values)
+    rows, size = len(values), int(starts[-1] - starts[0])
+    # In buffers of Arrow's pool, which keeps freed pages for the next file (fresh NumPy arrays of this
+    # size are mapped and faulted in anew on every call).
+    offsets, data = pa.allocate_buffer(4 * (rows * times + 1)), pa.allocate_buffer(size * times)
+    tiled = np.frombuffer(offsets, np.int32)
+    np.add(
+        (starts[:-1] - starts[0])[None, :],
+        (np.arange(times, dtype=np.int32) * size)[:, None],
+        out=tiled[:-1].reshape(times, rows),
+    )
+    tiled[-1] = size * times
+    np.frombuffer(data, np.uint8).reshape(times, size)[:] = raw[int(starts[0]) : int(starts[-1])]
+    return pa.StringArray.from_buffers(rows * times, offsets, data)
+
+
+_INTERFACE_SET = pa.array(sorted(INTERFACES))
+
+
+def _kinds(names: pa.Array) -> pa.Array:
+    """Location types of plain names: `*_HUB` hub, SPP's interface names interface, else node."""
+    hub = pc.ends_with(names, "_HUB").to_numpy(zero_copy_only=False)
+    interface = pc.is_in(names, value_set=_INTERFACE_SET).to_numpy(zero_copy_only=False)
+    return _KIND_NAMES.take(pa.array(np.where(hub, 1, np.where(interface, 2, 0)).astype(np.int8)))
+
+
+def _lmp_fast(data: bytes, market: str, length: timedelta) -> pa.Table | None:
+    """The LMP table of a plain, well-formed CSV, read typed; None for anything else.
+
+    Reading every column as text and casting after was 65% of a daily file's parse: here the
+    price columns are read as Float64, the times parsed in SPP's one format, and the table built
+    in Arrow (the Polars frame and its conversion were a third of the rest). Whatever this path
+    does not vouch for (a zip, an odd header, a blank or non-numeric price, another time format,
+    an empty or padded location) returns None, and the general path below then gives the same
+    rows or the same error as always.
+    """
+    if is_zip(data) or data.isspace() or not data:
+        return None
+    newline = data.find(b"\n")
+    layout = _lmp_columns(data[: newline if newline >= 0 else len(data)])
+    if layout is None:
+        return None
+    source = layout.source
     # Only the used columns (and the last, so that a short row shows as a null) are read: reading
     # all of them was a third of the time. A projected read does not fail on a row with too many
-    # fields, as reading them all does; with no quotes in the file every comma separates fields,
-    # so a comma count matching the column count for every row rules such a row out.
-    used = [*(source[r] for r in _LMP_ROLES), *([] if header[-1] in source.values() else [header[-1]])]
+    # fields, as reading them all does; a comma count matching the column count for every row rules
+    # such a row out (a comma inside quotes only adds to the count, a row short of a field leaves the
+    # last column null, and quotes are read as the general path reads them). The times
+    # are parsed in the same query, on Polars' threads, and a daily file's commas are counted on
+    # another thread meanwhile (that was a fifth of the work left on this one).
+    counting = _COUNTER.submit(data) if len(data) >= _COUNT_APART else None
+    end = pl.col(source["end"]).str.strptime(pl.Datetime("us"), _TIME_FORMATS[0], strict=False)
+    query = pl.scan_csv(
+        data, schema_overrides={source[r]: pl.Float64 for r in _LMP_NUMBERS}, infer_schema=False
+    ).select(end, *(pl.col(c) for c in layout.used if c != source["end"]))
     try:
-        rows = pl.read_csv(
-            data,
-            columns=used,
-            schema_overrides={source[r]: pl.Float64 for r in _LMP_NUMBERS},
-            infer_schema=False,
-        )
+        rows = query.collect()
     except pl.exceptions.PolarsError:
         return None
-    commas = int(np.count_nonzero(np.frombuffer(data, np.uint8) == ord(",")))
-    if commas != (rows.height + 1) * (len(header) - 1) or rows[header[-1]].null_count():
+    commas = _count_byte(data, _COMMA) if counting is None else counting.result()
+    n = rows.height
+    if not n or commas != (n + 1) * layout.commas or rows[layout.last].null_count():
         return None
-    end = pl.col(source["end"]).str.strptime(pl.Datetime("us"), _TIME_FORMATS[0], strict=False)
-    end = end.dt.replace_time_zone("UTC")
-    location = pl.col(source["location"]).str.strip_chars()
-    frame = (
-        rows.lazy()
-        .select(
-            *(pl.col(source[r]).alias(r) for r in _LMP_NUMBERS),
-            location.alias("location"),
-            end.alias("interval_end"),
-        )
-        .with_columns(
-            iso=pl.lit(Iso.SPP.value),
-            market=pl.lit(market),
-            location_type=_location_type(pl.col("location")),
-            interval_start=pl.col("interval_end") - length,
-        )
-        .collect()
-    )
-    if sum(frame.null_count().row(0)) or (frame["location"] == "").any():
+    numbers = [rows[source[r]] for r in _LMP_NUMBERS]
+    end_times = rows[source["end"]]
+    location = rows[source["location"]]
+    if end_times.null_count() or location.null_count() or any(c.null_count() for c in numbers):
         return None
-    return canonical_table(Dataset.LMP, frame)
+    # A daily file lists the same locations in the same order for every interval: the names of one
+    # interval are checked, typed and converted, then repeated.
+    period = _period(location)
+    once = location.slice(0, period or n).to_arrow().cast(pa.string())
+    if not plain_names(once):
+        return None  # the general path strips, or names the empty location
+    names = once if period is None else _tile(once, n // period)
+    kinds = _kinds(once) if period is None else _tile(_kinds(once), n // period)
+    ends = _array(TIMESTAMP, end_times.to_numpy().view(np.int64))
+    columns = {
+        "iso": _repeated(Iso.SPP.value, n),
+        "market": _repeated(market, n),
+        "location": names,
+        "location_type": kinds,
+        "interval_start": pc.subtract(ends, pa.scalar(length, _MICROSECONDS)),
+        "interval_end": ends,
+        **{r: _array(_F64, c.to_numpy()) for r, c in zip(_LMP_NUMBERS, numbers, strict=True)},
+    }
+    schema = _LMP_SCHEMA
+    arrays = [columns[f.name] if f.name in columns else pa.nulls(n, f.type) for f in schema]
+    return pa.Table.from_batches([pa.RecordBatch.from_arrays(arrays, schema=schema)], schema=schema)
+
+
+_LMP_SCHEMA = spec(Dataset.LMP).schema
+
+
+_F64 = pa.float64()
+_MICROSECONDS = pa.duration("us")
+
+
+def _repeated(value: str, rows: int) -> pa.Array:
+    """`rows` copies of `value` as a string array, from its buffers (4x cheaper than `pa.repeat`)."""
+    raw = value.encode()
+    offsets = pa.allocate_buffer(4 * (rows + 1))
+    np.frombuffer(offsets, np.int32)[:] = np.arange(0, len(raw) * (rows + 1), len(raw), dtype=np.int32)
+    return pa.StringArray.from_buffers(rows, offsets, pa.py_buffer(raw * rows))
+
+
+def _array(kind: pa.DataType, values: np.ndarray) -> pa.Array:
+    """A contiguous NumPy array without nulls (UTC microseconds, $/MWh) as an Arrow array of `kind`,
+    without a copy."""
+    values = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
 
 
 def _lmp_parser(market: str, length: timedelta) -> Parser:

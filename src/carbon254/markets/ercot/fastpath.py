@@ -11,7 +11,9 @@ typed on read (pyarrow takes ERCOT's right-aligned `"       27.04"` and
 parses every number spelling exactly as Polars does, or fails), the leading
 columns that hold one value on every line are checked on the bytes and not
 read at all, and each distinct time key is converted once in Python
-(zoneinfo) then spread to its rows by index. What is the same from file to
+(zoneinfo) then spread to its rows by index. A one-run SCED file, whose
+lines are those constant columns, a name and a price, skips the CSV reader
+and its thread hand-offs altogether (`lines`). What is the same from file to
 file (reader options, the checks and types of a settlement point column that
 recurs byte for byte, see `ByColumn`) is worked out once per process.
 
@@ -30,7 +32,7 @@ import math
 import re
 import struct
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Generic, TypeVar, cast
@@ -44,6 +46,8 @@ from isal import isal_zlib
 
 from carbon254.markets.archive import is_zip, payload_files
 from carbon254.markets.ercot.frames import CSV_MEMBER, TZ, normalise_name
+from carbon254.markets.ercot.lines import name_price_lines
+from carbon254.markets.plaintext import plain_names
 from carbon254.markets.report import ParseError
 from carbon254.schema import TIMESTAMP
 
@@ -63,11 +67,10 @@ _YEARS = range(1971, 2037)
 # Distinct time keys converted one by one in Python (~5 us each); beyond this the vectorised general
 # path is the better deal.
 _MAX_KEYS = 20_000
-# ASCII blanks that `str.strip_chars()` removes (Rust `char::is_whitespace` on ASCII).
-_BLANK = np.zeros(256, dtype=bool)
-_BLANK[[9, 10, 11, 12, 13, 32]] = True
 
 _READ_ERRORS = (pa.ArrowException, ValueError)
+_STR = pa.string()
+_F64 = pa.float64()
 
 T = TypeVar("T")
 # Columns up to this many rows (a SCED or DAM file, not a backfill) have their per-column results
@@ -93,6 +96,7 @@ _INFLATE_ERROR = cast(type[Exception], isal_zlib.error)
 _EOCD = struct.Struct("<4s4H2LH")
 _CENTRAL = struct.Struct("<4s6H3L5H2L")
 _LOCAL = struct.Struct("<4s5H3L2H")
+_MAX_RATIO = 1032  # deflate's largest expansion, output bytes per input byte
 
 
 def _plain_zip(data: bytes) -> list[bytes] | None:
@@ -138,17 +142,18 @@ def _plain_zip(data: bytes) -> list[bytes] | None:
         text = name.decode("utf-8" if flags & 0x800 else "cp437", errors="strict")
         if text.endswith("/") or not CSV_MEMBER.search(text):
             continue
-        if offset + _LOCAL.size > len(data):
-            return None
+        if offset + _LOCAL.size > len(data) or (method == 8 and size > _MAX_RATIO * packed + 1024):
+            return None  # (an inflated size no deflate stream reaches: a corrupt directory)
         local = _LOCAL.unpack_from(data, offset)
         start = offset + _LOCAL.size + local[9] + local[10]
         if local[0] != b"PK\x03\x04" or data[offset + _LOCAL.size : offset + _LOCAL.size + local[9]] != name:
             return None
-        raw = data[start : start + packed]
+        raw = memoryview(data)[start : start + packed]
         try:
             # ISA-L inflates and checksums ~2-4x faster than zlib; the size and CRC checks below make
-            # any disagreement between the two a fallback, never a different body.
-            body = isal_zlib.decompress(raw, -15) if method == 8 else raw
+            # any disagreement between the two a fallback, never a different body. The output buffer
+            # is sized from the directory, so it is not grown (and copied) on the way.
+            body = isal_zlib.decompress(raw, -15, max(size, 1)) if method == 8 else raw.tobytes()
         except _INFLATE_ERROR:
             return None
         if len(body) != size or isal_zlib.crc32(body) != crc:
@@ -169,26 +174,102 @@ def _bodies(data: bytes) -> list[bytes] | None:
         return None  # the general path raises the same error
 
 
-def _names(header: bytes) -> list[str]:
-    return [normalise_name(c) for c in header.rstrip(b"\r").decode("ascii").split(",")]
+@dataclass(frozen=True, slots=True, eq=False)
+class Shape:
+    """The columns a parser reads from one MIS layout (normalised names, see `frames.ALIASES`).
+
+    `columns` are required and typed on read, `optional` are read when the
+    header has them, `lead` names string columns among `columns` that MIS
+    layouts put first and that usually hold one value on every line (a SCED
+    run's timestamp and flag). Parsers keep one `Shape` per layout for the
+    life of the process: what follows from it and a header is worked out once
+    (`_plan`), so it is compared by identity.
+    """
+
+    columns: Mapping[str, pa.DataType]
+    optional: Mapping[str, pa.DataType] = field(default_factory=dict)
+    lead: tuple[str, ...] = ()
 
 
-def _one_body(bodies: list[bytes]) -> tuple[list[str], bytes] | None:
-    """(normalised column names, CSV body) of the members read as one file: the header once, then every
-    member's rows.
+_CsvOptions = tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """One way to read a layout: the columns read, in order, and the pyarrow options that read them."""
+
+    names: tuple[str, ...]
+    options: _CsvOptions
+    threaded: pacsv.ReadOptions  # the same, blocks parsed in parallel (a backfill archive)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How `read_typed` reads one header for one `Shape`, built once per process."""
+
+    names: tuple[str, ...]  # the header, normalised
+    lead: int  # leading constant-candidate columns (0: the header does not open with `Shape.lead`)
+    every: _Read  # every wanted column read
+    after_lead: _Read  # the lead columns left out (they hold one value on every line)
+    # (string column, float64 column) when they are all the header has after the lead, in that order:
+    # a one-run file of that shape is read by `lines.name_price_lines`
+    name_price: tuple[str, str] | None
+
+
+def _names(header: bytes) -> tuple[str, ...]:
+    return tuple(normalise_name(c) for c in header.rstrip(b"\r").decode("ascii").split(","))
+
+
+def _csv_read(names: tuple[str, ...], wanted: dict[str, pa.DataType], ignore_empty_lines: bool) -> _Read:
+    read_options = pacsv.ReadOptions(column_names=list(names), skip_rows=1, use_threads=False)
+    parse_options = pacsv.ParseOptions(ignore_empty_lines=ignore_empty_lines)
+    convert_options = pacsv.ConvertOptions(
+        column_types=wanted,
+        include_columns=list(wanted),
+        null_values=[],
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    threaded = pacsv.ReadOptions(column_names=list(names), skip_rows=1, use_threads=True)
+    return _Read(tuple(wanted), (read_options, parse_options, convert_options), threaded)
+
+
+@lru_cache(maxsize=64)
+def _plan(shape: Shape, header: bytes) -> _Plan | None:
+    """How to read `header`'s layout for `shape`, or None when it lacks a column or repeats one.
+
+    A day of SCED files shares one header: building the reader options per
+    file was ~5% of its parse. The options are never mutated by callers.
+    """
+    if not header.isascii():
+        return None
+    names = _names(header)
+    if len(set(names)) != len(names) or any(c not in names for c in shape.columns):
+        return None
+    wanted = dict(shape.columns)
+    wanted.update({c: t for c, t in shape.optional.items() if c in names})
+    lead = len(shape.lead) if shape.lead and names[: len(shape.lead)] == shape.lead else 0
+    # With constant leading columns, blank lines are kept as rows so the row count sees them.
+    every = _csv_read(names, wanted, True)
+    rest = {c: t for c, t in wanted.items() if c not in shape.lead}
+    after_lead = _csv_read(names, rest, False)
+    tail = names[lead:]
+    name_price = None
+    if lead and len(tail) == 2 and tuple(rest) == tail and (rest[tail[0]], rest[tail[1]]) == (_STR, _F64):
+        name_price = (tail[0], tail[1])
+    return _Plan(names, lead, every, after_lead, name_price)
+
+
+def _one_body(bodies: list[bytes], header: bytes, names: tuple[str, ...]) -> bytes | None:
+    """The members read as one CSV body: the header once, then every member's rows.
 
     Members whose headers name the same columns in the same order (a Public
     API bulk archive of SCED runs, a backfill) are read in one pass; others
     go to the general path, which aligns them by name.
     """
     first = bodies[0]
-    end = first.find(b"\n")
-    if end < 0:
-        return None  # header only: the general path decides
-    header = first[:end]
-    if not header.isascii():
-        return None
-    names = _names(header)
+    if len(bodies) == 1:
+        return first  # (a last line without its newline reads and counts the same)
     parts = [first if first.endswith(b"\n") else first + b"\n"]
     for body in bodies[1:]:
         end = body.find(b"\n")
@@ -196,47 +277,44 @@ def _one_body(bodies: list[bytes]) -> tuple[list[str], bytes] | None:
             return None
         rows = body[end + 1 :]
         parts.append(rows if not rows or rows.endswith(b"\n") else rows + b"\n")
-    joined = parts[0] if len(parts) == 1 else b"".join(parts)
-    # Quoted fields (which may hold commas or newlines) are read differently by the two CSV readers, and
-    # Polars rejects invalid UTF-8 in any column while pyarrow checks only those it keeps; MIS writes
-    # plain ASCII without quotes.
-    if b'"' in joined or not joined.isascii():
-        return None
-    return names, joined
+    return b"".join(parts)
 
 
-def read_typed(
-    data: bytes,
-    columns: Mapping[str, pa.DataType],
-    optional: Mapping[str, pa.DataType] | None = None,
-    lead: Sequence[str] = (),
-) -> Typed | None:
-    """The named columns (normalised names, see `frames.ALIASES`) of a MIS payload, typed, or None.
+def read_typed(data: bytes, shape: Shape) -> Typed | None:
+    """The `shape` columns of a MIS payload, typed, or None.
 
     A zip's CSV members are read as one table when they share a header.
-    `lead` names string columns (among `columns`) that MIS layouts put first
-    and that usually hold one value on every line (a SCED run's timestamp
-    and flag): when every line opens with the same values they are returned
-    in `Typed.constant` without being read. None means: take the general
-    path (API page, a missing column, any value pyarrow cannot type, ...).
+    When every line opens with the same values of the `Shape.lead` columns
+    they are returned in `Typed.constant` without being read. None means:
+    take the general path (API page, a missing column, any value pyarrow
+    cannot type, ...).
     """
     if data.lstrip()[:1] == b"{":
         return None  # Public API JSON page
     bodies = _bodies(data)
-    read = None if bodies is None else _one_body(bodies)
-    if read is None:
+    if bodies is None:
         return None
-    names, body = read
-    if len(set(names)) != len(names) or any(c not in names for c in columns):
+    first = bodies[0]
+    end = first.find(b"\n")
+    if end < 0:
+        return None  # header only: the general path decides
+    header = first[:end]
+    plan = _plan(shape, header)
+    body = None if plan is None else _one_body(bodies, header, plan.names)
+    # Quoted fields (which may hold commas or newlines) are read differently by the two CSV readers, and
+    # Polars rejects invalid UTF-8 in any column while pyarrow checks only those it keeps; MIS writes
+    # plain ASCII without quotes.
+    if plan is None or body is None or b'"' in body or not body.isascii():
         return None
-    opening = _constant_opening(body, names, lead)
-    constant = {} if opening is None else opening[1]
-    wanted = {c: t for c, t in columns.items() if c not in constant}
-    wanted.update({c: t for c, t in (optional or {}).items() if c in names})
-    # With constant leading columns, blank lines are kept as rows so the row count below sees them.
-    read_options, parse_options, convert_options = _csv_options(
-        tuple(names), tuple(wanted.items()), opening is None
-    )
+    opening = _constant_opening(body, plan.lead) if plan.lead else None
+    if opening is not None and plan.name_price is not None:
+        pair = name_price_lines(body, opening)
+        if pair is not None:
+            return Typed(
+                len(pair[0]), dict(zip(plan.name_price, pair, strict=True)), _lead_values(shape, opening)
+            )
+    read = plan.every if opening is None else plan.after_lead
+    read_options, parse_options, convert_options = read.options
     try:
         if len(body) < read_options.block_size:
             # One block on one thread: the streaming reader's set-up is ~30% cheaper than `read_csv`'s
@@ -245,8 +323,7 @@ def read_typed(
                 pa.BufferReader(body), read_options, parse_options, convert_options
             ).read_all()
         else:  # a backfill archive: blocks parsed in parallel
-            threaded = pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True)
-            table = pacsv.read_csv(pa.BufferReader(body), threaded, parse_options, convert_options)
+            table = pacsv.read_csv(pa.BufferReader(body), read.threaded, parse_options, convert_options)
     except _READ_ERRORS:
         return None
     # Rows must be the data lines as Polars counts them: a blank line is a row of nulls to Polars (an
@@ -255,54 +332,37 @@ def read_typed(
     if opening is None:
         lines = body.count(b"\n") - (1 if body.endswith(b"\n") else 0)
     else:
-        lines = body.count(b"\n" + opening[0])
+        lines = body.count(b"\n" + opening)
     if table.num_rows != lines or lines == 0:
         return None  # a header-only file is the general path's to judge
     columns_read = {}
-    for name in wanted:
-        column = table.column(name)
+    for i, name in enumerate(read.names):
+        column = table.column(i)
         # (`combine_chunks` copies even a single chunk)
         columns_read[name] = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-    return Typed(lines, columns_read, constant)
+    return Typed(lines, columns_read, {} if opening is None else _lead_values(shape, opening))
 
 
-@lru_cache(maxsize=64)
-def _csv_options(
-    names: tuple[str, ...], wanted: tuple[tuple[str, pa.DataType], ...], ignore_empty_lines: bool
-) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
-    """The reader options for one layout, built once per process (a day of SCED files shares one
-    layout; building them was ~5% of a file's parse). Never mutated by callers."""
-    read_options = pacsv.ReadOptions(column_names=list(names), skip_rows=1, use_threads=False)
-    parse_options = pacsv.ParseOptions(ignore_empty_lines=ignore_empty_lines)
-    convert_options = pacsv.ConvertOptions(
-        column_types=dict(wanted),
-        include_columns=[name for name, _ in wanted],
-        null_values=[],
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
-    return read_options, parse_options, convert_options
+def _lead_values(shape: Shape, opening: bytes) -> dict[str, str]:
+    return dict(zip(shape.lead, opening.decode("ascii").split(","), strict=False))
 
 
-def _constant_opening(
-    body: bytes, names: list[str], lead: Sequence[str]
-) -> tuple[bytes, dict[str, str]] | None:
-    """(opening bytes, values) of the `lead` columns when the first and last data lines open with the
-    same values, as every line of a one-run SCED file does (`read_typed` checks the lines between)."""
-    if not lead or names[: len(lead)] != list(lead):
-        return None
+def _constant_opening(body: bytes, lead: int) -> bytes | None:
+    """The opening bytes (the `lead` leading values and their commas) when the first and last data lines
+    open with the same values, as every line of a one-run SCED file does (`read_typed` checks the lines
+    between)."""
     start = body.find(b"\n") + 1
     end = body.find(b"\n", start)
-    values = body[start : end if end >= 0 else len(body)].split(b",", len(lead))
-    if len(values) <= len(lead):
+    values = body[start : end if end >= 0 else len(body)].split(b",", lead)
+    if len(values) <= lead:
         return None
-    opening = b",".join(values[: len(lead)]) + b","
+    opening = b",".join(values[:lead]) + b","
     end = len(body)
     while end > start and body[end - 1] in b"\r\n":
         end -= 1
     if not body.startswith(opening, body.rfind(b"\n", 0, end) + 1):
         return None  # several runs: read the columns
-    return opening, {name: v.decode("ascii") for name, v in zip(lead, values, strict=False)}
+    return opening
 
 
 class ByColumn(Generic[T]):
@@ -325,7 +385,7 @@ class ByColumn(Generic[T]):
 
     def __call__(self, values: pa.Array) -> T:
         rows = len(values)
-        if rows > MEMO_ROWS or values.offset or values.null_count or not pa.types.is_string(values.type):
+        if rows > MEMO_ROWS or values.offset or values.null_count or not isinstance(values, pa.StringArray):
             return self._fn(values)  # (a backfill's column is not worth keeping alive)
         _, offsets, data = values.buffers()
         if offsets is None or data is None:
@@ -338,26 +398,7 @@ class ByColumn(Generic[T]):
         return result
 
 
-def _offsets(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets, bytes) of a string array's buffers, to check every value without a Python loop."""
-    _, offsets, data = values.buffers()
-    starts = np.frombuffer(offsets, dtype=np.int32, count=len(values) + 1, offset=values.offset * 4)
-    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
-    return starts, raw
-
-
-def _plain_text(values: pa.Array) -> bool:
-    """Whether no value is empty or starts or ends with a blank: `frames.text` keeps such values as is.
-
-    (`read_typed` reads ASCII only, so byte checks are character checks.)
-    """
-    offsets, raw = _offsets(values)
-    if len(values) == 0 or int(np.diff(offsets).min()) <= 0:
-        return False
-    return not (_BLANK[raw[offsets[:-1]]].any() or _BLANK[raw[offsets[1:] - 1]].any())
-
-
-plain_text = ByColumn(_plain_text)
+plain_text = ByColumn(plain_names)
 
 
 def _utc_us(naive: datetime, second: bool) -> int | None:
@@ -427,24 +468,31 @@ def _spread(lookup: list[int], index: np.ndarray) -> np.ndarray:
     return spread
 
 
+@lru_cache(maxsize=1024)
+def _run_start(stamp: str, flag: str) -> int | None:
+    """UTC microseconds of one SCED timestamp and `RepeatedHourFlag`, or None (not in the MIS form)."""
+    second = _FLAGS.get(flag)
+    naive = _wall_clock(stamp)
+    return None if second is None or naive is None else _utc_us(naive, second)
+
+
 def sced_starts(stamps: pa.Array | str, flags: pa.Array | str, rows: int) -> np.ndarray | None:
     """UTC microseconds of each row's SCED timestamp (`RepeatedHourFlag` Y = the CST pass), or None.
 
     Each distinct (timestamp, flag) is converted once: one SCED file is one
     run, so that is a single conversion spread over every row.
     """
+    if isinstance(stamps, str) and isinstance(flags, str):  # one run (`read_typed` found them constant)
+        at = _run_start(stamps, flags)
+        return None if at is None else np.full(rows, at, dtype=np.int64)
     found = distinct([stamps, flags], rows)
     if found is None:
         return None
     (stamp_values, flag_values), index = found
-    seconds = [_FLAGS.get(f) for f in flag_values]
     lookup = []
     for stamp in stamp_values:
-        naive = _wall_clock(stamp)
-        if naive is None:
-            return None
-        for second in seconds:
-            at = None if second is None else _utc_us(naive, second)
+        for flag in flag_values:
+            at = _run_start(stamp, flag)
             if at is None:
                 return None
             lookup.append(at)
@@ -487,13 +535,15 @@ def hour_starts(
 
 
 def timestamps(micros: np.ndarray) -> pa.Array:
-    """UTC microseconds as the canonical timestamp type."""
-    return pa.array(micros, type=pa.int64()).view(TIMESTAMP)
+    """UTC microseconds as the canonical timestamp type (no copy of a contiguous int64 array)."""
+    micros = np.ascontiguousarray(micros, dtype=np.int64)
+    return pa.Array.from_buffers(TIMESTAMP, len(micros), [None, pa.py_buffer(micros)])
 
 
 __all__ = [
     "HOUR_US",
     "MINUTE_US",
+    "Shape",
     "Typed",
     "distinct",
     "hour_starts",

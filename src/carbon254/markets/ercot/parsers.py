@@ -113,7 +113,12 @@ def _arrow_table(dataset: Dataset, columns: dict[str, pa.Array | str]) -> pa.Tab
             arrays.append(make(field.type, column, rows))
         else:
             arrays.append(column)
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return _table(arrays, schema)
+
+
+def _table(arrays: list[pa.Array], schema: pa.Schema) -> pa.Table:
+    # Through a record batch: `Table.from_arrays` checks each column again and cost 3x as much.
+    return pa.Table.from_batches([pa.RecordBatch.from_arrays(arrays, schema=schema)], schema=schema)
 
 
 @lru_cache(maxsize=16)
@@ -129,6 +134,20 @@ def _constant(kind: pa.DataType, value: str | None, rows: int) -> pa.Array:
     return pa.nulls(rows, kind) if value is None else pa.repeat(pa.scalar(value, kind), rows)
 
 
+_LMP_SCHEMA = spec(Dataset.LMP).schema
+# The columns `_fast_lmp` fills, in schema order; the rest (components, metadata) are null.
+_LMP_FILLED = ("iso", "market", "location", "location_type", "interval_start", "interval_end", "lmp")
+
+
+@lru_cache(maxsize=64)
+def _lmp_constants(market: str, location_type: str | None, rows: int) -> tuple[pa.Array, ...]:
+    """(iso, market, location_type or None, then the null columns) of `rows` fast-path lmp rows,
+    built once per process like `_constant`."""
+    nulls = [pa.nulls(rows, f.type) for f in _LMP_SCHEMA if f.name not in _LMP_FILLED]
+    kind = pa.nulls(rows, _STR) if location_type is None else pa.repeat(pa.scalar(location_type, _STR), rows)
+    return (pa.repeat(pa.scalar(ISO, _STR), rows), pa.repeat(pa.scalar(market, _STR), rows), kind, *nulls)
+
+
 def _fast_lmp(
     market: str,
     location: pa.Array,
@@ -137,18 +156,21 @@ def _fast_lmp(
     length_us: int,
     lmp: pa.Array,
 ) -> pa.Table:
-    return _arrow_table(
-        Dataset.LMP,
-        {
-            "iso": ISO,
-            "market": market,
-            "location": location,
-            "location_type": location_type,
-            "interval_start": fast.timestamps(start),
-            "interval_end": fast.timestamps(start + length_us),
-            "lmp": lmp,
-        },
-    )
+    rows = len(location)
+    fixed = location_type if isinstance(location_type, str) else None
+    make = _lmp_constants if rows <= fast.MEMO_ROWS else _lmp_constants.__wrapped__
+    iso, market_column, kind, *nulls = make(market, fixed, rows)
+    arrays = [
+        iso,
+        market_column,
+        location,
+        kind if isinstance(location_type, str) else location_type,
+        fast.timestamps(start),
+        fast.timestamps(start + length_us),
+        lmp,
+        *nulls,
+    ]
+    return _table(arrays, _LMP_SCHEMA)
 
 
 _KINDS = pa.array([LocationType.NODE.value, LocationType.HUB.value, LocationType.ZONE.value])
@@ -181,24 +203,56 @@ _STR = pa.string()
 _F64 = pa.float64()
 
 
-def _fast_hourly(data: bytes, location: str, price: str) -> tuple[pa.Array, np.ndarray, pa.Array] | None:
-    """(locations, UTC hour starts, prices) of an hour-ending DAM file on the fast path, or None."""
-    got = fast.read_typed(
-        data, {"date": _STR, "hour": _STR, location: _STR, price: _F64, "repeat": _STR}, lead=("date",)
+def _hourly_shape(location: str, price: str) -> fast.Shape:
+    return fast.Shape(
+        {"date": _STR, "hour": _STR, location: _STR, price: _F64, "repeat": _STR}, lead=("date",)
     )
+
+
+def _sced_shape(location: str) -> fast.Shape:
+    return fast.Shape(
+        {"sced_time": _STR, "repeat": _STR, location: _STR, "lmp": _F64}, lead=("sced_time", "repeat")
+    )
+
+
+_DAM_SPP = _hourly_shape("point", "price")
+_DAM_LMP = _hourly_shape("bus", "lmp")
+_AS_MCPC = _hourly_shape("product", "mcpc")
+_SCED_POINTS = _sced_shape("point")
+_SCED_BUSES = _sced_shape("bus")
+_RT_SPP = fast.Shape(
+    {
+        "date": _STR,
+        "hour": _STR,
+        "interval": _STR,
+        "point": _STR,
+        "point_type": _STR,
+        "price": _F64,
+        "repeat": _STR,
+    },
+    lead=("date", "hour", "interval"),
+)
+_ORDC = fast.Shape(
+    {"sced_time": _STR, "repeat": _STR},
+    {"rtorpa": _F64, "rtordpa": _F64, "rtrdpa": _F64},
+    lead=("sced_time", "repeat"),
+)
+
+
+def _fast_hourly(
+    data: bytes, shape: fast.Shape, location: str, price: str
+) -> tuple[pa.Array, np.ndarray, pa.Array] | None:
+    """(locations, UTC hour starts, prices) of an hour-ending DAM file on the fast path, or None."""
+    got = fast.read_typed(data, shape)
     if got is None or not fast.plain_text(got.columns[location]):
         return None
     start = fast.hour_starts(got.key("date"), got.key("hour"), got.key("repeat"), got.rows)
     return None if start is None else (got.columns[location], start, got.columns[price])
 
 
-def _fast_sced(data: bytes, location: str) -> tuple[pa.Array, np.ndarray, pa.Array] | None:
+def _fast_sced(data: bytes, shape: fast.Shape, location: str) -> tuple[pa.Array, np.ndarray, pa.Array] | None:
     """(locations, UTC SCED run starts, LMPs) of a SCED file on the fast path, or None."""
-    got = fast.read_typed(
-        data,
-        {"sced_time": _STR, "repeat": _STR, location: _STR, "lmp": _F64},
-        lead=("sced_time", "repeat"),
-    )
+    got = fast.read_typed(data, shape)
     if got is None or not fast.plain_text(got.columns[location]):
         return None
     start = fast.sced_starts(got.key("sced_time"), got.key("repeat"), got.rows)
@@ -217,7 +271,7 @@ def parse_dam_spp(data: bytes) -> pa.Table:
     resource nodes. No components are published (energy/congestion/loss null).
     """
     what = "NP4-190-CD"
-    quick = _fast_hourly(data, "point", "price")
+    quick = _fast_hourly(data, _DAM_SPP, "point", "price")
     if quick is not None:
         points, start_us, prices = quick
         return _fast_lmp("DAM", points, _fast_type_by_name(points), start_us, fast.HOUR_US, prices)
@@ -257,19 +311,7 @@ def parse_rt_spp(data: bytes) -> pa.Table:
 
 def _fast_rt_spp(data: bytes) -> pa.Table | None:
     """NP6-905-CD on the fast path: interval n of HE h starts (n-1)*15 minutes after the hour, or None."""
-    got = fast.read_typed(
-        data,
-        {
-            "date": _STR,
-            "hour": _STR,
-            "interval": _STR,
-            "point": _STR,
-            "point_type": _STR,
-            "price": _F64,
-            "repeat": _STR,
-        },
-        lead=("date", "hour", "interval"),
-    )
+    got = fast.read_typed(data, _RT_SPP)
     if got is None or not (
         fast.plain_text(got.columns["point"]) and fast.plain_text(got.columns["point_type"])
     ):
@@ -304,7 +346,7 @@ def parse_sced_lmp(data: bytes) -> pa.Table:
     hour) in UTC, interval_end start + 5 minutes (`frames.sced_interval`).
     """
     what = "NP6-788-CD"
-    quick = _fast_sced(data, "point")
+    quick = _fast_sced(data, _SCED_POINTS, "point")
     if quick is not None:
         points, start_us, lmp = quick
         return _fast_lmp("SCED", points, _fast_type_by_name(points), start_us, _SCED_US, lmp)
@@ -321,7 +363,7 @@ def parse_sced_bus_lmp(data: bytes) -> pa.Table:
     SCED-run interval convention.
     """
     what = "NP6-787-CD"
-    quick = _fast_sced(data, "bus")
+    quick = _fast_sced(data, _SCED_BUSES, "bus")
     if quick is not None:
         buses, start_us, lmp = quick
         return _fast_lmp("SCED_BUS", buses, LocationType.NODE.value, start_us, _SCED_US, lmp)
@@ -339,7 +381,7 @@ def parse_dam_lmp(data: bytes) -> pa.Table:
     prevailing like NP4-190-CD.
     """
     what = "NP4-183-CD"
-    quick = _fast_hourly(data, "bus", "lmp")
+    quick = _fast_hourly(data, _DAM_LMP, "bus", "lmp")
     if quick is not None:
         buses, start_us, lmp = quick
         return _fast_lmp("DAM_LMP", buses, LocationType.NODE.value, start_us, fast.HOUR_US, lmp)
@@ -357,7 +399,7 @@ def parse_as_mcpc(data: bytes) -> pa.Table:
     the `AncillaryType` as published (REGUP, REGDN, RRS, NSPIN, ECRS).
     """
     what = "NP4-188-CD"
-    quick = _fast_hourly(data, "product", "mcpc")
+    quick = _fast_hourly(data, _AS_MCPC, "product", "mcpc")
     if quick is not None:
         products, start_us, prices = quick
         return _arrow_table(
@@ -414,12 +456,7 @@ def parse_ordc_adders(data: bytes) -> pa.Table:
 
 def _fast_ordc(data: bytes) -> pa.Table | None:
     """NP6-323-CD on the fast path (both layouts), or None."""
-    got = fast.read_typed(
-        data,
-        {"sced_time": _STR, "repeat": _STR},
-        {"rtorpa": _F64, "rtordpa": _F64, "rtrdpa": _F64},
-        lead=("sced_time", "repeat"),
-    )
+    got = fast.read_typed(data, _ORDC)
     if got is None:
         return None
     deployment = got.columns.get("rtordpa", got.columns.get("rtrdpa"))
