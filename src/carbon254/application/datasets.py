@@ -428,9 +428,13 @@ def answer_query(store: Store, query: DatasetQuery) -> Answer:
     if catalog is not None:
         query = with_catalog_names(catalog, query)
     table = select_rows(read_rows(store, query), query, exact=True)
-    head: dict[str, Any] = {}
+    head: dict[str, Any] = {"simulated": False}
     if catalog is not None:
         head["simulated"] = any_simulated(catalog, table.column("location"))
+    elif table.num_rows:
+        head["simulated"] = store.simulated(
+            query.dataset, query.iso.value, query.market, query.start, query.end
+        )
     head["unit"] = query.shape.unit
     head["query"] = query.describe()
     return Answer(table, head)
