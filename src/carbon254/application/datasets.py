@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from carbon254 import names
 from carbon254.application.answer import Answer
-from carbon254.application.catalog import resolve_iso, resolve_locations, resolve_market
+from carbon254.application.catalog import check_published, resolve_iso, resolve_locations, resolve_market
 from carbon254.application.errors import BAD_PARAMETER_STATUS, ApiError, bad_parameter, not_found
 from carbon254.application.identity import Principal, entitle_data
 from carbon254.application.params import check_names, parse_instant, parse_tz, parse_window, required_text
@@ -277,6 +277,7 @@ def build_query(
     """
     shape = SHAPES[dataset]
     iso_ = iso if isinstance(iso, Iso) else resolve_iso(required_text("iso", iso))
+    check_published(store, dataset, iso_)
     tz_name = parse_tz(tz, iso_.value)
     window = parse_window(start, end, tz_name, settings.max_range_days)
     known_at = parse_instant("as_of", as_of, tz_name) if as_of is not None else None

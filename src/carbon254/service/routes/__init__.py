@@ -47,7 +47,7 @@ class Domain:
     name: str
     description: str
     routers: tuple[RouterRef, ...]
-    paths: tuple[str, ...]
+    paths: tuple[str, ...] = ()
 
     def owns(self, path: str) -> bool:
         """Whether a request to `path` is this domain's to answer."""
