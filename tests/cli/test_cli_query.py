@@ -172,7 +172,8 @@ def test_typer_rejects_bad_choices_as_usage_errors(runner: CliRunner, sim_dir: P
         (["--iso", "ERCTO"], "--iso: unknown ISO: 'ERCTO'", "ERCOT"),
         (
             ["--market", "DAN"],
-            "--market: unknown ERCOT lmp market: 'DAN'; expected one of DAM, RT5, RTH",
+            "--market: unknown ERCOT lmp market: 'DAN'; "
+            "expected one of DAM, DAM_LMP, RT15, RT5, RTH, SCED, SCED_BUS",
             "DAM",
         ),
         (["--locations", "HB_NORHT,HB_WEST"], "unknown ERCOT location(s): 'HB_NORHT'", "HB_NORTH"),

@@ -40,7 +40,7 @@ def test_ingest_process_while_server_process_runs(tmp_path: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         params = {"iso": "PJM", "market": "DAM", "start": "2025-01-01", "end": "2025-01-03"}
         with httpx.Client(base_url=base, timeout=10) as http:
-            assert http.get("/v1/lmp", params=params).status_code == 404  # nothing stored yet
+            assert http.get("/v1/lmp", params=params).json()["total"] == 0  # nothing stored yet
 
             first = write_lmp_csv(tmp_path / "first.csv", lmp_table(hours=24), offset="-05:00")
             done = run_cli("ingest", str(first), "--data-dir", str(data_dir))
@@ -206,10 +206,10 @@ def test_tls_and_only_serve_a_subset_over_https(tmp_path: Path) -> None:
             lmp = https.get(
                 "/v1/lmp", params={"iso": "PJM", "market": "DAM", "start": "2025-01-01", "end": "2025-01-02"}
             )
-            assert lmp.status_code == 404 and lmp.json()["parameter"] == "market"  # served: no data yet
+            assert lmp.status_code == 200 and lmp.json()["total"] == 0  # served: no data yet
             assert https.get("/v1/locations").status_code == 200
             quality = https.get("/v1/quality", params={"start": "2025-01-01", "end": "2025-01-02"})
-            assert quality.status_code == 404 and quality.json()["parameter"] == "dataset"  # not served here
+            assert quality.status_code == 404 and quality.json()["code"] == "not_served"  # not served here
         with pytest.raises(httpx.ConnectError), httpx.Client(timeout=10) as untrusting:
             untrusting.get(f"https://127.0.0.1:{port}/health")  # the certificate is not publicly trusted
         with httpx.Client(timeout=10) as plain, pytest.raises(httpx.HTTPError):

@@ -106,8 +106,8 @@ def test_misspelled_market_suggests_close_markets(client: TestClient) -> None:
     body = _error(client, 404, "market", market="DAMM")
     assert body["suggestions"][0] == "DAM"
     body = _error(client, 404, "market", market="XYZ")
-    # Nothing close: every market with data is offered.
-    assert body["suggestions"] == ["DAM", "RTH"]
+    # Nothing close: every market of PJM LMPs is offered, with data or not.
+    assert body["suggestions"] == ["DAM", "RT5", "RTH"]
 
 
 def test_misspelled_iso_suggests_close_isos(client: TestClient) -> None:
@@ -117,10 +117,30 @@ def test_misspelled_iso_suggests_close_isos(client: TestClient) -> None:
     assert body["suggestions"][0] == "ERCOT"
 
 
-def test_iso_without_data_has_no_markets(client: TestClient) -> None:
-    body = _error(client, 404, "market", iso="CAISO")
-    assert body["suggestions"] == []
-    assert "none yet" in body["message"]
+def test_an_iso_without_data_still_has_its_markets(client: TestClient) -> None:
+    # One list of markets per ISO and dataset: a market CAISO publishes is a market before any row is
+    # stored (an empty answer), and an unknown one lists them all.
+    whole_iso = {k: v for k, v in GOOD.items() if k != "locations"}
+    answer = client.get("/v1/lmp", params={**whole_iso, "iso": "CAISO", "market": "RT15"})
+    assert answer.status_code == 200 and answer.json()["total"] == 0
+    body = _error(client, 404, "market", iso="CAISO", market="XYZ", locations="<absent>")
+    assert body["suggestions"] == ["DAM", "RT15", "RT5", "RTH"]
+
+
+def test_a_dataset_an_iso_does_not_publish_is_a_404_saying_so(client: TestClient) -> None:
+    for path, params in (
+        ("/v1/capacity_price", {"iso": "ERCOT", "start": "2024-01-01", "end": "2025-01-01"}),
+        ("/v1/ordc_adder", {"iso": "PJM", "start": "2024-01-01", "end": "2024-01-02"}),
+    ):
+        answer = client.get(path, params=params)
+        assert answer.status_code == 404, answer.text
+        body = answer.json()
+        assert body["code"] == "not_published" and body["parameter"] == "iso"
+        assert "publishes no" in body["message"]
+    body = client.get(
+        "/v1/capacity_price", params={"iso": "ERCOT", "start": "2024-01-01", "end": "2025-01-01"}
+    ).json()
+    assert body["suggestions"] == ["PJM", "MISO"]
 
 
 def test_unknown_dataset_path(client: TestClient) -> None:

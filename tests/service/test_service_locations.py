@@ -40,6 +40,7 @@ def test_filter_by_iso_search_and_type(client: TestClient) -> None:
     assert nothing == {
         "data": [],
         "count": 0,
+        "simulated": False,
         "query": {"iso": None, "search": "no such place", "type": None},
     }
 

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from carbon254 import names
 from carbon254.application.answer import Answer
-from carbon254.application.catalog import resolve_iso, resolve_locations, resolve_market
+from carbon254.application.catalog import check_published, resolve_iso, resolve_locations, resolve_market
 from carbon254.application.errors import BAD_PARAMETER_STATUS, ApiError, bad_parameter, not_found
 from carbon254.application.identity import Principal, entitle_data
 from carbon254.application.params import check_names, parse_instant, parse_tz, parse_window, required_text
@@ -277,6 +277,7 @@ def build_query(
     """
     shape = SHAPES[dataset]
     iso_ = iso if isinstance(iso, Iso) else resolve_iso(required_text("iso", iso))
+    check_published(store, dataset, iso_)
     tz_name = parse_tz(tz, iso_.value)
     window = parse_window(start, end, tz_name, settings.max_range_days)
     known_at = parse_instant("as_of", as_of, tz_name) if as_of is not None else None
@@ -428,9 +429,13 @@ def answer_query(store: Store, query: DatasetQuery) -> Answer:
     if catalog is not None:
         query = with_catalog_names(catalog, query)
     table = select_rows(read_rows(store, query), query, exact=True)
-    head: dict[str, Any] = {}
+    head: dict[str, Any] = {"simulated": False}
     if catalog is not None:
         head["simulated"] = any_simulated(catalog, table.column("location"))
+    elif table.num_rows:
+        head["simulated"] = store.simulated(
+            query.dataset, query.iso.value, query.market, query.start, query.end
+        )
     head["unit"] = query.shape.unit
     head["query"] = query.describe()
     return Answer(table, head)

@@ -7,7 +7,7 @@ import pyarrow.compute as pc
 
 from carbon254.application.identity import Principal
 from carbon254.schema import Dataset
-from carbon254.store.base import Store
+from carbon254.store.base import Source, Store
 
 LOCATION_COLUMNS = ("iso", "location", "location_type", "source")
 
@@ -31,3 +31,8 @@ def visible_locations(
         allowed = [i for i in isos if principal.entitlements.allows_data(i, Dataset.LMP.value)]
         table = table.filter(pc.is_in(table.column("iso"), value_set=pa.array(allowed, pa.string())))
     return table.select(list(LOCATION_COLUMNS))
+
+
+def lists_simulated(table: pa.Table) -> bool:
+    """Whether any location of a catalog table (as `visible_locations` returns it) is simulated."""
+    return bool(pc.any(pc.equal(table.column("source"), Source.SIMULATED.value)).as_py())

@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import typer
 
+from carbon254.application.catalog import check_published, served_markets
+from carbon254.application.errors import ApiError
 from carbon254.cli.console import CliError, console, fail
 from carbon254.cli.names import BadList, split_list
 from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_STORE, DataDir, StoreUrl
@@ -41,12 +43,15 @@ def _instant(option: str, text: str, tz: str | None) -> datetime:
 
 
 def _market(store: Store, spec_: DatasetSpec, iso: Iso, text: str | None) -> str | None:
-    markets = store.markets(spec_.name, iso.value)
+    try:
+        check_published(store, spec_.name, iso)
+    except ApiError as exc:
+        raise CliError(f"--iso: {exc.message}") from None
     if spec_.market_column is None:
         if text is not None:
             raise CliError(f"--market: {spec_.name.value} has no markets; omit --market")
         return None
-    if not markets:
+    if not store.markets(spec_.name, iso.value):
         raise CliError(
             f"no {spec_.name.value} data for {iso.value} in the store",
             hint="Load some with `carbon254 simulate`, `carbon254 ingest`, or run `carbon254 demo`.",
@@ -54,7 +59,8 @@ def _market(store: Store, spec_: DatasetSpec, iso: Iso, text: str | None) -> str
     if text is None:
         return None
     what = f"{iso.value} {spec_.name.value} {spec_.market_column}"
-    return resolve_names("--market", what, [text.strip()], markets, suggest_all=True)[0]
+    served = served_markets(store, spec_.name, iso)
+    return resolve_names("--market", what, [text.strip()], served, suggest_all=True)[0]
 
 
 def _display_columns(table: pa.Table, spec_: DatasetSpec, market: str | None) -> list[str]:

@@ -16,7 +16,7 @@ from typing import cast
 from carbon254.isos import Iso
 from carbon254.markets.connector import Connector, DownloadTarget
 from carbon254.markets.report import Report
-from carbon254.schema import Dataset
+from carbon254.schema import Dataset, spec
 
 _MODULES: dict[Iso, str] = {
     Iso.CAISO: "carbon254.markets.caiso",
@@ -52,6 +52,16 @@ def reports_for(iso: Iso) -> tuple[Report, ...]:
 def connector_for(iso: Iso) -> Connector:
     """The download connector of an ISO."""
     return cast(Connector, _module(iso).CONNECTOR)  # type: ignore[attr-defined]
+
+
+def published_markets(iso: Iso) -> dict[Dataset, tuple[str | None, ...]]:
+    """Every dataset the ISO's connector downloads or parses, with its markets (None: no market column)."""
+    found: dict[Dataset, set[str | None]] = {}
+    pairs = [(t.dataset, t.market) for t in connector_for(iso).targets]
+    pairs += [(r.dataset, m) for r in reports_for(iso) for m in r.markets]
+    for dataset, market in pairs:
+        found.setdefault(dataset, set()).add(market if spec(dataset).market_column else None)
+    return {d: tuple(sorted(m, key=str)) for d, m in found.items()}
 
 
 def target_for(iso: Iso, dataset: Dataset, market: str) -> DownloadTarget:

@@ -33,6 +33,7 @@ from starlette.responses import Response
 import carbon254
 from carbon254.application.errors import BAD_PARAMETER_STATUS, ApiError
 from carbon254.excerpt import excerpt
+from carbon254.service.routes import unserved_owner
 
 logger = logging.getLogger("carbon254.service")
 
@@ -148,6 +149,9 @@ def _routing_error(request: Request, exc: StarletteHTTPException) -> ApiError:
     """The error for a request routing could not place: unknown path, wrong method, or other HTTP error."""
     path = request.url.path
     if exc.status_code == 404:
+        misdirected = _not_served_here(request, path)
+        if misdirected is not None:
+            return misdirected
         paths = _route_paths(request.app)
         segments = [s for s in path.split("/") if s]
         # Under /v1/ a single segment names a dataset (/v1/lmp), so a typo
@@ -159,7 +163,7 @@ def _routing_error(request: Request, exc: StarletteHTTPException) -> ApiError:
             close = difflib.get_close_matches(segments[1].lower(), names, n=3, cutoff=0.6)
             message = (
                 f"unknown dataset or endpoint {excerpt(segments[1])} in path {excerpt(path)}; "
-                f"served: {', '.join(served)}"
+                f"served: {', '.join(served) or 'none by this process'}"
             )
             return ApiError(404, "not_found", message, "dataset", [f"/v1/{name}" for name in close])
         suggestions = difflib.get_close_matches(path, paths, n=3, cutoff=0.6)
@@ -168,6 +172,21 @@ def _routing_error(request: Request, exc: StarletteHTTPException) -> ApiError:
         message = f"method {excerpt(request.method)} is not allowed on path {excerpt(path)}"
         return ApiError(405, "method_not_allowed", message, "method")
     return ApiError(exc.status_code, "http_error", str(exc.detail))
+
+
+def _not_served_here(request: Request, path: str) -> ApiError | None:
+    """The 404 for a path of a domain this process leaves out (`serve --only`), naming what it serves."""
+    settings = getattr(request.app.state, "settings", None)
+    found = unserved_owner(path, getattr(settings, "only", None))
+    if found is None:
+        return None
+    owner, served = found
+    listing = "; ".join(f"{d.name}: {', '.join(d.paths)}" for d in served)
+    message = (
+        f"{excerpt(path)} belongs to the '{owner.name}' domain, which this process does not serve "
+        f"(it runs with --only {','.join(d.name for d in served if d.name != 'ops')}); it serves {listing}"
+    )
+    return ApiError(404, "not_served", message, "path")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

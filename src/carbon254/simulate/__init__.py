@@ -11,7 +11,7 @@ same for a given seed.
 
 from carbon254.simulate.catalog import default_node_counts
 from carbon254.simulate.config import SIMULATED_LOAD_KINDS, SimulationConfig
-from carbon254.simulate.engine import count_rows, simulate, simulated_locations
+from carbon254.simulate.engine import count_rows, simulate, simulated_locations, simulated_markets
 from carbon254.simulate.network import Network, build_network
 
 __all__ = [
@@ -23,4 +23,5 @@ __all__ = [
     "default_node_counts",
     "simulate",
     "simulated_locations",
+    "simulated_markets",
 ]

@@ -161,6 +161,11 @@ def _miso_year(seed: int, year: int) -> list[_Period]:
 _AUCTIONS = {Iso.PJM: ("BRA", _pjm_year), Iso.MISO: ("PRA", _miso_year)}
 
 
+def capacity_auctions(iso: Iso) -> tuple[str, ...]:
+    """The capacity auctions simulated for `iso` (PJM's BRA, MISO's PRA; none elsewhere)."""
+    return (_AUCTIONS[iso][0],) if iso in _AUCTIONS else ()
+
+
 def capacity_table(iso: Iso, seed: int, start_us: int, end_us: int) -> Iterator[pa.Table]:
     """One `capacity_price` batch ($/MW-day) of delivery periods overlapping [start_us, end_us).
 

@@ -9,10 +9,10 @@ import pyarrow as pa
 from carbon254.isos import Iso
 from carbon254.schema import Dataset
 from carbon254.simulate.ancillary import AS_MARKETS, as_tables
-from carbon254.simulate.capacity import capacity_table
+from carbon254.simulate.capacity import capacity_auctions, capacity_table
 from carbon254.simulate.catalog import GEOGRAPHY
 from carbon254.simulate.clock import FIVE_MINUTES, US_PER_DAY, US_PER_HOUR, grid_count
-from carbon254.simulate.config import SimulationConfig
+from carbon254.simulate.config import MARKETS, SIMULATED_LOAD_KINDS, SimulationConfig
 from carbon254.simulate.lmp import five_minute_lmp, hourly_lmp
 from carbon254.simulate.loads import load_table
 from carbon254.simulate.models import MODELS
@@ -118,3 +118,22 @@ def simulated_locations(iso: Iso, nodes: int | None = None) -> pa.Table:
             "location_type": pa.array(types, pa.string()),
         }
     )
+
+
+def simulated_markets(iso: Iso) -> dict[Dataset, tuple[str | None, ...]]:
+    """What the simulator makes for `iso`: each dataset and its markets (auctions, load kinds).
+
+    LMPs, ancillary prices and load for every ISO, ERCOT's ORDC adders
+    (a dataset without markets: `(None,)`), and capacity prices where the ISO
+    runs a capacity auction.
+    """
+    made: dict[Dataset, tuple[str | None, ...]] = {
+        Dataset.LMP: MARKETS,
+        Dataset.AS_PRICE: AS_MARKETS,
+        Dataset.LOAD: tuple(k.value for k in SIMULATED_LOAD_KINDS),
+    }
+    if auctions := capacity_auctions(iso):
+        made[Dataset.CAPACITY_PRICE] = auctions
+    if iso is Iso.ERCOT:
+        made[Dataset.ORDC_ADDER] = (None,)
+    return made

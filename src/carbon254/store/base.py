@@ -225,6 +225,19 @@ class Store(Protocol):
         """
         ...
 
+    def simulated(
+        self, dataset: Dataset | str, iso: str, market: str | None, start: datetime, end: datetime
+    ) -> bool:
+        """Whether any stored rows of one dataset, ISO and market (None: any) over [start, end) are simulated.
+
+        True when a batch written with `source=Source.SIMULATED` holds rows
+        whose time falls in the UTC-aware half-open range, so an answer built
+        from them can say it is not real data. Cheap like `data_version`: no
+        rows are read. (LMP answers ask the location catalog instead, which
+        knows each location's source.)
+        """
+        ...
+
     def change_cursor(self) -> str:
         """The change feed's head: a cursor after every commit so far, to follow only new ones.
 

@@ -607,6 +607,17 @@ class ParquetStore:
                 self._versions[key] = token
         return token
 
+    def simulated(
+        self, dataset: Dataset | str, iso: str, market: str | None, start: datetime, end: datetime
+    ) -> bool:
+        """Whether a simulated file holds rows of one dataset/ISO/market in [start, end); see the protocol."""
+        spec_ = spec(dataset)
+        lo, hi = _us(start), _us(end)
+        return any(
+            f.source == Source.SIMULATED.value and f.max_time >= lo and f.min_time < hi
+            for f in self._current().partition(spec_.name.value, iso_info(iso).iso.value, market)
+        )
+
     def change_cursor(self) -> str:
         """The change feed's head: the stamp of the latest commit by `write`; see `Store.change_cursor`."""
         return str(self._current().last_commit)
@@ -733,8 +744,11 @@ class ParquetStore:
             .to_arrow_table()
             .cast(spec_.schema)
         )
-        sources = {f.source for f in files}
-        source = Source(sources.pop()) if len(sources) == 1 else Source.INGESTED
+        # A merge of simulated and ingested rows is marked simulated: simulated
+        # data must never be presented as real, and real data may only be
+        # presented as possibly simulated.
+        simulated = any(f.source == Source.SIMULATED.value for f in files)
+        source = Source.SIMULATED if simulated else Source.INGESTED
         part = _Staged(iso, market, year, merged, sum(f.revisions for f in files))
         # The rows keep their ingested_at: the change feed must not announce them again.
         return self._write_file(spec_, part, source, now, compacted_until=max(f.last_ingested for f in files))

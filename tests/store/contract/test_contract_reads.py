@@ -169,3 +169,18 @@ def test_every_dataset_reads_back_as_written(store: Store, dataset: Dataset) -> 
         ), column
     assert store.markets(dataset, iso) == ([market] if market else [])
     assert store.write(dataset, rows).rows_written == 0
+
+
+def test_simulated_says_whether_simulated_rows_lie_in_the_window(store: Store) -> None:
+    store.write("lmp", lmp_table(["HB_NORTH"], utc(2025, 1, 1), 24))
+    store.write("lmp", lmp_table(["HB_WEST"], utc(2025, 3, 1), 24), source=Source.SIMULATED)
+    jan, mar = (utc(2025, 1, 1), utc(2025, 1, 2)), (utc(2025, 3, 1), utc(2025, 3, 2))
+    assert store.simulated("lmp", "ERCOT", "DAM", *jan) is False
+    assert store.simulated("lmp", "ERCOT", "DAM", *mar) is True
+    assert store.simulated("lmp", "ERCOT", None, utc(2025, 1, 1), utc(2026, 1, 1)) is True
+    assert store.simulated("lmp", "ERCOT", "RT5", *mar) is False  # no rows of that market at all
+    assert store.simulated("lmp", "PJM", "DAM", *mar) is False
+    # Rows merged later (compaction) never turn simulated rows into real ones.
+    for day in range(2, 30):
+        store.write("lmp", lmp_table(["HB_NORTH"], utc(2025, 3, day), 24))
+    assert store.simulated("lmp", "ERCOT", "DAM", *mar) is True

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI
 
+from carbon254.application.operations import OPERATIONS
 from carbon254.config import Settings
+from carbon254.schema import Dataset
 
 logger = logging.getLogger("carbon254.service")
 
@@ -40,11 +42,16 @@ class RouterRef:
 
 @dataclass(frozen=True, slots=True)
 class Domain:
-    """A named group of routers that `--only` can select."""
+    """A named group of routers that `--only` can select, and the paths (or path prefixes) they serve."""
 
     name: str
     description: str
     routers: tuple[RouterRef, ...]
+    paths: tuple[str, ...] = ()
+
+    def owns(self, path: str) -> bool:
+        """Whether a request to `path` is this domain's to answer."""
+        return any(path == p or path.startswith(p + "/") for p in self.paths)
 
 
 class UnknownDomain(ValueError):
@@ -63,6 +70,7 @@ DOMAINS: tuple[Domain, ...] = (
         OPS,
         "liveness /health, readiness /ready and Prometheus /metrics (always served)",
         (RouterRef("carbon254.service.routes.health"), RouterRef("carbon254.service.metrics")),
+        ("/health", "/ready", "/metrics"),
     ),
     Domain(
         "data",
@@ -72,30 +80,43 @@ DOMAINS: tuple[Domain, ...] = (
             RouterRef("carbon254.service.routes.datasets"),
             RouterRef("carbon254.service.routes.locations"),
         ),
+        (*(f"/v1/{d.value}" for d in Dataset), "/v1/locations"),
     ),
     Domain(
         "analytics",
         "computed analytics under /v1, one route per declared operation (spreads)",
         (RouterRef("carbon254.service.routes.operations"),),
+        tuple(f"/v1/{operation.name}" for operation in OPERATIONS),
     ),
     Domain(
         "quality",
         "data quality per market day (/v1/quality)",
         (RouterRef("carbon254.service.routes.quality"),),
+        ("/v1/quality",),
     ),
     Domain(
         "graphql",
         "GraphQL and the GraphiQL playground (/graphql)",
         (RouterRef("carbon254.service.graphql", "graphql_router"),),
+        ("/graphql",),
     ),
-    Domain("stream", "WebSocket streaming (/v1/stream)", (RouterRef("carbon254.service.routes.stream"),)),
     Domain(
-        "admin", "tenants, keys and the audit log (/v1/admin)", (RouterRef("carbon254.service.routes.admin"),)
+        "stream",
+        "WebSocket streaming (/v1/stream)",
+        (RouterRef("carbon254.service.routes.stream"),),
+        ("/v1/stream",),
+    ),
+    Domain(
+        "admin",
+        "tenants, keys and the audit log (/v1/admin)",
+        (RouterRef("carbon254.service.routes.admin"),),
+        ("/v1/admin",),
     ),
     Domain(
         "excel",
         "the Excel add-in: manifest, custom functions and task pane (/excel)",
         (RouterRef("carbon254.service.routes.excel"),),
+        ("/excel",),
     ),
 )
 
@@ -118,6 +139,21 @@ def select_domains(only: Iterable[str] | None) -> tuple[Domain, ...]:
         )
     wanted.add(OPS)
     return tuple(d for d in DOMAINS if d.name in wanted)
+
+
+def unserved_owner(path: str, only: Iterable[str] | None) -> tuple[Domain, tuple[Domain, ...]] | None:
+    """For a path no route matched: (the domain that serves it, the domains this process serves).
+
+    None unless `only` (the process's `--only`) leaves out the domain owning
+    `path`, in which case the request is right but sent to the wrong process.
+    """
+    if only is None:
+        return None
+    served = select_domains(only)
+    owner = next((d for d in DOMAINS if d.owns(path)), None)
+    if owner is None or owner in served:
+        return None
+    return owner, served
 
 
 def _is_missing(exc: ModuleNotFoundError, module: str) -> bool:
@@ -184,4 +220,5 @@ __all__ = [
     "mount_routers",
     "routers_for",
     "select_domains",
+    "unserved_owner",
 ]

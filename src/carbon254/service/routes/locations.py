@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from carbon254.application.catalog import resolve_iso
 from carbon254.application.identity import entitle_data
-from carbon254.application.locations import visible_locations
+from carbon254.application.locations import lists_simulated, visible_locations
 from carbon254.schema import Dataset, LocationType
 from carbon254.service.deps import get_store
 from carbon254.service.encoding import Format, encode, negotiate, openapi_content
@@ -68,11 +68,12 @@ def get_locations(
         "search": text,
         "type": location_type.value if location_type else None,
     }
+    simulated = lists_simulated(table)
     return encode(
         table,
         body_format,
-        metadata={"count": table.num_rows, "query": query},
+        metadata={"count": table.num_rows, "simulated": simulated, "query": query},
         tz=None,
         filename="locations",
-        headers={"X-Carbon254-Count": str(table.num_rows)},
+        headers={"X-Carbon254-Count": str(table.num_rows), "X-Carbon254-Simulated": str(simulated).lower()},
     )

@@ -15,23 +15,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
 import orjson
 
 from carbon254 import names
-from carbon254.application.catalog import resolve_iso, resolve_locations
+from carbon254.application.catalog import check_published, resolve_iso, resolve_locations, served_markets
 from carbon254.application.errors import ApiError
 from carbon254.excerpt import excerpt
 from carbon254.isos import Iso
-from carbon254.markets.registry import connector_for, reports_for
 from carbon254.schema import Dataset, spec
 from carbon254.service.control_characters import control_character_message, first_control_character
 from carbon254.service.errors import public_message
 from carbon254.service.stream.messages import Channel
-from carbon254.simulate.ancillary import AS_MARKETS
-from carbon254.simulate.config import MARKETS as SIMULATED_LMP_MARKETS
 from carbon254.store.base import Store
 from carbon254.timeseries import parse_bound
 
@@ -146,6 +142,10 @@ def parse_channel(body: Mapping[str, Any], store: Store) -> Channel:
         iso = resolve_iso(iso_text)
     except ApiError as exc:
         raise _refused(exc) from None
+    try:
+        check_published(store, dataset, iso)
+    except ApiError as exc:
+        raise _refused(exc) from None
     if spec(dataset).market_column is None:
         if body.get("market") is not None:
             raise ProtocolError(
@@ -159,7 +159,7 @@ def parse_channel(body: Mapping[str, Any], store: Store) -> Channel:
             "market",
             f"{iso.value} {dataset.value} market",
             [market_text],
-            known_markets(store, dataset, iso),
+            served_markets(store, dataset, iso),
             suggest_all=True,
         )[0]
     except names.UnknownName as exc:
@@ -222,23 +222,6 @@ def _locations(body: Mapping[str, Any], channel: Channel, limit: int, store: Sto
         except ApiError as exc:
             raise _refused(exc) from None
     return chosen
-
-
-def known_markets(store: Store, dataset: Dataset, iso: Iso) -> list[str]:
-    """Markets one may subscribe to: those with stored data, those the ISO's connector and parsers
-    produce, and the simulator's (the demo streams simulated prices); before any row exists too."""
-    return sorted(set(store.markets(dataset, iso.value)) | _static_markets(dataset, iso))
-
-
-@cache
-def _static_markets(dataset: Dataset, iso: Iso) -> frozenset[str]:
-    found = {t.market for t in connector_for(iso).targets if t.dataset is dataset}
-    found |= {m for r in reports_for(iso) if r.dataset is dataset for m in r.markets}
-    if dataset is Dataset.LMP:
-        found |= set(SIMULATED_LMP_MARKETS)
-    elif dataset is Dataset.AS_PRICE:
-        found |= set(AS_MARKETS)
-    return frozenset(found)
 
 
 def now_utc() -> datetime:
