@@ -10,7 +10,7 @@ from carbon254.ingest.files import (
     detect_format,
     read_canonical_file,
 )
-from carbon254.ingest.runs import end_runs, run_length
+from carbon254.ingest.runs import end_runs, run_length, write_canonical
 
 __all__ = [
     "CanonicalFile",
@@ -23,4 +23,5 @@ __all__ = [
     "end_runs",
     "read_canonical_file",
     "run_length",
+    "write_canonical",
 ]

@@ -7,7 +7,7 @@ until the next run starts, which one file cannot know, so the parser gives
 each run its nominal length (`Report.interval`, 5 minutes) as a provisional
 end. Ingest then makes a location's runs tile time without overlapping,
 whatever way they arrive (one file per run, a page or archive of many runs,
-in order or not):
+a canonical file, in order or not):
 
 * A run ends at the start of the next run of the same location, among the
   runs of the batch and those already stored, and never later than its
@@ -39,8 +39,8 @@ import pyarrow as pa
 
 from carbon254.isos import Iso
 from carbon254.markets.registry import reports_for
-from carbon254.schema import Dataset, DatasetSpec, spec
-from carbon254.store.base import Store
+from carbon254.schema import Dataset, DatasetSpec, spec, validate
+from carbon254.store.base import Source, Store, WriteResult
 
 _ROW, _SROW, _PUB = "__row", "__stored_row", "__pub"
 _NEXT, _NEXT_PUB, _NEXT_NEW = "__next", "__next_pub", "__next_new"
@@ -141,6 +141,25 @@ def end_runs(store: Store, spec_: DatasetSpec, table: pa.Table) -> pa.Table:
     if revised.height == 0:
         return out
     return pa.concat_tables([out, revised.select(out.column_names).to_arrow().cast(out.schema)])
+
+
+def write_canonical(
+    store: Store, dataset: Dataset | str, table: pa.Table, *, source: Source = Source.INGESTED
+) -> WriteResult:
+    """Write one canonical batch (a CSV or Parquet file's rows, say) the way ingest writes any batch.
+
+    Runs of run-stamped markets are ended first (`end_runs`): such a batch
+    is validated here, raising `schema.ValidationError` with the rows of
+    `table` as the store would, and the columns it leaves out stay left out
+    (the store then keeps their stored values). Other batches go to
+    `Store.write` unchanged. Raises what `Store.write` raises.
+    """
+    spec_ = spec(dataset)
+    if run_markets(spec_, table):
+        valid = validate(spec_.name, table)
+        given = valid.select([c for c in valid.column_names if c in table.column_names])
+        table = end_runs(store, spec_, given)
+    return store.write(spec_.name, table, source=source)
 
 
 def _scope(spec_: DatasetSpec) -> list[str]:
