@@ -29,11 +29,11 @@ from carbon254.cli.names import BadList, split_list
 from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_STORE, DataDir, StoreUrl
 from carbon254.cli.stores import check_store_url, open_cli_store
 from carbon254.excerpt import excerpt
-from carbon254.ingest import FileError, FileFormat, read_canonical_file
+from carbon254.ingest import FileError, FileFormat, read_canonical_file, write_canonical
 from carbon254.isos import Iso
 from carbon254.names import UnknownName, resolve_iso
 from carbon254.schema import Dataset, ValidationError
-from carbon254.store import Source, Store, StoreError, WriteResult
+from carbon254.store import Store, StoreError, WriteResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ def _ingest_one(store: Store, path: Path, dataset: Dataset | None) -> FileOutcom
     except FileError as exc:
         return FileOutcome(path, dataset, None, str(exc))
     try:
-        result = store.write(read.dataset, read.table, source=Source.INGESTED)
+        result = write_canonical(store, read.dataset, read.table)
     except ValidationError as exc:
         note = (
             "\n  (rows count data rows from 0: row N is line N+2 of the file)"

@@ -10,6 +10,7 @@ from carbon254.ingest.files import (
     detect_format,
     read_canonical_file,
 )
+from carbon254.ingest.runs import end_runs, run_length, write_canonical
 
 __all__ = [
     "CanonicalFile",
@@ -19,5 +20,8 @@ __all__ = [
     "UnreadableFile",
     "UnsupportedFormat",
     "detect_format",
+    "end_runs",
     "read_canonical_file",
+    "run_length",
+    "write_canonical",
 ]

@@ -4,11 +4,14 @@ This is the single path every ISO file takes into the store, whether it came
 from `ingest FILE --iso`, a backfill or `--follow`: the report's pure parser
 turns the bytes into a canonical table, leaving out (and listing) rows of a
 category it does not map, which the ledger line records with their counts;
-exact repeats of a row are refused and counted; the whole payload is validated before anything is written; a
-payload that fails anywhere is kept in quarantine with the reason and writes
-nothing. Every outcome is one line in the ingest ledger; a payload is one atomic
-store write, so a payload holding several markets is one line with market
-null (it covers each of them).
+exact repeats of a row are refused and counted; the whole payload is
+validated before anything is written; the runs of a run-stamped market are
+ended at the next run of their location (`ingest.runs`, which may add
+revisions of stored runs to the same write); a payload that fails anywhere is
+kept in quarantine with the reason and writes nothing. Every outcome is one
+line in the ingest ledger; a payload is one atomic store write, so a payload
+holding several markets is one line with market null (it covers each of
+them).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import pyarrow.compute as pc
 
 from carbon254.ingest.ledger import IngestLedger, LedgerEntry, PayloadStatus
 from carbon254.ingest.quarantine import Quarantine, QuarantinedPayload
+from carbon254.ingest.runs import end_runs
 from carbon254.markets.report import ParseError, Report, skipped_rows
 from carbon254.schema import TIMESTAMP, DatasetSpec, ValidationError, Violation, spec, validate
 from carbon254.store.base import Store, StoreError
@@ -145,7 +149,9 @@ class NativeIngest:
             skipped = skipped_rows(parsed)
             table = validate(spec_.name, _fill_published(parsed, published_at))
             table, duplicates = refuse_duplicates(spec_, table)
-            result = self.store.write(spec_.name, table)
+            # Ending runs may add revisions of stored runs: the ledger counts the payload's own rows.
+            batch = end_runs(self.store, spec_, table) if report.run_stamped else table
+            result = self.store.write(spec_.name, batch)
         except (ParseError, ValidationError, StoreError) as exc:
             return self._refuse(report, name, data, url, published_at, str(exc), span)
         times = table.column(spec_.time_column)

@@ -68,7 +68,11 @@ class Report:
     name does not; both drive `registry.detect_report`. `interval` is the
     nominal length of one interval (None for irregular or non-interval data)
     and `cadence` how often the ISO publishes a new file, which sets the
-    polling rate of `ingest --follow`.
+    polling rate of `ingest --follow`. `run_stamped` marks a report published
+    once per dispatch run, each row stamped with the run's start and given
+    `interval` as its provisional length: the run's price holds until the
+    next run starts, which one file cannot know, so ingest ends each run's
+    interval there (`carbon254.ingest.runs`).
     """
 
     iso: Iso
@@ -81,6 +85,7 @@ class Report:
     header: tuple[str, ...]
     interval: timedelta | None
     cadence: timedelta
+    run_stamped: bool = False
 
     def __str__(self) -> str:
         return f"{self.iso.value} {self.name} ({self.title})"

@@ -403,8 +403,10 @@ class ParquetStore:
         """Write a new catalog file if the batch brings new locations; return its path (None: unchanged)."""
         if spec_.name is not Dataset.LMP or not staged:
             return None
+        # Partitions staged against stored files and new ones differ in nullability: unify it.
+        parts = [s.table.select(["iso", "location", "location_type"]) for s in staged]
         seen = (
-            pa.concat_tables([s.table.select(["iso", "location", "location_type"]) for s in staged])
+            pa.concat_tables(parts, promote_options="default")
             .group_by(["iso", "location"])
             .aggregate([("location_type", "max")])
         )

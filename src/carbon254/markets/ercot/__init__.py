@@ -5,7 +5,8 @@ Reports (EMIL id -> dataset/market):
 - NP4-190-CD DAM settlement point prices -> lmp `DAM` (hubs HB_*, load zones LZ_*, resource nodes)
 - NP6-905-CD RT settlement point prices, 15-min -> lmp `RT15`
 - NP6-788-CD SCED LMPs by resource node / load zone / hub -> lmp `SCED` (ERCOT-specific market:
-  one row per SCED run, interval_start = run timestamp, interval_end = start + 5 min)
+  one row per SCED run, interval_start = run timestamp, interval_end = start + 5 min as parsed;
+  ingest ends it when the location's next run starts, see `run_stamped` below)
 - NP6-787-CD SCED LMPs by electrical bus -> lmp `SCED_BUS` (same convention, location_type node)
 - NP4-183-CD DAM hourly LMPs by electrical bus -> lmp `DAM_LMP` (location_type node)
 - NP4-188-CD DAM clearing prices for capacity (AS MCPC) -> as_price `DAM`, region `ERCOT`
@@ -14,6 +15,10 @@ Reports (EMIL id -> dataset/market):
 - NP3-565-CD seven-day load forecast by model and weather zone -> load `forecast` (in-use model only)
 
 ERCOT publishes no LMP components: energy/congestion/loss are null everywhere.
+SCED publishes one file per run (roughly every 5 minutes, sooner when SCED is
+re-run), and a run's prices hold until the next run starts, so the three
+per-run reports (NP6-788-CD, NP6-787-CD, NP6-323-CD) are declared
+`run_stamped`: ingest ends each run's interval at the next run's start.
 All times are Central prevailing; `DSTFlag`/`RepeatedHourFlag` = Y marks the
 second (CST) pass of the fall-back hour; the spring-forward day has 23 hours.
 
@@ -80,6 +85,8 @@ def _report(
     header: tuple[str, ...],
     interval: timedelta | None,
     cadence: timedelta,
+    *,
+    run_stamped: bool = False,
 ) -> Report:
     return Report(
         Iso.ERCOT,
@@ -92,6 +99,7 @@ def _report(
         header,
         interval,
         cadence,
+        run_stamped,
     )
 
 
@@ -124,6 +132,7 @@ SCED_LMP = _report(
     ("SCEDTimestamp", "RepeatedHourFlag", "SettlementPoint", "LMP"),
     timedelta(minutes=5),
     timedelta(minutes=5),
+    run_stamped=True,
 )
 SCED_BUS_LMP = _report(
     "NP6-787-CD",
@@ -134,6 +143,7 @@ SCED_BUS_LMP = _report(
     ("SCEDTimestamp", "ElectricalBus", "LMP"),
     timedelta(minutes=5),
     timedelta(minutes=5),
+    run_stamped=True,
 )
 DAM_LMP = _report(
     "NP4-183-CD",
@@ -164,6 +174,7 @@ ORDC_ADDERS = _report(
     ("SCEDTimestamp", "SystemLambda", "DPA"),
     timedelta(minutes=5),
     timedelta(minutes=5),
+    run_stamped=True,
 )
 LOAD_ACTUAL = _report(
     "NP6-345-CD",
