@@ -98,7 +98,7 @@ def serve(data_dir: Path, settings: Mapping[str, str] = BARE_SERVICE) -> Iterato
     The process is stopped on exit.
     """
     port = free_port()
-    log_path = WORK / "uvicorn.log"
+    log_path = WORK / f"uvicorn-{port}.log"
     env = {**os.environ, **settings, "CARBON254_DATA_DIR": str(data_dir)}
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(

@@ -169,8 +169,13 @@ def _caiso_real() -> Payload:
 
 
 CAISO_NODES = 3_000
-CAISO_TYPES = (("LMP", "LMP_PRC"), ("MCE", "LMP_ENE_PRC"), ("MCC", "LMP_CONG_PRC"))
-CAISO_TYPES += (("MCL", "LMP_LOSS_PRC"), ("MGHG", "LMP_GHG_PRC"))
+CAISO_TYPES = (
+    ("LMP", "LMP_PRC"),
+    ("MCE", "LMP_ENE_PRC"),
+    ("MCC", "LMP_CONG_PRC"),
+    ("MCL", "LMP_LOSS_PRC"),
+    ("MGHG", "LMP_GHG_PRC"),
+)
 
 
 def _caiso_generated() -> Payload:
@@ -344,8 +349,16 @@ def _pjm_generated() -> Payload:
 
 
 MISO_NODES = 2_900
-MISO_HUBS = ("ARKANSAS.HUB", "ILLINOIS.HUB", "INDIANA.HUB", "LOUISIANA.HUB", "MICHIGAN.HUB", "MINN.HUB")
-MISO_HUBS += ("MS.HUB", "TEXAS.HUB")
+MISO_HUBS = (
+    "ARKANSAS.HUB",
+    "ILLINOIS.HUB",
+    "INDIANA.HUB",
+    "LOUISIANA.HUB",
+    "MICHIGAN.HUB",
+    "MINN.HUB",
+    "MS.HUB",
+    "TEXAS.HUB",
+)
 
 
 def _miso_generated() -> Payload:

@@ -37,6 +37,7 @@ from typing import Any
 
 import bench_demo
 import bench_http
+import bench_layer
 import bench_parse
 import bench_read
 import bench_sdk
@@ -59,6 +60,7 @@ BENCHES: dict[str, ModuleType] = {
         bench_service,
         bench_sdk,
         bench_spreads,
+        bench_layer,
     )
 }
 REPORT = ROOT / "BENCHMARKS.md"
@@ -252,6 +254,7 @@ def render(state: dict[str, Any]) -> str:
         ".venv/bin/python benchmarks/run.py --only service     # the service under load, about 4 min",
         ".venv/bin/python benchmarks/run.py --only sdk         # the Python SDK vs requests + JSON, 1 min",
         ".venv/bin/python benchmarks/run.py --only spreads     # /v1/spreads vs 2 × /v1/lmp + pandas, 1 min",
+        ".venv/bin/python benchmarks/run.py --only layer       # /v1/lmp now vs before the layer, 2 min",
         "```",
         "",
         "`--rebuild` rebuilds the cached stores under `benchmarks/.work` (otherwise rebuilt only when their "
@@ -304,6 +307,10 @@ def render(state: dict[str, Any]) -> str:
         "`stats=true`, as Arrow, from the (c) service process with no result cache; baseline: the two "
         "`GET /v1/lmp` Arrow requests a user would make, merged, subtracted and summarised in pandas; "
         "200 nodes, taking turns in blocks of 20. Details in `benchmarks/bench_spreads.py`.",
+        "- **Layer:** (l) the same `GET /v1/lmp` requests (uncached Arrow over the (b) year; cached "
+        "JSON over one month) to the current service and to the service as it was before the "
+        "application layer (commit 448916e, exported with `git archive` and served beside it), taking "
+        "turns in blocks of 20; ratio = now ÷ before. Details in `benchmarks/bench_layer.py`.",
         "",
         "## Notes",
         "",

@@ -30,6 +30,7 @@ import struct
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import cast
 from urllib.parse import urlsplit
 
 import uvloop
@@ -71,9 +72,10 @@ class Client(asyncio.Protocol):
     _pong: asyncio.Future[float] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport  # type: ignore[assignment]  # uvloop's is not an asyncio.Transport subclass
+        # uvloop's transports are not asyncio.Transport subclasses, but write like one.
+        self._transport = cast(asyncio.Transport, transport)
         nonce = base64.b64encode(os.urandom(16)).decode()
-        transport.write(
+        self._transport.write(
             (
                 f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nUpgrade: websocket\r\n"
                 f"Connection: Upgrade\r\nSec-WebSocket-Key: {nonce}\r\nSec-WebSocket-Version: 13\r\n"
@@ -176,6 +178,8 @@ class Client(asyncio.Protocol):
 
 async def _connect(url: str, key: str) -> Client:
     parts = urlsplit(url)
+    if parts.hostname is None or parts.port is None:
+        raise ValueError(f"{url} names no host and port")
     loop = asyncio.get_running_loop()
     client = Client(parts.netloc, f"{parts.path.rstrip('/')}/v1/stream", key, loop.create_future())
     await loop.create_connection(lambda: client, parts.hostname, parts.port)
