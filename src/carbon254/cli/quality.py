@@ -154,7 +154,8 @@ def quality(
         str,
         typer.Option(
             "--start",
-            help="First market day (ISO-8601 date; a datetime includes its whole day), ISO market time.",
+            help="First market day (ISO-8601 date, a datetime includes its whole day; or relative such as "
+            "today-7d), ISO market time.",
             show_default=False,
         ),
     ],
