@@ -18,6 +18,7 @@ from carbon254.service import create_app
 from carbon254.service.routes import lmp as lmp_route
 from carbon254.store import open_store
 from carbon254.store.base import Store
+from carbon254.timeseries import bounds
 from conftest import make_lmp_table
 
 DAY = datetime(2024, 3, 1, tzinfo=UTC)
@@ -107,3 +108,55 @@ def test_refused_requests_are_never_remembered(
     assert client.get("/v1/lmp", params=bad, headers=headers).status_code == 422
     assert client.get("/v1/lmp", params=bad, headers=headers).status_code == 422
     assert len(parsed) == 2
+
+
+def test_a_request_relative_to_today_is_remembered_for_that_day_only(
+    service: tuple[TestClient, Settings, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, settings, _ = service
+    headers = {"X-API-Key": make_tenant_key(settings, "pjm", isos=["PJM"])}
+    clock = [datetime(2024, 3, 2, 3, tzinfo=UTC)]  # still March 1 in New York
+    monkeypatch.setattr(bounds, "utc_now", lambda: clock[0])
+    params = {**LMP, "start": "today", "end": "today+1d", "tz": "America/New_York"}
+    first = client.get("/v1/lmp", params=params, headers=headers)
+    assert first.status_code == 200 and len(first.json()["data"]) == 19  # 05:00-24:00 UTC of March 1
+    parsed = count_parsing(monkeypatch)
+    clock[0] = datetime(2024, 3, 2, 4, 59, tzinfo=UTC)
+    assert client.get("/v1/lmp", params=params, headers=headers).content == first.content
+    assert parsed == []
+    # Midnight in New York: `today` is March 2 now, a new window, parsed afresh.
+    clock[0] = datetime(2024, 3, 2, 5, tzinfo=UTC)
+    following = client.get("/v1/lmp", params=params, headers=headers)
+    assert following.status_code == 200 and following.json()["data"] == []
+    assert following.json()["query"]["start"] == "2024-03-02T00:00:00-05:00"
+    assert len(parsed) == 1
+    assert client.get("/v1/lmp", params=params, headers=headers).content == following.content
+    assert len(parsed) == 1
+    # The day in UTC turned earlier: a request read in UTC was filed under its own day.
+    utc_params = {**LMP, "start": "today-1d", "end": "today"}
+    assert client.get("/v1/lmp", params=utc_params, headers=headers).json()["data"]
+    assert len(parsed) == 2
+
+
+def test_a_request_relative_to_now_is_parsed_every_time(
+    service: tuple[TestClient, Settings, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, settings, _ = service
+    headers = {"X-API-Key": make_tenant_key(settings, "pjm", isos=["PJM"])}
+    clock = [datetime(2024, 3, 1, 6, 30, tzinfo=UTC)]
+    monkeypatch.setattr(bounds, "utc_now", lambda: clock[0])
+    params = {**LMP, "start": "2024-03-01", "end": "2024-03-02", "as_of": "now"}
+    assert client.get("/v1/lmp", params=params, headers=headers).status_code == 200
+    parsed = count_parsing(monkeypatch)
+    windows = []
+    for hour in (7, 8):
+        clock[0] = datetime(2024, 3, 1, hour, 30, tzinfo=UTC)
+        last_hours = {**LMP, "start": "now-2h", "end": "now"}
+        answer = client.get("/v1/lmp", params=last_hours, headers=headers).json()
+        windows.append([r["interval_start"] for r in answer["data"]])
+        assert client.get("/v1/lmp", params=params, headers=headers).status_code == 200
+    assert len(parsed) == 4
+    assert windows == [
+        ["2024-03-01T06:00:00+00:00", "2024-03-01T07:00:00+00:00"],
+        ["2024-03-01T07:00:00+00:00", "2024-03-01T08:00:00+00:00"],
+    ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from carbon254.application.errors import bad_parameter
-from carbon254.timeseries import parse_bound, resolve_tz
+from carbon254.timeseries import bounds, parse_bound, resolve_tz
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,19 +40,24 @@ def parse_tz(text: str | None, iso: str) -> str | None:
         raise bad_parameter("tz", f"invalid tz: {exc}") from None
 
 
-def parse_instant(parameter: str, text: str, tz: str | None) -> datetime:
-    """An ISO-8601 date or datetime as a UTC instant; without an offset it is read in `tz` (UTC if None)."""
+def parse_instant(parameter: str, text: str, tz: str | None, now: datetime | None = None) -> datetime:
+    """An ISO-8601 date or datetime as a UTC instant; without an offset it is read in `tz` (UTC if None).
+
+    A relative bound (`today-30d`, `now-6h`) is resolved at `now` (the system clock when None).
+    """
     value = required_text(parameter, text)
     try:
-        return parse_bound(value, tz)
+        return parse_bound(value, tz, now)
     except ValueError as exc:
         raise bad_parameter(parameter, f"invalid {parameter}: {exc}") from None
 
 
 def parse_window(start: str, end: str, tz: str | None, max_days: int) -> Window:
     """The [start, end) range; end must follow start by at most `max_days` days."""
-    lo = parse_instant("start", start, tz)
-    hi = parse_instant("end", end, tz)
+    # One clock reading for both, so `start=now-6h&end=now` is six hours long.
+    now = bounds.utc_now()
+    lo = parse_instant("start", start, tz, now)
+    hi = parse_instant("end", end, tz, now)
     if hi <= lo:
         raise bad_parameter(
             "end", f"end ({hi.isoformat()}) must be after start ({lo.isoformat()}); end is exclusive"

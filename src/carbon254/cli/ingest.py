@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
@@ -30,10 +31,11 @@ from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_STORE, DataDir, Stor
 from carbon254.cli.stores import check_store_url, open_cli_store
 from carbon254.excerpt import excerpt
 from carbon254.ingest import FileError, FileFormat, read_canonical_file, write_canonical
-from carbon254.isos import Iso
+from carbon254.isos import Iso, iso_info
 from carbon254.names import UnknownName, resolve_iso
 from carbon254.schema import Dataset, ValidationError
 from carbon254.store import Store, StoreError, WriteResult
+from carbon254.timeseries import parse_bound, relative_anchor
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +102,24 @@ def _isos(text: str | None) -> list[Iso]:
         raise typer.BadParameter(str(exc), param_hint="--iso") from None
 
 
-def _day(option: str, text: str | None) -> date:
+def _day(option: str, text: str | None, iso: Iso) -> date:
+    """A market day of `iso`: YYYY-MM-DD, or relative (`today-7d`) in the ISO's market time."""
     if text is None:
         raise typer.BadParameter(
             f"{option} is needed to download (a market day, YYYY-MM-DD)", param_hint=option
         )
+    if relative_anchor(text) is not None:
+        zone = iso_info(iso.value).timezone
+        try:
+            return parse_bound(text, zone).astimezone(ZoneInfo(zone)).date()
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint=option) from None
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise typer.BadParameter(f"{excerpt(text)} is not a date (YYYY-MM-DD)", param_hint=option) from None
+        raise typer.BadParameter(
+            f"{excerpt(text)} is not a date (YYYY-MM-DD, or relative such as today-7d)", param_hint=option
+        ) from None
 
 
 def ingest(
@@ -149,13 +160,16 @@ def ingest(
         str | None,
         typer.Option(
             "--start",
-            help="First market day to download (YYYY-MM-DD, the ISO's market time).",
+            help="First market day to download (YYYY-MM-DD, or relative such as today-7d; the ISO's "
+            "market time).",
             show_default=False,
         ),
     ] = None,
     end: Annotated[
         str | None,
-        typer.Option("--end", help="Market day to stop before (YYYY-MM-DD, exclusive).", show_default=False),
+        typer.Option(
+            "--end", help="Market day to stop before (exclusive), same forms as --start.", show_default=False
+        ),
     ] = None,
     follow: Annotated[
         bool,
@@ -219,13 +233,13 @@ def ingest(
                 "downloading needs --dataset and --market (and --start, --end)",
                 param_hint="--dataset/--market",
             )
-        first, stop = _day("--start", start), _day("--end", end)
+        chosen = _one_iso(iso)
+        first, stop = _day("--start", start, chosen), _day("--end", end, chosen)
         if stop <= first:
             raise typer.BadParameter(
                 f"--end {stop} must be after --start {first} (the end day is not included)",
                 param_hint="--end",
             )
-        chosen = _one_iso(iso)
         days = _gap_days(chosen, dataset, market, first, stop, store_url, data_dir) if gaps else None
         download(chosen, dataset, market, first, stop, store_url, data_dir, days=days, force=force or gaps)
         return

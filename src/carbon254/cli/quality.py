@@ -4,23 +4,32 @@ Dates are the ISO's market days (its local calendar, 23 or 25 hours on DST
 days); `--start`/`--end` parse like `carbon254 query`'s, read in the ISO's
 market time, `--end` exclusive. `--format json` prints what `GET /v1/quality`
 answers.
+
+In a terminal the tables fit its width: rather than squeezing every column
+until its figures end in an ellipsis, the least telling columns are left
+out until the table fits, and a line says which (`--wide` shows them all;
+a pipe or a file always gets every column). Every figure shown is whole.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.cells import cell_len
+from rich.console import JustifyMethod
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from carbon254.cli.console import CliError, console, fail
 from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_STORE, DataDir, StoreUrl
-from carbon254.cli.output import print_table
 from carbon254.cli.stores import open_cli_store
 from carbon254.ingest.ledger import IngestLedger
 from carbon254.isos import iso_info
@@ -30,22 +39,53 @@ from carbon254.schema import Dataset, spec
 from carbon254.timeseries import parse_bound
 
 NO_MARKET = "-"
-# Day table headers: revisions, duplicates refused, payloads written, quarantined, lag p50/max (s).
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A table column: its header, its alignment and its rank when the terminal is narrow.
+
+    Columns are left out highest rank first until the table fits. `wraps`
+    marks the one column whose text (a list of names) may wrap within it;
+    it needs `MIN_WRAP_WIDTH` characters, or the whole list if shorter.
+    """
+
+    name: str
+    rank: int
+    justify: JustifyMethod = "right"
+    wraps: bool = False
+
+
+# Per-day figures, by how much they tell at a glance: completeness first, the ledger's last.
 DAY_COLUMNS = (
-    "day",
-    "hours",
-    "locations",
-    "expected",
-    "present",
-    "complete",
-    "gaps",
-    "revs",
-    "dups",
-    "payloads",
-    "quar",
-    "lag p50 s",
-    "lag max s",
+    Column("day", 0, "left"),
+    Column("hours", 5),
+    Column("locations", 6),
+    Column("expected", 3),
+    Column("present", 2),
+    Column("complete", 1),
+    Column("gaps", 4),
+    Column("revs", 7),
+    Column("dups", 8),
+    Column("payloads", 12),
+    Column("quar", 10),
+    Column("lag p50 s", 11),
+    Column("lag max s", 9),
 )
+# A gap's bounds come first; its day is in its start.
+GAP_COLUMNS = (
+    Column("day", 6, "left"),
+    Column("start", 0, "left"),
+    Column("end", 1, "left"),
+    Column("intervals", 5),
+    Column("locations", 4),
+    Column("missing", 2),
+    Column("names", 3, "left", wraps=True),
+)
+# Narrower than this, a list of names wraps into a tall strip that is hard to read.
+MIN_WRAP_WIDTH = 20
+# Wider than any table this command prints: a bound for measuring a table's natural width.
+UNLIMITED = 100_000
 
 
 class QualityFormat(StrEnum):
@@ -63,15 +103,51 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2%}"
 
 
-def _days_table(result: MarketQuality, zone: str) -> Table:
-    s = result.summary
-    interval = f"{s.interval_minutes:g}-min" if s.interval_minutes is not None else "irregular intervals"
-    title = f"{s.iso} {s.dataset} {s.market or NO_MARKET} · {interval} · market days in {zone}"
+def _natural_width(columns: Sequence[Column], rows: Sequence[Sequence[str]], index: int) -> int:
+    return max(cell_len(columns[index].name), *(cell_len(row[index]) for row in rows))
+
+
+def _longest_word(rows: Sequence[Sequence[str]], index: int) -> int:
+    """The widest run of a column's text that wrapping cannot break (a name without blanks)."""
+    return max((cell_len(word) for row in rows for word in row[index].split()), default=0)
+
+
+def shown_columns(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int | None) -> list[int]:
+    """Indexes of the columns to show so that the table is at most `width` characters wide (None: all).
+
+    Each column takes its widest text plus a blank either side and a rule,
+    the table one more rule; a wrapping column counts `MIN_WRAP_WIDTH` (or
+    its longest name, if longer) when its text is wider. The first-ranked
+    column always stays.
+    """
+    shown = list(range(len(columns)))
+    if width is None:
+        return shown
+    natural = [_natural_width(columns, rows, i) for i in shown]
+    for i in shown:
+        if columns[i].wraps:
+            natural[i] = min(natural[i], max(MIN_WRAP_WIDTH, _longest_word(rows, i)))
+
+    def needed(indexes: list[int]) -> int:
+        return 1 + sum(3 + natural[i] for i in indexes)
+
+    while len(shown) > 1 and needed(shown) > width:
+        shown.remove(max(shown, key=lambda i: columns[i].rank))
+    return shown
+
+
+def _table(title: str, columns: Sequence[Column], rows: Sequence[Sequence[str]], shown: list[int]) -> Table:
     table = Table(title=escape(title), title_justify="left")
-    for name in DAY_COLUMNS:
-        table.add_column(name, justify="left" if name == "day" else "right", no_wrap=True)
-    for d in result.days:
-        table.add_row(
+    for i in shown:
+        table.add_column(columns[i].name, justify=columns[i].justify, no_wrap=not columns[i].wraps)
+    for row in rows:
+        table.add_row(*(escape(row[i]) for i in shown))
+    return table
+
+
+def _day_rows(result: MarketQuality) -> list[list[str]]:
+    return [
+        [
             d.day.isoformat(),
             str(d.hours),
             _number(d.locations),
@@ -85,32 +161,25 @@ def _days_table(result: MarketQuality, zone: str) -> Table:
             _number(d.quarantined),
             _number(d.lag_median_s, 1),
             _number(d.lag_max_s, 1),
-        )
-    return table
+        ]
+        for d in result.days
+    ]
 
 
-def _gaps_table(result: MarketQuality) -> Table | None:
-    rows = [(d.day, g) for d in result.days for g in d.gaps]
-    if not rows:
-        return None
-    s = result.summary
-    table = Table(
-        title=escape(f"Gaps in {s.iso} {s.dataset} {s.market or NO_MARKET} (UTC)"), title_justify="left"
-    )
-    for name in ("day", "start", "end", "intervals", "locations", "missing", "names"):
-        numeric = name in ("intervals", "locations", "missing")
-        table.add_column(name, justify="right" if numeric else "left", no_wrap=name != "names")
-    for day, g in rows:
-        table.add_row(
-            day.isoformat(),
+def _gap_rows(result: MarketQuality) -> list[list[str]]:
+    return [
+        [
+            day.day.isoformat(),
             g.start.strftime("%Y-%m-%d %H:%M"),
             g.end.strftime("%Y-%m-%d %H:%M"),
             _number(g.intervals),
             _number(g.locations),
             _number(g.missing),
-            escape(", ".join(g.names)) if g.names else ("" if g.locations == 0 else "(too many to list)"),
-        )
-    return table
+            ", ".join(g.names) if g.names else ("" if g.locations == 0 else "(too many to list)"),
+        ]
+        for day in result.days
+        for g in day.gaps
+    ]
 
 
 def _summary_line(result: MarketQuality) -> str:
@@ -121,11 +190,16 @@ def _summary_line(result: MarketQuality) -> str:
         else f"{s.present:,} intervals present (expected n/a: irregular or no data)"
     )
     overlaps = f", {s.overlaps:,} overlapping intervals" if s.overlaps else ""
+    lag = (
+        f", publication to commit {_number(s.lag_median_s, 1)} s median, {_number(s.lag_max_s, 1)} s max"
+        if s.lag_median_s is not None
+        else ""
+    )
     return (
         f"{escape(s.iso)} {escape(s.dataset)} {escape(s.market or NO_MARKET)}: {complete}, "
         f"{s.gaps:,} gaps on {s.days_with_gaps:,} of {s.days:,} days, {s.revisions:,} revisions, "
         f"{s.duplicates:,} duplicates refused, {s.quarantined + s.quarantined_undated:,} quarantined payloads"
-        f"{overlaps}"
+        f"{overlaps}{lag}"
     )
 
 
@@ -154,7 +228,8 @@ def quality(
         str,
         typer.Option(
             "--start",
-            help="First market day (ISO-8601 date; a datetime includes its whole day), ISO market time.",
+            help="First market day (ISO-8601 date, a datetime includes its whole day; or relative such as "
+            "today-7d), ISO market time.",
             show_default=False,
         ),
     ],
@@ -171,6 +246,13 @@ def quality(
     fmt: Annotated[
         QualityFormat, typer.Option("--format", help="Rich tables or JSON.", case_sensitive=False)
     ] = QualityFormat.TABLE,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide",
+            help="Show every column however narrow the terminal (a pipe or file always gets them all).",
+        ),
+    ] = False,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     store_url: StoreUrl = DEFAULT_STORE,
 ) -> None:
@@ -203,12 +285,45 @@ def quality(
     if not report.markets:
         console.print(f"No {dataset.value} markets with data for {iso_.value}.")
         return
+    width = console.width if console.is_terminal and not wide else None
+    left_out: dict[str, set[str]] = {"per day": set(), "gaps": set()}
     for result in report.markets:
-        print_table(console, _days_table(result, zone))
-        gaps = _gaps_table(result)
-        if gaps is not None:
-            print_table(console, gaps)
+        s = result.summary
+        interval = f"{s.interval_minutes:g}-min" if s.interval_minutes is not None else "irregular intervals"
+        market = f"{s.iso} {s.dataset} {s.market or NO_MARKET}"
+        title = f"{market} · {interval} · market days in {zone}"
+        left_out["per day"] |= _print_fitted(title, DAY_COLUMNS, _day_rows(result), width)
+        gap_rows = _gap_rows(result)
+        if gap_rows:
+            left_out["gaps"] |= _print_fitted(f"Gaps in {market} (UTC)", GAP_COLUMNS, gap_rows, width)
         console.print(_summary_line(result))
+    if any(left_out.values()):
+        which = "; ".join(
+            f"{', '.join(c.name for c in columns if c.name in left_out[kind])} ({kind})"
+            for kind, columns in (("per day", DAY_COLUMNS), ("gaps", GAP_COLUMNS))
+            if left_out[kind]
+        )
+        console.print(f"[dim]Not shown at {width} columns: {escape(which)}. --wide shows every column.[/]")
+
+
+def _print_fitted(
+    title: str, columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int | None
+) -> set[str]:
+    """Print the table of `rows`, fitted to `width` (None: whole); the names of the columns left out."""
+    shown = shown_columns(columns, rows, width)
+    table = _table(title, columns, rows, shown)
+    if width is not None:
+        console.print(table)  # fitted: only its lists of names may need to wrap
+        return {c.name for i, c in enumerate(columns) if i not in shown}
+    # Whole: measured and printed past the console's width, which would squeeze it.
+    natural = Measurement.get(console, console.options.update(max_width=UNLIMITED), table).maximum
+    saved = console.width
+    console.width = max(saved, natural)
+    try:
+        console.print(table)
+    finally:
+        console.width = saved
+    return set()
 
 
 def _bound(option: str, text: str, zone: str) -> datetime:

@@ -78,7 +78,9 @@ def query(
         str,
         typer.Option(
             "--start",
-            help="Inclusive start: ISO-8601 date or datetime; read in --tz unless it has an offset.",
+            help="Inclusive start: ISO-8601 date or datetime, read in --tz unless it has an offset; or "
+            "relative: now or today (midnight in --tz), optionally with a signed offset of whole days, "
+            "hours or weeks, e.g. today-30d, now-6h.",
             show_default=False,
         ),
     ],
@@ -125,7 +127,9 @@ def query(
     as_of: Annotated[
         str | None,
         typer.Option(
-            "--as-of", help="Return the data as known at this instant (no look-ahead).", show_default=False
+            "--as-of",
+            help="Return the data as known at this instant (no look-ahead); same forms as --start.",
+            show_default=False,
         ),
     ] = None,
     output: Annotated[

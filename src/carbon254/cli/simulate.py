@@ -98,7 +98,8 @@ def build_config(
 
 def simulate(
     start: Annotated[
-        str, typer.Option("--start", help="First day (UTC), e.g. 2025-01-01.", show_default=False)
+        str,
+        typer.Option("--start", help="First day (UTC), e.g. 2025-01-01 or today-30d.", show_default=False),
     ],
     end: Annotated[
         str, typer.Option("--end", help="Day after the last (UTC, exclusive).", show_default=False)

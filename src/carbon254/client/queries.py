@@ -1,10 +1,11 @@
 """The requests the SDK sends, as validated Pydantic models that know their query parameters.
 
 Times (`start`, `end`, `as_of`) may be ISO-8601 text, `date`s or
-`datetime`s (a `pandas.Timestamp` is one). A date or a naive datetime is read
-by the service in `tz` (the ISO's market time for `tz="iso"`, UTC when no
-`tz`); an aware datetime is an instant. `locations` (and the other name
-filters) take one name or a list.
+`datetime`s (a `pandas.Timestamp` is one), or text relative to the clock
+(`today-30d`, `now-6h`), sent as it is and resolved by the service. A date or
+a naive datetime is read by the service in `tz` (the ISO's market time for
+`tz="iso"`, UTC when no `tz`); an aware datetime is an instant. `locations`
+(and the other name filters) take one name or a list.
 """
 
 from __future__ import annotations
@@ -242,7 +243,8 @@ def split_window(start: TimeBound, end: TimeBound, days: int) -> list[tuple[Time
 
     Dates stay dates and naive datetimes stay naive, so the service reads
     every piece in the same zone as the whole; aware datetimes stay aware.
-    Bounds that cannot be compared (mixed kinds, unparsable text) or a
+    Bounds that cannot be compared (mixed kinds, relative text such as
+    `today-30d`, which only the service resolves, unparsable text) or a
     window no longer than `days` come back whole.
     """
     first, last = _as_bound(start), _as_bound(end)

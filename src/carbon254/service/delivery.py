@@ -39,7 +39,7 @@ from carbon254.config import Settings
 from carbon254.service.cache import cache_key
 from carbon254.service.cursor import cursor_key, decode_cursor, encode_cursor
 from carbon254.service.encoding import MEDIA_TYPES, Format, attachment_headers, body_bytes, stream_body
-from carbon254.service.remembered import remembered_queries
+from carbon254.service.remembered import pinned_bounds, remembered_queries
 from carbon254.store.base import Store
 
 # Answers with more rows than this are streamed and never cached: a cache
@@ -234,7 +234,8 @@ def _answer(
         next_cursor = None
         if following < total:
             next_cursor = encode_cursor(cursor_key(settings), following, query.key(), version)
-            link = urlencode({**request.link_params, "cursor": next_cursor})
+            bounds = pinned_bounds(request.link_params, answer.head.get("query"))
+            link = urlencode({**bounds, "cursor": next_cursor})
             headers["Link"] = f'<{request.path}?{link}>; rel="next"'
         metadata["count"] = table.num_rows
         metadata["total"] = total

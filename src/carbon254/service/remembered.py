@@ -11,13 +11,23 @@ and on the data: identification and rate limit, the entitlement check, then
 `deliver` (ETag, cache, or a read). Those run exactly as on the first
 request, so a revoked key, a narrowed entitlement or new data are seen just
 the same; only the parsing is skipped.
+
+A relative time bound (`start=today-7d`, `as_of=now`) means another instant
+as the clock moves, so its parse holds only while the clock reads the same:
+a request with a bound relative to `today` is remembered under the day it
+was parsed on (in its `tz`, as the parse reads it), and one relative to
+`now` is never remembered. The key is taken before the request is parsed,
+so a parse that straddles midnight is filed under the earlier day, which
+is over by the time anyone asks again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,6 +35,7 @@ from starlette.responses import Response
 from carbon254.service.deps import get_settings, get_store
 from carbon254.service.identity import get_principal
 from carbon254.service.strict_query import StrictQueryRoute
+from carbon254.timeseries import Anchor, parse_bound, relative_anchor, resolve_tz
 
 if TYPE_CHECKING:
     from carbon254.service.delivery import DeliveryRequest
@@ -32,12 +43,64 @@ if TYPE_CHECKING:
 # Distinct requests remembered per process; past this the memory starts afresh.
 MAX_REMEMBERED = 10_000
 
-RequestKey = tuple[str, bytes, str]
+# The parameters that hold time bounds, which may be relative to the clock.
+BOUND_PARAMETERS = frozenset({"start", "end", "as_of"})
+# Where `DatasetRoute` leaves a request's key for `remember`, taken before the request is parsed.
+_KEY_SCOPE = "carbon254.remembered_key"
+
+RequestKey = tuple[str, bytes, str, datetime | None]
 
 
-def request_key(http: Request) -> RequestKey:
-    """What a dataset query's parsing depends on: the path, the raw query string and `Accept`."""
-    return http.scope["path"], http.scope["query_string"], http.headers.get("accept", "")
+def _today(parameters: dict[str, str]) -> datetime | None:
+    """The start (UTC) of the current day in the request's `tz`, as `today` is read; None if unreadable."""
+    tz = parameters.get("tz")
+    try:
+        zone = resolve_tz(tz, parameters.get("iso", "")) if tz and tz.strip() else None
+        return parse_bound("today", zone)
+    except (KeyError, ValueError):
+        return None  # the parse refuses it too, so there is nothing to remember
+
+
+def request_key(http: Request) -> RequestKey | None:
+    """What a dataset query's parsing depends on: the path, the raw query string, `Accept` and the clock.
+
+    The clock counts only for a bound relative to `today`, whose key holds
+    the current day's start; None (never remembered) for one relative to
+    `now`, which names another instant every second.
+    """
+    query_string: bytes = http.scope["query_string"]
+    day: datetime | None = None
+    parameters = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    anchors = {relative_anchor(value) for name, value in parameters if name in BOUND_PARAMETERS}
+    if Anchor.NOW in anchors:
+        return None
+    if Anchor.TODAY in anchors:
+        day = _today(dict(parameters))
+        if day is None:
+            return None
+    return http.scope["path"], query_string, http.headers.get("accept", ""), day
+
+
+def pinned_bounds(parameters: Mapping[str, str], described: Mapping[str, Any] | None) -> dict[str, str]:
+    """`parameters` with each relative time bound replaced by the instant the answer read it as.
+
+    A next-page `Link` carries them, so the page comes from the same window
+    however the clock moved (a cursor is bound to the resolved window).
+    `described` is the answer's `query` head field, holding the resolved
+    bounds; without it the parameters are returned as they are.
+    """
+    pinned = dict(parameters)
+    for name in BOUND_PARAMETERS & pinned.keys():
+        resolved = described.get(name) if described is not None else None
+        if isinstance(resolved, str) and relative_anchor(pinned[name]) is not None:
+            pinned[name] = resolved
+    return pinned
+
+
+def _key(http: Request) -> RequestKey | None:
+    """The key `DatasetRoute` took before parsing `http`, else one taken now."""
+    scope = http.scope
+    return scope[_KEY_SCOPE] if _KEY_SCOPE in scope else request_key(http)
 
 
 class RememberedQueries:
@@ -49,13 +112,17 @@ class RememberedQueries:
 
     def get(self, http: Request) -> DeliveryRequest | None:
         """The `DeliveryRequest` remembered for a request like `http`, or None."""
-        return self._entries.get(request_key(http))
+        key = _key(http)
+        return None if key is None else self._entries.get(key)
 
     def remember(self, http: Request, delivery: DeliveryRequest) -> None:
         """Remember `delivery` (without its per-request `If-None-Match`) for requests like `http`."""
+        key = _key(http)
+        if key is None:
+            return
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[request_key(http)] = replace(delivery, if_none_match=None)
+        self._entries[key] = replace(delivery, if_none_match=None)
 
 
 def remembered_queries(http: Request) -> RememberedQueries:
@@ -85,6 +152,7 @@ class DatasetRoute(StrictQueryRoute):
         parse_and_answer = super().get_route_handler()
 
         async def handler(http: Request) -> Response:
+            http.scope[_KEY_SCOPE] = request_key(http)
             remembered = remembered_queries(http).get(http)
             if remembered is None:
                 return await parse_and_answer(http)

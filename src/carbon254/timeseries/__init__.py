@@ -6,14 +6,16 @@ presentation choice.
 """
 
 from carbon254.timeseries.blocks import block_mask
-from carbon254.timeseries.bounds import parse_bound, resolve_tz
+from carbon254.timeseries.bounds import BOUND_FORMS, Anchor, parse_bound, relative_anchor, resolve_tz
 from carbon254.timeseries.days import market_day_bounds, market_day_of
 from carbon254.timeseries.holidays import nerc_holidays, nerc_holidays_between
 from carbon254.timeseries.present import RESAMPLE_COLUMNS, VERSION_COLUMNS, present
 
 __all__ = [
+    "BOUND_FORMS",
     "RESAMPLE_COLUMNS",
     "VERSION_COLUMNS",
+    "Anchor",
     "block_mask",
     "market_day_bounds",
     "market_day_of",
@@ -21,5 +23,6 @@ __all__ = [
     "nerc_holidays_between",
     "parse_bound",
     "present",
+    "relative_anchor",
     "resolve_tz",
 ]

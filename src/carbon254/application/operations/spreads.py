@@ -34,11 +34,9 @@ from carbon254.application.operation import (
 )
 from carbon254.schema import Dataset
 from carbon254.spreads import SpreadStats, spread_intervals, spread_stats
-from carbon254.timeseries import RESAMPLE_COLUMNS, present
+from carbon254.timeseries import BOUND_FORMS, RESAMPLE_COLUMNS, present
 from carbon254.timeseries.layout import Layout
 from carbon254.timeseries.periods import Block, Resample
-
-_TIMES = "ISO-8601 date or datetime; without an offset it is read in `tz`."
 
 
 class SpreadsRequest(OperationRequest):
@@ -48,7 +46,7 @@ class SpreadsRequest(OperationRequest):
     market: str = Field(description="Market of `location`, e.g. DAM, RT5, RTH.")
     location: str = Field(description="The location priced, e.g. a node (any case).")
     minus: str = Field(description="The location subtracted, e.g. its hub (any case).")
-    start: str = Field(description=f"Inclusive start: {_TIMES}")
+    start: str = Field(description=f"Inclusive start: {BOUND_FORMS}.")
     end: str = Field(description="Exclusive end, same forms as `start`.")
     minus_market: str | None = Field(
         None,
@@ -61,7 +59,9 @@ class SpreadsRequest(OperationRequest):
     resample: Resample | None = Field(
         None, description="Average the spread into calendar buckets of `tz`, else of the ISO's market time."
     )
-    as_of: str | None = Field(None, description="Use the prices as they were known at this instant.")
+    as_of: str | None = Field(
+        None, description="Use the prices as they were known at this instant; same forms as `start`."
+    )
     stats: bool = Field(False, description="Add summary statistics of the spread (JSON `stats`).")
     threshold: float = Field(0.0, description="$/MWh: the statistics report the share of hours above it.")
 
@@ -252,7 +252,8 @@ SPREADS: Operation[SpreadsRequest, SpreadsCall] = Operation(
                 "start",
                 "start",
                 ExcelReader.TIME,
-                "First day or time (inclusive), ISO market time: a date cell or text like 2024-03-01.",
+                "First day or time (inclusive), ISO market time: a date cell, or text like 2024-03-01 "
+                "or today-30d.",
             ),
             ExcelArgument(
                 "end", "end", ExcelReader.TIME, "Day or time to stop before (exclusive), same forms as start."

@@ -78,7 +78,7 @@ export function timeArgument(name, value) {
     if (seconds === 0) return day;
     return `${day}T${pad(at.getUTCHours())}:${pad(at.getUTCMinutes())}:${pad(at.getUTCSeconds())}`;
   }
-  throw invalid(`${name} must be a date (a date cell or text such as 2024-03-01), got ${JSON.stringify(value)}`);
+  throw invalid(`${name} must be a date (a date cell, or text such as 2024-03-01 or today-30d), got ${JSON.stringify(value)}`);
 }
 
 /** A required text argument, trimmed; invalidValue when missing or blank. */
@@ -332,7 +332,7 @@ function param(name, type, description, extra = {}) {
 }
 
 const ISO_PARAM = param("iso", "string", "ISO/RTO, e.g. ERCOT, PJM, CAISO, MISO, SPP, NYISO, ISONE.");
-const START_PARAM = param("start", "any", "First day or time (inclusive), ISO market time: a date cell or text like 2024-03-01.");
+const START_PARAM = param("start", "any", "First day or time (inclusive), ISO market time: a date cell, or text like 2024-03-01 or today-30d.");
 const END_PARAM = param("end", "any", "Day or time to stop before (exclusive), same forms as start.");
 
 /**

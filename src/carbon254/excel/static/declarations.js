@@ -42,7 +42,7 @@ export const OPERATION_FUNCTIONS = Object.freeze([
       },
       {
         "default": null,
-        "description": "First day or time (inclusive), ISO market time: a date cell or text like 2024-03-01.",
+        "description": "First day or time (inclusive), ISO market time: a date cell, or text like 2024-03-01 or today-30d.",
         "field": "start",
         "name": "start",
         "optional": false,

@@ -28,15 +28,19 @@ from carbon254.service.deps import get_settings, get_store
 from carbon254.service.encoding import Format, negotiate
 from carbon254.service.identity import CurrentPrincipal
 from carbon254.service.remembered import DatasetRoute
-from carbon254.service.routes.lmp import CURSOR_DESCRIPTION, RESPONSES, TZ_DESCRIPTION
+from carbon254.service.routes.lmp import (
+    AS_OF_DESCRIPTION,
+    CURSOR_DESCRIPTION,
+    RESPONSES,
+    START_DESCRIPTION,
+    TZ_DESCRIPTION,
+)
 from carbon254.store.base import Block, Resample, Store
+from carbon254.timeseries import BOUND_FORMS
 
 router = APIRouter(tags=["prices", "load"], route_class=DatasetRoute)
 
-Start = Annotated[
-    str,
-    Query(description="Inclusive start: ISO-8601 date or datetime; without an offset it is read in `tz`."),
-]
+Start = Annotated[str, Query(description=START_DESCRIPTION)]
 End = Annotated[str, Query(description="Exclusive end, same forms as `start`.")]
 Tz = Annotated[str | None, Query(description=TZ_DESCRIPTION)]
 ResampleParam = Annotated[
@@ -46,9 +50,7 @@ ResampleParam = Annotated[
 BlockParam = Annotated[
     Block | None, Query(description="Keep only one delivery block's hours (ISO market time).")
 ]
-AsOf = Annotated[
-    str | None, Query(description="Return the data as it was known at this ISO-8601 instant (no look-ahead).")
-]
+AsOf = Annotated[str | None, Query(description=AS_OF_DESCRIPTION)]
 Cursor = Annotated[str | None, Query(description=CURSOR_DESCRIPTION)]
 FormatParam = Annotated[
     Format | None, Query(alias="format", description="Body format; overrides the Accept header.")
@@ -168,7 +170,7 @@ async def get_capacity_price(
     principal: CurrentPrincipal,
     cache: CacheDep,
     iso: Annotated[str, Query(description="ISO/RTO with a capacity market, e.g. PJM, MISO (any case).")],
-    start: Annotated[str, Query(description="Inclusive start of delivery: ISO-8601 date or datetime.")],
+    start: Annotated[str, Query(description=f"Inclusive start of delivery: {BOUND_FORMS}.")],
     end: End,
     auction: Annotated[str | None, Query(description="Auction, e.g. BRA; omit for every auction.")] = None,
     zones: Annotated[str | None, Query(description="Comma-separated zones; omit for every zone.")] = None,

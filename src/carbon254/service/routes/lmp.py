@@ -21,6 +21,7 @@ from carbon254.service.errors import error_responses
 from carbon254.service.identity import CurrentPrincipal
 from carbon254.service.remembered import DatasetRoute
 from carbon254.store.base import Block, Resample, Store
+from carbon254.timeseries import BOUND_FORMS
 
 router = APIRouter(tags=["prices"], route_class=DatasetRoute)
 
@@ -33,6 +34,10 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     **error_responses(401, 403, 404, 409, 422, 429),
 }
 TZ_DESCRIPTION = "IANA zone for input and output times, or `iso` for the ISO's market time."
+START_DESCRIPTION = f"Inclusive start: {BOUND_FORMS}."
+AS_OF_DESCRIPTION = (
+    "Return the data as it was known at this instant (no look-ahead); same forms as `start`, e.g. `now-1d`."
+)
 CURSOR_DESCRIPTION = "JSON page cursor: the `next_cursor` of the previous page (same other parameters)."
 
 
@@ -54,12 +59,7 @@ async def get_lmp(
     cache: Annotated[ResultCache | None, Depends(get_cache)],
     iso: Annotated[str, Query(description="ISO/RTO, e.g. PJM, ERCOT, CAISO (any case).")],
     market: Annotated[str, Query(description="Market, e.g. DAM, RT5, RT15, RTH.")],
-    start: Annotated[
-        str,
-        Query(
-            description="Inclusive start: ISO-8601 date or datetime; without an offset it is read in `tz`."
-        ),
-    ],
+    start: Annotated[str, Query(description=START_DESCRIPTION)],
     end: Annotated[str, Query(description="Exclusive end, same forms as `start`.")],
     locations: Annotated[
         str | None, Query(description="Comma-separated location names; omit for every location.")
@@ -72,10 +72,7 @@ async def get_lmp(
     block: Annotated[
         Block | None, Query(description="Keep only one delivery block's hours (ISO market time).")
     ] = None,
-    as_of: Annotated[
-        str | None,
-        Query(description="Return the data as it was known at this ISO-8601 instant (no look-ahead)."),
-    ] = None,
+    as_of: Annotated[str | None, Query(description=AS_OF_DESCRIPTION)] = None,
     cursor: Annotated[str | None, Query(description=CURSOR_DESCRIPTION)] = None,
     fmt: Annotated[
         Format | None, Query(alias="format", description="Body format; overrides the Accept header.")

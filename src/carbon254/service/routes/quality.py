@@ -35,7 +35,9 @@ def get_quality(
         str,
         Query(
             description="First market day (ISO-8601 date, or a datetime whose market day is included); "
-            "read in the ISO's market time unless it has an offset."
+            "read in the ISO's market time unless it has an offset. Relative bounds count from the "
+            "current time: `today` (the ISO's current market day) or `now`, with an optional signed "
+            "offset of whole days, hours or weeks, e.g. `today-7d`."
         ),
     ],
     end: Annotated[str, Query(description="Exclusive end, same forms as `start` (e.g. the day after).")],
