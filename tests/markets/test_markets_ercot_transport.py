@@ -15,6 +15,7 @@ import pytest
 
 from carbon254.config import Settings
 from carbon254.isos import Iso
+from carbon254.isos.ercot.replay import TOKEN_PATH, doc_id
 from carbon254.isos.ercot.reports import SOURCES, TARGETS, ErcotConnector, ErcotSettings, ErcotTokenAuth
 from carbon254.isos.ercot.settings import TOKEN_URL, rebase
 from carbon254.markets.registry import detect_report
@@ -22,7 +23,6 @@ from carbon254.markets.report import ParseError
 from carbon254.markets.transport import FetchError, IsoClient, RetryPolicy, TransportConfig
 from carbon254.replay.server import Fault, FaultKind, ReplayServer
 from carbon254.replay.sites import routes_for
-from carbon254.replay.sites.ercot import TOKEN_PATH, doc_id
 from carbon254.schema import Dataset, validate
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso" / "ercot"
