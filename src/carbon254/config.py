@@ -33,11 +33,12 @@ class Settings(BaseSettings):
 
     Every field can be set by an environment variable of the same name with
     the `CARBON254_` prefix (e.g. `CARBON254_DATA_DIR`); CLI flags override
-    the environment.
+    the environment. Each ISO's settings are a field named after the ISO
+    whose own fields are `CARBON254_<ISO>_<FIELD>` (e.g. `pjm.api_key` is
+    `CARBON254_PJM_API_KEY`).
     """
 
-    # An ISO's settings model is a field named after the ISO; `_` nests once, so its field `api_key`
-    # is CARBON254_PJM_API_KEY (and nothing else is nested).
+    # `_` nests once, and only into the ISO settings models (the only nested fields).
     model_config = SettingsConfigDict(
         env_prefix="CARBON254_", extra="ignore", env_nested_delimiter="_", env_nested_max_split=1
     )
