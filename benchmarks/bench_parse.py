@@ -716,7 +716,7 @@ def _gs_isone(p: Payload) -> GsRun:
 class Case:
     """One payload of one ISO report, measured with our parser and (if it has one) gridstatus."""
 
-    iso: str  # our module under carbon254.markets
+    iso: str  # our ISO package under carbon254.isos
     title: str  # ISO name in labels
     report: str  # Report.name
     build: Callable[[], Payload]
@@ -755,13 +755,13 @@ CASES: tuple[Case, ...] = (
 def _our_parser(case: Case) -> Callable[[bytes], Any] | str:
     """`report.parse` of the case's report, or why it is not available."""
     try:
-        module = importlib.import_module(f"carbon254.markets.{case.iso}")
+        module = importlib.import_module(f"carbon254.isos.{case.iso}.reports")
     except Exception as exc:  # a module being written may not import yet
-        return f"parser not available (carbon254.markets.{case.iso} does not import: {exc!r})"
+        return f"parser not available (carbon254.isos.{case.iso}.reports does not import: {exc!r})"
     for report in getattr(module, "REPORTS", ()):
         if report.name == case.report:
             return report.parse  # type: ignore[no-any-return]
-    return f"parser not available (carbon254.markets.{case.iso}.REPORTS has no {case.report})"
+    return f"parser not available (carbon254.isos.{case.iso}.reports.REPORTS has no {case.report})"
 
 
 def _gridstatus_version() -> str | None:

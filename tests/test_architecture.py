@@ -19,6 +19,14 @@ SURFACES = ("carbon254.service", "carbon254.cli", "carbon254.client", "carbon254
 DOMAINS = (
     "schema",
     "isos",
+    # Each ISO's package (connector, replay site, simulator model), named so a failure says which.
+    "isos/caiso",
+    "isos/ercot",
+    "isos/pjm",
+    "isos/miso",
+    "isos/spp",
+    "isos/nyiso",
+    "isos/isone",
     "names",
     "store",
     "timeseries",
@@ -26,6 +34,7 @@ DOMAINS = (
     "quality",
     "simulate",
     "markets",
+    "replay",
     "ingest",
 )
 

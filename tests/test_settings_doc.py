@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from carbon254.config import Settings
-from carbon254.settings_doc import env_name, main, readme_table, settings_table, with_table
+from carbon254.settings_doc import main, readme_table, settings_fields, settings_table, with_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -19,12 +19,13 @@ def test_readme_table_is_the_generated_one() -> None:
 
 def test_readme_table_lists_exactly_the_settings_fields() -> None:
     listed = re.findall(r"^\| `(CARBON254_[A-Z0-9_]+)` \|", readme_table(README.read_text()), re.M)
-    assert listed == [env_name(name) for name in Settings.model_fields]
+    assert listed == [variable for variable, _ in settings_fields()]
     assert len(set(listed)) == len(listed)
 
 
 def test_every_field_has_a_description() -> None:
     assert [name for name, info in Settings.model_fields.items() if not info.description] == []
+    assert [variable for variable, info in settings_fields() if not info.description] == []
 
 
 def test_defaults_are_rendered_as_set_in_env_vars() -> None:

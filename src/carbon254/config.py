@@ -10,6 +10,16 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from carbon254.isos import Iso
+from carbon254.isos.caiso.settings import CaisoSettings
+from carbon254.isos.ercot.settings import ErcotSettings
+from carbon254.isos.isone.settings import IsoneSettings
+from carbon254.isos.miso.settings import MisoSettings
+from carbon254.isos.nyiso.settings import NyisoSettings
+from carbon254.isos.pjm.settings import PjmSettings
+from carbon254.isos.settings import IsoSettings
+from carbon254.isos.spp.settings import SppSettings
+
 
 class AuthMode(StrEnum):
     """Whether requests must carry credentials (`CARBON254_AUTH`)."""
@@ -23,10 +33,15 @@ class Settings(BaseSettings):
 
     Every field can be set by an environment variable of the same name with
     the `CARBON254_` prefix (e.g. `CARBON254_DATA_DIR`); CLI flags override
-    the environment.
+    the environment. Each ISO's settings are a field named after the ISO
+    whose own fields are `CARBON254_<ISO>_<FIELD>` (e.g. `pjm.api_key` is
+    `CARBON254_PJM_API_KEY`).
     """
 
-    model_config = SettingsConfigDict(env_prefix="CARBON254_", extra="ignore")
+    # `_` nests once, and only into the ISO settings models (the only nested fields).
+    model_config = SettingsConfigDict(
+        env_prefix="CARBON254_", extra="ignore", env_nested_delimiter="_", env_nested_max_split=1
+    )
 
     data_dir: Path = Field(
         default=Path("carbon254-data"),
@@ -51,15 +66,15 @@ class Settings(BaseSettings):
         description="Complete market days (ending yesterday) the Prometheus quality gauges cover.",
     )
 
-    # Each ISO's base URL replaces the scheme and host of every URL its connector
-    # builds, e.g. CARBON254_NYISO_URL=http://127.0.0.1:9000 for a local replay.
-    caiso_url: str | None = Field(default=None, description="Base URL replacing CAISO OASIS's host.")
-    ercot_url: str | None = Field(default=None, description="Base URL replacing ERCOT's hosts (MIS and API).")
-    pjm_url: str | None = Field(default=None, description="Base URL replacing PJM Data Miner's host.")
-    miso_url: str | None = Field(default=None, description="Base URL replacing MISO's report hosts.")
-    spp_url: str | None = Field(default=None, description="Base URL replacing SPP Marketplace's host.")
-    nyiso_url: str | None = Field(default=None, description="Base URL replacing NYISO MIS's host.")
-    isone_url: str | None = Field(default=None, description="Base URL replacing ISO-NE's hosts.")
+    # Each ISO's settings, from `CARBON254_<ISO>_<FIELD>` (e.g. CARBON254_NYISO_URL=http://127.0.0.1:9000
+    # for a local replay, CARBON254_PJM_API_KEY): the models live in the ISO packages.
+    caiso: CaisoSettings = Field(default_factory=CaisoSettings, description="CAISO's settings.")
+    ercot: ErcotSettings = Field(default_factory=ErcotSettings, description="ERCOT's settings.")
+    pjm: PjmSettings = Field(default_factory=PjmSettings, description="PJM's settings.")
+    miso: MisoSettings = Field(default_factory=MisoSettings, description="MISO's settings.")
+    spp: SppSettings = Field(default_factory=SppSettings, description="SPP's settings.")
+    nyiso: NyisoSettings = Field(default_factory=NyisoSettings, description="NYISO's settings.")
+    isone: IsoneSettings = Field(default_factory=IsoneSettings, description="ISO-NE's settings.")
     iso_timeout_s: float = Field(default=60.0, gt=0, description="Timeout of one ISO request, in seconds.")
     iso_retries: int = Field(default=5, ge=1, description="Attempts per ISO request before giving up.")
     iso_min_interval_s: float | None = Field(
@@ -209,7 +224,7 @@ class Settings(BaseSettings):
         """The metadata database URL: `metadata_url`, else SQLite in the data dir."""
         return self.metadata_url or f"sqlite:///{(self.data_dir / 'metadata.db').as_posix()}"
 
-    def iso_url(self, iso: str) -> str | None:
-        """The configured base URL of an ISO (`CARBON254_<ISO>_URL`), if any."""
-        value: str | None = getattr(self, f"{iso.lower()}_url")
-        return value or None
+    def iso_settings(self, iso: Iso) -> IsoSettings:
+        """The settings of one ISO (`CARBON254_<ISO>_*`), an instance of that ISO's own model."""
+        found: IsoSettings = getattr(self, Iso(iso).value.lower())
+        return found

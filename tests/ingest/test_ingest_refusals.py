@@ -17,7 +17,7 @@ from carbon254.ingest.ledger import IngestLedger, PayloadStatus
 from carbon254.ingest.native import NativeIngest
 from carbon254.ingest.quarantine import Quarantine
 from carbon254.isos import Iso
-from carbon254.markets import caiso
+from carbon254.isos.caiso import reports as caiso
 from carbon254.markets.registry import detect_report
 from carbon254.markets.report import SkippedRows
 from carbon254.store import open_store

@@ -30,7 +30,7 @@ from sced_runs import (
 
 from carbon254.ingest.ledger import IngestLedger
 from carbon254.isos import Iso
-from carbon254.markets.ercot import SCED_LMP
+from carbon254.isos.ercot.reports import SCED_LMP
 from carbon254.markets.registry import detect_report
 from carbon254.quality import assess
 from carbon254.store import open_store

@@ -30,12 +30,12 @@ from carbon254.ingest.backfill import backfill
 from carbon254.ingest.follow import FollowTarget, follow
 from carbon254.ingest.watermark import Watermarks
 from carbon254.isos import Iso
+from carbon254.isos.ercot.replay import TOKEN_PATH
+from carbon254.isos.ercot.reports import SCED_LMP, SOURCES, ErcotConnector, ErcotSettings, ErcotTokenAuth
 from carbon254.markets.connector import DownloadTarget
-from carbon254.markets.ercot import SCED_LMP, SOURCES, ErcotConnector, ErcotSettings, ErcotTokenAuth
 from carbon254.markets.transport import IsoClient, RetryPolicy, TransportConfig
 from carbon254.replay import ReplayServer
 from carbon254.replay.sites import routes_for
-from carbon254.replay.sites.ercot import TOKEN_PATH
 from carbon254.schema import Dataset
 from carbon254.store import open_store
 from carbon254.store.parquet import ParquetStore

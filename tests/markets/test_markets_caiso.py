@@ -20,7 +20,8 @@ import pytest
 from markets_checks import utc
 
 from carbon254.isos import Iso
-from carbon254.markets import caiso, registry
+from carbon254.isos.caiso import reports as caiso
+from carbon254.markets import registry
 from carbon254.markets.report import ParseError, Parser, SkippedRows, skipped_rows
 from carbon254.markets.transport import IsoClient, RetryPolicy, TransportConfig
 from carbon254.replay.server import Fault, FaultKind, ReplayServer
@@ -438,7 +439,7 @@ def fetch_table(
 
 def test_recommended_transport_spaces_requests_5s() -> None:
     assert caiso.RECOMMENDED_TRANSPORT.min_interval_s == 5.0
-    assert {(t.dataset, t.market) for t in caiso.CONNECTOR.targets} == {
+    assert {(t.dataset, t.market) for t in caiso.TARGETS} == {
         (Dataset.LMP, "DAM"),
         (Dataset.LMP, "RT15"),
         (Dataset.LMP, "RT5"),

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from carbon254.markets.ercot import fastpath as fast
-from carbon254.markets.ercot import parsers as p
-from carbon254.markets.ercot.lines import name_price_lines
+from carbon254.isos.ercot import fastpath as fast
+from carbon254.isos.ercot import parsers as p
+from carbon254.isos.ercot.lines import name_price_lines
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "ercot"
 HEADER = b"SCEDTimestamp,RepeatedHourFlag,SettlementPoint,LMP"

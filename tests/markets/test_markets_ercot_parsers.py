@@ -21,12 +21,12 @@ import pytest
 from markets_checks import utc
 
 from carbon254.isos import Iso
-from carbon254.markets.ercot import REPORTS, SOURCES
-from carbon254.markets.ercot import fastpath as fast
-from carbon254.markets.ercot import parsers as p
+from carbon254.isos.ercot import fastpath as fast
+from carbon254.isos.ercot import parsers as p
+from carbon254.isos.ercot.replay import api_rows
+from carbon254.isos.ercot.reports import REPORTS, SOURCES
 from carbon254.markets.registry import detect_report
 from carbon254.markets.report import ParseError
-from carbon254.replay.sites.ercot import api_rows
 from carbon254.schema import Dataset, validate
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso" / "ercot"

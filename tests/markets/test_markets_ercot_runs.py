@@ -20,7 +20,7 @@ from carbon254.ingest.ledger import IngestLedger
 from carbon254.ingest.native import NativeIngest
 from carbon254.ingest.quarantine import Quarantine
 from carbon254.isos import Iso
-from carbon254.markets.ercot import ORDC_ADDERS, REPORTS, SCED_BUS_LMP, SCED_LMP
+from carbon254.isos.ercot.reports import ORDC_ADDERS, REPORTS, SCED_BUS_LMP, SCED_LMP
 from carbon254.markets.registry import detect_report
 from carbon254.markets.report import Report
 from carbon254.store import open_store

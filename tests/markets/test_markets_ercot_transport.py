@@ -13,15 +13,16 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from carbon254.config import Settings
 from carbon254.isos import Iso
-from carbon254.markets.ercot import CONNECTOR, SOURCES, ErcotConnector, ErcotSettings, ErcotTokenAuth
-from carbon254.markets.ercot.api import TOKEN_URL, rebase
+from carbon254.isos.ercot.replay import TOKEN_PATH, doc_id
+from carbon254.isos.ercot.reports import SOURCES, TARGETS, ErcotConnector, ErcotSettings, ErcotTokenAuth
+from carbon254.isos.ercot.settings import TOKEN_URL, rebase
 from carbon254.markets.registry import detect_report
 from carbon254.markets.report import ParseError
 from carbon254.markets.transport import FetchError, IsoClient, RetryPolicy, TransportConfig
 from carbon254.replay.server import Fault, FaultKind, ReplayServer
 from carbon254.replay.sites import routes_for
-from carbon254.replay.sites.ercot import TOKEN_PATH, doc_id
 from carbon254.schema import Dataset, validate
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso" / "ercot"
@@ -46,12 +47,12 @@ def download(
     dataset: Dataset,
     market: str,
     day: date,
-    connector: ErcotConnector = CONNECTOR,
+    connector: ErcotConnector | None = None,
     auth: ErcotTokenAuth | None = None,
 ) -> list[pa.Table]:
     """Parse each payload fetched for the day (validated), checking its report is detectable by name."""
     with client(server, auth) as c:
-        payloads = list(connector.fetch(c, dataset, market, day))
+        payloads = list((connector or mis_connector()).fetch(c, dataset, market, day))
     tables = []
     for payload in payloads:
         assert detect_report(Iso.ERCOT, payload.name, payload.data) is payload.report
@@ -267,20 +268,27 @@ def test_api_nothing_published_yields_nothing(server: ReplayServer) -> None:
     )
 
 
-def test_settings_from_env() -> None:
-    assert not ErcotSettings.from_env({}).api_enabled
+def from_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> ErcotSettings:
+    """`Settings.ercot` read from exactly `env` (every other CARBON254_ERCOT_* variable unset)."""
+    for name in ("API_KEY", "USERNAME", "PASSWORD", "URL", "TOKEN_URL", "API_URL"):
+        monkeypatch.delenv(f"CARBON254_ERCOT_{name}", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Settings().ercot
+
+
+def test_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not from_env(monkeypatch, {}).api_enabled
     env = {
         "CARBON254_ERCOT_API_KEY": "k",
         "CARBON254_ERCOT_USERNAME": "u",
         "CARBON254_ERCOT_PASSWORD": "p",
         "CARBON254_ERCOT_URL": "http://127.0.0.1:9000",
     }
-    s = ErcotSettings.from_env(env)
+    s = from_env(monkeypatch, env)
     assert s.api_enabled
     assert s.token_url == "http://127.0.0.1:9000" + TOKEN_PATH == rebase(TOKEN_URL, "http://127.0.0.1:9000")
-    assert (
-        ErcotSettings.from_env({**env, "CARBON254_ERCOT_TOKEN_URL": "http://x/t"}).token_url == "http://x/t"
-    )
+    assert from_env(monkeypatch, {**env, "CARBON254_ERCOT_TOKEN_URL": "http://x/t"}).token_url == "http://x/t"
     assert ErcotConnector(SOURCES, s).auth is not None
     assert ErcotConnector(SOURCES, ErcotSettings()).auth is None
     with pytest.raises(ValueError, match="API_KEY"):
@@ -288,7 +296,7 @@ def test_settings_from_env() -> None:
 
 
 def test_targets_cover_every_report() -> None:
-    pairs = {(t.dataset, t.market) for t in CONNECTOR.targets}
+    pairs = {(t.dataset, t.market) for t in TARGETS}
     assert pairs == {
         (Dataset.LMP, "DAM"),
         (Dataset.LMP, "RT15"),

@@ -22,13 +22,14 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from carbon254.config import Settings
 from carbon254.ingest.backfill import DayOutcome, backfill
 from carbon254.ingest.ledger import IngestLedger
 from carbon254.ingest.native import NativeIngest
 from carbon254.ingest.quarantine import Quarantine
 from carbon254.ingest.watermark import Watermarks
 from carbon254.isos import Iso
-from carbon254.markets import pjm
+from carbon254.isos.pjm.settings import PjmSettings
 from carbon254.markets.connector import Connector
 from carbon254.markets.registry import connector_for, target_for
 from carbon254.markets.transport import IsoClient, RetryPolicy, TransportConfig
@@ -52,9 +53,8 @@ class Drill:
     data_path: str
 
     def connector(self) -> Connector:
-        if self.iso is Iso.PJM:  # PJM needs a subscription key; the replay site checks for one
-            return pjm.PjmConnector(pjm.PjmSettings(api_key="drill-key"))
-        return connector_for(self.iso)
+        # PJM needs a subscription key; the replay site checks for one.
+        return connector_for(self.iso, Settings(pjm=PjmSettings(api_key="drill-key")))
 
 
 DRILLS = [

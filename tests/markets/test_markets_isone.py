@@ -20,7 +20,8 @@ import pytest
 from markets_checks import utc
 
 from carbon254.isos import Iso
-from carbon254.markets import isone, registry
+from carbon254.isos.isone import reports as isone
+from carbon254.markets import registry
 from carbon254.markets.connector import Payload
 from carbon254.markets.report import ParseError
 from carbon254.markets.transport import FetchError, IsoClient, RetryPolicy, TransportConfig
@@ -341,7 +342,7 @@ def test_fetch_load_actual_and_forecast(server: ReplayServer) -> None:
     ((actual, payload),) = fetch(server, Dataset.LOAD, "actual", FALL)
     assert actual.height == 25 and payload.name == "hourlysystemdemand_20241103.csv"
     assert server.requests[-1].param("start") == "20241103"
-    creds = isone.IsoneConnector(isone.IsoneSettings("user@example.com", "secret"))
+    creds = isone.IsoneConnector(isone.IsoneSettings(username="user@example.com", password="secret"))
     ((forecast, fp),) = fetch(server, Dataset.LOAD, "forecast", SPRING, creds)
     assert forecast.height == 46 and fp.report is isone.WS_LOAD_FORECAST
     assert server.requests[-1].headers["authorization"].startswith("Basic ")

@@ -19,7 +19,7 @@ import pytest
 from markets_checks import utc
 
 from carbon254.isos import Iso
-from carbon254.markets import miso
+from carbon254.isos.miso import reports as miso
 from carbon254.markets.registry import detect_report
 from carbon254.markets.report import ParseError, Report
 from carbon254.markets.transport import FetchError, IsoClient, RetryPolicy, TransportConfig

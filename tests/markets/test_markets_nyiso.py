@@ -23,7 +23,7 @@ import pytest
 from markets_checks import utc
 
 from carbon254.isos import Iso
-from carbon254.markets import nyiso
+from carbon254.isos.nyiso import reports as nyiso
 from carbon254.markets.registry import detect_report
 from carbon254.markets.report import ParseError
 from carbon254.markets.transport import IsoClient, RetryPolicy, TransportConfig
@@ -564,7 +564,7 @@ def test_fetch_a_day_with_nothing_published_yields_nothing(server: ReplayServer)
 
 
 def test_targets_cover_every_dataset() -> None:
-    pairs = {(t.dataset, t.market) for t in nyiso.CONNECTOR.targets}
+    pairs = {(t.dataset, t.market) for t in nyiso.TARGETS}
     assert pairs == {
         (Dataset.LMP, "RT5"),
         (Dataset.LMP, "DAM"),

@@ -16,8 +16,9 @@ import polars as pl
 import pytest
 from markets_checks import check_components, utc
 
+from carbon254.config import Settings
 from carbon254.isos import Iso
-from carbon254.markets import pjm
+from carbon254.isos.pjm import reports as pjm
 from carbon254.markets.registry import detect_report
 from carbon254.markets.report import ParseError
 from carbon254.markets.transport import IsoClient, RetryPolicy, TransportConfig
@@ -359,7 +360,7 @@ def test_fetch_through_replay(dataset: Dataset, market: str, day: date, rows: in
 
 
 def test_fetch_follows_next_links_across_pages() -> None:
-    small = pjm.PjmConnector(pjm.PjmSettings(api_key="k", row_count=20))
+    small = pjm.PjmConnector(pjm.PjmSettings(api_key="k"), row_count=20)
     with serve() as server:
         with client(server) as c:
             payloads = list(small.fetch(c, Dataset.LMP, "DAM", FALL))
@@ -394,9 +395,10 @@ def test_missing_key_is_a_clear_error_and_sends_nothing() -> None:
 
 def test_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CARBON254_PJM_API_KEY", " abc ")
-    assert pjm.PjmSettings.from_env().api_key == "abc"
+    key = Settings().pjm.api_key
+    assert key is not None and key.get_secret_value() == "abc"
     monkeypatch.setenv("CARBON254_PJM_API_KEY", "")
-    assert pjm.PjmSettings.from_env().api_key is None
+    assert Settings().pjm.api_key is None
     assert pjm.RECOMMENDED_TRANSPORT.min_interval_s >= 10.0
 
 

@@ -15,7 +15,7 @@ import pytest
 from markets_checks import check_components, utc
 
 from carbon254.isos import Iso
-from carbon254.markets import spp
+from carbon254.isos.spp import reports as spp
 from carbon254.markets.connector import Payload
 from carbon254.markets.registry import detect_report
 from carbon254.markets.report import ParseError, Report
@@ -301,7 +301,7 @@ def client(server: ReplayServer) -> IsoClient:
 
 def fetch(server: ReplayServer, dataset: Dataset, market: str, day: date) -> list[Payload]:
     with client(server) as c:
-        return list(spp.CONNECTOR.fetch(c, dataset, market, day))
+        return list(spp.SppConnector().fetch(c, dataset, market, day))
 
 
 def rows(payloads: list[Payload]) -> pl.DataFrame:

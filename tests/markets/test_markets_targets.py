@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from carbon254.config import Settings
 from carbon254.isos import Iso
-from carbon254.markets import isone, miso, pjm
+from carbon254.isos.isone.settings import IsoneSettings
+from carbon254.isos.miso import reports as miso
+from carbon254.isos.pjm.settings import PjmSettings
 from carbon254.markets.connector import Connector, DownloadTarget
 from carbon254.markets.registry import connector_for
 from carbon254.markets.transport import FetchError, IsoClient, RetryPolicy, TransportConfig
@@ -46,16 +49,15 @@ def candidate_days(iso: Iso) -> list[date]:
 
 def connector(iso: Iso, day: date) -> Connector:
     """The ISO's connector, with test credentials where the ISO needs them and MISO's clock on `day`."""
-    if iso is Iso.PJM:
-        return pjm.PjmConnector(pjm.PjmSettings(api_key="test-key"))
-    if iso is Iso.ISONE:
-        return isone.IsoneConnector(isone.IsoneSettings("user", "secret"))
     if iso is Iso.MISO:  # its load feed only serves the current day
         return miso.MisoConnector(clock=lambda: datetime(day.year, day.month, day.day, 15, tzinfo=UTC))
-    return connector_for(iso)
+    return connector_for(iso, SETTINGS)
 
 
-TARGETS = [(iso, t) for iso in Iso for t in connector_for(iso).targets]
+SETTINGS = Settings(
+    pjm=PjmSettings(api_key="test-key"), isone=IsoneSettings(username="user", password="secret")
+)
+TARGETS = [(iso, t) for iso in Iso for t in connector_for(iso, SETTINGS).targets]
 
 
 @pytest.mark.parametrize(

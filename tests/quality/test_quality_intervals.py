@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 from quality_tables import lmp_rows, slots, utc
 
-from carbon254.markets import nyiso
+from carbon254.isos.nyiso import reports as nyiso
 from carbon254.quality import Gap, assess, day_start, days_with_gaps, publication_time, publishes_ahead
 from carbon254.quality.timeline import timeline
 from carbon254.schema import TIMESTAMP

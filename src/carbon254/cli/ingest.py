@@ -28,7 +28,9 @@ from carbon254.cli.console import CliError, console, err_console, fail, interrup
 from carbon254.cli.ingest_native import download, follow_isos, ingest_native_files
 from carbon254.cli.names import BadList, split_list
 from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_STORE, DataDir, StoreUrl
+from carbon254.cli.settings import load_settings
 from carbon254.cli.stores import check_store_url, open_cli_store
+from carbon254.config import Settings
 from carbon254.excerpt import excerpt
 from carbon254.ingest import FileError, FileFormat, read_canonical_file, write_canonical
 from carbon254.isos import Iso, iso_info
@@ -222,7 +224,8 @@ def ingest(
     if follow:
         if files:
             raise typer.BadParameter("--follow downloads; it takes no FILE", param_hint="--follow")
-        follow_isos(_isos(iso), dataset, market, store_url, data_dir, polls=polls, interval_s=interval)
+        settings = _settings(data_dir, store_url)
+        follow_isos(_isos(iso), dataset, market, settings, polls=polls, interval_s=interval)
         return
     if files and iso is not None:
         ingest_native_files(files, _one_iso(iso), store_url, data_dir)
@@ -241,7 +244,8 @@ def ingest(
                 param_hint="--end",
             )
         days = _gap_days(chosen, dataset, market, first, stop, store_url, data_dir) if gaps else None
-        download(chosen, dataset, market, first, stop, store_url, data_dir, days=days, force=force or gaps)
+        settings = _settings(data_dir, store_url)
+        download(chosen, dataset, market, first, stop, settings, days=days, force=force or gaps)
         return
     if not files:
         raise typer.BadParameter(
@@ -279,6 +283,14 @@ def ingest(
         err_console.print(f"[bold red]Rejected[/] {escape(o.error or '')}")
     if failed:
         fail(f"{len(failed)} of {len(outcomes)} file(s) rejected; nothing from them was written")
+
+
+def _settings(data_dir: Path, store_url: str) -> Settings:
+    """The settings downloads run with: the environment's, with --data-dir and --store on top."""
+    try:
+        return load_settings(data_dir=data_dir, store=store_url)
+    except CliError as exc:
+        fail(exc.message, exc.hint)
 
 
 def _one_iso(text: str) -> Iso:

@@ -160,27 +160,29 @@ def download(
     market: str,
     start: date,
     end: date,
-    store_url: str,
-    data_dir: Path,
+    settings: Settings,
     *,
     days: Sequence[date] | None = None,
     force: bool = False,
 ) -> None:
-    """Backfill `start` to `end` (exclusive) market days of one target, or exactly `days` when given."""
+    """Backfill `start` to `end` (exclusive) market days of one target, or exactly `days` when given.
+
+    `settings` say where the store and data dir are and how to reach the ISO
+    (its `CARBON254_<ISO>_*` settings, `CARBON254_ISO_*`).
+    """
     try:
         target = target_for(iso, dataset, market)
     except NoTarget as exc:
         fail(str(exc))
-    settings = Settings(data_dir=data_dir, store=store_url)
-    watermarks = Watermarks(data_dir)
+    watermarks = Watermarks(settings.data_dir)
     wanted = list(days) if days is not None else market_days(start, end)
     to_fetch = pending_days(iso, target, wanted, watermarks, force)
-    store, ingest = _open(store_url, data_dir)
-    connector = connector_for(iso)
+    store, ingest = _open(settings.store, settings.data_dir)
+    connector = connector_for(iso, settings)
     report: BackfillReport | None = None
     try:
         with (
-            client_for(iso, settings) as client,
+            client_for(iso, settings, connector) as client,
             Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -229,24 +231,22 @@ def follow_isos(
     isos: Sequence[Iso],
     dataset: Dataset | None,
     market: str | None,
-    store_url: str,
-    data_dir: Path,
+    settings: Settings,
     *,
     polls: int | None,
     interval_s: float | None,
 ) -> None:
-    """Poll every matching target of `isos` at its publication cadence until interrupted."""
-    settings = Settings(data_dir=data_dir, store=store_url)
+    """Poll every matching target of `isos` at its publication cadence until interrupted, per `settings`."""
     targets: list[FollowTarget] = []
-    clients = {iso: client_for(iso, settings) for iso in isos}
-    for iso in isos:
-        connector = connector_for(iso)
+    connectors = {iso: connector_for(iso, settings) for iso in isos}
+    clients = {iso: client_for(iso, settings, connector) for iso, connector in connectors.items()}
+    for iso, connector in connectors.items():
         for t in connector.targets:
             if (dataset is None or t.dataset is dataset) and (market is None or t.market == market):
                 targets.append(FollowTarget(connector, clients[iso], t))
     if not targets:
         fail("nothing to follow: no target of the given ISO(s) matches --dataset/--market")
-    store, ingest = _open(store_url, data_dir)
+    store, ingest = _open(settings.store, settings.data_dir)
 
     def show(target: FollowTarget, outcome: DayOutcome) -> None:
         written = sum(p.entry.rows_written for p in outcome.payloads)

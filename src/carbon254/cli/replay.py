@@ -20,6 +20,7 @@ from carbon254.isos import Iso
 from carbon254.names import UnknownName, resolve_iso
 from carbon254.replay import ReplayServer
 from carbon254.replay.sites import routes_for
+from carbon254.settings_doc import env_name
 
 
 def site_roots(iso: Iso, roots: list[Path]) -> list[Path]:
@@ -62,7 +63,7 @@ def replay(
     with server:
         console.print(f"Replaying {', '.join(i.value for i in isos)} at [bold]{escape(server.url)}[/]")
         for i in isos:
-            console.print(f"  CARBON254_{i.value}_URL={server.url}")
+            console.print(f"  {env_name(i.value.lower(), 'url')}={server.url}")
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

@@ -12,8 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 from rich.markup import escape
 
 from carbon254.cli.console import CliError, console, fail
@@ -38,6 +36,7 @@ from carbon254.cli.server import (
     stop_signals_interrupt,
     tls_files,
 )
+from carbon254.cli.settings import load_settings
 from carbon254.cli.stores import store_label
 from carbon254.config import AuthMode, Settings
 from carbon254.store import StoreNotFound, open_store
@@ -49,15 +48,7 @@ def settings_for(data_dir: Path, host: str, port: int, **overrides: Any) -> Sett
     `overrides` are further fields (e.g. `only`, `auth`); None values are
     left to the environment.
     """
-    given = {name: value for name, value in overrides.items() if value is not None}
-    try:
-        return Settings(data_dir=data_dir, host=host, port=port, **given)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise CliError(f"invalid CARBON254_* setting: {problems}") from None
-    except SettingsError as exc:  # a value the environment source could not decode (e.g. bad JSON)
-        cause = f" ({exc.__cause__})" if exc.__cause__ else ""
-        raise CliError(f"invalid CARBON254_* setting: {exc}{cause}") from None
+    return load_settings(data_dir=data_dir, host=host, port=port, **overrides)
 
 
 def check_auth_binding(settings: Settings) -> None:

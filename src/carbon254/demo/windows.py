@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from carbon254.demo.marker import DemoParams
 from carbon254.isos import Iso
 from carbon254.schema import Dataset, LoadKind
-from carbon254.simulate import SIMULATED_LOAD_KINDS, SimulationConfig
+from carbon254.simulate import SIMULATED_LOAD_KINDS, SimulationConfig, simulated_markets
 from carbon254.simulate.publication import day_ahead_known_until
 
 FIVE_MINUTES = timedelta(minutes=5)
@@ -126,12 +126,14 @@ def window_configs(
                 seed=params.seed,
             )
         )
-    if Iso.ERCOT in params.isos:
+    # ORDC adders over the whole window, for the ISOs the simulator makes them for (ERCOT).
+    ordc = tuple(iso for iso in params.isos if Dataset.ORDC_ADDER in simulated_markets(iso))
+    if ordc:
         configs.append(
             SimulationConfig(
                 start=start,
                 end=end,
-                isos=(Iso.ERCOT,),
+                isos=ordc,
                 nodes=params.nodes,
                 markets=(),
                 datasets=(Dataset.ORDC_ADDER,),

@@ -3,39 +3,34 @@
 from __future__ import annotations
 
 from carbon254.config import Settings
-from carbon254.isos import Iso
+from carbon254.isos import Iso, declaration
+from carbon254.markets.connector import Connector
 from carbon254.markets.registry import connector_for
 from carbon254.markets.transport import IsoClient, RetryPolicy, TransportConfig
 
-# Seconds between requests, from each ISO's published or observed limits:
-# OASIS answers faster callers with an error payload (about one call per 5 s);
-# PJM caps non-member API accounts at 6 requests a minute; ERCOT's public API
-# allows about 30 a minute. The others publish static files and ask for courtesy.
-DEFAULT_MIN_INTERVAL_S: dict[Iso, float] = {
-    Iso.CAISO: 5.0,
-    Iso.ERCOT: 2.0,
-    Iso.PJM: 10.0,
-    Iso.MISO: 0.5,
-    Iso.SPP: 0.2,
-    Iso.NYISO: 0.5,
-    Iso.ISONE: 1.0,
-}
-
 
 def transport_config(iso: Iso, settings: Settings) -> TransportConfig:
-    """The transport settings of one ISO (`CARBON254_<ISO>_URL`, `CARBON254_ISO_*`)."""
+    """The transport settings of one ISO (`CARBON254_<ISO>_URL`, `CARBON254_ISO_*`).
+
+    Requests are spaced by `CARBON254_ISO_MIN_INTERVAL_S` when set, else by
+    the ISO's published or observed limit (its declaration).
+    """
     interval = settings.iso_min_interval_s
     return TransportConfig(
         timeout_s=settings.iso_timeout_s,
         retry=RetryPolicy(attempts=settings.iso_retries),
-        min_interval_s=DEFAULT_MIN_INTERVAL_S[iso] if interval is None else interval,
-        base_url=settings.iso_url(iso.value),
+        min_interval_s=declaration(iso).min_request_interval_s if interval is None else interval,
+        base_url=settings.iso_settings(iso).url,
     )
 
 
-def client_for(iso: Iso, settings: Settings) -> IsoClient:
-    """A new `IsoClient` for `iso`, with the connector's auth flow if it has one; the caller closes it."""
+def client_for(iso: Iso, settings: Settings, connector: Connector | None = None) -> IsoClient:
+    """A new `IsoClient` for `iso`, with `connector`'s auth flow if it has one; the caller closes it.
+
+    Pass the connector the client will serve, so that both share one auth
+    flow (and its token); without it one is built from `settings`.
+    """
     # Only some ISOs need an auth flow (ERCOT's public-API token); their
     # connectors expose it as `auth`, None when no credentials are configured.
-    auth = getattr(connector_for(iso), "auth", None)
+    auth = getattr(connector if connector is not None else connector_for(iso, settings), "auth", None)
     return IsoClient(iso, transport_config(iso, settings), auth=auth)

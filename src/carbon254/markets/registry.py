@@ -1,32 +1,23 @@
 """Which connector and report handle an ISO, a download target, or a native file.
 
-Each ISO's module (`carbon254.markets.<iso>`) exposes `REPORTS` and
-`CONNECTOR`; modules are imported on first use so that a command touching one
-ISO does not import all seven.
+A lookup over the ISO declarations (`carbon254.isos`): each ISO's package
+holds its reports, download targets and connector, imported on first use so
+that a command touching one ISO does not import all seven.
 """
 
 from __future__ import annotations
 
-import importlib
 import io
 import zipfile
-from functools import cache
-from typing import cast
+from typing import TYPE_CHECKING
 
-from carbon254.isos import Iso
+from carbon254.isos import Iso, declaration
 from carbon254.markets.connector import Connector, DownloadTarget
 from carbon254.markets.report import Report
 from carbon254.schema import Dataset, spec
 
-_MODULES: dict[Iso, str] = {
-    Iso.CAISO: "carbon254.markets.caiso",
-    Iso.ERCOT: "carbon254.markets.ercot",
-    Iso.PJM: "carbon254.markets.pjm",
-    Iso.MISO: "carbon254.markets.miso",
-    Iso.SPP: "carbon254.markets.spp",
-    Iso.NYISO: "carbon254.markets.nyiso",
-    Iso.ISONE: "carbon254.markets.isone",
-}
+if TYPE_CHECKING:
+    from carbon254.config import Settings
 
 _HEAD_BYTES = 16_384
 
@@ -39,25 +30,20 @@ class NoTarget(ValueError):
     """A (dataset, market) pair an ISO's connector cannot download."""
 
 
-@cache
-def _module(iso: Iso) -> object:
-    return importlib.import_module(_MODULES[iso])
-
-
 def reports_for(iso: Iso) -> tuple[Report, ...]:
     """Every report layout the ISO's connector parses."""
-    return cast(tuple[Report, ...], _module(iso).REPORTS)  # type: ignore[attr-defined]
+    return declaration(iso).reports()
 
 
-def connector_for(iso: Iso) -> Connector:
-    """The download connector of an ISO."""
-    return cast(Connector, _module(iso).CONNECTOR)  # type: ignore[attr-defined]
+def connector_for(iso: Iso, settings: Settings) -> Connector:
+    """A download connector of an ISO, configured by `settings` (its `CARBON254_<ISO>_*` fields)."""
+    return declaration(iso).connector(settings)
 
 
 def published_markets(iso: Iso) -> dict[Dataset, tuple[str | None, ...]]:
     """Every dataset the ISO's connector downloads or parses, with its markets (None: no market column)."""
     found: dict[Dataset, set[str | None]] = {}
-    pairs = [(t.dataset, t.market) for t in connector_for(iso).targets]
+    pairs = [(t.dataset, t.market) for t in declaration(iso).targets()]
     pairs += [(r.dataset, m) for r in reports_for(iso) for m in r.markets]
     for dataset, market in pairs:
         found.setdefault(dataset, set()).add(market if spec(dataset).market_column else None)
@@ -66,7 +52,7 @@ def published_markets(iso: Iso) -> dict[Dataset, tuple[str | None, ...]]:
 
 def target_for(iso: Iso, dataset: Dataset, market: str) -> DownloadTarget:
     """The download target for (dataset, market), or `NoTarget` listing what the ISO offers."""
-    targets = connector_for(iso).targets
+    targets = declaration(iso).targets()
     for t in targets:
         if t.dataset is dataset and t.market == market:
             return t

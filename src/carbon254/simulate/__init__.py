@@ -9,13 +9,14 @@ together. Any UTC day can be generated on its own and always comes out the
 same for a given seed.
 """
 
-from carbon254.simulate.catalog import default_node_counts
 from carbon254.simulate.config import SIMULATED_LOAD_KINDS, SimulationConfig
 from carbon254.simulate.engine import count_rows, simulate, simulated_locations, simulated_markets
+from carbon254.simulate.iso import IsoSimulation, default_node_counts, simulation
 from carbon254.simulate.network import Network, build_network
 
 __all__ = [
     "SIMULATED_LOAD_KINDS",
+    "IsoSimulation",
     "Network",
     "SimulationConfig",
     "build_network",
@@ -24,4 +25,5 @@ __all__ = [
     "simulate",
     "simulated_locations",
     "simulated_markets",
+    "simulation",
 ]

@@ -17,9 +17,9 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from carbon254.schema import AS_PRICE_SCHEMA
-from carbon254.simulate.catalog import ISO_INDEX
 from carbon254.simulate.clock import US_PER_HOUR, hourly_mean
 from carbon254.simulate.columns import constant, floats, null_timestamps, repeat_each, timestamps
+from carbon254.simulate.iso import simulation
 from carbon254.simulate.processes import ar_by_day
 from carbon254.simulate.publication import day_ahead_published
 from carbon254.simulate.rounding import from_cents, to_cents
@@ -41,7 +41,7 @@ def _ramp_shape(hour: FloatArray) -> FloatArray:
 def as_prices(system: System, seed: int) -> dict[str, FloatArray]:
     """Prices ($/MW-h) per market: arrays (products, regions, hours) for the block's hours."""
     model = system.model
-    idx = ISO_INDEX[model.iso]
+    idx = simulation(model.iso).stream_index
     n_p, n_r = len(model.as_products), len(model.as_regions)
     span = range(system.first_day - 1, system.first_day + system.days)
     draws = np.array(

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from carbon254.isos import Iso
 from carbon254.schema import Dataset, LoadKind
-from carbon254.simulate.catalog import GEOGRAPHY
 from carbon254.simulate.clock import INTERVALS_PER_HOUR, to_us
+from carbon254.simulate.iso import simulation
 
 MARKETS = ("DAM", "RTH", "RT5")
 DEFAULT_DATASETS = (
@@ -99,9 +99,9 @@ class SimulationConfig:
     def node_count(self, iso: Iso) -> int:
         """Nodes simulated for `iso` (hubs and zones excluded)."""
         if self.nodes is None:
-            return GEOGRAPHY[iso].default_nodes
+            return simulation(iso).geography.default_nodes
         if isinstance(self.nodes, Mapping):
-            return int(self.nodes.get(iso, GEOGRAPHY[iso].default_nodes))
+            return int(self.nodes.get(iso, simulation(iso).geography.default_nodes))
         return int(self.nodes)
 
     @property

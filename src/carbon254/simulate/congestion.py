@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from carbon254.simulate.catalog import ISO_INDEX
 from carbon254.simulate.clock import INTERVALS_PER_HOUR
 from carbon254.simulate.energy import normal_sf
+from carbon254.simulate.iso import simulation
 from carbon254.simulate.models import IsoModel
 from carbon254.simulate.network import Constraints
 from carbon254.simulate.physical import Physical
@@ -82,7 +82,7 @@ def simulate_shadow_prices(
     model: IsoModel, constraints: Constraints, seed: int, physical: Physical
 ) -> ShadowPrices:
     """Day-ahead (hourly, on forecasts) and real-time (5-minute, on actuals) shadow prices in $/MWh."""
-    idx = ISO_INDEX[model.iso]
+    idx = simulation(model.iso).stream_index
     k = constraints.count
     da_noise = _noise(seed, idx, Stream.DA_CONGESTION, physical.first_day, physical.days, k)
     rt_own = _noise(seed, idx, Stream.RT_CONGESTION, physical.first_day, physical.days, k)

@@ -25,9 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from carbon254.isos import Iso
-from carbon254.simulate.catalog import ISO_INDEX
 from carbon254.simulate.clock import INTERVALS_PER_DAY, hourly_mean
+from carbon254.simulate.iso import simulation
 from carbon254.simulate.models import IsoModel
 from carbon254.simulate.physical import Physical
 from carbon254.simulate.processes import ar_by_day, ar_within_day
@@ -142,11 +141,11 @@ class EnergyPrices:
 
 
 def _reliability_adder(model: IsoModel, seed: int, physical: Physical) -> FloatArray:
-    """ERCOT reliability deployment adder: rare afternoon events of a few hours, $/MWh."""
+    """ERCOT's reliability deployment adder (ISOs with ORDC adders): rare afternoon events, $/MWh."""
     out = np.zeros(physical.days * INTERVALS_PER_DAY)
-    if model.iso is not Iso.ERCOT:
+    if not model.ordc_adders:
         return out
-    idx = ISO_INDEX[model.iso]
+    idx = simulation(model.iso).stream_index
     for i, day in enumerate(range(physical.first_day, physical.first_day + physical.days)):
         u, start, length, size = generator(seed, idx, Stream.RELIABILITY, day).random(4)
         summer = 0.5 * (1.0 - np.cos(2.0 * np.pi * ((day % 365.2425) / 365.2425 - 20.0 / 365.2425)))
@@ -160,7 +159,7 @@ def _reliability_adder(model: IsoModel, seed: int, physical: Physical) -> FloatA
 
 def simulate_energy(model: IsoModel, seed: int, physical: Physical) -> EnergyPrices:
     """Day-ahead (hourly) and real-time (5-minute) system energy prices in $/MWh."""
-    idx = ISO_INDEX[model.iso]
+    idx = simulation(model.iso).stream_index
     span = range(physical.first_day - 1, physical.first_day + physical.days)
 
     capacity_h = hourly_mean(physical.capacity)

@@ -9,13 +9,12 @@ import pyarrow as pa
 from carbon254.isos import Iso
 from carbon254.schema import Dataset
 from carbon254.simulate.ancillary import AS_MARKETS, as_tables
-from carbon254.simulate.capacity import capacity_auctions, capacity_table
-from carbon254.simulate.catalog import GEOGRAPHY
+from carbon254.simulate.capacity import capacity_table
 from carbon254.simulate.clock import FIVE_MINUTES, US_PER_DAY, US_PER_HOUR, grid_count
 from carbon254.simulate.config import MARKETS, SIMULATED_LOAD_KINDS, SimulationConfig
+from carbon254.simulate.iso import simulation
 from carbon254.simulate.lmp import five_minute_lmp, hourly_lmp
 from carbon254.simulate.loads import load_table
-from carbon254.simulate.models import MODELS
 from carbon254.simulate.network import build_network, location_catalog
 from carbon254.simulate.ordc import ordc_table
 from carbon254.simulate.system import simulate_system
@@ -47,8 +46,9 @@ def simulate(config: SimulationConfig) -> Iterator[tuple[Dataset, pa.Table]]:
     wanted = set(config.datasets)
     lmp_markets = [m for m in config.markets if Dataset.LMP in wanted]
     for iso in config.isos:
-        if Dataset.CAPACITY_PRICE in wanted:
-            for table in capacity_table(iso, config.seed, config.start_us, config.end_us):
+        auction = simulation(iso).capacity
+        if Dataset.CAPACITY_PRICE in wanted and auction is not None:
+            for table in capacity_table(iso, auction, config.seed, config.start_us, config.end_us):
                 yield Dataset.CAPACITY_PRICE, table
         network = build_network(iso, config.node_count(iso), config.seed)
         for first_day, days in _blocks(config):
@@ -85,20 +85,22 @@ def count_rows(config: SimulationConfig) -> int:
     wanted = set(config.datasets)
     total = 0
     for iso in config.isos:
+        sim = simulation(iso)
         if Dataset.LMP in wanted:
             locations = len(location_catalog(iso, config.node_count(iso))[0])
             per_location = sum(rt5 if m == "RT5" else hours for m in config.markets)
             total += locations * per_location
         if Dataset.AS_PRICE in wanted:
-            model = MODELS[iso]
+            model = sim.model
             markets = sum(1 for m in AS_MARKETS if m in config.markets)
             total += markets * len(model.as_products) * len(model.as_regions) * hours
         if Dataset.LOAD in wanted:
-            total += len(config.load_kinds) * len(GEOGRAPHY[iso].load_zones) * hours
-        if Dataset.ORDC_ADDER in wanted and iso is Iso.ERCOT:
+            total += len(config.load_kinds) * len(sim.geography.load_zones) * hours
+        if Dataset.ORDC_ADDER in wanted and sim.model.ordc_adders:
             total += fives
-        if Dataset.CAPACITY_PRICE in wanted:
-            total += sum(t.num_rows for t in capacity_table(iso, config.seed, config.start_us, config.end_us))
+        if Dataset.CAPACITY_PRICE in wanted and sim.capacity is not None:
+            tables = capacity_table(iso, sim.capacity, config.seed, config.start_us, config.end_us)
+            total += sum(t.num_rows for t in tables)
     return total
 
 
@@ -109,7 +111,7 @@ def simulated_locations(iso: Iso, nodes: int | None = None) -> pa.Table:
     scale). Names do not depend on the seed, and the first n nodes are the
     same whatever the total, so the catalog is stable across runs.
     """
-    count = GEOGRAPHY[Iso(iso)].default_nodes if nodes is None else nodes
+    count = simulation(Iso(iso)).geography.default_nodes if nodes is None else nodes
     names, types = location_catalog(Iso(iso), count)
     return pa.table(
         {
@@ -132,8 +134,9 @@ def simulated_markets(iso: Iso) -> dict[Dataset, tuple[str | None, ...]]:
         Dataset.AS_PRICE: AS_MARKETS,
         Dataset.LOAD: tuple(k.value for k in SIMULATED_LOAD_KINDS),
     }
-    if auctions := capacity_auctions(iso):
-        made[Dataset.CAPACITY_PRICE] = auctions
-    if iso is Iso.ERCOT:
+    sim = simulation(iso)
+    if sim.capacity is not None:
+        made[Dataset.CAPACITY_PRICE] = (sim.capacity.name,)
+    if sim.model.ordc_adders:
         made[Dataset.ORDC_ADDER] = (None,)
     return made

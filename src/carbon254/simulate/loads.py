@@ -15,7 +15,6 @@ import numpy as np
 import pyarrow as pa
 
 from carbon254.schema import LOAD_SCHEMA, LoadKind
-from carbon254.simulate.catalog import GEOGRAPHY, ISO_INDEX
 from carbon254.simulate.clock import US_PER_HOUR, hourly_mean
 from carbon254.simulate.columns import (
     constant,
@@ -25,6 +24,7 @@ from carbon254.simulate.columns import (
     timestamps,
     timestamps_where,
 )
+from carbon254.simulate.iso import simulation
 from carbon254.simulate.processes import ar_by_day
 from carbon254.simulate.publication import day_ahead_forecast_issued, day_ahead_published
 from carbon254.simulate.streams import Stream, generator
@@ -45,11 +45,12 @@ def load_table(
     inside = (hours >= start_us) & (hours < end_us)
     if not kinds or not inside.any():
         return
-    zones = GEOGRAPHY[iso].load_zones
+    sim = simulation(iso)
+    zones = sim.geography.load_zones
     n_z = len(zones)
     span = range(system.first_day - 1, system.first_day + system.days)
     draws = np.array(
-        [generator(seed, ISO_INDEX[iso], Stream.ZONES, d).standard_normal((2, n_z, 24)) for d in span]
+        [generator(seed, sim.stream_index, Stream.ZONES, d).standard_normal((2, n_z, 24)) for d in span]
     )
     wander = ar_by_day(draws.transpose(1, 2, 0, 3), 0.95).reshape(2, n_z, -1)[:, :, inside]
     share = np.array([z.share for z in zones])[:, None]

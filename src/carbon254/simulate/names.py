@@ -1,4 +1,4 @@
-"""Synthetic node names in each ISO's own style.
+"""Synthetic node names in each ISO's own style (each ISO's style is declared in its package).
 
 Names are invented (no real plant or bus is implied) but look like what each ISO
 publishes, so screens, filters and demos behave as they would on real data:
@@ -14,8 +14,6 @@ real-scale run are the same 200 nodes as a 200-node demo.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-
-from carbon254.isos import Iso
 
 _HEADS = (
     "AL",
@@ -110,20 +108,6 @@ _TAILS = (
     "MESA",
 )
 
-# MISO names nodes after the local balancing authority; several share a zone.
-_MISO_LBAS: dict[str, tuple[str, ...]] = {
-    "LRZ1": ("NSP", "OTP", "MP", "GRE", "MDU", "SMP"),
-    "LRZ2": ("WEC", "WPS", "ALTE", "MGE", "UPPC"),
-    "LRZ3": ("ALTW", "MEC", "MPW"),
-    "LRZ4": ("AMIL", "CWLP", "SIPC"),
-    "LRZ5": ("AMMO", "CWLD"),
-    "LRZ6": ("CIN", "IPL", "SIGE", "NIPS", "BREC", "HE"),
-    "LRZ7": ("CONS", "DECO"),
-    "LRZ8": ("EAI",),
-    "LRZ9": ("CLEC", "LAGN", "EES", "LAFA"),
-    "LRZ10": ("EMBA",),
-}
-
 _MASK = (1 << 64) - 1
 _REDRAWS = 16
 
@@ -136,108 +120,42 @@ def _mix(value: int) -> int:
     return z ^ (z >> 31)
 
 
-class _Digits:
+class Digits:
     """Successive small choices drawn from one 64-bit hash."""
 
     def __init__(self, value: int) -> None:
         self._h = value
 
     def pick(self, n: int) -> int:
+        """The next choice among `n` (0 to n-1)."""
         out = self._h % n
         self._h //= n
         return out
 
 
-def _stem(d: _Digits, width: int) -> str:
+def stem(d: Digits, width: int) -> str:
+    """An invented place-like word (`OAKCREEK`, `FAIRFORD`) of at most `width` letters."""
     return (_HEADS[d.pick(len(_HEADS))] + _TAILS[d.pick(len(_TAILS))])[:width]
 
 
-def _ercot(d: _Digits, area: str) -> str:
-    kind = d.pick(10)
-    if kind == 0:
-        return f"{_stem(d, 6)}WIND_RN" if area in ("WEST", "PANHANDLE", "SOUTH") else f"{_stem(d, 8)}_RN"
-    if kind == 1:
-        return f"{_stem(d, 6)}SLR_RN"
-    if kind == 2:
-        return f"{_stem(d, 6)}_ESS_RN"
-    if kind in (3, 4):
-        return f"{_stem(d, 8)}_ALL"
-    if kind == 5:
-        return f"{_stem(d, 8)}_UNIT{1 + d.pick(4)}"
-    if kind == 6:
-        return f"{_stem(d, 8)}_CC{1 + d.pick(3)}"
-    return f"{_stem(d, 8)}_RN"
+def node_names(
+    style: Callable[[Digits, str, int], str],
+    iso_index: int,
+    areas: Sequence[str],
+    reserved: Sequence[str] = (),
+) -> list[str]:
+    """Unique names in an ISO's `style` for nodes 0..len(areas)-1, given each node's area code.
 
-
-def _caiso(d: _Digits, area: str) -> str:
-    if d.pick(5) == 0:
-        return f"{_stem(d, 7)}{1 + d.pick(4)}_{1 + d.pick(7)}_B{1 + d.pick(3)}"
-    return f"{_stem(d, 8)}_{1 + d.pick(7)}_N{1 + d.pick(30):03d}"
-
-
-def _pjm(d: _Digits, area: str, index: int) -> str:
-    if d.pick(4) == 0:
-        # Bus numbers: an odd multiplier keeps them distinct for every index.
-        return str(1_000_003 + (index * 7_919) % 89_000_000)
-    kv = ("13", "18", "20", "34.5", "69", "115", "138", "230", "345", "500")[d.pick(10)]
-    equipment = ("UNIT", "T", "LD", "GEN", "CT", "TR")[d.pick(6)]
-    return f"{_stem(d, 8)} {kv} KV {equipment}{1 + d.pick(9)}"
-
-
-def _miso(d: _Digits, area: str) -> str:
-    lbas = _MISO_LBAS.get(area, ("MISO",))
-    return f"{lbas[d.pick(len(lbas))]}.{_stem(d, 9)}{1 + d.pick(9)}"
-
-
-def _spp(d: _Digits, area: str) -> str:
-    kind = d.pick(3)
-    if kind == 0:
-        return f"{area}_{_stem(d, 8)}_UNIT{1 + d.pick(4)}"
-    if kind == 1:
-        return f"{area}_{_stem(d, 8)}{1 + d.pick(9)}"
-    return f"{area}_{_stem(d, 9)}"
-
-
-def _nyiso(d: _Digits, area: str) -> str:
-    if d.pick(3) == 0:
-        return f"{_stem(d, 10)}___{1 + d.pick(9)}"
-    kind = ("GT", "ST", "CC", "CT", "HY", "WT", "IC")[d.pick(7)]
-    return f"{_stem(d, 10)} {kind} {1 + d.pick(12):02d}"
-
-
-def _isone(d: _Digits, area: str) -> str:
-    stem = _stem(d, 8)
-    kv = ("13.8", "23", "34.5", "69", "115", "345")[d.pick(6)]
-    if d.pick(10) < 3:
-        return f"LD.{stem:<8}{kv}"
-    return f"UN.{stem:<8}{kv} {stem[:3]}{1 + d.pick(9)}"
-
-
-_STYLE: dict[Iso, Callable[[_Digits, str, int], str]] = {
-    Iso.ERCOT: lambda d, area, i: _ercot(d, area),
-    Iso.CAISO: lambda d, area, i: _caiso(d, area),
-    Iso.PJM: _pjm,
-    Iso.MISO: lambda d, area, i: _miso(d, area),
-    Iso.SPP: lambda d, area, i: _spp(d, area),
-    Iso.NYISO: lambda d, area, i: _nyiso(d, area),
-    Iso.ISONE: lambda d, area, i: _isone(d, area),
-}
-
-
-def node_names(iso: Iso, iso_index: int, areas: Sequence[str], reserved: Sequence[str] = ()) -> list[str]:
-    """Unique ISO-styled names for nodes 0..len(areas)-1, given each node's area code.
-
-    `reserved` are names already taken (hubs, zones). Earlier nodes never
-    change when more nodes are added.
+    `iso_index` keys the names' hashes. `reserved` are names already taken
+    (hubs, zones). Earlier nodes never change when more nodes are added.
     """
-    style = _STYLE[iso]
     taken = set(reserved)
     names: list[str] = []
     for i, area in enumerate(areas):
         # On a clash, draw again from a salted hash to keep the ISO's style; a
         # numeric suffix is the last resort.
         for attempt in range(_REDRAWS):
-            name = style(_Digits(_mix((attempt << 56) | (iso_index << 40) | i)), area, i)
+            name = style(Digits(_mix((attempt << 56) | (iso_index << 40) | i)), area, i)
             if name not in taken:
                 break
         k = 2

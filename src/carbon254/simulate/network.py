@@ -26,8 +26,8 @@ import numpy.typing as npt
 
 from carbon254.isos import Iso
 from carbon254.schema import LocationType
-from carbon254.simulate.catalog import GEOGRAPHY, ISO_INDEX, Geography
-from carbon254.simulate.models import MODELS
+from carbon254.simulate.catalog import Geography
+from carbon254.simulate.iso import simulation
 from carbon254.simulate.names import node_names
 from carbon254.simulate.streams import Stream, generator
 
@@ -103,8 +103,9 @@ def _frozen(a: npt.NDArray[np.float64]) -> FloatArray:
 @lru_cache(maxsize=16)
 def _placement(iso: Iso, count: int) -> _Placement:
     """Where nodes sit and what they are called: prefix-stable in `count`."""
-    geo = GEOGRAPHY[iso]
-    idx = ISO_INDEX[iso]
+    sim = simulation(iso)
+    geo = sim.geography
+    idx = sim.stream_index
     shares = np.array([a.node_share for a in geo.areas])
     cdf = np.cumsum(shares / shares.sum())
     u = generator(_GEOGRAPHY_SEED, idx, Stream.GEOGRAPHY, 0).random(count)
@@ -122,7 +123,7 @@ def _placement(iso: Iso, count: int) -> _Placement:
     lognormal = np.exp(0.8 * generator(_GEOGRAPHY_SEED, idx, Stream.GEOGRAPHY, 2).standard_normal(count))
     per_area = np.array([a.load_share / a.node_share for a in geo.areas])
     reserved = [h.name for h in geo.hubs] + list(geo.zones)
-    names = node_names(iso, idx, [geo.areas[i].name for i in area], reserved)
+    names = node_names(sim.node_name, idx, [geo.areas[i].name for i in area], reserved)
     return _Placement(area, _frozen(position), _frozen(lognormal * per_area[area]), tuple(names))
 
 
@@ -191,9 +192,10 @@ def _flowgates(geo: Geography) -> tuple[Constraints, FloatArray]:
 
 def _constraints(iso: Iso, seed: int, geo: Geography) -> tuple[Constraints, FloatArray]:
     """The known interfaces, then seeded random ones, with geometry rows (x, y, angle, width, reach)."""
-    model = MODELS[iso]
+    sim = simulation(iso)
+    model = sim.model
     k = model.constraints
-    rng = generator(seed, ISO_INDEX[iso], Stream.NETWORK, 0)
+    rng = generator(seed, sim.stream_index, Stream.NETWORK, 0)
     load_share = np.array([a.load_share for a in geo.areas])
     at = rng.choice(len(geo.areas), size=k, p=load_share / load_share.sum())
     centre = np.array([[geo.areas[i].x, geo.areas[i].y] for i in at]) + 0.08 * rng.standard_normal((k, 2))
@@ -244,7 +246,7 @@ def location_catalog(iso: Iso, nodes: int) -> tuple[tuple[str, ...], tuple[str, 
     if nodes < 1:
         raise ValueError(f"nodes must be at least 1, got {nodes}")
     p = _placement(iso, nodes)
-    names, types, _ = _aggregation(GEOGRAPHY[iso], p)
+    names, types, _ = _aggregation(simulation(iso).geography, p)
     return (*names, *p.names), (*types, *([LocationType.NODE.value] * nodes))
 
 
@@ -257,19 +259,19 @@ def build_network(iso: Iso, nodes: int, seed: int) -> Network:
     """
     if nodes < 1:
         raise ValueError(f"nodes must be at least 1, got {nodes}")
-    geo = GEOGRAPHY[iso]
-    model = MODELS[iso]
+    sim = simulation(iso)
+    geo, model = sim.geography, sim.model
     p = _placement(iso, nodes)
     agg_names, agg_types, weights = _aggregation(geo, p)
     constraints, geometry = _constraints(iso, seed, geo)
     node_sf = _shift_factors(p.position, geometry, geo.reference)
-    rng = generator(seed, ISO_INDEX[iso], Stream.NETWORK, 1)
+    rng = generator(seed, sim.stream_index, Stream.NETWORK, 1)
     direction = rng.uniform(0.0, 2.0 * np.pi)
     offset = p.position - np.array(geo.reference)
     along = offset[:, 0] * np.cos(direction) + offset[:, 1] * np.sin(direction)
     # A per-node draw from its own stream keeps node i's loss factor independent
     # of how many nodes are simulated.
-    own = generator(seed, ISO_INDEX[iso], Stream.NETWORK, 2).standard_normal(nodes)
+    own = generator(seed, sim.stream_index, Stream.NETWORK, 2).standard_normal(nodes)
     node_loss = model.loss_spread * (along / 0.4 + 0.25 * own)
     return Network(
         iso=iso,

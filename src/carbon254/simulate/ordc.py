@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
-from carbon254.isos import Iso
 from carbon254.schema import ORDC_ADDER_SCHEMA
 from carbon254.simulate.clock import FIVE_MINUTES
 from carbon254.simulate.columns import constant, floats, null_timestamps, timestamps
@@ -21,8 +20,11 @@ from carbon254.simulate.system import System
 
 
 def ordc_table(system: System, start_us: int, end_us: int) -> Iterator[pa.Table]:
-    """One `ordc_adder` batch for the block's 5-minute intervals in [start_us, end_us); ERCOT only."""
-    if system.model.iso is not Iso.ERCOT:
+    """One `ordc_adder` batch for the block's 5-minute intervals in [start_us, end_us).
+
+    Only an ISO whose model has ORDC adders (ERCOT) gets any rows.
+    """
+    if not system.model.ordc_adders:
         return
     five = system.physical.five
     inside = (five >= start_us) & (five < end_us)
@@ -32,7 +34,7 @@ def ordc_table(system: System, start_us: int, end_us: int) -> Iterator[pa.Table]
     rows = start.size
     yield pa.Table.from_arrays(
         [
-            constant(Iso.ERCOT.value, rows),
+            constant(system.model.iso.value, rows),
             timestamps(start),
             timestamps(start + FIVE_MINUTES),
             floats(from_cents(to_cents(system.energy.rt_shortage[inside]))),

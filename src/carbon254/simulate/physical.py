@@ -19,7 +19,6 @@ import numpy as np
 import numpy.typing as npt
 
 from carbon254.isos import ISOS
-from carbon254.simulate.catalog import ISO_INDEX
 from carbon254.simulate.clock import (
     FIVE_MINUTES,
     INTERVALS_PER_DAY,
@@ -30,6 +29,7 @@ from carbon254.simulate.clock import (
     hourly_mean,
     local_time,
 )
+from carbon254.simulate.iso import simulation
 from carbon254.simulate.models import IsoModel
 from carbon254.simulate.processes import ar_by_day, interpolate_days, ma_by_day
 from carbon254.simulate.streams import Stream, generator
@@ -103,7 +103,7 @@ class Physical:
 
 def _daily_factors(model: IsoModel, seed: int, first_day: int, days: int) -> FloatArray:
     """Persistent day factors for days [first_day - 1, first_day + days]: shape (6, days + 2)."""
-    idx = ISO_INDEX[model.iso]
+    idx = simulation(model.iso).stream_index
     span = range(first_day - 1 - _MEMORY, first_day + days + 1)
     z = np.array([generator(seed, idx, Stream.DAILY, d).standard_normal(_DAILY_DRAWS) for d in span]).T
     out = np.empty((_DAILY_DRAWS, days + 2))
@@ -140,7 +140,7 @@ def _softplus(x: FloatArray, width: float) -> FloatArray:
 
 def simulate_physical(model: IsoModel, seed: int, first_day: int, days: int) -> Physical:
     """Weather-driven load, renewables and available capacity (MW) for whole UTC days."""
-    idx = ISO_INDEX[model.iso]
+    idx = simulation(model.iso).stream_index
     tz = ISOS[model.iso].timezone
     five = (
         first_day * INTERVALS_PER_DAY + np.arange(days * INTERVALS_PER_DAY, dtype=np.int64)

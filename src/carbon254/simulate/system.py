@@ -17,7 +17,8 @@ from carbon254.isos import Iso
 from carbon254.simulate.clock import hourly_mean
 from carbon254.simulate.congestion import ShadowPrices, simulate_shadow_prices
 from carbon254.simulate.energy import EnergyPrices, simulate_energy
-from carbon254.simulate.models import MODELS, IsoModel
+from carbon254.simulate.iso import simulation
+from carbon254.simulate.models import IsoModel
 from carbon254.simulate.network import Constraints
 from carbon254.simulate.physical import Physical, simulate_physical
 
@@ -52,7 +53,7 @@ class System:
 
 def simulate_system(iso: Iso, constraints: Constraints, seed: int, first_day: int, days: int) -> System:
     """System state, energy prices ($/MWh) and shadow prices ($/MWh) for whole UTC days."""
-    model = MODELS[iso]
+    model = simulation(iso).model
     physical = simulate_physical(model, seed, first_day, days)
     energy = simulate_energy(model, seed, physical)
     shadow = simulate_shadow_prices(model, constraints, seed, physical)

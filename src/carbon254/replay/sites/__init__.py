@@ -1,23 +1,21 @@
-"""Each ISO's URL layout for the replay server: `routes(roots) -> list[Route]` per ISO module.
+"""Each ISO's URL layout for the replay server, found through the ISO declarations.
 
+Every ISO package has a `replay` module with `routes(roots) -> list[Route]`.
 `roots` are directories searched in order for the files to serve (the real
 ISO files first, then hand-made fixtures).
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
-from carbon254.isos import Iso
+from carbon254.isos import Iso, declaration
 from carbon254.replay.server import Route
 
 
 def routes_for(iso: Iso, roots: list[Path]) -> list[Route]:
     """The replay routes imitating `iso`'s servers, serving files found under `roots`."""
-    module = importlib.import_module(f"carbon254.replay.sites.{iso.value.lower()}")
-    routes: list[Route] = module.routes(roots)
-    return routes
+    return declaration(iso).replay_routes(roots)
 
 
 def find_file(roots: list[Path], name: str) -> Path | None:

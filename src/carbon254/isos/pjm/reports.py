@@ -3,10 +3,10 @@
 Data Miner 2 serves every feed at `https://api.pjm.com/api/v1/<feed>` as paged JSON
 (`items`, `totalRows`, `links` with `rel == "next"`), paged by `startRow` (1-based) and
 `rowCount` (at most 50,000). Every call needs a subscription key in the
-`Ocp-Apim-Subscription-Key` header; it comes from env `CARBON254_PJM_API_KEY` through
-`PjmSettings` (the module-level `CONNECTOR` reads it at import). Without a key, `fetch`
-raises `MissingApiKey` (a `FetchError`) before any request; the key is never logged nor
-put in a URL. Non-member accounts may make about 6 requests a minute: use
+`Ocp-Apim-Subscription-Key` header; it is the setting `CARBON254_PJM_API_KEY`
+(`Settings.pjm.api_key`), which `connector(settings)` hands to the connector. Without a
+key, `fetch` raises `MissingApiKey` (a `FetchError`) before any request; the key is never
+logged nor put in a URL. Non-member accounts may make about 6 requests a minute: use
 `RECOMMENDED_TRANSPORT` (one request every 10 s) for real downloads.
 
 Reports and store markets:
@@ -41,11 +41,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -53,11 +53,16 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 
 from carbon254.isos import Iso
+from carbon254.isos.pjm import DECLARATION
+from carbon254.isos.pjm.settings import PjmSettings
 from carbon254.markets.canonical import canonical_table
 from carbon254.markets.connector import DownloadTarget, Payload
 from carbon254.markets.report import ParseError, Parser, Report
 from carbon254.markets.transport import FetchError, IsoClient, TransportConfig
 from carbon254.schema import Dataset, LoadKind, LocationType
+
+if TYPE_CHECKING:
+    from carbon254.config import Settings
 
 API_BASE = "https://api.pjm.com/api/v1"
 BRA_BASE = "https://www.pjm.com/-/media/DotCom/markets-ops/rpm/rpm-auction-info"
@@ -67,7 +72,7 @@ EASTERN = ZoneInfo("America/New_York")
 MAX_ROW_COUNT = 50_000
 
 # One request per 10 s keeps a non-member account under PJM's ~6 requests/minute cap.
-RECOMMENDED_TRANSPORT = TransportConfig(min_interval_s=10.0)
+RECOMMENDED_TRANSPORT = TransportConfig(min_interval_s=DECLARATION.min_request_interval_s)
 
 # Real-time reserve results went from hourly to 5-minute rows on 2022-09-01 (Eastern).
 RT_RESERVE_FIVE_MINUTE_FROM = datetime(2022, 9, 1, 4, tzinfo=UTC)
@@ -690,20 +695,6 @@ REPORTS: tuple[Report, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class PjmSettings:
-    """Data Miner 2 access: the subscription key (never shown in repr) and the page size in rows."""
-
-    api_key: str | None = field(default=None, repr=False)
-    row_count: int = MAX_ROW_COUNT
-
-    @classmethod
-    def from_env(cls) -> PjmSettings:
-        """Settings from env `CARBON254_PJM_API_KEY` (absent or blank: no key)."""
-        key = os.environ.get(KEY_ENV, "").strip()
-        return cls(api_key=key or None)
-
-
-@dataclass(frozen=True, slots=True)
 class _Feed:
     """How to ask Data Miner for one market day of a report: the time field to filter on."""
 
@@ -752,18 +743,25 @@ def bra_results_url(first_year: int) -> str:
     return f"{BRA_BASE}/{span}/{span}-base-residual-auction-results.csv"
 
 
+TARGETS: tuple[DownloadTarget, ...] = (
+    *(DownloadTarget(d, m, f.report) for (d, m), f in _FEEDS.items()),
+    DownloadTarget(Dataset.CAPACITY_PRICE, "BRA", BRA_RESULTS),
+)
+
+
 class PjmConnector:
-    """Downloads PJM Data Miner 2 feeds (paged JSON) and the BRA results table."""
+    """Downloads PJM Data Miner 2 feeds (paged JSON, `row_count` rows a page) and the BRA results table."""
 
     iso = Iso.PJM
 
-    def __init__(self, settings: PjmSettings) -> None:
+    def __init__(self, settings: PjmSettings, row_count: int = MAX_ROW_COUNT) -> None:
         self.settings = settings
+        self.row_count = row_count
 
     @property
     def targets(self) -> tuple[DownloadTarget, ...]:
-        feeds = tuple(DownloadTarget(d, m, f.report) for (d, m), f in _FEEDS.items())
-        return (*feeds, DownloadTarget(Dataset.CAPACITY_PRICE, "BRA", BRA_RESULTS))
+        """Every (dataset, market) this connector downloads."""
+        return TARGETS
 
     def fetch(self, client: IsoClient, dataset: Dataset, market: str, day: date) -> Iterator[Payload]:
         """Payloads holding Eastern market `day` for (dataset, market); nothing when PJM has none yet."""
@@ -776,11 +774,12 @@ class PjmConnector:
         yield from self._fetch_pages(client, feed, day)
 
     def _headers(self, url: str) -> dict[str, str]:
-        if not self.settings.api_key:
+        key = self.settings.api_key
+        if key is None:
             raise MissingApiKey(
                 url, f"PJM Data Miner 2 needs a subscription key: set {KEY_ENV}", status=None, attempts=0
             )
-        return {KEY_HEADER: self.settings.api_key}
+        return {KEY_HEADER: key.get_secret_value()}
 
     def _fetch_pages(self, client: IsoClient, feed: _Feed, day: date) -> Iterator[Payload]:
         name = feed.report.name
@@ -788,7 +787,7 @@ class PjmConnector:
         headers = self._headers(url)
         params: dict[str, str | int] = {
             "startRow": 1,
-            "rowCount": self.settings.row_count,
+            "rowCount": self.row_count,
             feed.time_field: utc_range_filter(day),
         }
         if feed.current_only:
@@ -822,4 +821,6 @@ class PjmConnector:
         yield Payload(url.rsplit("/", 1)[-1], resp.content, BRA_RESULTS, resp.url)
 
 
-CONNECTOR = PjmConnector(PjmSettings.from_env())
+def connector(settings: Settings) -> PjmConnector:
+    """The PJM connector with the Data Miner key of `settings` (`CARBON254_PJM_API_KEY`)."""
+    return PjmConnector(settings.pjm)

@@ -41,6 +41,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -49,6 +50,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from carbon254.isos import Iso
+from carbon254.isos.spp.settings import SppSettings
 from carbon254.markets.archive import is_zip, payload_files
 from carbon254.markets.canonical import canonical_table
 from carbon254.markets.connector import DownloadTarget, Payload
@@ -56,6 +58,9 @@ from carbon254.markets.plaintext import plain_names, string_buffers
 from carbon254.markets.report import ParseError, Parser, Report
 from carbon254.markets.transport import IsoClient
 from carbon254.schema import TIMESTAMP, Dataset, LoadKind, LocationType, spec
+
+if TYPE_CHECKING:
+    from carbon254.config import Settings
 
 DOWNLOAD_BASE = "https://portal.spp.org/file-browser-api/download"
 CENTRAL = ZoneInfo("America/Chicago")
@@ -587,13 +592,6 @@ REPORTS: tuple[Report, ...] = (
 # --------------------------------------------------------------------------- download
 
 
-@dataclass(frozen=True, slots=True)
-class SppSettings:
-    """SPP needs no credentials; `interval_fallback` turns off the per-interval download of 5-minute days."""
-
-    interval_fallback: bool = True
-
-
 def market_day_utc(day: date) -> tuple[datetime, datetime]:
     """[start, end) in UTC of a Central market day (23, 24 or 25 hours)."""
     nxt = day + timedelta(days=1)
@@ -658,24 +656,28 @@ _RT5 = {
 }
 
 
+TARGETS: tuple[DownloadTarget, ...] = (
+    DownloadTarget(Dataset.LMP, "DAM", DA_LMP),
+    DownloadTarget(Dataset.LMP, "RT5", RTBM_LMP_DAILY),
+    DownloadTarget(Dataset.AS_PRICE, "DAM", DA_MCP),
+    DownloadTarget(Dataset.AS_PRICE, "RT5", RTBM_MCP_DAILY),
+    DownloadTarget(Dataset.LOAD, LoadKind.ACTUAL.value, HOURLY_LOAD),
+    DownloadTarget(Dataset.LOAD, LoadKind.FORECAST.value, MTLF),
+)
+
+
 class SppConnector:
     """Downloads SPP Marketplace files for one Central market day."""
 
     iso = Iso.SPP
 
-    def __init__(self, settings: SppSettings) -> None:
-        self.settings = settings
+    def __init__(self, settings: SppSettings | None = None) -> None:
+        self.settings = settings or SppSettings()
 
     @property
     def targets(self) -> tuple[DownloadTarget, ...]:
-        return (
-            DownloadTarget(Dataset.LMP, "DAM", DA_LMP),
-            DownloadTarget(Dataset.LMP, "RT5", RTBM_LMP_DAILY),
-            DownloadTarget(Dataset.AS_PRICE, "DAM", DA_MCP),
-            DownloadTarget(Dataset.AS_PRICE, "RT5", RTBM_MCP_DAILY),
-            DownloadTarget(Dataset.LOAD, LoadKind.ACTUAL.value, HOURLY_LOAD),
-            DownloadTarget(Dataset.LOAD, LoadKind.FORECAST.value, MTLF),
-        )
+        """Every (dataset, market) this connector downloads."""
+        return TARGETS
 
     def fetch(self, client: IsoClient, dataset: Dataset, market: str, day: date) -> Iterator[Payload]:
         """Payloads holding Central market `day` for (dataset, market); missing files are skipped."""
@@ -721,4 +723,6 @@ class SppConnector:
             yield from self._one(client, spec.folder, path, spec.interval)
 
 
-CONNECTOR = SppConnector(SppSettings())
+def connector(settings: Settings) -> SppConnector:
+    """The SPP connector with the settings of `settings.spp` (`CARBON254_SPP_*`)."""
+    return SppConnector(settings.spp)

@@ -38,8 +38,9 @@ rule to 10:00 Pacific prevailing time on the trade date minus 1 (`DAM`),
 which CAISO has published the forecast of that horizon, so a query "as of"
 that time never sees a forecast before it existed.
 
-Settings: `CARBON254_CAISO_NODES` (comma-separated pnode names) restricts LMP
-downloads to those nodes (one request per day); unset, LMPs are requested for
+Settings: `CARBON254_CAISO_NODES` (comma-separated pnode names, `CaisoSettings.nodes`,
+handed over by `connector(settings)`) restricts LMP downloads to those nodes (one
+request per day); unset, LMPs are requested for
 all aggregate pnodes (`grp_type=ALL_APNODES`), one day per request for DAM and
 one hour per request for the real-time markets, as OASIS requires. OASIS
 answers requests spaced closer than about 5 s with an error, so use
@@ -50,7 +51,6 @@ from __future__ import annotations
 
 import importlib
 import io
-import os
 import re
 import struct
 import warnings
@@ -61,7 +61,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -69,7 +69,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from carbon254.isos import ISOS, Iso
+from carbon254.isos import Iso
+from carbon254.isos.caiso import DECLARATION
+from carbon254.isos.caiso.settings import CaisoSettings
 from carbon254.markets.archive import is_zip, payload_files
 from carbon254.markets.canonical import canonical_table
 from carbon254.markets.connector import DownloadTarget, Payload
@@ -78,9 +80,12 @@ from carbon254.markets.report import ParseError, Parser, Report, SkippedRows, ma
 from carbon254.markets.transport import IsoClient, TransportConfig
 from carbon254.schema import Dataset, LoadKind, LocationType, spec
 
-TZ = ISOS[Iso.CAISO].timezone
+if TYPE_CHECKING:
+    from carbon254.config import Settings
+
+TZ = DECLARATION.info.timezone
 OASIS_URL = "http://oasis.caiso.com/oasisapi/SingleZip"
-RECOMMENDED_TRANSPORT = TransportConfig(min_interval_s=5.0)
+RECOMMENDED_TRANSPORT = TransportConfig(min_interval_s=DECLARATION.min_request_interval_s)
 
 _START_COLUMNS = ("INTERVALSTARTTIME_GMT", "INTERVAL_START_GMT", "STARTTIME_GMT", "START_DATE_GMT")
 _END_COLUMNS = ("INTERVALENDTIME_GMT", "INTERVAL_END_GMT", "ENDTIME_GMT", "END_DATE_GMT")
@@ -891,19 +896,6 @@ REPORTS: tuple[Report, ...] = (PRC_LMP, PRC_RTPD_LMP, PRC_INTVL_LMP, PRC_AS, PRC
 
 
 @dataclass(frozen=True, slots=True)
-class CaisoSettings:
-    """Download choices: `nodes` limits LMP requests to these pnodes (empty = all aggregate pnodes)."""
-
-    nodes: tuple[str, ...] = ()
-
-    @classmethod
-    def from_env(cls) -> CaisoSettings:
-        """Settings from `CARBON254_CAISO_NODES` (comma-separated pnode names)."""
-        raw = os.environ.get("CARBON254_CAISO_NODES", "")
-        return cls(nodes=tuple(n.strip() for n in raw.split(",") if n.strip()))
-
-
-@dataclass(frozen=True, slots=True)
 class _Query:
     """One OASIS query: the report, its `queryname`/`version`, market run ids and extra parameters."""
 
@@ -944,6 +936,9 @@ def trade_day_utc(day: date) -> tuple[datetime, datetime]:
     return start, datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz).astimezone(UTC)
 
 
+TARGETS: tuple[DownloadTarget, ...] = tuple(DownloadTarget(d, m, q.report) for (d, m), q in _QUERIES.items())
+
+
 class CaisoConnector:
     """Downloads OASIS SingleZip payloads for one Pacific trade day per call."""
 
@@ -955,7 +950,7 @@ class CaisoConnector:
     @property
     def targets(self) -> tuple[DownloadTarget, ...]:
         """Every (dataset, market) this connector downloads, with its report."""
-        return tuple(DownloadTarget(d, m, q.report) for (d, m), q in _QUERIES.items())
+        return TARGETS
 
     def _windows(self, query: _Query, day: date) -> list[tuple[datetime, datetime]]:
         start, end = trade_day_utc(day)
@@ -1013,4 +1008,6 @@ def _is_no_data(content: bytes) -> bool:
     return True
 
 
-CONNECTOR = CaisoConnector(CaisoSettings.from_env())
+def connector(settings: Settings) -> CaisoConnector:
+    """The CAISO connector with the node choice of `settings` (`CARBON254_CAISO_NODES`)."""
+    return CaisoConnector(settings.caiso)

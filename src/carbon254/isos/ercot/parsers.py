@@ -22,9 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from carbon254.isos import Iso
-from carbon254.markets.canonical import canonical_table
-from carbon254.markets.ercot import fastpath as fast
-from carbon254.markets.ercot.frames import (
+from carbon254.isos.ercot import fastpath as fast
+from carbon254.isos.ercot.frames import (
     TZ,
     flag,
     hour_ending,
@@ -37,6 +36,7 @@ from carbon254.markets.ercot.frames import (
     text,
     wall_clock,
 )
+from carbon254.markets.canonical import canonical_table
 from carbon254.markets.localtime import local_to_utc
 from carbon254.markets.report import ParseError
 from carbon254.schema import Dataset, LoadKind, LocationType, spec

@@ -33,9 +33,9 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from carbon254.markets.ercot import SOURCES
-from carbon254.markets.ercot.connector import Source
-from carbon254.markets.ercot.frames import TZ
+from carbon254.isos.ercot.connector import Source
+from carbon254.isos.ercot.frames import TZ
+from carbon254.isos.ercot.reports import SOURCES
 from carbon254.replay.server import ReplayRequest, Reply, Route
 
 CDR = re.compile(r"^cdr\.(\d{8})\.\d{16}\.(\d{8})\.(\d{6})\.(.+?)\.(csv|zip)$", re.IGNORECASE)

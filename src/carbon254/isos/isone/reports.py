@@ -42,16 +42,17 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import polars as pl
 import pyarrow as pa
 
 from carbon254.isos import ISOS, Iso
+from carbon254.isos.isone.settings import IsoneSettings
 from carbon254.markets.archive import payload_files
 from carbon254.markets.canonical import canonical_table
 from carbon254.markets.connector import DownloadTarget, Payload
@@ -59,6 +60,9 @@ from carbon254.markets.localtime import hour_ending_to_utc, local_to_utc, repeat
 from carbon254.markets.report import ParseError, Parser, Report
 from carbon254.markets.transport import FetchError, IsoClient
 from carbon254.schema import Dataset, LoadKind, LocationType, spec
+
+if TYPE_CHECKING:
+    from carbon254.config import Settings
 
 TZ = ISOS[Iso.ISONE].timezone
 EXPRESS = "https://www.iso-ne.com"
@@ -514,27 +518,15 @@ REPORTS: tuple[Report, ...] = (
 # --- downloads ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class IsoneSettings:
-    """Web Services credentials (HTTP Basic); ISO Express downloads need none."""
-
-    username: str | None = None
-    password: str | None = None
-
-    @classmethod
-    def from_env(cls) -> IsoneSettings:
-        """Settings from `CARBON254_ISONE_USERNAME` and `CARBON254_ISONE_PASSWORD`."""
-        return cls(os.environ.get("CARBON254_ISONE_USERNAME"), os.environ.get("CARBON254_ISONE_PASSWORD"))
-
-    def authorization(self) -> str:
-        """The `Authorization` header value; raises `FetchError` when no credentials are set."""
-        if not self.username or not self.password:
-            raise FetchError(
-                WEBSERVICES,
-                "ISO-NE Web Services need CARBON254_ISONE_USERNAME and CARBON254_ISONE_PASSWORD",
-            )
-        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-        return f"Basic {token}"
+def authorization(settings: IsoneSettings) -> str:
+    """The Web Services `Authorization` header (HTTP Basic); `FetchError` when no account is set."""
+    if not settings.username or settings.password is None:
+        raise FetchError(
+            WEBSERVICES,
+            "ISO-NE Web Services need CARBON254_ISONE_USERNAME and CARBON254_ISONE_PASSWORD",
+        )
+    account = f"{settings.username}:{settings.password.get_secret_value()}"
+    return f"Basic {base64.b64encode(account.encode()).decode()}"
 
 
 _GENERATED = re.compile(r"Report generated:\s*(\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2})\s*(EST|EDT)")
@@ -573,6 +565,12 @@ _TARGETS: dict[tuple[Dataset, str], tuple[Report, ...]] = {
 }
 
 
+# Every (dataset, market) downloaded; RTH's report is the final one.
+TARGETS: tuple[DownloadTarget, ...] = tuple(
+    DownloadTarget(d, m, reports[-1]) for (d, m), reports in _TARGETS.items()
+)
+
+
 class IsoneConnector:
     """Downloads one Eastern market day: ISO Express CSVs (session cookie) or Web Services JSON (Basic)."""
 
@@ -583,8 +581,8 @@ class IsoneConnector:
 
     @property
     def targets(self) -> tuple[DownloadTarget, ...]:
-        """Every (dataset, market) this connector downloads; RTH's report is the final one."""
-        return tuple(DownloadTarget(d, m, reports[-1]) for (d, m), reports in _TARGETS.items())
+        """Every (dataset, market) this connector downloads."""
+        return TARGETS
 
     def fetch(self, client: IsoClient, dataset: Dataset, market: str, day: date) -> Iterator[Payload]:
         """Yield the files holding `day` (Eastern) for one target; nothing for unpublished files (404)."""
@@ -603,7 +601,7 @@ class IsoneConnector:
 
     def _fetch_web_services(self, client: IsoClient, day: date) -> Iterator[Payload]:
         url = f"{WEBSERVICES}/hourlyloadforecast/all/day/{day:%Y%m%d}"
-        headers = {"Authorization": self.settings.authorization(), "Accept": "application/json"}
+        headers = {"Authorization": authorization(self.settings), "Accept": "application/json"}
         response = client.get_published(url, headers=headers)
         if response is None:
             return
@@ -629,4 +627,6 @@ def _express_payload(client: IsoClient, report: Report, url: str, day: date) -> 
     )
 
 
-CONNECTOR = IsoneConnector(IsoneSettings.from_env())
+def connector(settings: Settings) -> IsoneConnector:
+    """The ISO-NE connector with the Web Services account of `settings` (`CARBON254_ISONE_*`)."""
+    return IsoneConnector(settings.isone)

@@ -33,25 +33,26 @@ and every 01:xx stamp after the clock went back (per file and location) is
 standard time, even an off-grid one whose label appears only once
 (`localtime.repeat_order`).
 
-Settings: `NyisoSettings.daily_days` (env `CARBON254_NYISO_DAILY_DAYS`,
-default 7). NYISO needs no credentials.
+Settings: `NyisoSettings.daily_days` (`CARBON254_NYISO_DAILY_DAYS`, default
+7), handed over by `connector(settings)`. NYISO needs no credentials.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import polars as pl
 import pyarrow as pa
 
 from carbon254.isos import ISOS, Iso
+from carbon254.isos.nyiso.settings import NyisoSettings
 from carbon254.markets.archive import is_zip, payload_files, zip_members
 from carbon254.markets.canonical import canonical_table
 from carbon254.markets.connector import DownloadTarget, Payload
@@ -59,6 +60,9 @@ from carbon254.markets.localtime import local_to_utc, repeat_order
 from carbon254.markets.report import ParseError, Report
 from carbon254.markets.transport import IsoClient
 from carbon254.schema import Dataset, LoadKind, LocationType
+
+if TYPE_CHECKING:
+    from carbon254.config import Settings
 
 TZ = ISOS[Iso.NYISO].timezone
 BASE = "http://mis.nyiso.com/public/csv"
@@ -490,18 +494,6 @@ REPORTS: tuple[Report, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class NyisoSettings:
-    """How far back (days) NYISO still posts single daily files; older days come from monthly zips."""
-
-    daily_days: int = 7
-
-    @classmethod
-    def from_env(cls) -> NyisoSettings:
-        """Settings from `CARBON254_NYISO_DAILY_DAYS` (default 7)."""
-        return cls(daily_days=int(os.environ.get("CARBON254_NYISO_DAILY_DAYS", "7")))
-
-
-@dataclass(frozen=True, slots=True)
 class _Source:
     folder: str
     report: Report
@@ -530,6 +522,12 @@ _SOURCES: dict[tuple[Dataset, str], tuple[_Source, ...]] = {
 }
 
 
+# One target per (dataset, market); RT5/DAM LBMP fetch both the zonal and generator files.
+TARGETS: tuple[DownloadTarget, ...] = tuple(
+    DownloadTarget(ds, market, src[0].report) for (ds, market), src in _SOURCES.items()
+)
+
+
 class NyisoConnector:
     """Downloads NYISO daily files, falling back between the daily CSV and the monthly archive.
 
@@ -552,8 +550,8 @@ class NyisoConnector:
 
     @property
     def targets(self) -> tuple[DownloadTarget, ...]:
-        """One target per (dataset, market); RT5/DAM LBMP fetch both the zonal and generator files."""
-        return tuple(DownloadTarget(ds, market, src[0].report) for (ds, market), src in _SOURCES.items())
+        """Every (dataset, market) this connector downloads."""
+        return TARGETS
 
     def fetch(self, client: IsoClient, dataset: Dataset, market: str, day: date) -> Iterator[Payload]:
         """Payloads holding NYISO market day `day` (New York time) for (dataset, market)."""
@@ -614,4 +612,6 @@ class NyisoConnector:
                 yield Payload(name, body, source.report, url)
 
 
-CONNECTOR = NyisoConnector(NyisoSettings.from_env())
+def connector(settings: Settings) -> NyisoConnector:
+    """The NYISO connector with the settings of `settings.nyiso` (`CARBON254_NYISO_*`)."""
+    return NyisoConnector(settings.nyiso)

@@ -22,12 +22,12 @@ per-run reports (NP6-788-CD, NP6-787-CD, NP6-323-CD) are declared
 All times are Central prevailing; `DSTFlag`/`RepeatedHourFlag` = Y marks the
 second (CST) pass of the fall-back hour; the spring-forward day has 23 hours.
 
-Settings (env): `CARBON254_ERCOT_URL` redirects every ERCOT host (MIS, API
-and token endpoint) to one base URL. With `CARBON254_ERCOT_API_KEY`,
-`CARBON254_ERCOT_USERNAME` and `CARBON254_ERCOT_PASSWORD` all set, downloads
-use the Public API and the client must be built with `auth=CONNECTOR.auth`;
-`CARBON254_ERCOT_TOKEN_URL` / `CARBON254_ERCOT_API_URL` override the token
-endpoint and API base (see `api.ErcotSettings`). Otherwise MIS is used.
+Settings (`ErcotSettings`, `CARBON254_ERCOT_*`): `url` redirects every ERCOT
+host (MIS, API and token endpoint) to one base URL. With `api_key`,
+`username` and `password` all set, downloads use the Public API and the
+client must be built with the connector's `auth`; `token_url` / `api_url`
+override the token endpoint and API base. Otherwise MIS is used.
+`connector(settings)` builds the connector from `Settings.ercot`.
 """
 
 from __future__ import annotations
@@ -35,21 +35,27 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from carbon254.isos import Iso
-from carbon254.markets.ercot import parsers
-from carbon254.markets.ercot.api import ErcotSettings, ErcotTokenAuth
-from carbon254.markets.ercot.connector import (
+from carbon254.isos.ercot import parsers
+from carbon254.isos.ercot.api import ErcotTokenAuth
+from carbon254.isos.ercot.connector import (
     ErcotConnector,
     Source,
     delivery_date_params,
+    download_targets,
     oper_day_params,
     posted_params,
     sced_params,
 )
+from carbon254.isos.ercot.settings import ErcotSettings
+from carbon254.markets.connector import DownloadTarget
 from carbon254.markets.report import Parser, Report
 from carbon254.schema import Dataset
+
+if TYPE_CHECKING:
+    from carbon254.config import Settings
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -231,6 +237,20 @@ SOURCES: tuple[Source, ...] = (
     _source(LOAD_FORECAST, "np3-565-cd/lf_by_model_weather_zone", posted_params, publish_offset_days=0),
 )
 
-CONNECTOR = ErcotConnector(SOURCES, ErcotSettings.from_env())
+TARGETS: tuple[DownloadTarget, ...] = download_targets(SOURCES)
 
-__all__ = ["CONNECTOR", "REPORTS", "SOURCES", "ErcotConnector", "ErcotSettings", "ErcotTokenAuth"]
+
+def connector(settings: Settings) -> ErcotConnector:
+    """The ERCOT connector: the public API with the account of `settings.ercot`, else MIS."""
+    return ErcotConnector(SOURCES, settings.ercot)
+
+
+__all__ = [
+    "REPORTS",
+    "SOURCES",
+    "TARGETS",
+    "ErcotConnector",
+    "ErcotSettings",
+    "ErcotTokenAuth",
+    "connector",
+]

@@ -23,9 +23,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from carbon254.isos import Iso
+from carbon254.isos.ercot.api import ErcotTokenAuth
+from carbon254.isos.ercot.frames import TZ
+from carbon254.isos.ercot.settings import ErcotSettings
 from carbon254.markets.connector import DownloadTarget, Payload
-from carbon254.markets.ercot.api import ErcotSettings, ErcotTokenAuth
-from carbon254.markets.ercot.frames import TZ
 from carbon254.markets.report import Report
 from carbon254.markets.transport import FetchError, IsoClient
 from carbon254.schema import Dataset
@@ -147,6 +148,11 @@ def documents_for(source: Source, docs: list[Document], day: date) -> list[Docum
     return sorted(picked, key=lambda d: (d.published_at, d.doc_id))
 
 
+def download_targets(sources: tuple[Source, ...]) -> tuple[DownloadTarget, ...]:
+    """The (dataset, market) pairs `sources` download, with their reports."""
+    return tuple(DownloadTarget(s.report.dataset, s.market, s.report) for s in sources)
+
+
 class ErcotConnector:
     """Downloads ERCOT reports for a market day (Central time), MIS or Public API per `settings`.
 
@@ -169,7 +175,7 @@ class ErcotConnector:
     @property
     def targets(self) -> tuple[DownloadTarget, ...]:
         """Every (dataset, market) this connector downloads."""
-        return tuple(DownloadTarget(s.report.dataset, s.market, s.report) for s in self.sources)
+        return download_targets(self.sources)
 
     def source(self, dataset: Dataset, market: str) -> Source:
         """The source for (dataset, market); raises KeyError naming what exists."""
@@ -205,7 +211,7 @@ class ErcotConnector:
             yield Payload(name, resp.content, source.report, resp.url, doc.published_at)
 
     def _fetch_api(self, client: IsoClient, source: Source, day: date) -> Iterator[Payload]:
-        url = f"{self.settings.api_base}/{source.api_path}"
+        url = f"{self.settings.api_url}/{source.api_path}"
         page, total = 1, 1
         while page <= total:
             params: dict[str, str | int] = {**source.api_params(day), "page": page, "size": self.page_size}

@@ -27,7 +27,7 @@ interval.
 Components: MISO publishes LMP, MCC and MLC with the common sign convention;
 energy = LMP - MCC - MLC.
 
-No settings or credentials: the module-level `CONNECTOR` uses the real clock.
+No credentials; the only setting is `CARBON254_MISO_URL`. `connector(settings)` uses the real clock.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -50,6 +51,9 @@ from carbon254.markets.localtime import hour_ending_to_utc, local_to_utc
 from carbon254.markets.report import ParseError, Report
 from carbon254.markets.transport import IsoClient
 from carbon254.schema import Dataset, LoadKind, LocationType
+
+if TYPE_CHECKING:
+    from carbon254.config import Settings
 
 TZ = ISOS[Iso.MISO].timezone  # Etc/GMT+5: EST all year
 REPORTS_URL = "https://docs.misoenergy.org/marketreports"
@@ -627,13 +631,31 @@ REPORTS: tuple[Report, ...] = (
 # --------------------------------------------------------------------------- download
 
 
-def _daily(report: Report) -> Callable[[date], list[str]]:
-    return lambda day: [f"{REPORTS_URL}/{day:%Y%m%d}_{report.name}.csv"]
+def _daily(report: Report, day: date) -> list[str]:
+    return [f"{REPORTS_URL}/{day:%Y%m%d}_{report.name}.csv"]
 
 
 def weekly_file_day(day: date) -> date:
     """The date in the name of the weekly 5-minute file holding `day`: its week's Monday plus 14 days."""
     return day - timedelta(days=day.weekday()) + timedelta(days=14)
+
+
+# The targets served by one daily file each.
+_DAILY: dict[tuple[Dataset, str], Report] = {
+    (Dataset.LMP, "DAM"): DA_EXPOST,
+    (Dataset.LMP, "DAM_EXANTE"): DA_EXANTE,
+    (Dataset.AS_PRICE, "DAM"): ASM_EXPOST,
+    (Dataset.AS_PRICE, "DAM_EXANTE"): ASM_EXANTE,
+    (Dataset.AS_PRICE, "RTH"): ASM_RT_FINAL,
+}
+
+TARGETS: tuple[DownloadTarget, ...] = (
+    *(DownloadTarget(ds, market, report) for (ds, market), report in _DAILY.items()),
+    DownloadTarget(Dataset.LMP, "RTH", RT_FINAL),
+    DownloadTarget(Dataset.LMP, "RT5", FIVE_MIN),
+    DownloadTarget(Dataset.LOAD, LoadKind.ACTUAL.value, TOTAL_LOAD),
+    DownloadTarget(Dataset.LOAD, LoadKind.FORECAST.value, TOTAL_LOAD),
+)
 
 
 class MisoConnector:
@@ -643,25 +665,11 @@ class MisoConnector:
 
     def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._clock = clock
-        self._urls: dict[tuple[Dataset, str], tuple[Report, Callable[[date], list[str]]]] = {
-            (Dataset.LMP, "DAM"): (DA_EXPOST, _daily(DA_EXPOST)),
-            (Dataset.LMP, "DAM_EXANTE"): (DA_EXANTE, _daily(DA_EXANTE)),
-            (Dataset.AS_PRICE, "DAM"): (ASM_EXPOST, _daily(ASM_EXPOST)),
-            (Dataset.AS_PRICE, "DAM_EXANTE"): (ASM_EXANTE, _daily(ASM_EXANTE)),
-            (Dataset.AS_PRICE, "RTH"): (ASM_RT_FINAL, _daily(ASM_RT_FINAL)),
-        }
 
     @property
     def targets(self) -> tuple[DownloadTarget, ...]:
         """Every (dataset, market) MISO offers here."""
-        fixed = [DownloadTarget(ds, market, report) for (ds, market), (report, _) in self._urls.items()]
-        return (
-            *fixed,
-            DownloadTarget(Dataset.LMP, "RTH", RT_FINAL),
-            DownloadTarget(Dataset.LMP, "RT5", FIVE_MIN),
-            DownloadTarget(Dataset.LOAD, LoadKind.ACTUAL.value, TOTAL_LOAD),
-            DownloadTarget(Dataset.LOAD, LoadKind.FORECAST.value, TOTAL_LOAD),
-        )
+        return TARGETS
 
     def _today(self) -> date:
         return self._clock().astimezone(ZoneInfo(TZ)).date()
@@ -669,13 +677,13 @@ class MisoConnector:
     def fetch(self, client: IsoClient, dataset: Dataset, market: str, day: date) -> Iterator[Payload]:
         """Payloads holding MISO market day `day` (EST) for (dataset, market); nothing when unpublished."""
         key = (Dataset(dataset), market)
-        if key in self._urls:
-            report, urls = self._urls[key]
-            yield from self._files(client, report, urls(day))
+        if key in _DAILY:
+            report = _DAILY[key]
+            yield from self._files(client, report, _daily(report, day))
         elif key == (Dataset.LMP, "RTH"):
             # Prelim first, final second: the final prices become the later revision.
-            yield from self._files(client, RT_PRELIM, _daily(RT_PRELIM)(day))
-            yield from self._files(client, RT_FINAL, _daily(RT_FINAL)(day))
+            yield from self._files(client, RT_PRELIM, _daily(RT_PRELIM, day))
+            yield from self._files(client, RT_FINAL, _daily(RT_FINAL, day))
         elif key == (Dataset.LMP, "RT5"):
             yield from self._five_minute(client, day)
         elif key in ((Dataset.LOAD, LoadKind.ACTUAL.value), (Dataset.LOAD, LoadKind.FORECAST.value)):
@@ -705,4 +713,6 @@ class MisoConnector:
             yield Payload(file_name, resp.content, report, url, resp.last_modified())
 
 
-CONNECTOR = MisoConnector()
+def connector(settings: Settings) -> MisoConnector:
+    """The MISO connector; MISO's only setting, its URL, is the client's (`CARBON254_MISO_URL`)."""
+    return MisoConnector()

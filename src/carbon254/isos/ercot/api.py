@@ -1,4 +1,4 @@
-"""ERCOT Public API access: settings from the environment and the B2C token auth.
+"""ERCOT Public API access: the B2C token auth, configured by `ErcotSettings`.
 
 The Public API (`api.ercot.com/api/public-reports`) needs two things on every
 request: a subscription key (`Ocp-Apim-Subscription-Key`) and a bearer token
@@ -12,68 +12,18 @@ also forces one refresh and a single resend.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
-from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Callable, Generator
 
 import httpx
 
-TOKEN_URL = "https://ercotb2c.b2clogin.com/ercotb2c.onmicrosoft.com/B2C_1_PUBAPI-ROPC-FLOW/oauth2/v2.0/token"
-API_BASE = "https://api.ercot.com/api/public-reports"
+from carbon254.isos.ercot.settings import ErcotSettings
+
 # ERCOT's public application id for the ROPC flow, as given in ERCOT's API documentation.
 CLIENT_ID = "fec253ea-0d06-4272-a5e6-b478baeecd70"
 REFRESH_MARGIN_S = 300.0
 DEFAULT_LIFETIME_S = 3600.0
-
-
-def rebase(url: str, base: str | None) -> str:
-    """`url` with scheme and host swapped for `base`'s (its path prefixed), as `IsoClient.url` does."""
-    if not base:
-        return url
-    b = urlsplit(base.rstrip("/"))
-    u = urlsplit(url)
-    return urlunsplit((b.scheme, b.netloc, b.path + u.path, u.query, u.fragment))
-
-
-@dataclass(frozen=True, slots=True)
-class ErcotSettings:
-    """Public API credentials and endpoints; the API is used only when all three credentials are set.
-
-    From the environment (`from_env`): `CARBON254_ERCOT_API_KEY` (subscription
-    key), `CARBON254_ERCOT_USERNAME`, `CARBON254_ERCOT_PASSWORD`; optional
-    `CARBON254_ERCOT_TOKEN_URL` and `CARBON254_ERCOT_API_URL` replace the
-    token endpoint and API base. `CARBON254_ERCOT_URL` (which redirects every
-    ERCOT request through `IsoClient`) also moves the token endpoint, because
-    the token request is made by the auth flow rather than by the client.
-    """
-
-    api_key: str | None = None
-    username: str | None = None
-    password: str | None = None
-    token_url: str = TOKEN_URL
-    api_base: str = API_BASE
-    client_id: str = CLIENT_ID
-
-    @property
-    def api_enabled(self) -> bool:
-        """Whether the Public API can be used (key, username and password all given)."""
-        return bool(self.api_key and self.username and self.password)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ErcotSettings:
-        """Settings read from `env` (default `os.environ`), as described on the class."""
-        e = os.environ if env is None else env
-        token_url = e.get("CARBON254_ERCOT_TOKEN_URL") or rebase(TOKEN_URL, e.get("CARBON254_ERCOT_URL"))
-        return cls(
-            api_key=e.get("CARBON254_ERCOT_API_KEY") or None,
-            username=e.get("CARBON254_ERCOT_USERNAME") or None,
-            password=e.get("CARBON254_ERCOT_PASSWORD") or None,
-            token_url=token_url,
-            api_base=e.get("CARBON254_ERCOT_API_URL") or API_BASE,
-        )
 
 
 class TokenError(httpx.TransportError):
@@ -110,10 +60,10 @@ class ErcotTokenAuth(httpx.Auth):
         form = {
             "grant_type": "password",
             "username": s.username or "",
-            "password": s.password or "",
+            "password": s.password.get_secret_value() if s.password is not None else "",
             "response_type": "id_token",
-            "scope": f"openid {s.client_id} offline_access",
-            "client_id": s.client_id,
+            "scope": f"openid {CLIENT_ID} offline_access",
+            "client_id": CLIENT_ID,
         }
         return httpx.Request("POST", s.token_url, data=form)
 
@@ -134,7 +84,8 @@ class ErcotTokenAuth(httpx.Auth):
 
     def _sign(self, request: httpx.Request, token: str) -> None:
         request.headers["Authorization"] = f"Bearer {token}"
-        request.headers["Ocp-Apim-Subscription-Key"] = self.settings.api_key or ""
+        key = self.settings.api_key
+        request.headers["Ocp-Apim-Subscription-Key"] = key.get_secret_value() if key is not None else ""
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Sign `request`, fetching a token first when none is valid; refresh once on a 401."""

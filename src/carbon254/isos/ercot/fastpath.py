@@ -44,9 +44,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from isal import isal_zlib
 
+from carbon254.isos.ercot.frames import CSV_MEMBER, TZ, normalise_name
+from carbon254.isos.ercot.lines import name_price_lines
 from carbon254.markets.archive import is_zip, payload_files
-from carbon254.markets.ercot.frames import CSV_MEMBER, TZ, normalise_name
-from carbon254.markets.ercot.lines import name_price_lines
 from carbon254.markets.plaintext import plain_names
 from carbon254.markets.report import ParseError
 from carbon254.schema import TIMESTAMP

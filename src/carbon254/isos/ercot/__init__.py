@@ -1,0 +1,28 @@
+"""ERCOT (Electric Reliability Council of Texas): MIS reports or the public API, Central time.
+
+Parts: `settings` (`CARBON254_ERCOT_*`), `reports` (the EMIL reports read and
+their download sources; parsers in `parsers`, `fastpath`, `frames`, `lines`;
+MIS and API downloads in `connector` and `api`), `replay` (MIS and public API
+imitation), `simulation` (the simulator's ERCOT, ORDC adders included).
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+from carbon254.isos.declaration import Iso, IsoDeclaration, IsoInfo, PriceBounds
+
+DECLARATION = IsoDeclaration(
+    IsoInfo(
+        Iso.ERCOT,
+        "Electric Reliability Council of Texas",
+        "America/Chicago",
+        PriceBounds(-10_000, 25_000),
+        PriceBounds(-1_000, 30_000),
+        # Day-ahead results are usually posted by about 13:30 Central.
+        time(13, 30),
+    ),
+    __name__,
+    # ERCOT's public API allows about 30 requests a minute.
+    min_request_interval_s=2.0,
+)

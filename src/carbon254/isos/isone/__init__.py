@@ -1,0 +1,27 @@
+"""ISO-NE (ISO New England): ISO Express files and Web Services, Eastern time.
+
+Parts: `settings` (`CARBON254_ISONE_*`), `reports` (ISO Express and Web
+Services parsers and downloads), `replay` (ISO Express and Web Services
+imitation), `simulation` (the simulator's ISO-NE).
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+from carbon254.isos.declaration import Iso, IsoDeclaration, IsoInfo, PriceBounds
+
+DECLARATION = IsoDeclaration(
+    IsoInfo(
+        Iso.ISONE,
+        "ISO New England",
+        "America/New_York",
+        PriceBounds(-10_000, 20_000),
+        PriceBounds(-1_000, 30_000),
+        # Day-ahead results are usually posted by about 13:30 Eastern.
+        time(13, 30),
+    ),
+    __name__,
+    # Static files and a session cookie: a courtesy spacing.
+    min_request_interval_s=1.0,
+)

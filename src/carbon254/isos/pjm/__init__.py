@@ -1,0 +1,27 @@
+"""PJM Interconnection: Data Miner 2 feeds and RPM auction results, Eastern time.
+
+Parts: `settings` (`CARBON254_PJM_*`), `reports` (Data Miner parsers and
+downloads, BRA results), `replay` (Data Miner and BRA file imitation),
+`simulation` (the simulator's PJM, its RPM base residual auction included).
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+from carbon254.isos.declaration import Iso, IsoDeclaration, IsoInfo, PriceBounds
+
+DECLARATION = IsoDeclaration(
+    IsoInfo(
+        Iso.PJM,
+        "PJM Interconnection",
+        "America/New_York",
+        PriceBounds(-10_000, 20_000),
+        PriceBounds(-1_000, 30_000),
+        # Day-ahead results are usually posted by about 13:30 Eastern.
+        time(13, 30),
+    ),
+    __name__,
+    # PJM caps non-member API accounts at 6 requests a minute.
+    min_request_interval_s=10.0,
+)
