@@ -373,6 +373,9 @@ def run_cli(demo: Demo, command: Command, monkeypatch: pytest.MonkeyPatch) -> No
     args, output = _invoke(demo, command, monkeypatch)
     _no_empty_answer(output)
     match args:
+        case ["query", *_] if "-" in args:  # -o -: the CSV alone, for a pipe
+            assert output.startswith("iso,market,location,"), output
+            assert len(output.splitlines()) > 1, output
         case ["query", *_]:
             counted = re.search(r"^(?:Wrote )?([\d,]+) rows", output, re.MULTILINE)
             assert counted and int(counted.group(1).replace(",", "")) > 0, output

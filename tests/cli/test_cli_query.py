@@ -69,6 +69,18 @@ def test_csv_output(runner: CliRunner, sim_dir: Path, tmp_path: Path) -> None:
     assert abs(lmp - parts) <= 0.01
 
 
+def test_output_dash_writes_csv_alone_to_stdout(runner: CliRunner, sim_dir: Path) -> None:
+    result = runner.invoke(
+        app, ["query", "--data-dir", str(sim_dir), *DAY, "--locations", "HB_NORTH", "--output", "-"]
+    )
+    assert result.exit_code == 0, result.output
+    # Nothing but the CSV: a pipe into another tool must not meet a table or a "Wrote" line.
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert len(rows) == 24
+    assert rows[0]["interval_start"] == "2025-01-01T00:00:00+00:00"
+    assert {r["location"] for r in rows} == {"HB_NORTH"}
+
+
 def test_parquet_output_all_markets_and_as_of(runner: CliRunner, sim_dir: Path, tmp_path: Path) -> None:
     out_path = tmp_path / "all.parquet"
     code, out = _query(

@@ -59,6 +59,25 @@ def test_table_title_names_the_pair_and_stats_follow(runner: CliRunner, sim_dir:
     assert "share_above" in out and "p95" in out
 
 
+def test_output_dash_writes_only_csv_even_with_stats(runner: CliRunner, sim_dir: Path) -> None:
+    result = runner.invoke(
+        app, ["spreads", "--data-dir", str(sim_dir), *BASIS, *DAY, "--stats", "--output", "-"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert len(rows) == 24
+    assert "Statistics" not in result.stdout
+    assert [float(r["spread"]) for r in rows] == _expected(
+        sim_dir,
+        iso="ERCOT",
+        market="DAM",
+        location="HB_WEST",
+        minus="HB_NORTH",
+        start="2025-01-01",
+        end="2025-01-02",
+    )
+
+
 def test_output_file_holds_every_row(runner: CliRunner, sim_dir: Path, tmp_path: Path) -> None:
     target = tmp_path / "basis.csv"
     code, out = _spreads(runner, sim_dir, *BASIS, *DAY, "--tz", "iso", "--output", str(target))

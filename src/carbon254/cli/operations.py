@@ -27,7 +27,7 @@ from carbon254.application.operation import Operation
 from carbon254.application.operations import OPERATIONS
 from carbon254.cli.console import CliError, console, fail
 from carbon254.cli.options import DEFAULT_DATA_DIR, DataDir
-from carbon254.cli.output import output_format, print_table, rich_table, write_table
+from carbon254.cli.output import is_stdout, output_format, print_table, rich_table, write_table
 from carbon254.config import Settings
 from carbon254.store import open_store
 
@@ -77,7 +77,8 @@ _COMMON = [
             typer.Option(
                 "--output",
                 "-o",
-                help="Write every row to this .csv or .parquet file instead of printing a table.",
+                help="Write every row to this .csv or .parquet file instead of printing a table; - writes "
+                "CSV to standard output.",
                 dir_okay=False,
                 show_default=False,
             ),
@@ -153,6 +154,8 @@ def _show(
             write_table(table, output)
         except OSError as exc:
             raise CliError(f"--output: cannot write {output} ({exc.strerror or exc})") from None
+        if is_stdout(output):
+            return  # only the CSV goes to a pipe; the statistics would corrupt it
         console.print(f"Wrote {table.num_rows:,} rows of {operation.name} ({unit}, times {zone}) to {output}")
     elif table.num_rows == 0:
         console.print(f"No {operation.name} rows in the window.")

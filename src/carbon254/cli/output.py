@@ -3,13 +3,15 @@
 CSV timestamps are ISO-8601 with their UTC offset in the query's zone (the
 same text the service's CSV carries); Parquet keeps Arrow types, timestamps
 zone-aware. Files are written next to their destination and renamed into
-place, so an interrupted export never leaves a truncated file behind.
+place, so an interrupted export never leaves a truncated file behind. The path
+`-` means CSV on standard output, for pipes (`carbon254 query ... -o - | ...`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -31,14 +33,21 @@ class OutputFormat(StrEnum):
     PARQUET = "parquet"
 
 
+def is_stdout(path: Path) -> bool:
+    """Whether an --output path is `-`, standard output."""
+    return str(path) == "-"
+
+
 def output_format(path: Path) -> OutputFormat:
-    """The format an --output path asks for, by suffix; ValueError for anything but .csv/.parquet."""
+    """The format an --output path asks for, by suffix (`-` is CSV); ValueError for anything else."""
+    if is_stdout(path):
+        return OutputFormat.CSV
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return OutputFormat.CSV
     if suffix in (".parquet", ".pq"):
         return OutputFormat.PARQUET
-    raise ValueError(f"--output must end in .csv or .parquet, got {path.name!r}")
+    raise ValueError(f"--output must end in .csv or .parquet, or be - for CSV on stdout, got {path.name!r}")
 
 
 def _csv_bytes(table: pa.Table) -> bytes:
@@ -55,8 +64,15 @@ def _csv_bytes(table: pa.Table) -> bytes:
 
 
 def write_table(table: pa.Table, path: Path) -> None:
-    """Write `table` to `path` as CSV or Parquet (by suffix), atomically; OSError if it cannot."""
+    """Write `table` to `path` as CSV or Parquet (by suffix), atomically, or as CSV to stdout for `-`.
+
+    Raises OSError if it cannot.
+    """
     fmt = output_format(path)
+    if is_stdout(path):
+        sys.stdout.buffer.write(_csv_bytes(table))
+        sys.stdout.flush()
+        return
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         if fmt is OutputFormat.CSV:

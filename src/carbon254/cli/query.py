@@ -22,7 +22,7 @@ from carbon254.application.errors import ApiError
 from carbon254.cli.console import CliError, console, fail
 from carbon254.cli.names import BadList, split_list
 from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_STORE, DataDir, StoreUrl
-from carbon254.cli.output import output_format, print_table, rich_table, write_table
+from carbon254.cli.output import is_stdout, output_format, print_table, rich_table, write_table
 from carbon254.cli.stores import open_cli_store
 from carbon254.isos import Iso
 from carbon254.names import UnknownName, resolve_iso, resolve_names
@@ -137,7 +137,8 @@ def query(
         typer.Option(
             "--output",
             "-o",
-            help="Write every row to this .csv or .parquet file instead of printing a table.",
+            help="Write every row to this .csv or .parquet file instead of printing a table; - writes CSV "
+            "to standard output.",
             dir_okay=False,
             show_default=False,
         ),
@@ -169,7 +170,8 @@ def query(
             write_table(table, output)
         except OSError as exc:
             fail(f"--output: cannot write {output} ({exc.strerror or exc})")
-        console.print(f"Wrote {table.num_rows:,} rows of {label} ({unit}, times {zone}) to {output}")
+        if not is_stdout(output):
+            console.print(f"Wrote {table.num_rows:,} rows of {label} ({unit}, times {zone}) to {output}")
         return
     if table.num_rows == 0:
         console.print(f"No {label} rows between {request.start.isoformat()} and {request.end.isoformat()}.")
@@ -253,7 +255,7 @@ def _check_output(output: Path | None) -> None:
         output_format(output)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    if not output.parent.is_dir():
+    if not is_stdout(output) and not output.parent.is_dir():
         raise CliError(f"--output: directory {output.parent} does not exist")
 
 
