@@ -186,6 +186,24 @@ def test_next_page_links_pin_a_now_relative_window(api: TestClient, monkeypatch:
     assert len(set(times)) == 20
 
 
+def test_a_cursor_sent_again_with_a_moved_now_window_says_how_to_keep_the_first(
+    api: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    params = {"iso": "PJM", "market": "DAM", "locations": "PSEG", "start": "now-1d", "end": "now"}
+    first = api.get("/v1/lmp", params=params).json()
+    monkeypatch.setattr(bounds, "utc_now", lambda: datetime(2024, 3, 2, 15, tzinfo=UTC))
+    moved = api.get("/v1/lmp", params={**params, "cursor": first["next_cursor"]})
+    assert moved.status_code == 422
+    error = moved.json()
+    assert error["code"] == "invalid_cursor" and error["parameter"] == "cursor"
+    assert "relative" in error["message"] and "Link" in error["message"]
+    # Its advice works: the same cursor with the first answer's resolved window.
+    pinned = {**params, "start": first["query"]["start"], "end": first["query"]["end"]}
+    second = api.get("/v1/lmp", params={**pinned, "cursor": first["next_cursor"]})
+    assert second.status_code == 200, second.text
+    assert second.json()["data"][0]["interval_start"] == "2024-03-01T22:00:00+00:00"
+
+
 def test_openapi_documents_the_relative_forms(api: TestClient) -> None:
     paths = api.get("/openapi.json").json()["paths"]
     documented = 0

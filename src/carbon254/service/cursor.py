@@ -52,12 +52,17 @@ def encode_cursor(key: bytes, offset: int, query_key: str, version: str) -> str:
     return base64.urlsafe_b64encode(payload + _sign(key, payload)).decode().rstrip("=")
 
 
-def decode_cursor(key: bytes, cursor: str, query_key: str, version: str) -> int:
+def decode_cursor(
+    key: bytes, cursor: str, query_key: str, version: str, *, relative_bounds: bool = False
+) -> int:
     """The row offset a cursor points at, after checking it belongs to this query and data version.
 
     Raises `ApiError` 422 (parameter `cursor`) for a malformed or altered
     cursor or one issued for another query, and 409 (`cursor_stale`) when
-    the data changed since the cursor was issued.
+    the data changed since the cursor was issued. `relative_bounds` says the
+    request's time bounds are relative (`now`, `today-7d`): they resolve
+    anew on every request, so a cursor sent with them again belongs to
+    another window, and the message says how to keep the first one.
     """
     text = cursor.strip()
     try:
@@ -71,11 +76,14 @@ def decode_cursor(key: bytes, cursor: str, query_key: str, version: str) -> int:
         )
     offset_text, digest, issued_version = payload.decode().split("\n", 2)
     if not hmac.compare_digest(digest, _digest(query_key)):
-        raise bad_parameter(
-            "cursor",
-            "cursor belongs to another query; send it with the same parameters as the page it came from",
-            "invalid_cursor",
-        )
+        message = "cursor belongs to another query; send it with the same parameters as the page it came from"
+        if relative_bounds:
+            message = (
+                "cursor belongs to another window: relative start/end/as_of resolve anew on every "
+                "request; follow the Link header, or send the answer's query.start and query.end "
+                "with the cursor"
+            )
+        raise bad_parameter("cursor", message, "invalid_cursor")
     if issued_version != version:
         raise ApiError(
             409,

@@ -39,8 +39,9 @@ from carbon254.config import Settings
 from carbon254.service.cache import cache_key
 from carbon254.service.cursor import cursor_key, decode_cursor, encode_cursor
 from carbon254.service.encoding import MEDIA_TYPES, Format, attachment_headers, body_bytes, stream_body
-from carbon254.service.remembered import pinned_bounds, remembered_queries
+from carbon254.service.remembered import BOUND_PARAMETERS, pinned_bounds, remembered_queries
 from carbon254.store.base import Store
+from carbon254.timeseries.bounds import relative_anchor
 
 # Answers with more rows than this are streamed and never cached: a cache
 # entry stays a few MB, and a large body is never encoded whole.
@@ -168,7 +169,13 @@ async def _deliver(
             raise bad_parameter(
                 "cursor", "cursor pages JSON answers; other formats hold every row", "invalid_cursor"
             )
-        offset = decode_cursor(cursor_key(settings), request.cursor, query_key, version)
+        relative = any(
+            relative_anchor(request.link_params[name]) is not None
+            for name in BOUND_PARAMETERS & request.link_params.keys()
+        )
+        offset = decode_cursor(
+            cursor_key(settings), request.cursor, query_key, version, relative_bounds=relative
+        )
     etag = _etag(version, query_key, fmt, offset)
     if _matches(request.if_none_match, etag):
         return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept"})
