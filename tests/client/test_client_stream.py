@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pyarrow as pa
 import pytest
 from live_service import LiveService
 
 from carbon254.client import AsyncClient, Client, InvalidRequest, NotEntitled, NotFound, Tick
+from carbon254.client.stream import since_instant
 from carbon254.schema import TIMESTAMP
 from carbon254.store import open_store
 
@@ -162,7 +163,19 @@ def test_since_may_be_iso_8601_text(service: LiveService) -> None:
     assert (tick.interval_start, tick.location, tick.replay) == (interval(42), NODES[1], True)
 
 
-@pytest.mark.parametrize("since", ["yesterday-ish", "2026-13-01", 1_767_225_600])
+def test_since_may_be_relative_to_the_clock() -> None:
+    before = datetime.now(UTC)
+    resolved = since_instant("now-6h")
+    after = datetime.now(UTC)
+    # `now` counts whole seconds, as the service reads it.
+    earliest = before.replace(microsecond=0) - timedelta(hours=6)
+    assert resolved is not None and earliest <= resolved <= after - timedelta(hours=6)
+    # `today` is midnight UTC: the day before's, whichever side of midnight the call fell.
+    yesterdays = {datetime.combine(t.date() - timedelta(days=1), time(), tzinfo=UTC) for t in (before, after)}
+    assert since_instant("today-1d") in yesterdays
+
+
+@pytest.mark.parametrize("since", ["yesterday-ish", "now-6x", "2026-13-01", 1_767_225_600])
 def test_an_unreadable_since_is_refused_before_connecting(since: object) -> None:
     # Nothing listens on the discard port: a connection attempt would fail differently.
     with (

@@ -735,11 +735,12 @@ class AsyncClient:
         default), ISO and market, `locations` None meaning all of them. A
         lost connection is re-opened with backoff and resumed from the last
         interval seen, so no row is missed or repeated. `since` (a
-        `datetime`, a `date` or ISO-8601 text; UTC when it has no offset)
-        first replays the stored rows after it. Raises `InvalidRequest` at
-        once for an unreadable `since`, before connecting; the iteration
-        raises `AuthError`, `NotEntitled` or `NotFound` when the service
-        refuses the credential or subscription, or ends it.
+        `datetime`, a `date`, ISO-8601 text, UTC when it has no offset, or
+        `now-1h`/`today`-style text on this machine's clock) first replays
+        the stored rows after it. Raises `InvalidRequest` at once for an
+        unreadable `since`, before connecting; the iteration raises
+        `AuthError`, `NotEntitled` or `NotFound` when the service refuses
+        the credential or subscription, or ends it.
         """
         if self._local is not None:
             raise RuntimeError(

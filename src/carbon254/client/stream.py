@@ -38,6 +38,7 @@ from carbon254.client.errors import (
     RateLimited,
 )
 from carbon254.client.models import Tick
+from carbon254.timeseries.bounds import parse_bound
 
 # Columns that say where a row belongs or when; everything else is a value.
 _PLACE_COLUMNS = ("location", "region", "zone")
@@ -45,24 +46,28 @@ _TIME_COLUMNS = frozenset({"interval_start", "interval_end", "delivery_start", "
 _NAME_COLUMNS = frozenset({"iso", "market", "product", "auction", "kind", *_PLACE_COLUMNS})
 CLOSE_UNAUTHENTICATED, CLOSE_NOT_ENTITLED = 4401, 4403
 
-# What `since` may be given as: an instant, a day (its midnight), or ISO-8601 text of either.
+# What `since` may be given as: an instant, a day (its midnight), or text: ISO-8601 or relative.
 Since = datetime | date | str
 
 
 def since_instant(value: Since | None) -> datetime | None:
     """`since` as a UTC-aware datetime (naive times and dates read as UTC); `InvalidRequest` if unreadable.
 
-    Accepts a `datetime`, a `date` (midnight UTC) or ISO-8601 text such as
-    `2026-01-01`, `2026-01-01T05:00` or `2026-01-01T05:00:00-05:00`.
+    Accepts a `datetime`, a `date` (midnight UTC), ISO-8601 text such as
+    `2026-01-01`, `2026-01-01T05:00` or `2026-01-01T05:00:00-05:00`, or a
+    time relative to this machine's clock as the REST bounds take it
+    (`now-1h`, `today`: midnight UTC). A relative `since` is resolved once,
+    when the stream is asked for, so a resume after a reconnect continues
+    from where the stream was rather than from a moving point.
     """
     if value is None:
         return None
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
+            return parse_bound(value, None)
+        except ValueError as exc:
             raise InvalidRequest(
-                f"since: cannot read {value!r} as an ISO-8601 date or time, such as 2026-01-01T05:00:00Z",
+                f"since: {exc}; give ISO-8601 such as 2026-01-01T05:00:00Z, or now-1h, today-1d",
                 code="invalid_parameter",
                 parameter="since",
             ) from None

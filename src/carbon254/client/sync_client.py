@@ -736,8 +736,9 @@ class Client:
         """New rows as they are committed, one `Tick` each, reconnecting and resuming without gaps.
 
         A blocking iterator over `AsyncClient.stream` (see there); stop by
-        breaking out of the loop. `since` (a `datetime`, a `date` or
-        ISO-8601 text; UTC when it has no offset) replays stored rows after
+        breaking out of the loop. `since` (a `datetime`, a `date`,
+        ISO-8601 text, UTC when it has no offset, or `now-1h`/`today`-style
+        text on this machine's clock) replays stored rows after
         it first; an unreadable one raises `InvalidRequest` at once, before
         connecting.
         """
