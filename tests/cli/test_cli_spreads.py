@@ -15,6 +15,15 @@ from carbon254.store import open_store
 
 BASIS = ["--iso", "ercot", "--market", "DAM", "--location", "hb_west", "--minus", "HB_NORTH"]
 DAY = ["--start", "2025-01-01", "--end", "2025-01-02"]
+# The same request as the application layer's fields.
+BASIS_DAY = {
+    "iso": "ERCOT",
+    "market": "DAM",
+    "location": "HB_WEST",
+    "minus": "HB_NORTH",
+    "start": "2025-01-01",
+    "end": "2025-01-02",
+}
 
 
 def _flat(text: str) -> str:
@@ -45,15 +54,7 @@ def test_table_title_names_the_pair_and_stats_follow(runner: CliRunner, sim_dir:
         "spreads ($/MWh) · iso ERCOT · location HB_WEST · minus HB_NORTH · times UTC · simulated data" in out
     )
     assert "24 rows in all; showing 3." in out
-    expected = _expected(
-        sim_dir,
-        iso="ERCOT",
-        market="DAM",
-        location="HB_WEST",
-        minus="HB_NORTH",
-        start="2025-01-01",
-        end="2025-01-02",
-    )
+    expected = _expected(sim_dir, **BASIS_DAY)
     assert f"│ {expected[0]:,.2f} │" in out
     assert "Statistics ($/MWh, duration-weighted)" in out
     assert "share_above" in out and "p95" in out
@@ -67,15 +68,7 @@ def test_output_dash_writes_only_csv_even_with_stats(runner: CliRunner, sim_dir:
     rows = list(csv.DictReader(result.stdout.splitlines()))
     assert len(rows) == 24
     assert "Statistics" not in result.stdout
-    assert [float(r["spread"]) for r in rows] == _expected(
-        sim_dir,
-        iso="ERCOT",
-        market="DAM",
-        location="HB_WEST",
-        minus="HB_NORTH",
-        start="2025-01-01",
-        end="2025-01-02",
-    )
+    assert [float(r["spread"]) for r in rows] == _expected(sim_dir, **BASIS_DAY)
 
 
 def test_output_file_holds_every_row(runner: CliRunner, sim_dir: Path, tmp_path: Path) -> None:
@@ -86,16 +79,7 @@ def test_output_file_holds_every_row(runner: CliRunner, sim_dir: Path, tmp_path:
     rows = list(csv.DictReader(target.open()))
     assert len(rows) == 24
     assert rows[0]["interval_start"].endswith("-06:00")
-    assert [float(r["spread"]) for r in rows] == _expected(
-        sim_dir,
-        iso="ERCOT",
-        market="DAM",
-        location="HB_WEST",
-        minus="HB_NORTH",
-        start="2025-01-01",
-        end="2025-01-02",
-        tz="iso",
-    )
+    assert [float(r["spread"]) for r in rows] == _expected(sim_dir, **BASIS_DAY, tz="iso")
 
 
 def test_errors_name_the_option_and_suggest(runner: CliRunner, sim_dir: Path) -> None:
