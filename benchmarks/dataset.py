@@ -39,7 +39,7 @@ YEAR_START = datetime(2023, 1, 1, tzinfo=UTC)  # 2023 is not a leap year: 8,760 
 YEAR_END = datetime(2024, 1, 1, tzinfo=UTC)
 HOURS = 8_760
 # Code whose changes can change the stored files; part of the cache key.
-SHAPING_SOURCES = ("store", "simulate", "schema.py", "isos.py")
+SHAPING_SOURCES = ("store", "simulate", "schema.py", "isos")
 
 
 @dataclass(frozen=True, slots=True)
