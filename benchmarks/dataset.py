@@ -38,8 +38,16 @@ SEED = 254
 YEAR_START = datetime(2023, 1, 1, tzinfo=UTC)  # 2023 is not a leap year: 8,760 hours
 YEAR_END = datetime(2024, 1, 1, tzinfo=UTC)
 HOURS = 8_760
-# Code whose changes can change the stored files; part of the cache key.
-SHAPING_SOURCES = ("store", "simulate", "schema.py", "isos.py")
+# Code whose changes can change the stored files; part of the cache key. Globs under src/carbon254:
+# the ISO packages shape the store through their declarations and simulation models, not their parsers.
+SHAPING_SOURCES = (
+    "store/**/*.py",
+    "simulate/**/*.py",
+    "schema.py",
+    "isos/*.py",
+    "isos/*/__init__.py",
+    "isos/*/simulation.py",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +100,8 @@ def _source_hash() -> str:
     """
     digest = hashlib.sha256()
     src = ROOT / "src" / "carbon254"
-    for name in SHAPING_SOURCES:
-        path = src / name
-        for f in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+    for pattern in SHAPING_SOURCES:
+        for f in sorted(src.glob(pattern)):
             digest.update(f.relative_to(src).as_posix().encode())
             digest.update(f.read_bytes())
     return digest.hexdigest()

@@ -201,6 +201,52 @@ def test_pages_the_strict_reader_cannot_cut_are_read_as_before(change: dict[str,
     assert frame.height == 2
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"pnode_name": 12345},  # a number where Data Miner sends text: read as its text
+        {"total_lmp_da": 21},  # an integer price
+        {"congestion_price_da": -0.0},
+    ],
+)
+def test_values_the_strict_reader_takes_give_the_rows_of_the_page_reader(
+    monkeypatch: pytest.MonkeyPatch, change: dict[str, object]
+) -> None:
+    rows = [DA_ROW, {**DA_ROW, **change, "datetime_beginning_utc": "2024-11-03T06:00:00"}]
+    expected = pl.from_arrow(pjm.DA_HRL_LMPS.parse(json.dumps({"items": rows}, indent=1).encode()))
+    reads: list[bool] = []
+    strict = pjm._strict_rows
+
+    def counted(*args: Any) -> pl.DataFrame | None:
+        frame = strict(*args)
+        reads.append(frame is not None)
+        return frame
+
+    monkeypatch.setattr(pjm, "_strict_rows", counted)
+    frame = pl.from_arrow(pjm.DA_HRL_LMPS.parse(_compact_page(rows)))
+    assert reads == [True]
+    assert frame.equals(expected)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("change", "height"),
+    [
+        ({"row_is_current": "TRUE"}, 2),  # text where Data Miner sends a flag
+        ({"row_is_current": 1}, 1),  # not the text "true": not a current row
+        ({"total_lmp_da": "21.5"}, 2),  # text where Data Miner sends a number
+        ({"voltage": {"kv": 138}}, 2),  # a nested value in a field not read
+    ],
+)
+def test_values_of_another_json_type_read_as_the_string_path_reads_them(
+    change: dict[str, object], height: int
+) -> None:
+    rows = [DA_ROW, {**DA_ROW, **change, "datetime_beginning_utc": "2024-11-03T06:00:00"}]
+    frame = pl.from_arrow(pjm.DA_HRL_LMPS.parse(_compact_page(rows)))
+    expected = pl.from_arrow(pjm.DA_HRL_LMPS.parse(json.dumps({"items": rows}, indent=1).encode()))
+    assert frame.equals(expected)  # type: ignore[union-attr]
+    assert frame.height == height
+
+
 def test_a_boolean_in_a_price_field_is_still_refused() -> None:
     page = _compact_page([DA_ROW, {**DA_ROW, "total_lmp_da": True}])
     with pytest.raises(ParseError, match="total_lmp_da"):
