@@ -262,3 +262,33 @@ test("a key revoked while streaming ends its LIVE cells with an error; other cre
   assert.deepEqual(other.errors, []);
   assert.ok(!doomed.some((cell) => cell.results.some(isData)), "the refused cells show no price");
 });
+
+test("a subscribe outside the entitlements (close 4403) ends only its channel's cells; the others reconnect", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const platform = makePlatform({ key: PJM_ONLY_KEY });
+  const pjm = live(platform, ["PJM", "WESTERN HUB"]);
+  t.after(() => pjm.handle.cancel());
+  await pjm.next(isWaiting);
+  const hub = platform.liveHub();
+  // Straight to the hub, past LIVE's REST check, as when an entitlement goes between the two.
+  const heard = [];
+  const leave = hub.join("ERCOT", "RT5", "HB_NORTH", {
+    onSubscribed: () => heard.push("subscribed"),
+    onRows: () => heard.push("rows"),
+    onError: (err) => heard.push(err),
+  });
+  t.after(leave);
+  await until(() => heard.length > 0, "the ERCOT cell to hear from the hub");
+  const [err] = heard;
+  assert.ok(err instanceof Error, `the ERCOT cell fails, not ${String(err)}`);
+  assert.equal(err.status, 403);
+  assert.equal(err.kind, "notAvailable");
+  await until(() => hub.open && hub.channels.get("PJM|RT5").confirmed, "the PJM channel to be streamed again");
+  assert.deepEqual([...hub.channels.keys()], ["PJM|RT5"]);
+  assert.equal(hub.connects, 2);
+  assert.deepEqual(heard, [err]);
+
+  await commitRt5("PJM", "2024-03-04", "2024-03-05");
+  const row = await pjm.next(isData);
+  assert.equal(row[1][0], "2024-03-04T18:55:00-05:00");
+  assert.deepEqual(pjm.errors, []);
+});
