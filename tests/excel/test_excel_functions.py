@@ -5,7 +5,9 @@ A uvicorn process serves a data dir of simulated ERCOT and PJM prices with
 CLI. `node --experimental-websocket --test tests/excel/js/` then runs the
 JS tests (values against REST, defaults, errors, batching, LIVE), which read
 the server's URL, the keys and how to commit more data from environment
-variables, and commit with the same CLI.
+variables, and commit with the same CLI. An admin key lets the LIVE tests make
+their own tenants, change their entitlements and revoke their keys through
+`/v1/admin` while cells stream.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ JS_TESTS = Path(__file__).resolve().parent / "js"
 CLI = str(Path(sys.executable).with_name("carbon254"))
 NODES = "3"
 STARTUP_TIMEOUT_S = 30.0
-NODE_TIMEOUT_S = 240.0
+NODE_TIMEOUT_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Server:
     data_dir: Path
     key: str  # a tenant entitled to everything
     pjm_only_key: str  # a tenant entitled to PJM only
+    admin_key: str  # an admin tenant's, for /v1/admin
 
 
 def _free_port() -> int:
@@ -71,6 +74,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )  # fmt: skip
     key = _key("excel-all", data_dir)
     pjm_only_key = _key("excel-pjm", data_dir, "--isos", "PJM")
+    admin_key = _key("excel-admin", data_dir, "--admin")
     port = _free_port()
     env = {
         **os.environ,
@@ -101,7 +105,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 if time.monotonic() > deadline:
                     pytest.fail(f"server not up after {STARTUP_TIMEOUT_S} s: {log_path.read_text()}")
                 time.sleep(0.1)
-            yield Server(base, data_dir, key, pjm_only_key)
+            yield Server(base, data_dir, key, pjm_only_key, admin_key)
         finally:
             proc.terminate()
             try:
@@ -129,6 +133,7 @@ def test_the_functions_pass_their_node_tests(server: Server) -> None:
         "C254_BASE_URL": server.base_url,
         "C254_KEY": server.key,
         "C254_PJM_ONLY_KEY": server.pjm_only_key,
+        "C254_ADMIN_KEY": server.admin_key,
         "C254_CLI": CLI,
         "C254_DATA_DIR": str(server.data_dir),
         "C254_NODES": NODES,

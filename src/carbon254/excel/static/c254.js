@@ -167,9 +167,11 @@ export class Platform {
     return `${this.baseUrl}${path}${query ? `?${query}` : ""}`;
   }
 
-  /** One GET of `path` with `params`, as parsed JSON; a C254Error on any failure or after timeoutMs. */
-  async getJson(path, params) {
-    const credential = this.credential();
+  /**
+   * One GET of `path` with `params`, as parsed JSON; a C254Error on any failure or after
+   * timeoutMs. Sent with `credential`, by default the signed-in one.
+   */
+  async getJson(path, params, credential = this.credential()) {
     if (!credential) throw unavailable("not signed in: open the 254Carbon task pane and sign in");
     const controller = new AbortController();
     const timer = this.setTimeout(() => controller.abort(), this.timeoutMs);
@@ -217,7 +219,10 @@ export class Platform {
     if (!this.WebSocket) throw unavailable("this Excel has no WebSocket support");
     let hub = this.hubs.get(credential);
     if (!hub) {
-      hub = new LiveHub(this, credential, () => this.hubs.delete(credential));
+      const created = new LiveHub(this, credential, () => {
+        if (this.hubs.get(credential) === created) this.hubs.delete(credential);
+      });
+      hub = created;
       this.hubs.set(credential, hub);
     }
     return hub;
@@ -468,9 +473,12 @@ const WAITING = "waiting for the next interval";
 
 /**
  * LIVE(iso, location, [market]): calls `onResult(matrix)` with a header row and the latest
- * interval of the location, first with a waiting row, then on every new or revised interval;
- * `onError(C254Error)` when it cannot continue. Returns `{ cancel() }`: the Office
- * `invocation.onCanceled` handler. The location is checked over REST first, so a
+ * interval of the location, first with a waiting row once the platform streams it, then on
+ * every new or revised interval; `onError(C254Error)` when it cannot continue, so the cell
+ * shows the error instead of a stale price: the subscription refused, ended by the platform
+ * (status 403, code not_entitled: the tenant lost the ISO) or the credential refused (status
+ * 401, code unauthenticated: every LIVE cell of that credential). Returns `{ cancel() }`: the
+ * Office `invocation.onCanceled` handler. The location is checked over REST first, so a
  * misspelling or a missing entitlement reads as that, not as a silent stream.
  */
 export function startLive(platform, values, { onResult, onError }) {
@@ -519,38 +527,61 @@ export function startLive(platform, values, { onResult, onError }) {
 /**
  * One WebSocket to /v1/stream shared by every LIVE cell of one credential. Subscribes per
  * (iso, market) with the union of its cells' locations (subscribing again replaces a
- * subscription), reconnects with `since` (the last interval_start seen) after a drop or a
- * silence longer than timeoutMs, unsubscribes a channel when its last cell leaves and closes
- * when no cell is left.
+ * subscription), reconnects with `since` (the last interval_start seen) after a drop, a
+ * failed handshake or a silence longer than timeoutMs, unsubscribes a channel when its last
+ * cell leaves and closes when no cell is left.
+ *
+ * A cell hears `onSubscribed` once the platform confirms its location is streamed (at once
+ * when it joins a location already streaming, followed by the newest rows seen there), then
+ * `onRows` per message with rows of its location, or `onError` once when its subscription
+ * cannot go on: refused, ended by the platform (`not_entitled`, the tenant lost the ISO or
+ * dataset), or the credential refused (close 4401), which ends every cell of the hub. Other
+ * channels carry on after a channel's refusal.
  */
 export class LiveHub {
   constructor(platform, credential, onClosed) {
     this.platform = platform;
     this.credential = credential;
     this.onClosed = onClosed;
-    this.channels = new Map(); // "ISO|MARKET" -> { iso, market, cells: Map(id -> cell), since }
-    this.pending = []; // channel keys whose subscribe awaits its answer, in order sent
+    // "ISO|MARKET" -> { key, iso, market, cells: Map(id -> cell), since, subscribed, confirmed, latest }
+    this.channels = new Map();
+    // Requests awaiting their answer, in the order sent ({ type, key }): the platform answers
+    // a subscribe or unsubscribe in order, and a refusal names no channel, only its position.
+    this.requests = [];
     this.socket = null;
     this.open = false;
+    this.closing = null; // the error message the platform sent just before closing, if any
     this.nextId = 1;
     this.retryMs = platform.reconnectMs;
     this.retryTimer = null;
+    this.checking = false; // entitlements are being re-checked after a 4403 close
     this.watchdog = null;
     this.connects = 0; // sockets opened, for tests and diagnostics
   }
 
   /** Add a cell listening to `location` of (iso, market); returns the function that removes it. */
   join(iso, market, location, listener) {
-    const key = `${iso.toUpperCase()}|${market.toUpperCase()}`;
+    const key = channelKey(iso, market);
     let channel = this.channels.get(key);
     if (!channel) {
-      channel = { key, iso, market, cells: new Map(), since: null, subscribed: "" };
+      channel = { key, iso, market, cells: new Map(), since: null, subscribed: "", confirmed: null, latest: new Map() };
       this.channels.set(key, channel);
     }
     const id = this.nextId++;
-    channel.cells.set(id, { location: location.toUpperCase(), ...listener });
-    if (this.open) this.subscribe(channel);
-    else this.connect();
+    const cell = { location: location.toUpperCase(), listening: false, ...listener };
+    channel.cells.set(id, cell);
+    if (this.open) {
+      this.subscribe(channel);
+      // Its location already streams: no answer will come for it, so confirm it here (after
+      // the caller holds the leave function, as a confirmation from the platform would be).
+      if (channel.confirmed && channel.confirmed.has(cell.location)) {
+        Promise.resolve().then(() => {
+          if (channel.cells.get(id) === cell && !cell.listening) this.listening(channel, cell);
+        });
+      }
+    } else {
+      this.connect();
+    }
     return () => this.leave(key, id);
   }
 
@@ -559,7 +590,7 @@ export class LiveHub {
     if (!channel || !channel.cells.delete(id)) return;
     if (channel.cells.size === 0) {
       this.channels.delete(key);
-      if (this.open) this.send({ type: "unsubscribe", dataset: "lmp", iso: channel.iso, market: channel.market });
+      if (this.open && channel.subscribed) this.request("unsubscribe", channel);
     } else if (this.open) {
       this.subscribe(channel);
     }
@@ -572,40 +603,86 @@ export class LiveHub {
   }
 
   connect() {
-    if (this.socket || this.retryTimer) return;
-    const socket = new this.platform.WebSocket(this.streamUrl());
+    if (this.socket || this.retryTimer || this.checking || this.channels.size === 0) return;
+    let socket;
+    try {
+      socket = new this.platform.WebSocket(this.streamUrl());
+    } catch (err) {
+      this.retryLater();
+      return;
+    }
     this.socket = socket;
+    this.closing = null;
     this.connects += 1;
     this.armWatchdog();
     socket.onopen = () => {
+      if (socket !== this.socket) return;
       this.open = true;
       this.retryMs = this.platform.reconnectMs;
       for (const channel of this.channels.values()) this.subscribe(channel, true);
     };
-    socket.onmessage = (event) => this.receive(event.data);
+    socket.onmessage = (event) => {
+      if (socket === this.socket) this.receive(event.data);
+    };
     socket.onclose = (event) => this.closed(socket, event.code, event.reason);
-    socket.onerror = () => {}; // a close event follows every error; it decides what happens
+    // A close event follows an error on an open socket; a failed handshake may end with the
+    // error alone (Node's WebSocket), which must reconnect all the same.
+    socket.onerror = () => {
+      if (socket === this.socket && !this.open) this.closed(socket, 1006, "");
+    };
   }
 
   send(message) {
     this.socket.send(JSON.stringify(message));
   }
 
+  request(type, channel) {
+    this.requests.push({ type, key: channel.key });
+    const body = { type, dataset: "lmp", iso: channel.iso, market: channel.market };
+    if (type === "subscribe") {
+      const locations = channelLocations(channel);
+      this.send({ ...body, locations, since: channel.since });
+    } else {
+      this.send(body);
+    }
+  }
+
   subscribe(channel, force = false) {
-    const locations = [...new Set([...channel.cells.values()].map((c) => c.location))].sort();
-    const signature = locations.join(",");
+    const signature = channelLocations(channel).join(",");
     if (!force && signature === channel.subscribed) return;
     channel.subscribed = signature;
-    this.pending.push(channel.key);
-    this.send({ type: "subscribe", dataset: "lmp", iso: channel.iso, market: channel.market, locations, since: channel.since });
+    this.request("subscribe", channel);
+  }
+
+  /** Remove the oldest request of `type` for `key` still awaiting its answer; whether there was one. */
+  answered(type, key) {
+    const at = this.requests.findIndex((r) => r.type === type && r.key === key);
+    if (at >= 0) this.requests.splice(at, 1);
+    return at >= 0;
   }
 
   armWatchdog() {
     if (this.watchdog) this.platform.clearTimeout(this.watchdog);
     // Heartbeats arrive every stream_heartbeat_s; silence this long means a dead connection.
+    const limit = Math.max(this.platform.timeoutMs, 20000);
+    const due = Date.now() + limit;
     this.watchdog = this.platform.setTimeout(() => {
-      if (this.socket) this.socket.close(4000, "no message within the timeout");
-    }, Math.max(this.platform.timeoutMs, 20000));
+      this.watchdog = null;
+      const socket = this.socket;
+      if (!socket) return;
+      // Firing late means this thread was busy (a long recalculation), so messages may be
+      // waiting unread: that is no silence of the platform, give it another period.
+      if (Date.now() - due > Math.max(1000, limit / 4)) {
+        this.armWatchdog();
+        return;
+      }
+      try {
+        socket.close(4000, "no message within the timeout");
+      } catch (err) {
+        // A socket whose handshake failed may refuse to close; it is dropped below either way.
+      }
+      this.closed(socket, 4000, "no message within the timeout");
+    }, limit);
   }
 
   receive(text) {
@@ -616,18 +693,23 @@ export class LiveHub {
     } catch (err) {
       return;
     }
+    const key = message.iso ? channelKey(String(message.iso), String(message.market)) : null;
     if (message.type === "subscribed") {
-      const key = this.pending.shift();
-      const channel = this.channels.get(key);
-      if (channel) for (const c of channel.cells.values()) if (c.onSubscribed) c.onSubscribed();
-    } else if (message.type === "error") {
-      const key = this.pending.shift();
+      this.answered("subscribe", key);
       const channel = this.channels.get(key);
       if (!channel) return;
-      const err = errorFromBody(404, message, "the stream refused the subscription");
-      for (const c of channel.cells.values()) c.onError(err);
+      channel.confirmed = new Set(Array.isArray(message.locations)
+        ? message.locations.map((l) => String(l).toUpperCase())
+        : [...channel.cells.values()].map((c) => c.location));
+      for (const cell of [...channel.cells.values()]) {
+        if (!cell.listening && channel.confirmed.has(cell.location)) this.listening(channel, cell);
+      }
+    } else if (message.type === "unsubscribed") {
+      this.answered("unsubscribe", key);
+    } else if (message.type === "error") {
+      this.error(message, key);
     } else if (message.type === "data") {
-      const channel = this.channels.get(`${String(message.iso).toUpperCase()}|${String(message.market).toUpperCase()}`);
+      const channel = this.channels.get(key);
       if (!channel) return;
       const byLocation = new Map();
       for (const row of message.data || []) {
@@ -636,33 +718,147 @@ export class LiveHub {
         if (!byLocation.has(location)) byLocation.set(location, []);
         byLocation.get(location).push(row);
       }
-      for (const c of channel.cells.values()) {
+      for (const [location, rows] of byLocation) channel.latest.set(location, rows);
+      for (const c of [...channel.cells.values()]) {
         const rows = byLocation.get(c.location);
         if (rows) c.onRows(rows);
       }
     }
   }
 
+  /** Tell `cell` it listens, with the newest rows already seen at its location. */
+  listening(channel, cell) {
+    cell.listening = true;
+    if (cell.onSubscribed) cell.onSubscribed();
+    const rows = channel.latest.get(cell.location);
+    // onSubscribed may have cancelled the cell.
+    if (rows && [...channel.cells.values()].includes(cell)) cell.onRows(rows);
+  }
+
+  error(message, key) {
+    const code = typeof message.code === "string" ? message.code : null;
+    if (key !== null) {
+      // The platform ended this channel's subscription (the tenant lost the ISO or dataset);
+      // it may be the answer to a subscribe just sent, which then gets no other.
+      const head = this.requests[0];
+      if (head && head.type === "subscribe" && head.key === key) this.requests.shift();
+      const details = { status: 403, code: code || "not_entitled", parameter: message.parameter || null };
+      this.endChannel(key, unavailable(message.message || "the platform ended the subscription", details));
+    } else if (CLOSING_ERRORS.has(code)) {
+      this.closing = message; // the close that follows decides what happens
+    } else {
+      const request = this.requests.shift();
+      if (request && request.type === "subscribe") this.refused(request.key, message);
+    }
+  }
+
+  /** A subscribe of channel `key` was refused: its cells not yet listening fail, the others carry on. */
+  refused(key, message) {
+    const channel = this.channels.get(key);
+    if (!channel) return;
+    const status = REFUSAL_STATUS[message.code] || null;
+    const err = errorFromBody(status, message, "the stream refused the subscription");
+    for (const [id, cell] of [...channel.cells]) {
+      if (cell.listening) continue;
+      channel.cells.delete(id);
+      cell.onError(err);
+    }
+    if (channel.cells.size === 0) {
+      // A refused subscribe leaves the platform's earlier subscription of the channel, if any.
+      this.channels.delete(key);
+      if (this.open && channel.confirmed) this.request("unsubscribe", channel);
+      if (this.channels.size === 0) this.close();
+    } else if (this.open) {
+      this.subscribe(channel);
+    }
+  }
+
+  /** End every cell of channel `key` with `err` (the platform no longer streams it to this credential). */
+  endChannel(key, err) {
+    const channel = this.channels.get(key);
+    if (!channel) return;
+    this.channels.delete(key);
+    for (const cell of channel.cells.values()) cell.onError(err);
+    if (this.channels.size === 0) this.close();
+  }
+
   closed(socket, code, reason) {
     if (socket !== this.socket) return;
+    if (this.watchdog) this.platform.clearTimeout(this.watchdog);
+    this.watchdog = null;
     this.socket = null;
     this.open = false;
-    this.pending = [];
-    for (const channel of this.channels.values()) channel.subscribed = "";
-    if (this.channels.size === 0) return;
-    if (code === 4401 || code === 4403) {
-      const err = unavailable(code === 4401
-        ? "the stream refused the credential: sign in again in the 254Carbon task pane"
-        : `not entitled to this stream${reason ? `: ${reason}` : ""}`, { status: code - 4000 });
-      for (const channel of this.channels.values()) for (const c of channel.cells.values()) c.onError(err);
-      this.channels.clear();
+    const pending = this.requests;
+    this.requests = [];
+    const said = reason || (this.closing && this.closing.message) || "";
+    for (const channel of this.channels.values()) {
+      channel.subscribed = "";
+      channel.confirmed = null;
+      for (const cell of channel.cells.values()) cell.listening = false;
+    }
+    if (this.channels.size === 0) {
       this.close();
       return;
     }
-    // Anything else (network, restart, slow consumer 4008, broker 1013): resume with `since`.
+    if (code === 4401) {
+      const err = unavailable(
+        `the platform no longer accepts this credential${said ? ` (${said})` : ""}: sign in again in the 254Carbon task pane`,
+        { status: 401, code: "unauthenticated" },
+      );
+      const cells = [...this.channels.values()].flatMap((channel) => [...channel.cells.values()]);
+      this.channels.clear();
+      this.close();
+      for (const cell of cells) cell.onError(err);
+      return;
+    }
+    if (code === 4403) {
+      this.recheckEntitlements(pending, said);
+      return;
+    }
+    // Anything else (network, failed handshake, restart, slow consumer 4008, rate limit 4429,
+    // broker 1013): resume with `since`.
+    this.retryLater();
+  }
+
+  /**
+   * After a 4403 close (a subscribe outside the tenant's entitlements ends the connection):
+   * ask REST which of the channels then awaiting their subscribe the tenant may no longer
+   * see, end those, and reconnect the others.
+   */
+  async recheckEntitlements(pending, said) {
+    const keys = [...new Set(pending.filter((r) => r.type === "subscribe").map((r) => r.key))];
+    const suspects = keys.map((k) => this.channels.get(k)).filter(Boolean);
+    this.checking = true;
+    let refused = [];
+    try {
+      const verdicts = await Promise.all(suspects.map(async (channel) => {
+        const [location] = channelLocations(channel);
+        try {
+          await this.platform.getJson("/v1/locations", { iso: channel.iso, search: location, format: "json" }, this.credential);
+          return null;
+        } catch (err) {
+          return err instanceof C254Error && err.status === 403 ? err : null;
+        }
+      }));
+      refused = suspects.map((channel, i) => [channel, verdicts[i]]).filter(([, err]) => err);
+      // The stream refused one of them even if REST now allows all: end them rather than
+      // reconnect into the same refusal.
+      if (!refused.length) {
+        const err = unavailable(`not entitled to this stream${said ? `: ${said}` : ""}`, { status: 403, code: "not_entitled" });
+        refused = suspects.map((channel) => [channel, err]);
+      }
+    } finally {
+      this.checking = false;
+    }
+    for (const [channel, err] of refused) this.endChannel(channel.key, err);
+    if (this.channels.size) this.retryLater();
+  }
+
+  retryLater() {
+    if (this.retryTimer) return;
     this.retryTimer = this.platform.setTimeout(() => {
       this.retryTimer = null;
-      if (this.channels.size) this.connect();
+      this.connect();
     }, this.retryMs);
     this.retryMs = Math.min(this.retryMs * 2, MAX_RECONNECT_MS);
   }
@@ -675,7 +871,14 @@ export class LiveHub {
     const socket = this.socket;
     this.socket = null;
     this.open = false;
-    if (socket) socket.close(1000, "no cell listens any more");
+    this.requests = [];
+    if (socket) {
+      try {
+        socket.close(1000, "no cell listens any more");
+      } catch (err) {
+        // Already failed: nothing left to close.
+      }
+    }
     this.onClosed();
   }
 
@@ -684,3 +887,22 @@ export class LiveHub {
     return this.socket !== null;
   }
 }
+
+function channelKey(iso, market) {
+  return `${iso.toUpperCase()}|${market.toUpperCase()}`;
+}
+
+function channelLocations(channel) {
+  return [...new Set([...channel.cells.values()].map((c) => c.location))].sort();
+}
+
+// Error codes the platform sends just before it closes the connection (the close code then
+// says what to do); any other error without a channel answers the oldest open request.
+const CLOSING_ERRORS = new Set(["unauthenticated", "rate_limited", "slow_consumer", "unavailable", "not_entitled"]);
+
+// A refused subscribe's code as the REST status with the same meaning (a bad argument is
+// the cell's mistake, anything else is not).
+const REFUSAL_STATUS = {
+  not_found: 404, not_published: 404, invalid_parameter: 422, missing_parameter: 422, too_many_locations: 422,
+  range_too_long: 422,
+};
