@@ -177,6 +177,25 @@ class Settings(BaseSettings):
     )
     log_json: bool = Field(default=True, description="Structured JSON logs (one object per line).")
 
+    # --- jobs: where their tasks run, and how workers hold them -----------------------------------
+    compute: str = Field(
+        default="local://",
+        description="Where job tasks run: `local://` (a process per core of this machine; "
+        "`local://?processes=N` for N) or `dask://host:port` (a Dask distributed scheduler).",
+    )
+    job_lease_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a worker's claim on a job lasts without a heartbeat; a job whose worker "
+        "died is taken over by another worker this long after its last heartbeat.",
+    )
+    job_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds an idle job worker waits between looks for queued jobs; also how often a "
+        "running job's worker renews its lease at most and notices a cancel.",
+    )
+
     # --- the service: deployment (which routers, TLS, shutdown) ---------------------------------
     only: Annotated[list[str] | None, NoDecode] = Field(
         default=None,
@@ -202,6 +221,14 @@ class Settings(BaseSettings):
 
         resolve_store_url(value, Path())
         return value.strip()
+
+    @field_validator("compute")
+    @classmethod
+    def _known_compute(cls, value: str) -> str:
+        """Refuse a malformed compute URL or an unknown executor at startup, naming the supported ones."""
+        from carbon254.compute import check_compute_url
+
+        return check_compute_url(value)
 
     @field_validator("only", mode="before")
     @classmethod

@@ -9,7 +9,8 @@ A kind is a name, a typed request model and three functions:
   input (picklable both ways): the executor may run it on another process or
   machine, and may run it again after losing a worker, so it must give the
   same output every time and write any artifact under a key derived from its
-  input (`TaskInput.artifact_prefix`), never under a fresh random name.
+  input (the plan copies `JobContext.artifact_prefix` into the inputs that
+  write artifacts), never under a fresh random name.
 * `finish(request, outputs, context)` combines the task outputs, in plan
   order, into the job's result: a small JSON summary and the keys of its
   artifacts in the object store.
@@ -22,9 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
+
+from carbon254.objects.base import ObjectStore
+
+if TYPE_CHECKING:
+    from carbon254.config import Settings
 
 RequestT = TypeVar("RequestT", bound=BaseModel)
 InputT = TypeVar("InputT", bound=BaseModel)
@@ -40,20 +46,59 @@ class JobResult:
 
 
 @dataclass(frozen=True, slots=True)
+class JobContext:
+    """What `plan` and `finish` may use: the job's id and tenant, the settings and the object store.
+
+    `artifact_prefix` (`jobs/<id>/`) is the job's own corner of the object
+    store: every artifact it writes has a key under it, so deleting a job's
+    artifacts is deleting that prefix.
+    """
+
+    job_id: str
+    tenant: str
+    settings: Settings
+    objects: ObjectStore
+    artifact_prefix: str
+
+
+def artifact_prefix(job_id: str) -> str:
+    """The object-store prefix of one job's artifacts (`jobs/<id>/`)."""
+    return f"jobs/{job_id}/"
+
+
+class EntitlementCheck(Protocol):
+    """What a kind's `entitled` hook may ask of the caller's entitlements (ISO datasets and features)."""
+
+    def allows_data(self, iso: str, dataset: str) -> bool:
+        """Whether rows of `dataset` of `iso` may be read."""
+        ...
+
+    def allows_feature(self, feature: str) -> bool:
+        """Whether the analytics `feature` may be used."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class JobKind(Generic[RequestT, InputT, OutputT]):
     """One registered kind of long work (see the module docstring for the contract of each function).
 
     `task_input` and `task_output` are the Pydantic models of a task's input
     and output: the runner stores inputs with the plan and outputs with each
-    checkpoint as their JSON. `entitled(request, identity)` returns the reason
-    the identity may not run this request, or None when it may.
+    checkpoint as their JSON. `entitled(request, entitlements)` returns the
+    reason a tenant with those entitlements may not run this request, or None
+    when it may; a kind without the hook is open to every tenant.
     """
 
     name: str
     request: type[RequestT]
     task_input: type[InputT]
     task_output: type[OutputT]
-    plan: Callable[[RequestT, Any], Sequence[tuple[str, InputT]]]
+    plan: Callable[[RequestT, JobContext], Sequence[tuple[str, InputT]]]
     task: Callable[[InputT], OutputT]
-    finish: Callable[[RequestT, Sequence[OutputT], Any], JobResult]
+    finish: Callable[[RequestT, Sequence[OutputT], JobContext], JobResult]
     description: str = ""
+    entitled: Callable[[RequestT, EntitlementCheck], str | None] | None = None
+
+    def refusal(self, request: RequestT, entitlements: EntitlementCheck) -> str | None:
+        """Why a tenant with `entitlements` may not run `request` of this kind, or None when it may."""
+        return None if self.entitled is None else self.entitled(request, entitlements)
