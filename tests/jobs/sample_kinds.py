@@ -86,6 +86,12 @@ def square(task: SquareInput) -> SquareOutput:
     return SquareOutput(square=task.i * task.i)
 
 
+def always_die(markers: str) -> int:
+    """A task whose process dies every time it runs."""
+    os.kill(os.getpid(), signal.SIGKILL)
+    return 0
+
+
 def finish(request: SquaresRequest, outputs: Sequence[SquareOutput], context: JobContext) -> JobResult:
     return JobResult(
         summary={"total": sum(o.square for o in outputs), "squares": [o.square for o in outputs]},

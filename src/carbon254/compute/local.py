@@ -79,6 +79,7 @@ class LocalExecutor:
         if processes is not None and processes < 1:
             raise ValueError(f"a local executor needs at least 1 process, not {processes}")
         self._processes = processes or available_cores()
+        self._url = "local://" if processes is None else f"local://?processes={processes}"
         self._in_flight = max(1, in_flight_per_worker) * self._processes
         self._max_retries = max_retries
         self._context = multiprocessing.get_context("spawn")
@@ -87,8 +88,8 @@ class LocalExecutor:
 
     @property
     def url(self) -> str:
-        """`local://`, with the process count when it was not the default."""
-        return "local://" if self._processes == available_cores() else f"local://?processes={self._processes}"
+        """`local://`, with the process count when one was asked for."""
+        return self._url
 
     @property
     def workers(self) -> int:
