@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from carbon254.jobs import InvalidTransition, JobResult, JobState, JobStatus, Progress, TaskStatus, UnknownJob
-from carbon254.jobs.state import utc_now
+from carbon254.jobs.state import Checkpoint, utc_now
 
 PLAN = [("a", {"x": 1}), ("b", {"x": 2}), ("c", {"x": 3})]
 
@@ -195,3 +195,29 @@ def test_several_worker_processes_claim_each_job_exactly_once(state: JobState) -
         claimed.extend(line for line in out.splitlines() if line)
     assert sorted(claimed) == sorted(jobs)
     assert {j.status for j in state.list_jobs("acme")} == {JobStatus.RUNNING}
+
+
+def test_a_batch_of_outcomes_is_recorded_in_one_go_each_key_once(state: JobState) -> None:
+    job = state.submit("acme", "k", {})
+    state.claim("w", lease_s=30)
+    state.store_plan(job.id, "w", PLAN)
+    state.record_outcome(job.id, "a", output={"y": 1})
+    recorded = state.record_outcomes(
+        job.id,
+        [
+            Checkpoint("a", output={"y": 100}),
+            Checkpoint("b", output={"y": 4}),
+            Checkpoint("b", output={"y": 400}),
+            Checkpoint("c", error="ZeroDivisionError: no"),
+        ],
+    )
+    assert recorded == ["b", "c"]
+    outputs = {t.key: (t.status, t.output) for t in state.tasks(job.id)}
+    assert outputs == {
+        "a": (TaskStatus.DONE, {"y": 1}),
+        "b": (TaskStatus.DONE, {"y": 4}),
+        "c": (TaskStatus.FAILED, None),
+    }
+    assert state.get(job.id).progress.done == 2
+    with pytest.raises(ValueError, match="exactly one of output or error"):
+        Checkpoint("d")

@@ -29,8 +29,9 @@ InputT = TypeVar("InputT")
 OutputT = TypeVar("OutputT")
 
 # Tasks kept in flight per process: enough that a process never waits for its next
-# task, few enough that stopping is prompt and the queue holds little memory.
-IN_FLIGHT_PER_WORKER = 2
+# task while this process checkpoints outcomes (with 2, millisecond tasks left the pool
+# idle in between), few enough that stopping is prompt and the queue holds little memory.
+IN_FLIGHT_PER_WORKER = 4
 # How often `stop` is polled while no task finishes (the interface asks for at least every second).
 STOP_POLL_S = 0.25
 # How often a pool process checks that the process that started it is still alive.

@@ -19,9 +19,9 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from carbon254.jobs.kinds import JobResult
@@ -50,6 +50,24 @@ class UnknownJob(JobError, LookupError):
 
 class InvalidTransition(JobError):
     """The job's status does not allow this (e.g. resuming a job that succeeded)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """One task's outcome to record: its JSON output (done) or a user-facing error (failed)."""
+
+    key: str
+    output: Mapping[str, Any] | None = None
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.output is None) == (self.error is None):
+            raise ValueError(f"task {self.key!r}: record exactly one of output or error")
+
+    @property
+    def failed(self) -> bool:
+        """Whether this records a failure."""
+        return self.error is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,40 +349,73 @@ class JobState:
     ) -> bool:
         """Checkpoint one task: its JSON output (done) or an error (failed). True if this record counted.
 
-        Only a pending task is recorded: a second record of the same key (a
-        task two workers both ran) is ignored and returns False, so nothing is
-        counted twice. A done task advances the job's progress in the same
-        transaction.
+        See `record_outcomes`, of which this is the one-task case.
         """
-        if (output is None) == (error is None):
-            raise ValueError("record exactly one of output or error")
-        done = error is None
+        return bool(self.record_outcomes(job_id, [Checkpoint(key, output, error)]))
+
+    def record_outcomes(self, job_id: str, checkpoints: Sequence[Checkpoint]) -> list[str]:
+        """Checkpoint several tasks in one transaction; returns the keys whose record counted.
+
+        Only a pending task is recorded: a second record of the same key (a
+        task two workers both ran, or a key repeated in `checkpoints`) is
+        ignored, so nothing is counted twice. The done ones advance the job's
+        progress in the same transaction.
+        """
+        if not checkpoints:
+            return []
         now = self.clock()
+        table = cast(Table, JobTaskRow.__table__)
         with self.db.session(write=True) as session:
-            changed = session.execute(
-                update(JobTaskRow)
-                .where(
-                    JobTaskRow.job_id == job_id,
-                    JobTaskRow.key == key,
-                    JobTaskRow.status == TaskStatus.PENDING.value,
+            pending: set[str] = set()
+            for chunk in _chunks(list({c.key for c in checkpoints}), 500):
+                pending.update(
+                    session.scalars(
+                        select(JobTaskRow.key)
+                        .where(
+                            JobTaskRow.job_id == job_id,
+                            JobTaskRow.key.in_(chunk),
+                            JobTaskRow.status == TaskStatus.PENDING.value,
+                        )
+                        .with_for_update()
+                    )
                 )
+            fresh: list[Checkpoint] = []
+            for checkpoint in checkpoints:
+                if checkpoint.key in pending:
+                    pending.discard(checkpoint.key)
+                    fresh.append(checkpoint)
+            if not fresh:
+                return []
+            session.execute(
+                update(table)
+                .where(table.c.job_id == bindparam("b_job"), table.c.key == bindparam("b_key"))
                 .values(
-                    status=(TaskStatus.DONE if done else TaskStatus.FAILED).value,
-                    output=dict(output) if output is not None else None,
-                    error=error,
-                    finished_at=now,
-                )
-                .execution_options(synchronize_session=False)
+                    status=bindparam("b_status"),
+                    output=bindparam("b_output"),
+                    error=bindparam("b_error"),
+                    finished_at=bindparam("b_at"),
+                ),
+                [
+                    {
+                        "b_job": job_id,
+                        "b_key": c.key,
+                        "b_status": (TaskStatus.FAILED if c.failed else TaskStatus.DONE).value,
+                        "b_output": dict(c.output) if c.output is not None else None,
+                        "b_error": c.error,
+                        "b_at": now,
+                    }
+                    for c in fresh
+                ],
             )
-            counted = bool(getattr(changed, "rowcount", 0))
-            if counted and done:
+            done = sum(1 for c in fresh if not c.failed)
+            if done:
                 session.execute(
                     update(JobRow)
                     .where(JobRow.id == job_id)
-                    .values(progress_done=JobRow.progress_done + 1)
+                    .values(progress_done=JobRow.progress_done + done)
                     .execution_options(synchronize_session=False)
                 )
-            return counted
+            return [c.key for c in fresh]
 
     def set_progress(self, job_id: str, worker: str, progress: Progress) -> bool:
         """Set the job's progress (done, total, message); False if `worker` no longer holds the job."""
