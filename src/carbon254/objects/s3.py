@@ -84,7 +84,11 @@ class S3ObjectStore:
             # fsspec closes (and so publishes) unclosed files when they are collected: mark it closed.
             handle.closed = True
             raise
-        handle.close()
+        try:
+            handle.close()
+        except BaseException:
+            handle.discard()  # completing the upload failed: drop its parts rather than leave them billed
+            raise
 
     def put(self, key: str, data: bytes) -> ObjectInfo:
         """Store `data` as `key` (one PUT, or a multipart upload past `part_size`); its info."""
@@ -122,11 +126,14 @@ class S3ObjectStore:
         check_range(start, end)
         if chunk < 1:
             raise ValueError(f"chunk must be at least 1 byte, not {chunk}")
-        size = self.info(key).size
         try:
             handle = self._fs.open(self._path(key), "rb", block_size=chunk, cache_type="none")
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):
             raise ObjectNotFound(key) from None
+        if handle.details.get("type") != "file":
+            handle.close()
+            raise ObjectNotFound(key)  # a common prefix of other keys, not an object
+        size: int = handle.size
         return _chunks(handle, start, size if end is None else min(end, size), chunk)
 
     def info(self, key: str) -> ObjectInfo:
