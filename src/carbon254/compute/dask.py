@@ -11,6 +11,7 @@ input's outcome is yielded exactly once whatever the cluster retried.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import time
 import traceback
@@ -102,33 +103,37 @@ class DaskExecutor:
         in_flight: dict[str, tuple[str, Future[Any]]] = {}
         pending = iter(inputs)
         limit, sized_at = self._limit(), time.monotonic()
-        exhausted = False
+
+        def top_up() -> None:
+            for key, value in itertools.islice(pending, max(0, limit - len(in_flight))):
+                dask_key = f"{name}-{key}-{token}"
+                future = client.submit(fn, value, key=dask_key, pure=False)
+                in_flight[dask_key] = (key, future)
+                future.add_done_callback(finished.put)  # type: ignore[no-untyped-call]
+
         try:
             while True:
                 if stop():
                     return
                 if time.monotonic() - sized_at >= _RESIZE_S:
                     limit, sized_at = self._limit(), time.monotonic()
-                while not exhausted and len(in_flight) < limit:
-                    item = next(pending, None)
-                    if item is None:
-                        exhausted = True
-                        break
-                    key, value = item
-                    dask_key = f"{name}-{key}-{token}"
-                    future = client.submit(fn, value, key=dask_key, pure=False)
-                    in_flight[dask_key] = (key, future)
-                    future.add_done_callback(finished.put)  # type: ignore[no-untyped-call]
+                top_up()
                 if not in_flight:
                     return
                 try:
-                    done = finished.get(timeout=_POLL_S)
+                    batch = [finished.get(timeout=_POLL_S)]
                 except queue.Empty:
                     continue
-                entry = in_flight.pop(str(done.key), None)
-                if entry is None:
-                    continue  # a second notice for a key already reported
-                yield _outcome(entry[0], entry[1])
+                # Everything else finished by now comes along, so one round trip gathers them all.
+                while not finished.empty():
+                    batch.append(finished.get())
+                # A key can be notified twice (finished, lost with its worker, recomputed): report it once.
+                entries = [in_flight.pop(str(done.key)) for done in batch if str(done.key) in in_flight]
+                top_up()  # the workers get new tasks while this batch's results travel
+                for index, outcome in enumerate(_outcomes(client, entries)):
+                    if index and stop():
+                        return
+                    yield outcome
         finally:
             if in_flight:
                 client.cancel([future for _, future in in_flight.values()])  # type: ignore[no-untyped-call]
@@ -142,6 +147,23 @@ class DaskExecutor:
         client, self._client = self._client, None
         if client is not None:
             client.close()  # type: ignore[no-untyped-call]
+
+
+def _outcomes(client: Client, entries: list[tuple[str, Future[Any]]]) -> list[TaskOutcome[Any]]:
+    """The outcomes of finished futures, the successful ones' outputs gathered in one round trip."""
+    ready = [(key, future) for key, future in entries if future.status == "finished"]
+    outcomes: list[TaskOutcome[Any]] = []
+    if ready:
+        try:
+            outputs: list[Any] = client.gather([future for _, future in ready])  # type: ignore[no-untyped-call]
+        except Exception:
+            # One was lost with its worker and failed when recomputed: take them one by one.
+            outcomes.extend(_outcome(key, future) for key, future in ready)
+        else:
+            pairs = zip(ready, outputs, strict=True)
+            outcomes.extend(TaskOutcome(key=key, output=output) for (key, _), output in pairs)
+    outcomes.extend(_outcome(key, future) for key, future in entries if future.status != "finished")
+    return outcomes
 
 
 def _outcome(key: str, future: Future[Any]) -> TaskOutcome[Any]:
