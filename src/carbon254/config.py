@@ -105,6 +105,16 @@ class Settings(BaseSettings):
         description="Bytes of results held in process (0: none): the whole cache with `memory://`, "
         "copies of recent values in front of Redis with `redis://`.",
     )
+    object_store: str = Field(
+        default="file://",
+        description="Where jobs keep their artifacts (exports): `file://` is `objects` in the data dir, "
+        "`file:///srv/c254-objects` that directory (a relative path is read from the data dir), "
+        "`s3://bucket/prefix` S3 with the usual AWS credentials.",
+    )
+    s3_endpoint: str | None = Field(
+        default=None,
+        description="Base URL of the S3 API for `s3://` object stores (MinIO, Ceph, ...); unset: AWS.",
+    )
     oidc_issuer: str | None = Field(default=None, description="Accepted `iss` of OIDC bearer tokens.")
     oidc_audience: str | None = Field(default=None, description="Required `aud` of OIDC bearer tokens.")
     oidc_jwks_url: str | None = Field(default=None, description="Where the issuer's signing keys (JWKS) are.")
@@ -229,6 +239,14 @@ class Settings(BaseSettings):
         from carbon254.compute import check_compute_url
 
         return check_compute_url(value)
+
+    @field_validator("object_store")
+    @classmethod
+    def _known_object_store(cls, value: str) -> str:
+        """Refuse an unknown object store scheme at startup, naming the accepted ones."""
+        from carbon254.objects import check_object_store_url
+
+        return check_object_store_url(value)
 
     @field_validator("only", mode="before")
     @classmethod
