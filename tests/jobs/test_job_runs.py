@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from memory_objects import MemoryObjects
 from sample_kinds import expected_total, registry, runs, task_key
 
 from carbon254.compute import LocalExecutor
@@ -18,6 +17,7 @@ from carbon254.jobs import JobRecord, JobState, JobStatus, TaskStatus
 from carbon254.jobs.runner import RunEnd
 from carbon254.jobs.worker import Worker
 from carbon254.metadata import MetadataDatabase
+from carbon254.objects.file import FileObjectStore
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +34,22 @@ def sqlite_state(sqlite_url: str) -> Iterator[JobState]:
     db.close()
 
 
-def _worker(state: JobState, executor: LocalExecutor) -> Worker:
+def _worker(state: JobState, executor: LocalExecutor, objects: Path) -> Worker:
     return Worker(
-        state, executor, registry(), objects=MemoryObjects(), settings=Settings(), lease_s=10, poll_s=0.05
+        state,
+        executor,
+        registry(),
+        objects=FileObjectStore(objects),
+        settings=Settings(),
+        lease_s=10,
+        poll_s=0.05,
     )
 
 
 @pytest.fixture
-def background(sqlite_state: JobState, executor: LocalExecutor) -> Iterator[Worker]:
+def background(tmp_path: Path, sqlite_state: JobState, executor: LocalExecutor) -> Iterator[Worker]:
     """A worker looping in a thread of this process."""
-    worker = _worker(sqlite_state, executor)
+    worker = _worker(sqlite_state, executor, tmp_path / "objects")
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     yield worker
@@ -113,11 +119,15 @@ def test_cancel_a_running_job_then_resume_it_without_rerunning_done_tasks(
 
 
 def test_a_failed_task_fails_the_job_naming_the_task_and_its_input(
-    sqlite_state: JobState, executor: LocalExecutor, markers: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    sqlite_state: JobState,
+    executor: LocalExecutor,
+    markers: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     job = sqlite_state.submit("acme", "squares", _squares(markers, 6, fail_on=3))
     with caplog.at_level(logging.ERROR, logger="carbon254.jobs"):
-        report = _worker(sqlite_state, executor).run_once()
+        report = _worker(sqlite_state, executor, tmp_path / "objects").run_once()
     assert report is not None and report.end is RunEnd.FAILED
     failed = sqlite_state.get(job.id)
     assert failed.status is JobStatus.FAILED and failed.error is not None
@@ -132,10 +142,10 @@ def test_a_failed_task_fails_the_job_naming_the_task_and_its_input(
 
 
 def test_a_killed_pool_process_mid_job_still_gives_the_right_answer(
-    sqlite_state: JobState, executor: LocalExecutor, markers: Path
+    tmp_path: Path, sqlite_state: JobState, executor: LocalExecutor, markers: Path
 ) -> None:
     job = sqlite_state.submit("acme", "squares", _squares(markers, 12, die_on=5, sleep_s=0.02))
-    report = _worker(sqlite_state, executor).run_once()
+    report = _worker(sqlite_state, executor, tmp_path / "objects").run_once()
     assert report is not None and report.end is RunEnd.SUCCEEDED
     done = sqlite_state.get(job.id)
     assert done.result is not None and done.result.summary["total"] == expected_total(12)
@@ -143,11 +153,11 @@ def test_a_killed_pool_process_mid_job_still_gives_the_right_answer(
 
 
 def test_an_unknown_kind_or_a_bad_request_fails_the_job_with_a_clear_message(
-    sqlite_state: JobState, executor: LocalExecutor
+    tmp_path: Path, sqlite_state: JobState, executor: LocalExecutor
 ) -> None:
     unknown = sqlite_state.submit("acme", "squarez", {})
     bad = sqlite_state.submit("acme", "squares", {"n": "many"})
-    worker = _worker(sqlite_state, executor)
+    worker = _worker(sqlite_state, executor, tmp_path / "objects")
     assert worker.run(until_idle=True) == 2
     assert (
         sqlite_state.get(unknown.id).error
@@ -158,9 +168,11 @@ def test_an_unknown_kind_or_a_bad_request_fails_the_job_with_a_clear_message(
     assert "markers: Field required" in error
 
 
-def test_a_job_with_no_tasks_finishes(sqlite_state: JobState, executor: LocalExecutor, markers: Path) -> None:
+def test_a_job_with_no_tasks_finishes(
+    tmp_path: Path, sqlite_state: JobState, executor: LocalExecutor, markers: Path
+) -> None:
     job = sqlite_state.submit("acme", "squares", _squares(markers, 0))
-    assert _worker(sqlite_state, executor).run(until_idle=True) == 1
+    assert _worker(sqlite_state, executor, tmp_path / "objects").run(until_idle=True) == 1
     done = sqlite_state.get(job.id)
     assert done.status is JobStatus.SUCCEEDED and done.result is not None
     assert done.result.summary == {"total": 0, "squares": []}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -23,8 +24,11 @@ Start = Callable[[JobState, str, float], subprocess.Popen[str]]
 
 
 @pytest.fixture
-def start_worker() -> Iterator[Start]:
-    """Starts worker processes over a job state's database; kills any still running at the end."""
+def start_worker(tmp_path: Path) -> Iterator[Start]:
+    """Starts worker processes over a job state's database; kills any still running at the end.
+
+    Their data dir, where the default `file://` object store lives, is the test's own.
+    """
     started: list[subprocess.Popen[str]] = []
 
     def start(state: JobState, name: str, lease_s: float) -> subprocess.Popen[str]:
@@ -34,6 +38,7 @@ def start_worker() -> Iterator[Start]:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env={**os.environ, "CARBON254_DATA_DIR": str(tmp_path / "data")},
         )
         assert process.stdout is not None and process.stdout.readline().strip() == "ready"
         started.append(process)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 
-from memory_objects import MemoryObjects
 from sample_kinds import registry
 
 from carbon254.config import Settings
@@ -20,7 +19,7 @@ def main(url: str, name: str, lease_s: str, poll_s: str) -> int:
         metadata_url=url, compute="local://?processes=2", job_lease_s=float(lease_s), job_poll_s=float(poll_s)
     )
     print("ready", flush=True)
-    run_worker(settings, registry(), MemoryObjects(), name=name)
+    run_worker(settings, registry(), name=name)  # the object store of the settings: file:// in the data dir
     return 0
 
 

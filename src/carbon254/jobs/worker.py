@@ -24,6 +24,7 @@ from carbon254.jobs.registry import JobRegistry
 from carbon254.jobs.runner import JobRunner, RunReport
 from carbon254.jobs.state import JobState
 from carbon254.metadata.database import MetadataDatabase
+from carbon254.objects import open_object_store
 from carbon254.objects.base import ObjectStore
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ class Worker:
 def run_worker(
     settings: Settings,
     registry: JobRegistry,
-    objects: ObjectStore,
+    objects: ObjectStore | None = None,
     *,
     name: str | None = None,
     executor: Executor | None = None,
@@ -126,9 +127,14 @@ def run_worker(
     """Run a worker process over the settings' metadata database and compute until SIGTERM or SIGINT.
 
     The signal stops the loop cleanly (see `Worker.stop`); the executor
-    opened here (from `CARBON254_COMPUTE`) is closed on the way out. Returns
-    how many job runs it did.
+    opened here (from `CARBON254_COMPUTE`) is closed on the way out. The
+    object store is the settings' (`CARBON254_OBJECT_STORE`) unless one is
+    given. Returns how many job runs it did.
     """
+    if objects is None:
+        objects = open_object_store(
+            settings.object_store, data_dir=settings.data_dir, s3_endpoint=settings.s3_endpoint
+        )
     db = MetadataDatabase(settings.metadata_database_url())
     own_executor = executor is None
     compute = executor if executor is not None else open_executor(settings.compute)
