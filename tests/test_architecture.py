@@ -36,6 +36,9 @@ DOMAINS = (
     "markets",
     "replay",
     "ingest",
+    # Long work: the job system and its executors are plain Python under every surface.
+    "jobs",
+    "compute",
 )
 
 

@@ -105,6 +105,16 @@ class Settings(BaseSettings):
         description="Bytes of results held in process (0: none): the whole cache with `memory://`, "
         "copies of recent values in front of Redis with `redis://`.",
     )
+    object_store: str = Field(
+        default="file://",
+        description="Where jobs keep their artifacts (exports): `file://` is `objects` in the data dir, "
+        "`file:///srv/c254-objects` that directory (a relative path is read from the data dir), "
+        "`s3://bucket/prefix` S3 with the usual AWS credentials.",
+    )
+    s3_endpoint: str | None = Field(
+        default=None,
+        description="Base URL of the S3 API for `s3://` object stores (MinIO, Ceph, ...); unset: AWS.",
+    )
     oidc_issuer: str | None = Field(default=None, description="Accepted `iss` of OIDC bearer tokens.")
     oidc_audience: str | None = Field(default=None, description="Required `aud` of OIDC bearer tokens.")
     oidc_jwks_url: str | None = Field(default=None, description="Where the issuer's signing keys (JWKS) are.")
@@ -177,6 +187,25 @@ class Settings(BaseSettings):
     )
     log_json: bool = Field(default=True, description="Structured JSON logs (one object per line).")
 
+    # --- jobs: where their tasks run, and how workers hold them -----------------------------------
+    compute: str = Field(
+        default="local://",
+        description="Where job tasks run: `local://` (a process per core of this machine; "
+        "`local://?processes=N` for N) or `dask://host:port` (a Dask distributed scheduler).",
+    )
+    job_lease_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a worker's claim on a job lasts without a heartbeat; a job whose worker "
+        "died is taken over by another worker this long after its last heartbeat.",
+    )
+    job_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds an idle job worker waits between looks for queued jobs; also how often a "
+        "running job's worker renews its lease at most and notices a cancel.",
+    )
+
     # --- the service: deployment (which routers, TLS, shutdown) ---------------------------------
     only: Annotated[list[str] | None, NoDecode] = Field(
         default=None,
@@ -202,6 +231,22 @@ class Settings(BaseSettings):
 
         resolve_store_url(value, Path())
         return value.strip()
+
+    @field_validator("compute")
+    @classmethod
+    def _known_compute(cls, value: str) -> str:
+        """Refuse a malformed compute URL or an unknown executor at startup, naming the supported ones."""
+        from carbon254.compute import check_compute_url
+
+        return check_compute_url(value)
+
+    @field_validator("object_store")
+    @classmethod
+    def _known_object_store(cls, value: str) -> str:
+        """Refuse an unknown object store scheme at startup, naming the accepted ones."""
+        from carbon254.objects import check_object_store_url
+
+        return check_object_store_url(value)
 
     @field_validator("only", mode="before")
     @classmethod

@@ -6,13 +6,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from carbon254.metadata import MetadataDatabase
 from carbon254.metadata.database import engine_url
+from carbon254.metadata.models import Base
 
-TABLES = {"tenants", "api_keys", "credentials_version", "audit_events", "alembic_version"}
-HEAD = "0002"
+TABLES = {
+    "tenants",
+    "api_keys",
+    "credentials_version",
+    "audit_events",
+    "jobs",
+    "job_tasks",
+    "alembic_version",
+}
+HEAD = "0003"
 
 
 def _version(db: MetadataDatabase) -> list[str]:
@@ -32,6 +43,16 @@ def test_opening_migrates_to_head(fresh_url: str) -> None:
     try:
         assert set(inspect(db.engine).get_table_names()) >= TABLES
         assert _version(db) == [HEAD]
+    finally:
+        db.close()
+
+
+def test_migrations_create_exactly_the_model_tables(fresh_url: str) -> None:
+    db = MetadataDatabase(fresh_url)
+    try:
+        with db.engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        assert differences == []
     finally:
         db.close()
 
