@@ -4,7 +4,9 @@ The pre-layer code (commit `BEFORE`, the service as it stood when the
 application layer, strict query strings and operations were added) is
 exported with `git archive` under `benchmarks/.work` and served by a second
 uvicorn process whose `PYTHONPATH` puts it ahead of the installed package;
-both processes read the same (b) store with the same settings. Requests
+both processes read the same (b) store with the same settings, each with a
+metadata database of its own (the pre-layer code cannot open one migrated by
+newer code). Requests
 alternate between them in blocks of 20 locations, so both see the same
 machine noise:
 
@@ -81,7 +83,12 @@ def _compare(
     directory: Path, settings: dict[str, str], locations: list[str], end: str, fmt: str
 ) -> tuple[Latencies, Latencies]:
     """Latencies of the current and the pre-layer service over the same requests, taking turns."""
-    old_env = {**settings, "PYTHONPATH": str(before_source())}
+    source = before_source()
+    old_env = {
+        **settings,
+        "PYTHONPATH": str(source),
+        "CARBON254_METADATA_URL": f"sqlite:///{(source.parent / 'metadata.db').as_posix()}",
+    }
     current: list[float] = []
     before: list[float] = []
     with (

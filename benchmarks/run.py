@@ -10,9 +10,10 @@ once and cached under `benchmarks/.work` (`--rebuild` forces a fresh build).
 162.9M rows). Results of benchmarks not run this time are kept from earlier
 runs (in `benchmarks/.work/results.json`) and marked with the run they come from.
 
-`parse` times the ISO parsers against gridstatus on the same payloads; gridstatus
-is only in the optional `bench` extra, so install the benchmark environment with
-`.venv/bin/pip install -e '.[dev,bench]'` (without it `parse` reports ours alone).
+`parse` times the ISO parsers against gridstatus on the same payloads. gridstatus
+0.37.0 needs pandas 2, the locked environment has pandas 3, so `parse` runs in an
+environment of its own, `.venv-bench` (the Reproduce section of BENCHMARKS.md
+says how to make it); without gridstatus `parse` reports ours alone.
 """
 
 from __future__ import annotations
@@ -250,7 +251,7 @@ def render(state: dict[str, Any]) -> str:
         ".venv/bin/python benchmarks/run.py                    # about 2 min (+15 s to build the store once)",
         ".venv/bin/python benchmarks/run.py --full             # about 5 min (+4 min to build once)",
         ".venv/bin/python benchmarks/run.py --only read,http   # a subset; other rows are kept",
-        ".venv/bin/python benchmarks/run.py --only parse       # ISO parsers vs gridstatus, about 2 min",
+        ".venv-bench/bin/python benchmarks/run.py --only parse # ISO parsers vs gridstatus, about 2 min",
         ".venv/bin/python benchmarks/run.py --only service     # the service under load, about 4 min",
         ".venv/bin/python benchmarks/run.py --only sdk         # the Python SDK vs requests + JSON, 1 min",
         ".venv/bin/python benchmarks/run.py --only spreads     # /v1/spreads vs 2 × /v1/lmp + pandas, 1 min",
@@ -259,9 +260,11 @@ def render(state: dict[str, Any]) -> str:
         "",
         "`--rebuild` rebuilds the cached stores under `benchmarks/.work` (otherwise rebuilt only when their "
         "parameters or the store, schema or simulator code change); `--profile` writes cProfile reports "
-        "to `benchmarks/.work/profiles` (and slows the run down). The benchmark environment is "
-        "`.venv/bin/pip install -e '.[dev,bench]'`: the `bench` extra adds gridstatus, the baseline of "
-        "`parse`, which is never a runtime dependency, and requests, the baseline of `sdk`. "
+        "to `benchmarks/.work/profiles` (and slows the run down). The benchmarks run in the README's "
+        "test environment (`.venv`), except `parse`: its baseline, gridstatus 0.37.0, needs pandas 2 "
+        "(the lock has pandas 3) and is never a runtime dependency, so it has an environment of its own: "
+        "`python3 -m venv .venv-bench && .venv-bench/bin/pip install -c requirements.lock -e '.[dev]' && "
+        ".venv-bench/bin/pip install -e '.[bench]'`. "
         "`service` drives load with `wrk` (Debian package "
         "`wrk`) and needs Redis on 127.0.0.1:6379 for its Redis rows.",
         "",
