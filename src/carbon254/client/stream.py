@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -38,7 +39,6 @@ from carbon254.client.errors import (
     RateLimited,
 )
 from carbon254.client.models import Tick
-from carbon254.timeseries.bounds import parse_bound
 
 # Columns that say where a row belongs or when; everything else is a value.
 _PLACE_COLUMNS = ("location", "region", "zone")
@@ -48,6 +48,34 @@ CLOSE_UNAUTHENTICATED, CLOSE_NOT_ENTITLED = 4401, 4403
 
 # What `since` may be given as: an instant, a day (its midnight), or text: ISO-8601 or relative.
 Since = datetime | date | str
+
+# The service's relative bounds, read in UTC: `now` or `today` with an optional signed offset.
+# The SDK imports no server code, so this is its own reading of them; a test holds it to the
+# service's (`carbon254.timeseries.bounds.parse_bound` with no zone).
+_RELATIVE = re.compile(r"\s*(now|today)\s*(?:([+-])\s*(\d{1,9})\s*([hdw]))?\s*", re.IGNORECASE)
+_UNIT_HOURS = {"h": 1, "d": 24, "w": 168}
+
+
+def relative_instant(text: str, now: datetime) -> datetime | None:
+    """`now-6h`, `today`, `today+1w`... resolved at `now` (UTC-aware) as the service reads them in UTC.
+
+    `now` counts whole seconds; `today` is midnight UTC of `now`'s day; days
+    and weeks are 24 and 168 hours (UTC has no DST). None for text of any
+    other form, including a malformed offset.
+    """
+    found = _RELATIVE.fullmatch(text)
+    if found is None:
+        return None
+    anchor, sign, count, unit = found.groups()
+    moment = now.astimezone(UTC).replace(microsecond=0)
+    base = moment if anchor.lower() == "now" else moment.replace(hour=0, minute=0, second=0)
+    if count is None:
+        return base
+    hours = int(count) * _UNIT_HOURS[unit.lower()] * (-1 if sign == "-" else 1)
+    try:
+        return base + timedelta(hours=hours)
+    except OverflowError:
+        return None
 
 
 def since_instant(value: Since | None) -> datetime | None:
@@ -63,11 +91,16 @@ def since_instant(value: Since | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
+        relative = relative_instant(value, datetime.now(UTC))
+        if relative is not None:
+            return relative
+        text = value
         try:
-            return parse_bound(value, None)
-        except ValueError as exc:
+            value = datetime.fromisoformat(text.strip())
+        except ValueError:
             raise InvalidRequest(
-                f"since: {exc}; give ISO-8601 such as 2026-01-01T05:00:00Z, or now-1h, today-1d",
+                f"since: cannot read {text[:40]!r} as an ISO-8601 date or time such as "
+                "2026-01-01T05:00:00Z, or a relative time such as now-1h or today-1d",
                 code="invalid_parameter",
                 parameter="since",
             ) from None
