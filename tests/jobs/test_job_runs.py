@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sample_kinds import expected_total, registry, runs, task_key
+from waiting import wait_for_job
 
 from carbon254.compute import LocalExecutor
 from carbon254.config import Settings
@@ -58,18 +58,6 @@ def background(tmp_path: Path, sqlite_state: JobState, executor: LocalExecutor) 
     assert not thread.is_alive()
 
 
-def _wait(
-    state: JobState, job_id: str, until: Callable[[JobRecord], bool], timeout_s: float = 60
-) -> JobRecord:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job = state.get(job_id)
-        if until(job):
-            return job
-        time.sleep(0.02)
-    raise AssertionError(f"job {job_id} never got there: {state.get(job_id)}")
-
-
 def _squares(markers: Path, n: int, **options: object) -> dict[str, object]:
     return {"n": n, "markers": str(markers), **options}
 
@@ -84,7 +72,7 @@ def test_a_job_shows_progress_and_finishes_with_outputs_in_plan_order(
         seen.append((current.status, current.progress.done, current.progress.total))
         return current.status.finished
 
-    done = _wait(sqlite_state, job.id, record)
+    done = wait_for_job(sqlite_state, job.id, record)
     assert done.status is JobStatus.SUCCEEDED, done.error
     assert done.result is not None
     assert done.result.summary["total"] == expected_total(24)
@@ -100,15 +88,15 @@ def test_cancel_a_running_job_then_resume_it_without_rerunning_done_tasks(
     sqlite_state: JobState, background: Worker, markers: Path
 ) -> None:
     job = sqlite_state.submit("acme", "squares", _squares(markers, 40, sleep_s=0.05))
-    _wait(sqlite_state, job.id, lambda j: j.progress.done >= 6)
+    wait_for_job(sqlite_state, job.id, lambda j: j.progress.done >= 6)
     sqlite_state.cancel(job.id, tenant="acme")
-    cancelled = _wait(sqlite_state, job.id, lambda j: j.status.finished)
+    cancelled = wait_for_job(sqlite_state, job.id, lambda j: j.status.finished)
     assert cancelled.status is JobStatus.CANCELLED
     done_before = {t.key for t in sqlite_state.tasks(job.id) if t.status is TaskStatus.DONE}
     assert 6 <= len(done_before) < 40
 
     sqlite_state.resume(job.id, tenant="acme")
-    finished = _wait(sqlite_state, job.id, lambda j: j.status.finished)
+    finished = wait_for_job(sqlite_state, job.id, lambda j: j.status.finished)
     assert finished.status is JobStatus.SUCCEEDED, finished.error
     assert finished.result is not None and finished.result.summary["total"] == expected_total(40)
     assert all(runs(markers, key) == 1 for key in done_before)

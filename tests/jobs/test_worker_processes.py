@@ -6,15 +6,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 from sample_kinds import expected_total, runs, task_key
+from waiting import wait_for_job
 
-from carbon254.jobs import JobRecord, JobState, JobStatus, TaskStatus
+from carbon254.jobs import JobState, JobStatus, TaskStatus
 from carbon254.metadata import MetadataDatabase
 
 WORKER = Path(__file__).with_name("worker_process.py")
@@ -51,25 +51,13 @@ def start_worker(tmp_path: Path) -> Iterator[Start]:
         process.communicate(timeout=30)
 
 
-def _wait(
-    state: JobState, job_id: str, until: Callable[[JobRecord], bool], timeout_s: float = 90
-) -> JobRecord:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job = state.get(job_id)
-        if until(job):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} never got there: {state.get(job_id)}")
-
-
 def test_a_job_whose_worker_was_killed_is_finished_by_another_worker(
     state: JobState, start_worker: Start, markers: Path
 ) -> None:
     n = 30
     job = state.submit("acme", "squares", {"n": n, "markers": str(markers), "sleep_s": 0.15})
     first = start_worker(state, "first", 2.0)
-    _wait(state, job.id, lambda j: j.progress.done >= 6)
+    wait_for_job(state, job.id, lambda j: j.progress.done >= 6)
     pool = psutil.Process(first.pid).children(recursive=True)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=30)
@@ -79,7 +67,7 @@ def test_a_job_whose_worker_was_killed_is_finished_by_another_worker(
     assert 6 <= len(checkpointed) < n
 
     second = start_worker(state, "second", 2.0)
-    done = _wait(state, job.id, lambda j: j.status.finished)
+    done = wait_for_job(state, job.id, lambda j: j.status.finished)
     assert done.status is JobStatus.SUCCEEDED, done.error
     assert done.result is not None and done.result.summary["total"] == expected_total(n)
     assert done.result.summary["squares"] == [i * i for i in range(n)]
@@ -107,7 +95,7 @@ def test_sigterm_puts_the_running_job_back_in_the_queue_with_its_checkpoints(
 def _stop_mid_job(state: JobState, start_worker: Start, markers: Path) -> None:
     job = state.submit("acme", "squares", {"n": 200, "markers": str(markers), "sleep_s": 0.1})
     worker = start_worker(state, "stopping", 30.0)
-    _wait(state, job.id, lambda j: j.progress.done >= 4)
+    wait_for_job(state, job.id, lambda j: j.progress.done >= 4)
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=60) == 0
     back = state.get(job.id)
