@@ -302,3 +302,57 @@ def test_queued_jobs_survive_a_restart_and_run_when_workers_start(tmp_path: Path
     with TestClient(create_app(working, empty_store, jobs=kinds()), raise_server_exceptions=False) as c:
         job = wait(c, headers, job_id, "succeeded")
         assert job["result"]["summary"] == {"total": 3}
+
+
+def test_jobs_and_downloads_on_postgresql_metadata(
+    tmp_path: Path, empty_store: Store, fresh_postgres_url: str
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        auth=AuthMode.REQUIRED,
+        metadata_url=fresh_postgres_url,
+        rate_limit_per_s=0,
+        compute="local://?processes=1",
+        job_workers=1,
+        job_poll_s=0.05,
+    )
+    _, headers = tenant(settings)
+    _, stranger = tenant(settings)
+    with TestClient(create_app(settings, empty_store, jobs=kinds()), raise_server_exceptions=False) as c:
+        job_id = submit(c, headers, n=4, size=64)
+        job = wait(c, headers, job_id, "succeeded")
+        assert job["result"]["summary"] == {"total": 6}
+        url = relative(job["result"]["download_url"])
+        ranged = c.get(url, headers={**headers, "Range": "bytes=60-"})
+        assert (ranged.status_code, ranged.content) == (206, artifact_bytes(64)[60:])
+        assert c.get(url, headers=stranger).status_code == 403
+        assert c.get(f"/v1/jobs/{job_id}", headers=stranger).status_code == 404
+        assert c.post(f"/v1/jobs/{job_id}/cancel", headers=headers).status_code == 409
+        assert [j["id"] for j in c.get("/v1/jobs", headers=headers).json()["data"]] == [job_id]
+
+
+def test_shutdown_hands_the_running_job_back_and_a_restart_finishes_it(
+    tmp_path: Path, empty_store: Store
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        auth=AuthMode.REQUIRED,
+        rate_limit_per_s=0,
+        compute="local://?processes=1",
+        job_workers=1,
+        job_poll_s=0.05,
+    )
+    _, headers = tenant(settings)
+    with TestClient(create_app(settings, empty_store, jobs=kinds()), raise_server_exceptions=False) as c:
+        job_id = submit(c, headers, n=30, sleep_s=0.1)
+        wait(c, headers, job_id, "running")
+    with TestClient(
+        create_app(settings.model_copy(update={"job_workers": 0}), empty_store, jobs=kinds())
+    ) as c:
+        stopped = c.get(f"/v1/jobs/{job_id}", headers=headers).json()
+        assert stopped["status"] == "queued"
+        assert stopped["progress"]["done"] < 30
+    with TestClient(create_app(settings, empty_store, jobs=kinds()), raise_server_exceptions=False) as c:
+        job = wait(c, headers, job_id, "succeeded")
+        assert job["result"]["summary"] == {"total": sum(range(30))}
+        assert job["progress"] == {"done": 30, "total": 30, "message": "done"}
