@@ -356,3 +356,14 @@ def test_shutdown_hands_the_running_job_back_and_a_restart_finishes_it(
         job = wait(c, headers, job_id, "succeeded")
         assert job["result"]["summary"] == {"total": sum(range(30))}
         assert job["progress"] == {"done": 30, "total": 30, "message": "done"}
+
+
+def test_a_process_not_serving_jobs_runs_no_job_workers(tmp_path: Path, empty_store: Store) -> None:
+    stream_only = Settings(data_dir=tmp_path, only=["stream"], job_workers=2)
+    with TestClient(create_app(stream_only, empty_store, jobs=kinds())) as c:
+        assert c.app.state.job_workers.count == 0  # type: ignore[attr-defined]
+        assert c.app.state.job_workers.threads == []  # type: ignore[attr-defined]
+    with TestClient(
+        create_app(stream_only.model_copy(update={"only": None}), empty_store, jobs=kinds())
+    ) as c:
+        assert len(c.app.state.job_workers.threads) == 2  # type: ignore[attr-defined]

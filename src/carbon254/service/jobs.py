@@ -80,8 +80,9 @@ def install_jobs(app: FastAPI, settings: Settings, kinds: JobRegistry) -> None:
     """Put the job state, `kinds`, the object store and the (not yet started) workers on `app.state`.
 
     The app's own lifespan starts the workers (`settings.job_workers`
-    threads) and stops them, handing their jobs back to the queue, before
-    the metadata database they use is closed.
+    threads, none unless the process serves the `jobs` domain) and stops
+    them, handing their jobs back to the queue, before the metadata
+    database they use is closed.
     """
     db = install_metadata(app, settings)
     state = JobState(db)
@@ -91,7 +92,9 @@ def install_jobs(app: FastAPI, settings: Settings, kinds: JobRegistry) -> None:
     app.state.job_state = state
     app.state.job_registry = kinds
     app.state.objects = objects
-    workers = JobWorkers(settings, state, kinds, objects, settings.job_workers)
+    # A process that does not serve the jobs domain (`serve --only stream`) runs no workers either.
+    serves_jobs = settings.only is None or "jobs" in settings.only
+    workers = JobWorkers(settings, state, kinds, objects, settings.job_workers if serves_jobs else 0)
     app.state.job_workers = workers
 
 
