@@ -205,12 +205,34 @@ class Settings(BaseSettings):
         description="Seconds an idle job worker waits between looks for queued jobs; also how often a "
         "running job's worker renews its lease at most and notices a cancel.",
     )
+    job_workers: int = Field(
+        default=1,
+        ge=0,
+        description="Job workers `carbon254 serve` runs in its own process (each a thread feeding the "
+        "compute of `CARBON254_COMPUTE`); 0: none, jobs wait for a `carbon254 jobs worker`.",
+    )
+    job_max_active: int = Field(
+        default=10,
+        ge=1,
+        description="Most jobs one tenant may have queued or running at once; one more is refused (429).",
+    )
+    job_max_stored_bytes: int = Field(
+        default=10 * 2**30,
+        ge=0,
+        description="Most bytes of job artifacts (exports) one tenant may keep stored; a new job "
+        "is refused (413) while the tenant holds this much.",
+    )
+    download_link_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Seconds a signed download link (`/v1/downloads/{id}`) stays valid after it is issued.",
+    )
 
     # --- the service: deployment (which routers, TLS, shutdown) ---------------------------------
     only: Annotated[list[str] | None, NoDecode] = Field(
         default=None,
         description="Domains this process serves, comma-separated (`serve --only data,quality`): "
-        "data, analytics, quality, graphql, stream, admin, excel; ops (health, ready, metrics) always. "
+        "data, analytics, quality, graphql, stream, jobs, admin, excel; ops (health, ready, metrics) always. "
         "Unset: all.",
     )
     ssl_certfile: Path | None = Field(

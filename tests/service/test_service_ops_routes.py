@@ -35,7 +35,17 @@ def paths(settings: Settings, store: Store) -> set[str]:
 
 
 def test_domains_are_the_documented_ones() -> None:
-    assert DOMAIN_NAMES == ("ops", "data", "analytics", "quality", "graphql", "stream", "admin", "excel")
+    assert DOMAIN_NAMES == (
+        "ops",
+        "data",
+        "analytics",
+        "quality",
+        "graphql",
+        "stream",
+        "jobs",
+        "admin",
+        "excel",
+    )
 
 
 def test_ops_is_always_selected() -> None:
@@ -49,7 +59,7 @@ def test_unknown_domain_lists_the_valid_ones() -> None:
         select_domains(["data", "curvez", "riskk"])
     assert str(raised.value) == (
         "unknown domains 'curvez', 'riskk'; "
-        "valid domains: ops, data, analytics, quality, graphql, stream, admin, excel"
+        "valid domains: ops, data, analytics, quality, graphql, stream, jobs, admin, excel"
     )
 
 

@@ -14,6 +14,7 @@ import typer
 from carbon254 import __version__
 from carbon254.cli.demo import demo
 from carbon254.cli.ingest import ingest
+from carbon254.cli.jobs import jobs
 from carbon254.cli.keys import keys
 from carbon254.cli.operations import add_operation_commands
 from carbon254.cli.quality import quality
@@ -57,5 +58,6 @@ app.command("demo")(demo)
 app.command("replay")(replay)
 app.add_typer(tenants)
 app.add_typer(keys)
+app.add_typer(jobs)
 # Analytics: one command per declared operation (carbon254 spreads ...).
 add_operation_commands(app)

@@ -162,14 +162,18 @@ class JobState:
         kind: str | None = None,
         status: JobStatus | None = None,
         limit: int = DEFAULT_LIST_LIMIT,
+        offset: int = 0,
     ) -> list[JobRecord]:
-        """The tenant's jobs, newest first, optionally only of one kind and/or one status."""
+        """The tenant's jobs, newest first, optionally only of one kind and/or one status.
+
+        At most `limit` of them, after skipping the first `offset` (paging).
+        """
         query = select(JobRow).where(JobRow.tenant == tenant)
         if kind is not None:
             query = query.where(JobRow.kind == kind)
         if status is not None:
             query = query.where(JobRow.status == JobStatus(status).value)
-        query = query.order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit)
+        query = query.order_by(JobRow.created_at.desc(), JobRow.id.desc()).offset(offset).limit(limit)
         with self.db.session() as session:
             return [_record(row) for row in session.scalars(query)]
 

@@ -13,15 +13,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
+import anyio
 from fastapi import FastAPI
 
 from carbon254.config import AuthMode, Settings
+from carbon254.jobs import JobRegistry
+from carbon254.jobs import registry as job_registry
 from carbon254.service.audit import install_audit
 from carbon254.service.auth import install_authentication, install_metadata
 from carbon254.service.cache import install_cache
 from carbon254.service.docs import install_local_docs, local_assets
 from carbon254.service.errors import install_error_handlers
 from carbon254.service.identity import OpenAuthenticator
+from carbon254.service.jobs import JobWorkers, install_jobs
 from carbon254.service.metrics import install_metrics
 from carbon254.service.ops.install import install_operations
 from carbon254.service.routes import mount_routers
@@ -43,7 +47,9 @@ def _version() -> str:
         return "0+unknown"
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, store: Store | None = None, jobs: JobRegistry | None = None
+) -> FastAPI:
     """Build the service.
 
     `settings` defaults to the environment (`CARBON254_STORE`,
@@ -51,23 +57,30 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     `settings.store` names (`duckdb://`: the embedded store in
     `settings.data_dir`), opened at startup and closed at shutdown; a store
     passed in stays the caller's to close, so tests and embedding programs
-    can keep using it.
+    can keep using it. `jobs` are the job kinds `POST /v1/jobs` accepts and
+    the service's workers run (default: the process-wide registry).
     """
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if store is not None:
-            app.state.store = store
-            yield
-            return
-        opened = open_store(settings.store, settings.data_dir)
-        app.state.store = opened
+        # Innermost of the lifespans: the job workers stop before the metadata database closes.
+        workers: JobWorkers = app.state.job_workers
+        workers.start()
         try:
-            yield
+            if store is not None:
+                app.state.store = store
+                yield
+                return
+            opened = open_store(settings.store, settings.data_dir)
+            app.state.store = opened
+            try:
+                yield
+            finally:
+                app.state.store = None
+                opened.close()
         finally:
-            app.state.store = None
-            opened.close()
+            await anyio.to_thread.run_sync(workers.stop)
 
     assets = local_assets()
     app = FastAPI(
@@ -97,6 +110,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     install_audit(app, settings)
     install_cache(app, settings)
     install_stream(app, settings)
+    install_jobs(app, settings, jobs if jobs is not None else job_registry)
     install_operations(app, settings)  # last of the install_* calls: its middleware wraps theirs
     mount_routers(app, settings)  # the domains settings.only selects (default: all)
     return app

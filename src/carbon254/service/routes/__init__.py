@@ -107,6 +107,12 @@ DOMAINS: tuple[Domain, ...] = (
         ("/v1/stream",),
     ),
     Domain(
+        "jobs",
+        "long work as jobs and their signed downloads (/v1/jobs, /v1/downloads)",
+        (RouterRef("carbon254.service.routes.jobs"), RouterRef("carbon254.service.routes.downloads")),
+        ("/v1/jobs", "/v1/downloads"),
+    ),
+    Domain(
         "admin",
         "tenants, keys and the audit log (/v1/admin)",
         (RouterRef("carbon254.service.routes.admin"),),
