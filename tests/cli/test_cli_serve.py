@@ -121,7 +121,7 @@ def test_unknown_only_domain_lists_the_valid_ones(runner: CliRunner, tmp_path: P
     message = " ".join(result.output.split())
     assert (
         "--only: unknown domain 'curvez'; valid domains: ops, data, analytics, quality, graphql, stream, "
-        "admin, excel" in message
+        "jobs, admin, excel" in message
     )
     assert "Traceback" not in result.output
 

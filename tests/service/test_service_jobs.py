@@ -158,6 +158,8 @@ def test_links_refused_when_expired_altered_or_foreign(client: TestClient, jobs_
     stretched = expired.replace("expires=", "expires=9")
     assert client.get(stretched, headers=headers).status_code == 403
     assert client.get(url.replace("signature=", "signature=0"), headers=headers).status_code == 403
+    # A hand-edited signature with non-ASCII text is refused like any other, not a 500.
+    assert client.get(url.replace("signature=", "signature=%C3%A7"), headers=headers).status_code == 403
 
 
 def test_submit_refusals(client: TestClient, jobs_settings: Settings) -> None:

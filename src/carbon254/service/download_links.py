@@ -53,7 +53,8 @@ def check_link(
     future is refused as altered.
     """
     expected = _signature(download_key(settings), job_id, tenant, expires)
-    if not hmac.compare_digest(expected, signature.strip().lower()):
+    # As bytes: compare_digest refuses str with non-ASCII characters, which a hand-edited link may hold.
+    if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
         raise ApiError(
             403, "invalid_link", "this download link is not valid for this job and tenant", "signature"
         )
