@@ -80,7 +80,7 @@ def test_the_export_kind_is_in_the_process_wide_registry() -> None:
     assert registry.lookup("export") is EXPORT
 
 
-@pytest.mark.parametrize("rows_per_task", [10**6, 2100, 300])
+@pytest.mark.parametrize("rows_per_task", [10**6, 400, 100])
 def test_parquet_export_round_trips_the_query_rows_in_order(
     run_export: Any, store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch, rows_per_task: int
 ) -> None:
@@ -94,8 +94,8 @@ def test_parquet_export_round_trips_the_query_rows_in_order(
     assert back.equals(expected.cast(back.schema))
     assert back.schema.field("interval_start").type == pa.timestamp("us", tz="America/New_York")
     assert summary == {"rows": expected.num_rows, "bytes": len(data), "format": "parquet", "sheets": None}
-    # The plan estimates 5-minute intervals: 169 hours are 2,028 rows a location at most.
-    assert tasks == {10**6: 1, 2100: len(LOCATIONS), 300: len(LOCATIONS) * 7}[rows_per_task]
+    # The plan samples hourly intervals: 169 rows a location (a 25-hour day in New York).
+    assert tasks == {10**6: 1, 400: 3, 100: len(LOCATIONS) * 2}[rows_per_task]
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_parquet_export_round_trips_the_query_rows_in_order(
 def test_csv_export_is_the_rest_csv_of_the_same_query(
     run_export: Any, client: TestClient, monkeypatch: pytest.MonkeyPatch, window: dict[str, Any], rows: int
 ) -> None:
-    monkeypatch.setattr(export_kind, "ROWS_PER_TASK", 500)
+    monkeypatch.setattr(export_kind, "ROWS_PER_TASK", 60)
     params = {
         k: v for k, v in {**LMP, **window, "locations": "western hub,AEP,=cmd"}.items() if v is not None
     }
@@ -146,11 +146,11 @@ def test_xlsx_export_round_trips_values_and_local_times(
 def test_an_export_of_a_dataset_without_locations_is_split_by_time(
     run_export: Any, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(export_kind, "ROWS_PER_TASK", 400)
+    monkeypatch.setattr(export_kind, "ROWS_PER_TASK", 100)
     params = {"iso": "ercot", "start": "2024-10-30", "end": "2024-11-02", "tz": "iso"}
     rest = client.get("/v1/ordc_adder", params={**params, "format": "csv"})
     assert rest.status_code == 200, rest.text
     summary, data, tasks = run_export({"dataset": "ordc_adder", **params, "format": "csv"})
-    assert tasks == 3  # 72 hours of 12 intervals, 400 rows a task
+    assert tasks == 3  # 72 hours of 15-minute intervals, 100 rows a task
     assert data == rest.content
     assert summary["rows"] == 3 * 24 * 4

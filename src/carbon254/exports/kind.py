@@ -25,6 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
@@ -37,14 +38,14 @@ from carbon254.jobs.kinds import EntitlementCheck, JobContext, JobKind, JobResul
 from carbon254.jobs.registry import register
 from carbon254.objects import open_object_store
 from carbon254.schema import SPECS, Dataset
-from carbon254.store import open_store
+from carbon254.store import Store, open_store
 
 # Rows one task reads at most (estimated): a few hundred MB of Arrow at worst.
 ROWS_PER_TASK = 500_000
 # Rows per batch as parts are streamed into the export.
 FINISH_BATCH_ROWS = 65_536
-# The estimate's intervals per hour: five-minute markets are the finest stored.
-INTERVALS_PER_HOUR = 12
+# The estimate's intervals per hour when no sample tells: five-minute markets are the finest stored.
+INTERVALS_PER_HOUR = 12.0
 
 
 class ExportTask(BaseModel):
@@ -70,16 +71,19 @@ class ExportPart(BaseModel):
 
 
 def plan_slices(
-    query: DatasetQuery, locations: Sequence[str] | None, rows_per_task: int
+    query: DatasetQuery,
+    locations: Sequence[str] | None,
+    rows_per_task: int,
+    intervals_per_hour: float = INTERVALS_PER_HOUR,
 ) -> list[DatasetQuery]:
     """`query` split into slices in output order, each estimated to hold at most `rows_per_task` rows.
 
     `locations` are the LMP locations to export in catalog spelling (None:
-    the dataset has no per-location reads). The estimate counts five-minute
-    intervals over the window, so slices of hourly data hold a twelfth of it.
+    the dataset has no per-location reads). A location is estimated to hold
+    `intervals_per_hour` rows an hour over the whole window.
     """
     hours = max((query.end - query.start) / timedelta(hours=1), 1.0)
-    per_location = math.ceil(hours * INTERVALS_PER_HOUR)
+    per_location = math.ceil(hours * intervals_per_hour)
     splittable = query.resample is None
     if locations is None:
         if SPECS[query.dataset].location_column is not None or not splittable:
@@ -99,6 +103,35 @@ def plan_slices(
         replace(query, locations=tuple(names[i : i + size]), catalog_names=True)
         for i in range(0, len(names), size)
     ]
+
+
+def _intervals_per_hour(store: Store, query: DatasetQuery, locations: Sequence[str] | None) -> float:
+    """Rows an hour of one location, from its shortest interval in the window's first day (a cheap read).
+
+    Markets keep one interval length, so one location's day tells; with no
+    row to sample, five-minute intervals are assumed, the finest stored.
+    """
+    if locations is not None and not locations:
+        return INTERVALS_PER_HOUR
+    names = (min(locations),) if locations is not None else query.locations
+    sample = replace(
+        query,
+        locations=names,
+        catalog_names=names is not None,
+        end=min(query.end, query.start + timedelta(days=1)),
+        resample=None,
+        block=None,
+    )
+    table = read_rows(store, sample)
+    if table.num_rows == 0:
+        return INTERVALS_PER_HOUR
+    spec = SPECS[query.dataset]
+    lengths = pc.subtract(table.column(spec.end_column), table.column(spec.time_column))
+    # Arrow has no min over durations: take it over their microseconds.
+    shortest_us = pc.min(lengths.cast(pa.duration("us")).cast(pa.int64())).as_py()
+    if not isinstance(shortest_us, int) or shortest_us <= 0:
+        return INTERVALS_PER_HOUR
+    return max(3_600_000_000 / shortest_us, 1 / (24 * 31))
 
 
 def _time_slices(query: DatasetQuery, rows: int, rows_per_task: int) -> list[DatasetQuery]:
@@ -135,9 +168,12 @@ def plan(
                 if query.locations is not None
                 else store.locations(iso=query.iso.value).column("location").to_pylist()
             )
+        # Only LMP and datasets without names are split by the estimate.
+        splits = query.dataset is Dataset.LMP or SPECS[query.dataset].location_column is None
+        intervals = _intervals_per_hour(store, query, locations) if splits else INTERVALS_PER_HOUR
     finally:
         store.close()
-    slices = plan_slices(query, locations, rows_per_task or ROWS_PER_TASK)
+    slices = plan_slices(query, locations, rows_per_task or ROWS_PER_TASK, intervals)
     return [
         (
             str(n),
