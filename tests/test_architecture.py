@@ -75,6 +75,11 @@ def test_the_application_layer_imports_no_web_framework_or_surface() -> None:
     assert _offending(_modules("application"), (*WEB, *SURFACES)) == []
 
 
+def test_exports_import_no_web_framework_or_surface() -> None:
+    """Exports run in job workers, which have no web stack: the REST encoders they share are in `formats`."""
+    assert _offending(_modules("exports") + _modules("formats"), (*WEB, *SURFACES)) == []
+
+
 def test_graphql_calls_down_into_the_application_layer_never_into_rest_routes() -> None:
     assert _offending(_modules("service", "graphql"), ("carbon254.service.routes",)) == []
 

@@ -19,18 +19,15 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-import polars as pl
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 from starlette.responses import Response
 
-from carbon254.schema import positive_zero
+from carbon254.formats import PARQUET_COMPRESSION, csv_bytes, presented, text_frame
 
 # Rows encoded per slice of a streamed body: a few MB of JSON or CSV at most.
 STREAM_SLICE_ROWS = 16_384
-# %:z writes the offset as +00:00 / -05:00, which every ISO-8601 parser accepts.
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%:z"
 METADATA_KEY = b"carbon254"
 
 
@@ -98,37 +95,9 @@ def negotiate(requested: Format | None, accept: str | None) -> Format:
     return min(ranked)[2] if ranked else Format.JSON
 
 
-def localize(table: pa.Table, tz: str | None) -> pa.Table:
-    """Every timestamp column expressed in `tz` (UTC when None); the instants are unchanged."""
-    target = pa.timestamp("us", tz=tz or "UTC")
-    fields = []
-    columns = []
-    for f, col in zip(table.schema, table.columns, strict=True):
-        if pa.types.is_timestamp(f.type) and f.type.tz is not None and f.type != target:
-            col = col.cast(target)
-            f = f.with_type(target)
-        fields.append(f)
-        columns.append(col)
-    return pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=table.schema.metadata))
-
-
-def _as_text_frame(table: pa.Table) -> pl.DataFrame:
-    """A Polars frame with timestamps as ISO-8601 strings and NaN as null, ready for JSON or CSV."""
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    exprs = []
-    for name, dtype in frame.schema.items():
-        if isinstance(dtype, pl.Datetime):
-            exprs.append(pl.col(name).dt.to_string(TIMESTAMP_FORMAT))
-        elif dtype.is_float():
-            # JSON has no NaN; a mean over no values is "no value", i.e. null.
-            exprs.append(pl.col(name).fill_nan(None))
-    return frame.with_columns(exprs) if exprs else frame
-
-
 def json_body(table: pa.Table, metadata: dict[str, Any]) -> bytes:
     """`{"data": [{row}, ...], **metadata}` as bytes; rows keep the table's column order."""
-    frame = _as_text_frame(table)
+    frame = text_frame(table)
     data = frame.write_json().encode() if frame.height else b"[]"
     rest = orjson.dumps(metadata) if metadata else b"{}"
     # Splice the Polars-encoded rows into the orjson-encoded metadata object
@@ -138,7 +107,7 @@ def json_body(table: pa.Table, metadata: dict[str, Any]) -> bytes:
 
 def csv_body(table: pa.Table) -> bytes:
     """CSV with a header row; empty cells are nulls."""
-    return _as_text_frame(table).write_csv().encode()
+    return csv_bytes(table)
 
 
 def _with_metadata(table: pa.Table, metadata: dict[str, Any]) -> pa.Table:
@@ -150,7 +119,7 @@ def _with_metadata(table: pa.Table, metadata: dict[str, Any]) -> pa.Table:
 def parquet_body(table: pa.Table, metadata: dict[str, Any]) -> bytes:
     """A Parquet file (zstd) of the table, metadata in the schema under `carbon254`."""
     sink = io.BytesIO()
-    pq.write_table(_with_metadata(table, metadata), sink, compression="zstd")
+    pq.write_table(_with_metadata(table, metadata), sink, compression=PARQUET_COMPRESSION)
     return sink.getvalue()
 
 
@@ -178,9 +147,7 @@ def body_bytes(table: pa.Table, fmt: Format, metadata: dict[str, Any], tz: str |
     Floats are written exactly (shortest text that reads back to the same
     double in JSON and CSV, native doubles in Parquet and Arrow), -0.0 as 0.0.
     """
-    # Stored values never hold -0.0 (validation writes it as 0.0), but computed ones can (a
-    # resampled mean, a spread of equal prices), and an answer must read back as the store keeps it.
-    table = positive_zero(localize(table, tz))
+    table = presented(table, tz)
     if fmt is Format.JSON:
         return json_body(table, metadata)
     if fmt is Format.CSV:
@@ -220,7 +187,7 @@ def _stream_json(table: pa.Table, metadata: dict[str, Any]) -> Iterator[bytes]:
     yield b'{"data":['
     first = True
     for part in _slices(table):
-        rows = _as_text_frame(part).write_json().encode()
+        rows = text_frame(part).write_json().encode()
         # Polars writes a JSON array; its rows join the ones already sent.
         yield (b"" if first else b",") + rows[1:-1]
         first = False
@@ -233,7 +200,7 @@ def _stream_csv(table: pa.Table) -> Iterator[bytes]:
         yield csv_body(table)
         return
     for index, part in enumerate(_slices(table)):
-        yield _as_text_frame(part).write_csv(include_header=index == 0).encode()
+        yield csv_bytes(part, header=index == 0)
 
 
 def _stream_arrow(table: pa.Table, metadata: dict[str, Any]) -> Iterator[bytes]:
@@ -251,7 +218,7 @@ def _stream_parquet(table: pa.Table, metadata: dict[str, Any]) -> Iterator[bytes
     tagged = _with_metadata(table, metadata)
     sink = _Drain()
     # One row group per slice: each is encoded and sent before the next is built.
-    with pq.ParquetWriter(sink, tagged.schema, compression="zstd") as writer:
+    with pq.ParquetWriter(sink, tagged.schema, compression=PARQUET_COMPRESSION) as writer:
         for offset in range(0, max(tagged.num_rows, 1), STREAM_SLICE_ROWS * 8):
             writer.write_table(tagged.slice(offset, STREAM_SLICE_ROWS * 8))
             yield sink.take()
@@ -264,7 +231,7 @@ def stream_body(table: pa.Table, fmt: Format, metadata: dict[str, Any], tz: str 
     The bytes decode to the same rows and metadata as `body_bytes`; only
     the slicing differs, so a large answer is never encoded whole.
     """
-    table = positive_zero(localize(table, tz))
+    table = presented(table, tz)
     if fmt is Format.JSON:
         return _stream_json(table, metadata)
     if fmt is Format.CSV:
