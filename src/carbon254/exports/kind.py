@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from carbon254.application.datasets import DatasetQuery, read_rows, select_rows
 from carbon254.application.errors import ApiError
+from carbon254.config import Settings
 from carbon254.exports.request import ExportRequest, QuerySlice
 from carbon254.exports.writers import ExportFormat, open_writer
 from carbon254.formats import PARQUET_COMPRESSION
@@ -237,6 +238,11 @@ def finish(request: ExportRequest, parts: Sequence[ExportPart], context: JobCont
     return JobResult(summary=summary, artifacts={"export": key})
 
 
+def check(request: ExportRequest, store: Store, settings: Settings) -> None:
+    """Raise the route's `ApiError` for a query that could not run (unknown names, bad window)."""
+    request.resolve(store, settings)
+
+
 def refusal(request: ExportRequest, entitlements: EntitlementCheck) -> str | None:
     """Why a tenant may not export this query (the routes' 403 reason, less the tenant), or None if it may."""
     try:
@@ -259,5 +265,6 @@ EXPORT: JobKind[ExportRequest, ExportTask, ExportPart] = JobKind(
     finish=finish,
     description="A dataset query (the parameters of /v1/<dataset>) written to a CSV, Parquet or XLSX file.",
     entitled=refusal,
+    check=check,
 )
 register(EXPORT)

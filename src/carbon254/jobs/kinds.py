@@ -31,6 +31,7 @@ from carbon254.objects.base import ObjectStore
 
 if TYPE_CHECKING:
     from carbon254.config import Settings
+    from carbon254.store.base import Store
 
 RequestT = TypeVar("RequestT", bound=BaseModel)
 InputT = TypeVar("InputT", bound=BaseModel)
@@ -87,6 +88,10 @@ class JobKind(Generic[RequestT, InputT, OutputT]):
     checkpoint as their JSON. `entitled(request, entitlements)` returns the
     reason a tenant with those entitlements may not run this request, or None
     when it may; a kind without the hook is open to every tenant.
+    `check(request, store, settings)` raises (the application layer's
+    `ApiError`) for a request that could never run, such as an unknown
+    location, so a surface refuses it at submit instead of queuing a job
+    bound to fail; it reads the store's catalog, never its rows.
     """
 
     name: str
@@ -98,6 +103,7 @@ class JobKind(Generic[RequestT, InputT, OutputT]):
     finish: Callable[[RequestT, Sequence[OutputT], JobContext], JobResult]
     description: str = ""
     entitled: Callable[[RequestT, EntitlementCheck], str | None] | None = None
+    check: Callable[[RequestT, Store, Settings], None] | None = None
 
     def refusal(self, request: RequestT, entitlements: EntitlementCheck) -> str | None:
         """Why a tenant with `entitlements` may not run `request` of this kind, or None when it may."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
 
+import carbon254.exports  # noqa: F401  (registers the export kind in the process-wide registry)
 from carbon254.compute import open_executor
 from carbon254.compute.base import Executor
 from carbon254.config import Settings

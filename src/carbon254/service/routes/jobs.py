@@ -31,12 +31,13 @@ from carbon254.jobs import (
 )
 from carbon254.objects.base import ObjectNotFound, ObjectStore
 from carbon254.service.audit import audit_action
-from carbon254.service.deps import get_settings
+from carbon254.service.deps import get_settings, get_store
 from carbon254.service.download_links import download_path
 from carbon254.service.errors import error_responses
 from carbon254.service.identity import CurrentPrincipal
 from carbon254.service.jobs import get_job_registry, get_job_state, get_objects
 from carbon254.service.strict_query import StrictQueryRoute
+from carbon254.store.base import Store
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=StrictQueryRoute)
 
@@ -173,6 +174,7 @@ def _submit(
     kinds: JobRegistry,
     objects: ObjectStore,
     settings: Settings,
+    store: Store,
 ) -> JobRecord:
     try:
         kind = kinds.lookup(body.kind)
@@ -188,6 +190,8 @@ def _submit(
     refusal = kind.refusal(parsed, principal.entitlements)
     if refusal is not None:
         raise ApiError(403, "not_entitled", refusal, "kind")
+    if kind.check is not None:
+        kind.check(parsed, store, settings)
     _check_limits(state, objects, settings, principal.tenant)
     return state.submit(principal.tenant, kind.name, parsed.model_dump(mode="json"))
 
@@ -206,10 +210,11 @@ def post_job(
     kinds: Kinds,
     objects: Objects,
     settings: CurrentSettings,
+    store: Annotated[Store, Depends(get_store)],
 ) -> JobQueued:
     """Queue a job of `kind` for the caller's tenant; 202 with its id. Follow it with `GET /v1/jobs/{id}`."""
     try:
-        job = _submit(body, principal, state, kinds, objects, settings)
+        job = _submit(body, principal, state, kinds, objects, settings, store)
     except ApiError as error:
         audit_action(request, "jobs.submit", body.kind, {"kind": body.kind}, status=error.status_code)
         raise
