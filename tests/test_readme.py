@@ -63,13 +63,14 @@ from carbon254.metadata import MetadataDatabase, create_key, create_tenant
 from carbon254.replay import ReplayServer
 from carbon254.replay.sites import routes_for
 from carbon254.store import open_store
+from shared_data import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 CI = ROOT / ".ci" / "run"
 EXAMPLES = ROOT / "examples"
 C254_JS = ROOT / "src" / "carbon254" / "excel" / "static" / "c254.js"
-ISO_FILES = ROOT.parent / "shared" / "data" / "iso"
+ISO_FILES = SHARED_DATA / "iso"
 BIN = Path(sys.executable).parent
 
 # The address every example is written for; the tests send it to their own server instead.

@@ -24,8 +24,9 @@ from carbon254.isos import Iso
 from carbon254.replay import Fault, FaultKind, ReplayServer
 from carbon254.replay.sites import routes_for
 from carbon254.store import open_store
+from shared_data import SHARED_DATA
 
-NYISO_FILES = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso" / "nyiso"
+NYISO_FILES = SHARED_DATA / "iso" / "nyiso"
 ARCHIVE = NYISO_FILES / "20221101realtime_zone_csv.zip"
 SPRING = NYISO_FILES / "20220313realtime_zone.csv"
 pytestmark = pytest.mark.skipif(not ARCHIVE.exists(), reason=f"real NYISO files not found at {NYISO_FILES}")

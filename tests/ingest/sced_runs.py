@@ -22,8 +22,9 @@ from carbon254.ingest.ledger import IngestLedger
 from carbon254.ingest.native import NativeIngest
 from carbon254.ingest.quarantine import Quarantine
 from carbon254.store.base import Store
+from shared_data import SHARED_DATA
 
-REAL_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso" / "ercot"
+REAL_DIR = SHARED_DATA / "iso" / "ercot"
 REAL = REAL_DIR / "cdr.00012300.0000000000000000.20260625.004020.LMPSROSNODENP6788_20260625_004018.csv"
 needs_real = pytest.mark.skipif(not REAL.exists(), reason=f"real ERCOT file absent: {REAL}")
 

@@ -22,11 +22,10 @@ from carbon254.markets.registry import detect_report
 from carbon254.markets.report import SkippedRows
 from carbon254.store import open_store
 from carbon254.store.parquet import ParquetStore
+from shared_data import SHARED_DATA
 
 CAISO_FIXTURES = Path(__file__).resolve().parents[1] / "markets" / "fixtures" / "caiso"
-NYISO_DAY = (
-    Path(__file__).resolve().parents[3] / "shared" / "data" / "iso" / "nyiso" / "20220313realtime_zone.csv"
-)
+NYISO_DAY = SHARED_DATA / "iso" / "nyiso" / "20220313realtime_zone.csv"
 needs_nyiso = pytest.mark.skipif(not NYISO_DAY.exists(), reason=f"real NYISO file not present at {NYISO_DAY}")
 
 

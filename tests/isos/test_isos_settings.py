@@ -30,6 +30,7 @@ from carbon254.replay import ReplayServer
 from carbon254.replay.sites import routes_for
 from carbon254.schema import Dataset
 from carbon254.settings_doc import settings_fields
+from shared_data import SHARED_DATA
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "carbon254"
 FIXTURES = Path(__file__).resolve().parents[1] / "markets" / "fixtures"
@@ -152,7 +153,7 @@ def test_a_connector_uses_the_settings_it_was_built_with(
 
 
 def test_ercot_api_account_and_token_endpoint_come_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    roots = [Path(__file__).resolve().parents[3] / "shared" / "data" / "iso" / "ercot", FIXTURES / "ercot"]
+    roots = [SHARED_DATA / "iso" / "ercot", FIXTURES / "ercot"]
     with ReplayServer(routes_for(Iso.ERCOT, roots)) as server:
         account = ErcotSettings(url=server.url, api_key="sub-key", username="user", password="pw")
         settings = Settings(ercot=account, iso_min_interval_s=0)

@@ -27,8 +27,9 @@ from carbon254.markets.transport import IsoClient, RetryPolicy, TransportConfig
 from carbon254.replay.server import Fault, FaultKind, ReplayServer
 from carbon254.replay.sites import routes_for
 from carbon254.schema import Dataset, validate
+from shared_data import SHARED_DATA
 
-SHARED_ISO = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso"
+SHARED_ISO = SHARED_DATA / "iso"
 REAL = SHARED_ISO / "caiso"
 SEED = REAL / "seed.csv"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "caiso"

@@ -28,8 +28,9 @@ from carbon254.isos.ercot.reports import REPORTS, SOURCES
 from carbon254.markets.registry import detect_report
 from carbon254.markets.report import ParseError
 from carbon254.schema import Dataset, validate
+from shared_data import SHARED_DATA
 
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso" / "ercot"
+REAL = SHARED_DATA / "iso" / "ercot"
 REAL_SCED = REAL / "cdr.00012300.0000000000000000.20260625.004020.LMPSROSNODENP6788_20260625_004018.csv"
 FIX = Path(__file__).resolve().parent / "fixtures" / "ercot"
 needs_real = pytest.mark.skipif(not REAL_SCED.exists(), reason=f"real ERCOT file absent: {REAL_SCED}")

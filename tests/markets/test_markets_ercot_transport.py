@@ -24,8 +24,9 @@ from carbon254.markets.transport import FetchError, IsoClient, RetryPolicy, Tran
 from carbon254.replay.server import Fault, FaultKind, ReplayServer
 from carbon254.replay.sites import routes_for
 from carbon254.schema import Dataset, validate
+from shared_data import SHARED_DATA
 
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso" / "ercot"
+REAL = SHARED_DATA / "iso" / "ercot"
 FIX = Path(__file__).resolve().parent / "fixtures" / "ercot"
 FALL = date(2024, 11, 3)
 SPRING = date(2024, 3, 10)

@@ -37,9 +37,10 @@ from carbon254.replay import Fault, FaultKind, ReplayServer
 from carbon254.replay.sites import routes_for
 from carbon254.schema import Dataset
 from carbon254.store import open_store
+from shared_data import SHARED_DATA
 
 FIXTURES = Path(__file__).parent / "fixtures"
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso"
+REAL = SHARED_DATA / "iso"
 FALL = date(2024, 11, 3)
 
 

@@ -17,9 +17,10 @@ from carbon254.ingest.quarantine import Quarantine
 from carbon254.isos import Iso
 from carbon254.markets.registry import detect_report
 from carbon254.store import open_store
+from shared_data import SHARED_DATA
 
 FIXTURES = Path(__file__).parent / "fixtures"
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso"
+REAL = SHARED_DATA / "iso"
 # Files kept on purpose to show a failure (an OASIS error answer, a broken row).
 EXPECTED_TO_FAIL = ("error", "bad", "broken", "malformed", "invalid")
 

@@ -31,8 +31,9 @@ from carbon254.quality import market_days
 from carbon254.replay.server import Fault, FaultKind, ReplayServer
 from carbon254.replay.sites import routes_for
 from carbon254.schema import Dataset, validate
+from shared_data import SHARED_DATA
 
-SHARED_ISO = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso"
+SHARED_ISO = SHARED_DATA / "iso"
 REAL = SHARED_ISO / "nyiso"
 MONTH_ZIP = REAL / "20221101realtime_zone_csv.zip"
 SPRING_CSV = REAL / "20220313realtime_zone.csv"

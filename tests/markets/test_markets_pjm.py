@@ -25,9 +25,10 @@ from carbon254.markets.transport import IsoClient, RetryPolicy, TransportConfig
 from carbon254.replay.server import Fault, FaultKind, ReplayServer
 from carbon254.replay.sites import routes_for
 from carbon254.schema import Dataset, validate
+from shared_data import SHARED_DATA
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pjm"
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso" / "pjm"
+REAL = SHARED_DATA / "iso" / "pjm"
 FALL, SPRING = date(2024, 11, 3), date(2024, 3, 10)
 
 

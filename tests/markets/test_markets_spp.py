@@ -23,9 +23,10 @@ from carbon254.markets.transport import FetchError, IsoClient, RetryPolicy, Tran
 from carbon254.replay.server import Fault, FaultKind, ReplayServer
 from carbon254.replay.sites import routes_for
 from carbon254.schema import Dataset, spec, validate
+from shared_data import SHARED_DATA
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "spp"
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso" / "spp"
+REAL = SHARED_DATA / "iso" / "spp"
 FALL, SPRING = date(2024, 11, 3), date(2024, 3, 10)
 
 

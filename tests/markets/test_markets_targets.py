@@ -23,9 +23,10 @@ from carbon254.markets.registry import connector_for
 from carbon254.markets.transport import FetchError, IsoClient, RetryPolicy, TransportConfig
 from carbon254.replay import ReplayServer
 from carbon254.replay.sites import routes_for
+from shared_data import SHARED_DATA
 
 FIXTURES = Path(__file__).parent / "fixtures"
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "iso"
+REAL = SHARED_DATA / "iso"
 _DAY = re.compile(r"(20\d{2})(\d{2})(\d{2})")
 
 

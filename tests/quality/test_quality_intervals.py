@@ -20,20 +20,14 @@ from carbon254.quality import Gap, assess, day_start, days_with_gaps, publicatio
 from carbon254.quality.timeline import timeline
 from carbon254.schema import TIMESTAMP
 from carbon254.store import ParquetStore
+from shared_data import SHARED_DATA
 
 FIVE = timedelta(minutes=5)
 HOUR = timedelta(hours=1)
 LOCS = ("A", "B")
 DAY = date(2024, 6, 3)  # PJM (Eastern, EDT): 04:00Z to 04:00Z
 LATER = utc(2024, 7, 1)  # an assessment time after every day of these tests
-MONTH_ZIP = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "data"
-    / "iso"
-    / "nyiso"
-    / "20221101realtime_zone_csv.zip"
-)
+MONTH_ZIP = SHARED_DATA / "iso" / "nyiso" / "20221101realtime_zone_csv.zip"
 
 
 @pytest.fixture

@@ -9,13 +9,18 @@ spikes by the month they happen in, because levels differ from year to year.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from shared_data import SHARED_DATA
+
+NYISO_RT_2022 = SHARED_DATA / "history" / "nyiso_rt_zonal_hourly_2022.csv"
+CAISO_RT_2020 = SHARED_DATA / "history" / "caiso_rt15_STANDFD2_1_N011_hourly_2020.csv"
+ERCOT_HB_SOUTH = SHARED_DATA / "history" / "ercot_hb_south_dam_rtm_15min_2024-06_2025-03.csv"
+PJM_EPF = SHARED_DATA / "epf" / "PJM.csv"
+HISTORIES = (NYISO_RT_2022, CAISO_RT_2020, ERCOT_HB_SOUTH, PJM_EPF)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -100,7 +105,7 @@ def _utc_to_local(column: str, tz: str) -> pl.Expr:
 
 def nyiso_rt_2022(zone: str) -> pl.DataFrame:
     """NYISO real-time zonal LBMP, hourly means of 5-minute prices, 2022 (`local`, `price`)."""
-    raw = pl.read_csv(DATA / "history" / "nyiso_rt_zonal_hourly_2022.csv")
+    raw = pl.read_csv(NYISO_RT_2022)
     return raw.filter(pl.col("zone") == zone).select(
         _utc_to_local("datetime_beginning_utc", "America/New_York"), pl.col("lbmp_usd_mwh").alias("price")
     )
@@ -108,7 +113,7 @@ def nyiso_rt_2022(zone: str) -> pl.DataFrame:
 
 def caiso_rt_2020() -> pl.DataFrame:
     """CAISO real-time (15-minute market) LMP at a PG&E node, hourly means, 2020 (`local`, `price`)."""
-    raw = pl.read_csv(DATA / "history" / "caiso_rt15_STANDFD2_1_N011_hourly_2020.csv")
+    raw = pl.read_csv(CAISO_RT_2020)
     return raw.select(
         _utc_to_local("datetime_beginning_utc", "America/Los_Angeles"), pl.col("lmp").alias("price")
     )
@@ -116,7 +121,7 @@ def caiso_rt_2020() -> pl.DataFrame:
 
 def ercot_hb_south(market: str) -> pl.DataFrame:
     """ERCOT HB_SOUTH settlement point price, hourly, 2024-06 to 2025-03; `market` is DAM or RTM."""
-    raw = pl.read_csv(DATA / "history" / "ercot_hb_south_dam_rtm_15min_2024-06_2025-03.csv")
+    raw = pl.read_csv(ERCOT_HB_SOUTH)
     local = pl.col("interval_start_central").str.to_datetime().dt.truncate("1h").alias("local")
     return raw.group_by(local).agg(pl.col(f"HB_SOUTH_{market}").mean().alias("price"))
 
@@ -126,7 +131,7 @@ def pjm_comed_da() -> pl.DataFrame:
 
     Columns `local`, `price`, `system_mw`, `comed_mw`.
     """
-    raw = pl.read_csv(DATA / "epf" / "PJM.csv").rename(lambda c: c.strip())
+    raw = pl.read_csv(PJM_EPF).rename(lambda c: c.strip())
     return raw.select(
         pl.col("Date").str.to_datetime().alias("local"),
         pl.col("Zonal COMED price").alias("price"),
