@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from carbon254.application.errors import ApiError
+from carbon254.application.jobs import download_artifact
 from carbon254.config import Settings
 from carbon254.jobs import JobState, JobStatus, UnknownJob
 from carbon254.objects.base import ObjectNotFound, ObjectStore
@@ -29,7 +30,6 @@ from carbon254.service.download_links import check_link
 from carbon254.service.errors import error_responses
 from carbon254.service.identity import CurrentPrincipal
 from carbon254.service.jobs import get_job_state, get_objects
-from carbon254.service.routes.jobs import download_artifact
 from carbon254.service.strict_query import StrictQueryRoute
 
 router = APIRouter(prefix="/v1/downloads", tags=["jobs"], route_class=StrictQueryRoute)

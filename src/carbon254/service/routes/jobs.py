@@ -1,35 +1,24 @@
 """`/v1/jobs`: submit long work as a job of a registered kind, follow it, cancel and resume it.
 
-Thin over `carbon254.jobs.JobState`: every route sees only the caller's
-tenant's jobs (another tenant's job is a 404, like a missing one). A submit
-is checked in this order: the kind exists (404 with suggestions), its request
-is valid (422 naming the field), the tenant is entitled to it (403), the
-tenant is under its limits of active jobs (429) and stored artifact bytes
-(413). Submits, cancels and resumes are audit-logged with their outcome.
+Thin over `carbon254.application.jobs`, which checks a submit and scopes
+every job to the caller's tenant the same way for every surface. Submits,
+cancels and resumes are audit-logged with their outcome.
 """
 
 from __future__ import annotations
 
-import difflib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from carbon254.application.errors import BAD_PARAMETER_STATUS, ApiError
-from carbon254.application.identity import Principal
+from carbon254.application.errors import ApiError
+from carbon254.application.jobs import cancel_job, download_artifact, find_job, resume_job, submit_job
 from carbon254.config import Settings
-from carbon254.jobs import (
-    InvalidTransition,
-    JobRecord,
-    JobRegistry,
-    JobState,
-    JobStatus,
-    UnknownJob,
-    UnknownJobKind,
-)
-from carbon254.objects.base import ObjectNotFound, ObjectStore
+from carbon254.jobs import JobRecord, JobRegistry, JobState, JobStatus
+from carbon254.objects.base import ObjectStore
 from carbon254.service.audit import audit_action
 from carbon254.service.deps import get_settings, get_store
 from carbon254.service.download_links import download_path
@@ -42,8 +31,6 @@ from carbon254.store.base import Store
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=StrictQueryRoute)
 
 MAX_PAGE = 500
-# The artifact a job's download link serves when it has one by this name (else its first).
-DOWNLOAD_ARTIFACT = "export"
 
 States = Annotated[JobState, Depends(get_job_state)]
 Kinds = Annotated[JobRegistry, Depends(get_job_registry)]
@@ -97,14 +84,6 @@ class JobList(BaseModel):
     next_offset: int | None
 
 
-def download_artifact(job: JobRecord) -> str | None:
-    """The object-store key a finished job's download serves: its `export` artifact, else its first."""
-    if job.result is None or not job.result.artifacts:
-        return None
-    artifacts = job.result.artifacts
-    return artifacts.get(DOWNLOAD_ARTIFACT) or next(iter(artifacts.values()))
-
-
 def job_out(job: JobRecord, request: Request, settings: Settings) -> JobOut:
     """The JSON view of `job`; a succeeded job with an artifact gets a freshly signed `download_url`."""
     result: dict[str, Any] | None = None
@@ -127,75 +106,6 @@ def job_out(job: JobRecord, request: Request, settings: Settings) -> JobOut:
     )
 
 
-def stored_bytes(state: JobState, objects: ObjectStore, tenant: str) -> int:
-    """Bytes of artifacts the tenant's succeeded jobs keep in the object store (deleted ones count 0)."""
-    total = 0
-    offset = 0
-    while True:
-        page = state.list_jobs(tenant, status=JobStatus.SUCCEEDED, limit=MAX_PAGE, offset=offset)
-        for job in page:
-            for key in job.result.artifacts.values() if job.result is not None else ():
-                try:
-                    total += objects.info(key).size
-                except ObjectNotFound:
-                    continue
-        if len(page) < MAX_PAGE:
-            return total
-        offset += MAX_PAGE
-
-
-def _check_limits(state: JobState, objects: ObjectStore, settings: Settings, tenant: str) -> None:
-    limit = settings.job_max_active
-    active = sum(
-        len(state.list_jobs(tenant, status=status, limit=limit))
-        for status in (JobStatus.QUEUED, JobStatus.RUNNING)
-    )
-    if active >= limit:
-        raise ApiError(
-            429,
-            "too_many_jobs",
-            f"tenant '{tenant}' already has {active} jobs queued or running, the most it may have "
-            f"({limit}); wait for one to finish or cancel one",
-        )
-    held = stored_bytes(state, objects, tenant)
-    if held >= settings.job_max_stored_bytes:
-        raise ApiError(
-            413,
-            "storage_full",
-            f"tenant '{tenant}' keeps {held} bytes of job artifacts, the most it may keep "
-            f"({settings.job_max_stored_bytes}); let old downloads expire before submitting more",
-        )
-
-
-def _submit(
-    body: JobSubmit,
-    principal: Principal,
-    state: JobState,
-    kinds: JobRegistry,
-    objects: ObjectStore,
-    settings: Settings,
-    store: Store,
-) -> JobRecord:
-    try:
-        kind = kinds.lookup(body.kind)
-    except UnknownJobKind as exc:
-        suggestions = difflib.get_close_matches(body.kind, exc.known, n=3)
-        raise ApiError(404, "unknown_kind", str(exc), "kind", suggestions) from None
-    try:
-        parsed = kind.request.model_validate(body.request)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in ("request", *first["loc"]))
-        raise ApiError(BAD_PARAMETER_STATUS, "invalid_parameter", f"{field}: {first['msg']}", field) from None
-    refusal = kind.refusal(parsed, principal.entitlements)
-    if refusal is not None:
-        raise ApiError(403, "not_entitled", refusal, "kind")
-    if kind.check is not None:
-        kind.check(parsed, store, settings)
-    _check_limits(state, objects, settings, principal.tenant)
-    return state.submit(principal.tenant, kind.name, parsed.model_dump(mode="json"))
-
-
 @router.post(
     "",
     status_code=202,
@@ -214,7 +124,16 @@ def post_job(
 ) -> JobQueued:
     """Queue a job of `kind` for the caller's tenant; 202 with its id. Follow it with `GET /v1/jobs/{id}`."""
     try:
-        job = _submit(body, principal, state, kinds, objects, settings, store)
+        job = submit_job(
+            body.kind,
+            body.request,
+            principal,
+            state=state,
+            kinds=kinds,
+            objects=objects,
+            settings=settings,
+            store=store,
+        )
     except ApiError as error:
         audit_action(request, "jobs.submit", body.kind, {"kind": body.kind}, status=error.status_code)
         raise
@@ -245,25 +164,18 @@ def get_job(
     job_id: JobId, request: Request, principal: CurrentPrincipal, state: States, settings: CurrentSettings
 ) -> JobOut:
     """One of the tenant's jobs; a finished one's `result` has a signed `download_url` if it has a file."""
-    try:
-        job = state.get(job_id, tenant=principal.tenant)
-    except UnknownJob as exc:
-        raise ApiError(404, "not_found", str(exc), "job_id") from None
-    return job_out(job, request, settings)
+    return job_out(find_job(state, principal, job_id), request, settings)
 
 
-def _change(request: Request, action: str, job_id: str, change: Any, settings: Settings) -> JobOut:
-    """`change(job_id)` (cancel or resume), audited; 404 for an unknown job, 409 for a wrong status."""
+def _change(request: Request, action: str, job_id: str, change: Callable[[], JobRecord]) -> JobRecord:
+    """`change()` (a cancel or resume), audit-logged with its outcome."""
     try:
-        job: JobRecord = change(job_id)
-    except UnknownJob as exc:
-        audit_action(request, action, job_id, {}, status=404)
-        raise ApiError(404, "not_found", str(exc), "job_id") from None
-    except InvalidTransition as exc:
-        audit_action(request, action, job_id, {}, status=409)
-        raise ApiError(409, "conflict", str(exc), "job_id") from None
+        job = change()
+    except ApiError as error:
+        audit_action(request, action, job_id, {}, status=error.status_code)
+        raise
     audit_action(request, action, job_id, {"kind": job.kind, "status": job.status.value}, status=200)
-    return job_out(job, request, settings)
+    return job
 
 
 @router.post("/{job_id}/cancel", summary="Cancel a job", responses=error_responses(401, 404, 409))
@@ -271,11 +183,8 @@ def post_cancel(
     job_id: JobId, request: Request, principal: CurrentPrincipal, state: States, settings: CurrentSettings
 ) -> JobOut:
     """Cancel a queued or running job (a running one stops within a heartbeat); 409 once it has finished."""
-
-    def cancel(job: str) -> JobRecord:
-        return state.cancel(job, tenant=principal.tenant)
-
-    return _change(request, "jobs.cancel", job_id, cancel, settings)
+    job = _change(request, "jobs.cancel", job_id, lambda: cancel_job(state, principal, job_id))
+    return job_out(job, request, settings)
 
 
 @router.post("/{job_id}/resume", summary="Resume a job", responses=error_responses(401, 404, 409))
@@ -283,8 +192,5 @@ def post_resume(
     job_id: JobId, request: Request, principal: CurrentPrincipal, state: States, settings: CurrentSettings
 ) -> JobOut:
     """Queue a cancelled or failed job again; its finished tasks are not run again. 409 for other statuses."""
-
-    def resume(job: str) -> JobRecord:
-        return state.resume(job, tenant=principal.tenant)
-
-    return _change(request, "jobs.resume", job_id, resume, settings)
+    job = _change(request, "jobs.resume", job_id, lambda: resume_job(state, principal, job_id))
+    return job_out(job, request, settings)
