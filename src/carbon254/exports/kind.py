@@ -4,10 +4,13 @@
 that each read a bounded number of rows: LMP locations in sorted batches,
 and a single location's long window in time slices. Each `task` opens the
 store and the object store from its input (it may run in another process)
-and writes its rows as a Parquet part under `jobs/<id>/parts/<n>.parquet`.
-`finish` streams the parts, batch by batch and in plan order, into
-`jobs/<id>/export.<ext>` and deletes them: no step holds more than one
-task's rows, whatever the export's size.
+and encodes its rows as a part under `jobs/<id>/parts/<n>.<ext>`, so the
+costly encoding runs on every core: CSV parts are the file's lines (the
+first with the header), Parquet parts are Parquet files, and XLSX parts are
+Parquet too, since a workbook can only be written by one process. `finish`
+joins the parts in plan order into `jobs/<id>/export.<ext>` (bytes copied
+for CSV and Parquet, rows re-encoded batch by batch for XLSX) and deletes
+them: no step holds more than one task's rows, whatever the export's size.
 
 Other datasets than LMP hold a few dozen names per ISO at most and their
 reads return every name of the window, so their rows are split by time
@@ -23,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,25 +36,33 @@ from pydantic import BaseModel, ConfigDict
 from carbon254.application.datasets import DatasetQuery, read_rows, select_rows
 from carbon254.application.errors import ApiError
 from carbon254.config import Settings
+from carbon254.exports.parquet_join import join_parquet
 from carbon254.exports.request import ExportRequest, QuerySlice
 from carbon254.exports.writers import ExportFormat, open_writer
-from carbon254.formats import PARQUET_COMPRESSION
 from carbon254.jobs.kinds import EntitlementCheck, JobContext, JobKind, JobResult
 from carbon254.jobs.registry import register
 from carbon254.objects import open_object_store
+from carbon254.objects.base import ObjectStore
 from carbon254.schema import SPECS, Dataset
 from carbon254.store import Store, open_store
 
 # Rows one task reads at most (estimated): a few hundred MB of Arrow at worst.
 ROWS_PER_TASK = 500_000
-# Rows per batch as parts are streamed into the export.
+# Rows per batch as parts are re-encoded into an XLSX export.
 FINISH_BATCH_ROWS = 65_536
+# Bytes per chunk as CSV parts are copied into the export.
+COPY_CHUNK = 8 << 20
 # The estimate's intervals per hour when no sample tells: five-minute markets are the finest stored.
 INTERVALS_PER_HOUR = 12.0
 
 
 class ExportTask(BaseModel):
-    """One task: its slice of the query, where to read it and where its part goes."""
+    """One task: its slice of the query, where to read it, and where and how its part is written.
+
+    `part_format` is the part's encoding (the export's own, Parquet for an
+    XLSX export); `header` is True for the first part only, the one whose
+    CSV carries the header row.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -60,6 +72,8 @@ class ExportTask(BaseModel):
     object_store: str
     s3_endpoint: str | None
     part_key: str
+    part_format: ExportFormat
+    header: bool
 
 
 class ExportPart(BaseModel):
@@ -69,6 +83,11 @@ class ExportPart(BaseModel):
 
     key: str
     rows: int
+
+
+def part_format(fmt: ExportFormat) -> ExportFormat:
+    """How an export's parts are encoded: as the export itself, but XLSX parts as Parquet."""
+    return ExportFormat.PARQUET if fmt is ExportFormat.XLSX else fmt
 
 
 def plan_slices(
@@ -175,6 +194,7 @@ def plan(
     finally:
         store.close()
     slices = plan_slices(query, locations, rows_per_task or ROWS_PER_TASK, intervals)
+    encoding = part_format(request.format)
     return [
         (
             str(n),
@@ -184,15 +204,22 @@ def plan(
                 data_dir=str(settings.data_dir),
                 object_store=settings.object_store,
                 s3_endpoint=settings.s3_endpoint,
-                part_key=f"{context.artifact_prefix}parts/{n}.parquet",
+                part_key=f"{context.artifact_prefix}parts/{n}.{encoding.extension}",
+                part_format=encoding,
+                header=n == 0,
             ),
         )
         for n, part in enumerate(slices)
     ]
 
 
+def _zone(schema: pa.Schema) -> str | None:
+    """The zone rows are shown in: the store presents them in the query's (UTC when none was asked)."""
+    return next((f.type.tz for f in schema if pa.types.is_timestamp(f.type)), None)
+
+
 def run_task(task: ExportTask) -> ExportPart:
-    """Read the task's slice and write it as a Parquet part under its key; the same part every run."""
+    """Read the task's slice and encode it as a part under its key; the same part every run."""
     query = task.slice.query()
     store = open_store(task.store_url, Path(task.data_dir), create=False)
     try:
@@ -201,39 +228,62 @@ def run_task(task: ExportTask) -> ExportPart:
         store.close()
     objects = open_object_store(task.object_store, data_dir=Path(task.data_dir), s3_endpoint=task.s3_endpoint)
     with objects.writer(task.part_key) as sink:
-        pq.write_table(table, sink, compression=PARQUET_COMPRESSION)
+        writer = open_writer(
+            task.part_format,
+            sink,
+            table.schema,
+            tz=_zone(table.schema),
+            metadata={"unit": SPECS[query.dataset].unit},
+            header=task.header,
+        )
+        writer.write(table)
+        writer.close()
     return ExportPart(key=task.part_key, rows=table.num_rows)
 
 
+def _copy_parts(objects: ObjectStore, parts: Sequence[ExportPart], sink: BinaryIO) -> None:
+    for part in parts:
+        for piece in objects.iter_bytes(part.key, chunk=COPY_CHUNK):
+            sink.write(piece)
+
+
+def _write_xlsx(objects: ObjectStore, parts: Sequence[ExportPart], sink: BinaryIO) -> int:
+    """Re-encode the Parquet parts, batch by batch, into one workbook; the sheets written."""
+    writer = None
+    for part in parts:
+        # A part holds one task's rows, compressed: bounded like the task itself.
+        source = pq.ParquetFile(pa.BufferReader(objects.get(part.key)))
+        if writer is None:
+            schema = source.schema_arrow
+            writer = open_writer(ExportFormat.XLSX, sink, schema, tz=_zone(schema))
+        for batch in source.iter_batches(batch_size=FINISH_BATCH_ROWS):
+            writer.write(batch)
+    if writer is None:
+        raise ValueError("an export has at least one part")
+    writer.close()
+    return writer.sheets
+
+
 def finish(request: ExportRequest, parts: Sequence[ExportPart], context: JobContext) -> JobResult:
-    """Stream the parts in plan order into `jobs/<id>/export.<ext>`, delete them, and summarise."""
+    """Join the parts in plan order into `jobs/<id>/export.<ext>`, delete them, and summarise."""
     fmt = request.format
     key = f"{context.artifact_prefix}export.{fmt.extension}"
     objects = context.objects
-    metadata = {"unit": SPECS[request.dataset_()].unit}
+    sheets = None
     with objects.writer(key) as sink:
-        writer = None
-        for part in parts:
-            # A part holds one task's rows, compressed: bounded like the task itself.
-            source = pq.ParquetFile(pa.BufferReader(objects.get(part.key)))
-            if writer is None:
-                schema = source.schema_arrow
-                # The store presented the rows in the query's zone already (UTC when none was asked).
-                tz = next((f.type.tz for f in schema if pa.types.is_timestamp(f.type)), None)
-                writer = open_writer(fmt, sink, schema, tz=tz, metadata=metadata)
-            for batch in source.iter_batches(batch_size=FINISH_BATCH_ROWS):
-                writer.write(batch)
-        if writer is None:
-            raise ValueError("an export has at least one part")
-        writer.close()
+        if fmt is ExportFormat.CSV:
+            _copy_parts(objects, parts, sink)
+        elif fmt is ExportFormat.PARQUET:
+            join_parquet(objects, [part.key for part in parts], sink)
+        else:
+            sheets = _write_xlsx(objects, parts, sink)
     for part in parts:
         objects.delete(part.key)
-    size = objects.info(key).size
     summary = {
-        "rows": writer.rows,
-        "bytes": size,
+        "rows": sum(part.rows for part in parts),
+        "bytes": objects.info(key).size,
         "format": fmt.value,
-        "sheets": writer.sheets if fmt is ExportFormat.XLSX else None,
+        "sheets": sheets,
     }
     return JobResult(summary=summary, artifacts={"export": key})
 

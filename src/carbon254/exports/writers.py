@@ -76,14 +76,18 @@ def _as_table(batch: pa.RecordBatch | pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 class CsvFileWriter:
-    """CSV with one header row: the bytes of the REST CSV answer of the same rows."""
+    """CSV with one header row: the bytes of the REST CSV answer of the same rows.
 
-    def __init__(self, sink: BinaryIO, schema: pa.Schema, tz: str | None) -> None:
+    With `header=False` no header row is written: the rows continue a CSV
+    file whose header another writer wrote (an export's later parts).
+    """
+
+    def __init__(self, sink: BinaryIO, schema: pa.Schema, tz: str | None, *, header: bool = True) -> None:
         self._sink = sink
         self._schema = schema
         self._tz = tz
         self._rows = 0
-        self._started = False
+        self._started = not header
 
     @property
     def rows(self) -> int:
@@ -248,15 +252,16 @@ def open_writer(
     tz: str | None,
     metadata: dict[str, Any] | None = None,
     sheet_rows: int = EXCEL_MAX_ROWS,
+    header: bool = True,
 ) -> ExportWriter:
     """A writer of `fmt` encoding batches of `schema` into `sink`, timestamps shown in `tz` (UTC if None).
 
     `metadata` goes into Parquet's schema metadata (the other formats have
     nowhere to put it); `sheet_rows` is the XLSX rows per sheet, header
-    included.
+    included; `header=False` leaves out CSV's header row.
     """
     if fmt is ExportFormat.CSV:
-        return CsvFileWriter(sink, schema, tz)
+        return CsvFileWriter(sink, schema, tz, header=header)
     if fmt is ExportFormat.PARQUET:
         return ParquetFileWriter(sink, schema, tz, metadata)
     return XlsxFileWriter(sink, schema, tz, sheet_rows=sheet_rows)
