@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,3 +165,31 @@ def test_a_job_with_no_tasks_finishes(
     done = sqlite_state.get(job.id)
     assert done.status is JobStatus.SUCCEEDED and done.result is not None
     assert done.result.summary == {"total": 0, "squares": []}
+
+
+def test_an_idle_worker_wakes_for_a_job_submitted_through_its_state(
+    tmp_path: Path, sqlite_state: JobState, executor: LocalExecutor
+) -> None:
+    # An hour between polls: only the submit's signal can get the job run within the wait below.
+    worker = Worker(
+        sqlite_state,
+        executor,
+        registry(),
+        objects=FileObjectStore(tmp_path / "objects"),
+        settings=Settings(),
+        lease_s=10,
+        poll_s=3_600,
+    )
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        # Submitted after the worker found the queue empty and went to wait.
+        time.sleep(0.5)
+        job = sqlite_state.submit("acme", "squares", {"n": 3, "markers": str(tmp_path)})
+        done = wait_for_job(sqlite_state, job.id, lambda j: j.status.finished, timeout_s=60)
+        assert done.status is JobStatus.SUCCEEDED
+        assert done.result is not None and done.result.summary["total"] == expected_total(3)
+    finally:
+        worker.stop()
+        thread.join(10)
+    assert not thread.is_alive()

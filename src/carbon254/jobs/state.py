@@ -15,6 +15,7 @@ service) can share one database. Two rules keep concurrent workers honest:
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -125,6 +126,28 @@ class JobState:
     def __init__(self, db: MetadataDatabase, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.db = db
         self.clock = clock
+        # Workers of this process wait on it between polls: a submit or resume here wakes them at
+        # once, instead of at their next poll (other processes still find the job by polling).
+        self._work = threading.Condition()
+        self._work_seen = 0
+
+    @property
+    def work_signals(self) -> int:
+        """How many times this object has signalled new work (see `wait_for_work`)."""
+        with self._work:
+            return self._work_seen
+
+    def signal_work(self) -> None:
+        """Wake every worker of this process waiting in `wait_for_work` (a job became runnable, or a
+        worker is stopping)."""
+        with self._work:
+            self._work_seen += 1
+            self._work.notify_all()
+
+    def wait_for_work(self, seen: int, timeout_s: float) -> None:
+        """Wait up to `timeout_s` seconds unless work was signalled since `work_signals` read `seen`."""
+        with self._work:
+            self._work.wait_for(lambda: self._work_seen != seen, timeout_s)
 
     # --- what users (through the surfaces) do -----------------------------------------------
 
@@ -144,6 +167,7 @@ class JobState:
         )
         with self.db.session(write=True) as session:
             session.add(row)
+        self.signal_work()
         return _record(row)
 
     def get(self, job_id: str, *, tenant: str | None = None) -> JobRecord:
@@ -225,7 +249,9 @@ class JobState:
             row.worker = None
             row.lease_until = None
             row.progress_message = "queued"
-            return _record(row)
+            resumed = _record(row)
+        self.signal_work()
+        return resumed
 
     # --- what workers do ------------------------------------------------------------------------
 

@@ -76,6 +76,7 @@ class Worker:
     def stop(self) -> None:
         """Ask the loop to end: the job in hand goes back to the queue after its running tasks' outcomes."""
         self._stopping.set()
+        self.state.signal_work()
 
     @property
     def stopping(self) -> bool:
@@ -95,12 +96,15 @@ class Worker:
     def run(self, *, max_jobs: int | None = None, until_idle: bool = False) -> int:
         """Loop until `stop()` (or `max_jobs` runs, or, with `until_idle`, no job is left); returns runs done.
 
-        An idle worker looks for jobs every `poll_s` seconds. A database
-        error is logged and retried after the same pause, so a restart of
-        PostgreSQL does not end the worker.
+        An idle worker looks for jobs every `poll_s` seconds, and at once
+        when a job is submitted or resumed through its own `JobState` (the
+        service's workers and routes share one). A database error is logged
+        and retried after the same pause, so a restart of PostgreSQL does not
+        end the worker.
         """
         runs = 0
         while not self._stopping.is_set() and (max_jobs is None or runs < max_jobs):
+            seen = self.state.work_signals
             try:
                 report = self.run_once()
             except Exception:
@@ -110,7 +114,7 @@ class Worker:
             if report is None:
                 if until_idle:
                     break
-                self._stopping.wait(self.poll_s)
+                self.state.wait_for_work(seen, self.poll_s)
                 continue
             runs += 1
         return runs
