@@ -1,6 +1,6 @@
 """Run 254Carbon's benchmarks and (re)write BENCHMARKS.md.
 
-    python benchmarks/run.py [--full] [--only write,read,http,size,demo,parse,service] [--rebuild] [--profile]
+    python benchmarks/run.py [--full] [--only write,read,...,jobs] [--rebuild] [--profile]
 
 Every figure comes with its target (from the issue "The spine", on a 2-core
 machine), pass/fail, and its ratio to a named baseline measured in the same
@@ -38,6 +38,7 @@ from typing import Any
 
 import bench_demo
 import bench_http
+import bench_jobs
 import bench_layer
 import bench_parse
 import bench_read
@@ -62,6 +63,7 @@ BENCHES: dict[str, ModuleType] = {
         bench_sdk,
         bench_spreads,
         bench_layer,
+        bench_jobs,
     )
 }
 REPORT = ROOT / "BENCHMARKS.md"
