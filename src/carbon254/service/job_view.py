@@ -20,6 +20,7 @@ from carbon254.config import Settings
 from carbon254.jobs import JobRecord, JobStatus
 from carbon254.service.download_links import download_path
 
+MAX_PAGE = 500  # most jobs one listing answers, on every surface
 # A WebSocket's base URL has the ws scheme; its download links are plain HTTP(S) ones.
 _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 

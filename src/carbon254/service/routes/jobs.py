@@ -20,14 +20,12 @@ from carbon254.service.deps import get_settings, get_store
 from carbon254.service.errors import error_responses
 from carbon254.service.identity import CurrentPrincipal
 from carbon254.service.job_audit import audited_change, audited_submit
-from carbon254.service.job_view import JobOut, base_url, job_out
+from carbon254.service.job_view import MAX_PAGE, JobOut, base_url, job_out
 from carbon254.service.jobs import get_job_registry, get_job_state, get_objects
 from carbon254.service.strict_query import StrictQueryRoute
 from carbon254.store.base import Store
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=StrictQueryRoute)
-
-MAX_PAGE = 500
 
 States = Annotated[JobState, Depends(get_job_state)]
 Kinds = Annotated[JobRegistry, Depends(get_job_registry)]
