@@ -148,6 +148,12 @@ class Settings(BaseSettings):
     stream_poll_s: float = Field(
         default=0.01, gt=0, description="Seconds between checks of the store for new commits to stream."
     )
+    stream_jobs_poll_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="Seconds between looks at the metadata database for job changes to push to "
+        "`jobs` stream subscriptions (only while a connection subscribes).",
+    )
     # Services streaming one store share Redis channels and a publisher lock under this name.
     stream_namespace: str | None = Field(
         default=None,

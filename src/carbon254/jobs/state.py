@@ -11,6 +11,10 @@ service) can share one database. Two rules keep concurrent workers honest:
   outcome is recorded once: the first record of a key wins, a second is
   ignored. Tasks are pure, so a task that two workers both ran gives the
   same answer either way, and nothing is counted twice.
+
+Every change a user can see (status, progress, result, error) stamps the
+row's `updated_at` with the writer's clock, so a reader in another process
+follows jobs by asking for what changed since its last look (`changed_since`).
 """
 
 from __future__ import annotations
@@ -72,6 +76,14 @@ class Checkpoint:
 
 
 @dataclass(frozen=True, slots=True)
+class JobChange:
+    """A job as it stands after its latest change, and when that change was made (UTC, writer's clock)."""
+
+    job: JobRecord
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class LeaseState:
     """What a lease renewal learns: whether the job was asked to stop."""
 
@@ -104,6 +116,12 @@ def _record(row: JobRow) -> JobRecord:
         lease_until=row.lease_until,
         cancel_requested=row.cancel_requested,
     )
+
+
+def _change(row: JobRow) -> JobChange:
+    # A row inserted by a version older than `updated_at` has none: its latest other time stands in.
+    updated_at = row.updated_at or row.finished_at or row.started_at or row.created_at
+    return JobChange(_record(row), updated_at)
 
 
 def _task(row: JobTaskRow) -> TaskRecord:
@@ -153,6 +171,7 @@ class JobState:
 
     def submit(self, tenant: str, kind: str, request: Mapping[str, Any]) -> JobRecord:
         """Queue a new job of `kind` for `tenant` with its request (JSON-able) and return it."""
+        now = self.clock()
         row = JobRow(
             id=str(uuid.uuid4()),
             tenant=tenant,
@@ -162,8 +181,9 @@ class JobState:
             progress_done=0,
             progress_total=0,
             progress_message="queued",
-            created_at=self.clock(),
+            created_at=now,
             cancel_requested=False,
+            updated_at=now,
         )
         with self.db.session(write=True) as session:
             session.add(row)
@@ -201,6 +221,35 @@ class JobState:
         with self.db.session() as session:
             return [_record(row) for row in session.scalars(query)]
 
+    def changed_since(self, since: datetime, *, limit: int = DEFAULT_LIST_LIMIT) -> list[JobChange]:
+        """Jobs of every tenant whose latest change was at or after `since` (UTC), oldest change first.
+
+        At most `limit` of them; ask again from the last one's `updated_at`
+        for more (it comes again: a reader drops what it has seen).
+        """
+        query = (
+            select(JobRow)
+            .where(JobRow.updated_at >= since)
+            .order_by(JobRow.updated_at, JobRow.id)
+            .limit(limit)
+        )
+        with self.db.session() as session:
+            return [_change(row) for row in session.scalars(query)]
+
+    def snapshot(self, tenant: str, ids: Sequence[str] | None = None) -> list[JobChange]:
+        """The tenant's queued and running jobs, or (with `ids`) those of its jobs, oldest first.
+
+        An id that is not one of the tenant's jobs is left out, as if it did not exist.
+        """
+        query = select(JobRow).where(JobRow.tenant == tenant)
+        if ids is None:
+            query = query.where(JobRow.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]))
+        else:
+            query = query.where(JobRow.id.in_(list(ids)))
+        query = query.order_by(JobRow.created_at, JobRow.id)
+        with self.db.session() as session:
+            return [_change(row) for row in session.scalars(query)]
+
     def cancel(self, job_id: str, *, tenant: str | None = None) -> JobRecord:
         """Cancel a job: a queued one (or one whose worker died) at once, a running one by asking its runner.
 
@@ -221,6 +270,7 @@ class JobState:
             else:
                 row.cancel_requested = True
                 row.progress_message = "cancelling"
+                row.updated_at = now
             return _record(row)
 
     def resume(self, job_id: str, *, tenant: str | None = None) -> JobRecord:
@@ -229,6 +279,7 @@ class JobState:
         Failed tasks go back to pending, so they run again; resuming any
         other status is an `InvalidTransition`.
         """
+        now = self.clock()
         with self.db.session(write=True) as session:
             row = self._row(session, job_id, tenant, lock=True)
             status = JobStatus(row.status)
@@ -249,6 +300,7 @@ class JobState:
             row.worker = None
             row.lease_until = None
             row.progress_message = "queued"
+            row.updated_at = now
             resumed = _record(row)
         self.signal_work()
         return resumed
@@ -289,6 +341,7 @@ class JobState:
                 row.lease_until = now + timedelta(seconds=lease_s)
                 row.started_at = row.started_at or now
                 row.progress_message = "starting"
+                row.updated_at = now
                 return _record(row)
 
     def renew(self, job_id: str, worker: str, lease_s: float) -> LeaseState | None:
@@ -315,6 +368,7 @@ class JobState:
             row.worker = None
             row.lease_until = None
             row.progress_message = "queued (worker stopped)"
+            row.updated_at = self.clock()
             return True
 
     def store_plan(self, job_id: str, worker: str, tasks: Sequence[tuple[str, Mapping[str, Any]]]) -> bool:
@@ -342,7 +396,7 @@ class JobState:
                 )
                 for position, (key, task_input) in enumerate(tasks)
             )
-            row.planned_at = self.clock()
+            row.planned_at = row.updated_at = self.clock()
             row.progress_done = 0
             row.progress_total = len(tasks)
             return True
@@ -442,7 +496,7 @@ class JobState:
                 session.execute(
                     update(JobRow)
                     .where(JobRow.id == job_id)
-                    .values(progress_done=JobRow.progress_done + done)
+                    .values(progress_done=JobRow.progress_done + done, updated_at=now)
                     .execution_options(synchronize_session=False)
                 )
             return [c.key for c in fresh]
@@ -456,6 +510,7 @@ class JobState:
             row.progress_done = progress.done
             row.progress_total = progress.total
             row.progress_message = progress.message[:MESSAGE_LENGTH]
+            row.updated_at = self.clock()
             return True
 
     def finish(self, job_id: str, worker: str, result: JobResult) -> bool:
@@ -528,6 +583,7 @@ class JobState:
         row.lease_until = None
         row.cancel_requested = False
         row.progress_message = message
+        row.updated_at = now
 
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:

@@ -136,13 +136,16 @@ class JobRow(Base):
     `worker` and `lease_until` say which worker process runs it and until when
     that claim holds; the worker renews the lease while it runs, so a job
     whose lease has expired belongs to a worker that died and may be claimed
-    again. `planned_at` is set when its tasks are stored (once).
+    again. `planned_at` is set when its tasks are stored (once). `updated_at`
+    is when its status, progress, result or error last changed (a lease
+    renewal does not count), for readers following changes.
     """
 
     __tablename__ = "jobs"
     __table_args__ = (
         Index("ix_jobs_tenant_created", "tenant", "created_at"),
         Index("ix_jobs_status_created", "status", "created_at"),
+        Index("ix_jobs_updated", "updated_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -162,6 +165,7 @@ class JobRow(Base):
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class JobTaskRow(Base):

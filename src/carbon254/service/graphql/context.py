@@ -1,17 +1,21 @@
-"""The per-request GraphQL context: who is asking, the store, the batch loader and the row budget."""
+"""The per-request GraphQL context: who is asking, the store, the jobs, the batch loader, the row budget."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from carbon254.application.datasets import DatasetQuery
 from carbon254.application.identity import AuthenticationError, Principal, RateLimited
 from carbon254.config import Settings
+from carbon254.jobs import JobRegistry, JobState
+from carbon254.objects.base import ObjectStore
 from carbon254.service.graphql.errors import too_large
 from carbon254.service.graphql.loaders import dataset_loader
 from carbon254.service.identity import as_api_error, authenticate_request
@@ -35,6 +39,15 @@ class RowBudget:
             raise too_large(used, self.limit)
 
 
+@dataclass(frozen=True, slots=True)
+class JobServices:
+    """What the job fields use, as `service.jobs.install_jobs` put it on the app's state."""
+
+    state: JobState
+    kinds: JobRegistry
+    objects: ObjectStore
+
+
 class GraphQLContext(BaseContext):
     """What resolvers read from `info.context`.
 
@@ -42,11 +55,18 @@ class GraphQLContext(BaseContext):
     which runs no resolver.
     """
 
-    def __init__(self, principal: Principal | None, store: Store, settings: Settings) -> None:
+    def __init__(
+        self,
+        principal: Principal | None,
+        store: Store,
+        settings: Settings,
+        jobs: JobServices | None = None,
+    ) -> None:
         super().__init__()
         self.principal = principal
         self.store = store
         self.settings = settings
+        self._jobs = jobs
         self.rows = RowBudget(settings.graphql_max_rows)
         self.datasets: DataLoader[DatasetQuery, pa.Table] = dataset_loader(store)
 
@@ -55,6 +75,25 @@ class GraphQLContext(BaseContext):
         if self.principal is None:
             raise RuntimeError("a GraphQL query ran without an authenticated caller")
         return self.principal
+
+    def jobs(self) -> JobServices:
+        """The app's job state, kinds and object store (always there in an app `create_app` built)."""
+        if self._jobs is None:
+            raise RuntimeError("the app has no job state: build it with create_app, or call install_jobs")
+        return self._jobs
+
+    def http_request(self) -> Request:
+        """The HTTP request this operation came in (Strawberry sets it; GraphQL is served over HTTP only)."""
+        if not isinstance(self.request, Request):
+            raise RuntimeError("a GraphQL operation ran outside an HTTP request")
+        return self.request
+
+
+def _job_services(state: Any) -> JobServices | None:
+    """The job services on an app's state, or None for an app built without `install_jobs`."""
+    if getattr(state, "job_state", None) is None:
+        return None
+    return JobServices(state.job_state, state.job_registry, state.objects)
 
 
 def _wants_playground(connection: HTTPConnection) -> bool:
@@ -86,8 +125,9 @@ def get_context(connection: HTTPConnection) -> GraphQLContext:
         )
     if _wants_playground(connection):
         return GraphQLContext(None, store, settings)
+    jobs = _job_services(connection.app.state)
     try:
         principal = authenticate_request(connection.app.state, connection.headers, connection.state)
     except (AuthenticationError, RateLimited) as exc:
         raise as_api_error(exc) from None
-    return GraphQLContext(principal, store, settings)
+    return GraphQLContext(principal, store, settings, jobs)

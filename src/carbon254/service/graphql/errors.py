@@ -8,12 +8,15 @@ of the whole answer (see `http_status`):
 
 * 400 when the request is not a query the service will run: unparseable,
   invalid against the schema, deeper or with more aliases than allowed
-  (`data` is null), or whose rows exceed `graphql_max_rows` (`data`
-  dropped: nothing of an abusive query is sent);
+  (`data` is null, and the errors have no `path`: no field ran), or whose
+  rows exceed `graphql_max_rows` (`data` dropped: nothing of an abusive
+  query is sent);
 * 403 when any field was refused for entitlements (`NOT_ENTITLED`); fields
   the caller may read still carry their data;
 * 200 otherwise, including fields refused for a bad argument, which carry
-  their error beside the other fields' data, as GraphQL intends.
+  their error beside the other fields' data, as GraphQL intends. A refused
+  non-null field (a mutation's `Job!`) nulls `data` itself; its error has
+  the field's `path`, so it is answered like any field's refusal.
 
 Missing or invalid credentials never reach GraphQL: they are 401 (429 when
 rate limited) with the service's common error body.
@@ -113,7 +116,8 @@ def http_status(response: Mapping[str, Any]) -> int:
     if not errors:
         return 200
     codes = _codes(errors)
-    if RESULT_TOO_LARGE in codes or response.get("data") is None:
+    request_error = any(not e.get("path") for e in errors)
+    if RESULT_TOO_LARGE in codes or (response.get("data") is None and request_error):
         return 400
     if NOT_ENTITLED in codes:
         return 403

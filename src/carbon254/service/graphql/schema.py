@@ -1,11 +1,12 @@
-"""The GraphQL schema: the datasets, the location catalog and data quality, over the same queries as REST.
+"""The GraphQL schema: the datasets, the location catalog, data quality and jobs, as REST offers them.
 
 Every dataset field takes the parameters of its `/v1/<dataset>` route as
 arguments (lists instead of comma-separated text; `asOf` for `as_of`),
 checks them with `carbon254.application.datasets.build_query`, checks the caller's
 entitlements with `identity.require_data`, and loads its rows through the
 request's DataLoader, so fields of one market and window share one store
-read. Rows are the REST rows field for field.
+read. Rows are the REST rows field for field. Jobs (`jobs`, `job` and the
+mutations `submitJob`, `cancelJob`, `resumeJob`) are in `graphql.jobs`.
 
 Limits: the document's size, tokens, fragment spreads, fields, aliases,
 depth and nesting of lists (`limits`, measured without expanding a
@@ -35,6 +36,7 @@ from carbon254.excerpt import excerpt
 from carbon254.schema import Dataset, LocationType
 from carbon254.service.graphql.context import GraphQLContext
 from carbon254.service.graphql.errors import ServiceError, from_api_error, not_entitled
+from carbon254.service.graphql.jobs import JOB_QUERIES, Mutation
 from carbon254.service.graphql.limits import QueryLimiter, QueryLimits
 from carbon254.service.graphql.operations import operation_fields
 from carbon254.service.graphql.types import (
@@ -252,13 +254,14 @@ class _Query:
     )
 
 
-# Every analytics operation is a field too, generated from its declaration.
-for _name, _field in operation_fields().items():
+# Every analytics operation is a field too, generated from its declaration; then the jobs.
+for _name, _field in (operation_fields() | JOB_QUERIES).items():
     setattr(_Query, _name, _field)
 Query = strawberry.type(
     _Query,
     name="Query",
-    description="Power-market data: the datasets of `/v1`, analytics, the location catalog and data quality.",
+    description="Power-market data: the datasets of `/v1`, analytics, the location catalog, data quality "
+    "and the tenant's jobs.",
 )
 
 
@@ -299,4 +302,4 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with the document limits of `settings` (`limits.QueryLimits`); rows are limited as read."""
     limits = QueryLimits.of(settings)
     # A factory: each request gets a fresh extension instance.
-    return CarbonSchema(query=Query, extensions=[lambda: QueryLimiter(limits)])
+    return CarbonSchema(query=Query, mutation=Mutation, extensions=[lambda: QueryLimiter(limits)])

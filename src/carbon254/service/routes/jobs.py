@@ -7,30 +7,25 @@ cancels and resumes are audit-logged with their outcome.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from carbon254.application.errors import ApiError
-from carbon254.application.jobs import cancel_job, download_artifact, find_job, resume_job, submit_job
+from carbon254.application.jobs import cancel_job, find_job, resume_job, submit_job
 from carbon254.config import Settings
-from carbon254.jobs import JobRecord, JobRegistry, JobState, JobStatus
+from carbon254.jobs import JobRegistry, JobState, JobStatus
 from carbon254.objects.base import ObjectStore
-from carbon254.service.audit import audit_action
 from carbon254.service.deps import get_settings, get_store
-from carbon254.service.download_links import download_path
 from carbon254.service.errors import error_responses
 from carbon254.service.identity import CurrentPrincipal
+from carbon254.service.job_audit import audited_change, audited_submit
+from carbon254.service.job_view import MAX_PAGE, JobOut, base_url, job_out
 from carbon254.service.jobs import get_job_registry, get_job_state, get_objects
 from carbon254.service.strict_query import StrictQueryRoute
 from carbon254.store.base import Store
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=StrictQueryRoute)
-
-MAX_PAGE = 500
 
 States = Annotated[JobState, Depends(get_job_state)]
 Kinds = Annotated[JobRegistry, Depends(get_job_registry)]
@@ -53,57 +48,12 @@ class JobQueued(BaseModel):
     status: JobStatus
 
 
-class ProgressOut(BaseModel):
-    """`done` of `total` units (tasks, unless the kind counts otherwise) and a message."""
-
-    done: int
-    total: int
-    message: str
-
-
-class JobOut(BaseModel):
-    """A job: status, progress, and once finished its result (summary, artifacts, `download_url`) or error."""
-
-    id: str
-    kind: str
-    status: JobStatus
-    request: dict[str, Any]
-    progress: ProgressOut
-    result: dict[str, Any] | None
-    error: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
 class JobList(BaseModel):
     """A page of the tenant's jobs, newest first; `next_offset` asks for the next page (null: none)."""
 
     data: list[JobOut]
     count: int
     next_offset: int | None
-
-
-def job_out(job: JobRecord, request: Request, settings: Settings) -> JobOut:
-    """The JSON view of `job`; a succeeded job with an artifact gets a freshly signed `download_url`."""
-    result: dict[str, Any] | None = None
-    if job.result is not None:
-        result = {"summary": dict(job.result.summary), "artifacts": sorted(job.result.artifacts)}
-        if download_artifact(job) is not None:
-            base = str(request.base_url).rstrip("/")
-            result["download_url"] = base + download_path(settings, job.id, job.tenant)
-    return JobOut(
-        id=job.id,
-        kind=job.kind,
-        status=job.status,
-        request=dict(job.request),
-        progress=ProgressOut(done=job.progress.done, total=job.progress.total, message=job.progress.message),
-        result=result,
-        error=job.error,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-    )
 
 
 @router.post(
@@ -123,8 +73,10 @@ def post_job(
     store: Annotated[Store, Depends(get_store)],
 ) -> JobQueued:
     """Queue a job of `kind` for the caller's tenant; 202 with its id. Follow it with `GET /v1/jobs/{id}`."""
-    try:
-        job = submit_job(
+    job = audited_submit(
+        request,
+        body.kind,
+        lambda: submit_job(
             body.kind,
             body.request,
             principal,
@@ -133,11 +85,8 @@ def post_job(
             objects=objects,
             settings=settings,
             store=store,
-        )
-    except ApiError as error:
-        audit_action(request, "jobs.submit", body.kind, {"kind": body.kind}, status=error.status_code)
-        raise
-    audit_action(request, "jobs.submit", job.id, {"kind": job.kind}, status=202)
+        ),
+    )
     return JobQueued(id=job.id, status=job.status)
 
 
@@ -155,7 +104,7 @@ def get_jobs(
     """The caller's tenant's jobs, newest first, optionally of one kind and/or in one status."""
     found = state.list_jobs(principal.tenant, kind=kind, status=status, limit=limit + 1, offset=offset)
     page = found[:limit]
-    jobs = [job_out(job, request, settings) for job in page]
+    jobs = [job_out(job, base_url(request), settings) for job in page]
     return JobList(data=jobs, count=len(jobs), next_offset=offset + limit if len(found) > limit else None)
 
 
@@ -164,18 +113,7 @@ def get_job(
     job_id: JobId, request: Request, principal: CurrentPrincipal, state: States, settings: CurrentSettings
 ) -> JobOut:
     """One of the tenant's jobs; a finished one's `result` has a signed `download_url` if it has a file."""
-    return job_out(find_job(state, principal, job_id), request, settings)
-
-
-def _change(request: Request, action: str, job_id: str, change: Callable[[], JobRecord]) -> JobRecord:
-    """`change()` (a cancel or resume), audit-logged with its outcome."""
-    try:
-        job = change()
-    except ApiError as error:
-        audit_action(request, action, job_id, {}, status=error.status_code)
-        raise
-    audit_action(request, action, job_id, {"kind": job.kind, "status": job.status.value}, status=200)
-    return job
+    return job_out(find_job(state, principal, job_id), base_url(request), settings)
 
 
 @router.post("/{job_id}/cancel", summary="Cancel a job", responses=error_responses(401, 404, 409))
@@ -183,8 +121,8 @@ def post_cancel(
     job_id: JobId, request: Request, principal: CurrentPrincipal, state: States, settings: CurrentSettings
 ) -> JobOut:
     """Cancel a queued or running job (a running one stops within a heartbeat); 409 once it has finished."""
-    job = _change(request, "jobs.cancel", job_id, lambda: cancel_job(state, principal, job_id))
-    return job_out(job, request, settings)
+    job = audited_change(request, "jobs.cancel", job_id, lambda: cancel_job(state, principal, job_id))
+    return job_out(job, base_url(request), settings)
 
 
 @router.post("/{job_id}/resume", summary="Resume a job", responses=error_responses(401, 404, 409))
@@ -192,5 +130,5 @@ def post_resume(
     job_id: JobId, request: Request, principal: CurrentPrincipal, state: States, settings: CurrentSettings
 ) -> JobOut:
     """Queue a cancelled or failed job again; its finished tasks are not run again. 409 for other statuses."""
-    job = _change(request, "jobs.resume", job_id, lambda: resume_job(state, principal, job_id))
-    return job_out(job, request, settings)
+    job = audited_change(request, "jobs.resume", job_id, lambda: resume_job(state, principal, job_id))
+    return job_out(job, base_url(request), settings)

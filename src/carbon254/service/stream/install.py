@@ -5,8 +5,10 @@
 opens the store), then the broker connects, the credentials guard starts
 listening (it hears of this process's credentials changes through
 `metadata.on_credentials_changed`, and of other processes' through Redis),
-the stream's metrics join the app's registry and the watcher starts; at
-shutdown they stop in reverse order before the original closes the store.
+the stream's metrics join the app's registry, the watcher starts, and so
+does the job feed (which polls the metadata database for job changes only
+while a connection follows jobs); at shutdown they stop in reverse order
+before the original closes the store.
 Everything is built at startup, so an app started twice (tests) gets fresh
 connections each time. `/ready` pings the running broker (check "broker";
 for Redis a PING).
@@ -27,6 +29,7 @@ from carbon254.service.ops.readiness import ReadinessCheck, add_readiness_check
 from carbon254.service.stream.broker import Broker, InProcessBroker, RedisBroker, build_broker
 from carbon254.service.stream.guard import CredentialsGuard
 from carbon254.service.stream.hub import Hub
+from carbon254.service.stream.job_feed import JobFeed
 from carbon254.service.stream.lease import FeedLease, LocalLease, RedisLease
 from carbon254.service.stream.messages import default_namespace
 from carbon254.service.stream.metrics import StreamMetrics
@@ -39,7 +42,8 @@ def install_stream(app: FastAPI, settings: Settings) -> None:
     """Run the stream's broker, credentials guard, hub and watcher during `app`'s lifespan.
 
     Sets, at startup: `app.state.broker` (the `Broker`), `app.state.stream_hub`
-    (the `Hub` the `/v1/stream` route uses) and `app.state.stream_watcher`;
+    (the `Hub` the `/v1/stream` route uses), `app.state.stream_watcher` and
+    `app.state.stream_job_feed` (the `JobFeed` of `jobs` subscriptions);
     `app.state.stream_metrics` at once; registers the readiness check
     "broker". The route itself is `carbon254.service.routes.stream.router`
     (domain "stream").
@@ -49,6 +53,7 @@ def install_stream(app: FastAPI, settings: Settings) -> None:
     app.state.stream_metrics = metrics
     app.state.stream_hub = None
     app.state.broker = None
+    app.state.stream_job_feed = None
     inner: Lifespan = app.router.lifespan_context
 
     async def broker_answers() -> None:
@@ -85,6 +90,8 @@ def install_stream(app: FastAPI, settings: Settings) -> None:
                 settings.stream_poll_s,
                 listened=listened,
             )
+            # The job state is read when polled: `install_jobs` may come after this call.
+            job_feed = JobFeed(lambda: getattr(app.state, "job_state", None), settings.stream_jobs_poll_s)
             registry = getattr(app.state, "metrics_registry", None)
             if registry is not None:
                 metrics.register(registry)
@@ -97,12 +104,15 @@ def install_stream(app: FastAPI, settings: Settings) -> None:
 
             stop_hearing = on_credentials_changed(changed)
             app.state.broker, app.state.stream_hub, app.state.stream_watcher = broker, hub, watcher
+            app.state.stream_job_feed = job_feed
             watcher.start()
+            job_feed.start()
             try:
                 yield state
             finally:
-                app.state.stream_hub = app.state.broker = None
+                app.state.stream_hub = app.state.broker = app.state.stream_job_feed = None
                 stop_hearing()
+                await job_feed.stop()
                 await watcher.stop()
                 await hub.close()
                 await guard.stop()

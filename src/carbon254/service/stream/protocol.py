@@ -6,8 +6,10 @@ subscription parameter is a `ProtocolError`, answered with an `error`
 message while the connection stays open. Names are checked as the REST
 endpoints check them (`application.catalog`): an unknown ISO, market or LMP
 location is a `not_found` error with the same message and suggestions as
-`/v1/lmp` gives, and known names are taken in the catalog's spelling. See
-`routes/stream.py` for the whole protocol.
+`/v1/lmp` gives, and known names are taken in the catalog's spelling. A
+subscribe or unsubscribe naming the dataset `jobs` is about the tenant's
+jobs instead (`is_jobs`, `parse_jobs_subscribe`). See `routes/stream.py`
+for the whole protocol.
 """
 
 from __future__ import annotations
@@ -74,6 +76,22 @@ class SubscribeRequest:
 
 
 KINDS = ("auth", "subscribe", "unsubscribe")
+# The `dataset` of a subscription to the tenant's jobs, and the most job ids one may follow.
+JOBS = "jobs"
+MAX_JOB_IDS = 500
+# Fields of a market-data subscription that a jobs subscription refuses rather than ignores.
+_NOT_FOR_JOBS = ("iso", "market", "locations", "since")
+
+
+@dataclass(frozen=True, slots=True)
+class JobsRequest:
+    """A subscription to the tenant's jobs: every one of them (`ids` None) or only these ids."""
+
+    ids: tuple[str, ...] | None
+
+    def wants(self, job_id: str) -> bool:
+        """Whether changes of job `job_id` are followed."""
+        return self.ids is None or job_id in self.ids
 
 
 def parse_message(text: str) -> ClientMessage:
@@ -129,7 +147,7 @@ def parse_channel(body: Mapping[str, Any], store: Store) -> Channel:
     try:
         dataset = Dataset(dataset_name.lower())
     except ValueError:
-        known = [d.value for d in Dataset]
+        known = [*(d.value for d in Dataset), JOBS]
         raise ProtocolError(
             "not_found",
             f"unknown dataset {excerpt(dataset_name)}",
@@ -222,6 +240,34 @@ def _locations(body: Mapping[str, Any], channel: Channel, limit: int, store: Sto
         except ApiError as exc:
             raise _refused(exc) from None
     return chosen
+
+
+def is_jobs(body: Mapping[str, Any]) -> bool:
+    """Whether a subscribe/unsubscribe is about the tenant's jobs (`"dataset": "jobs"`, any case)."""
+    dataset = body.get("dataset")
+    return isinstance(dataset, str) and dataset.strip().lower() == JOBS
+
+
+def parse_jobs_subscribe(body: Mapping[str, Any]) -> JobsRequest:
+    """A validated jobs subscription: `ids` null or absent (every job), or a list of job ids."""
+    for name in _NOT_FOR_JOBS:
+        if body.get(name) is not None:
+            raise ProtocolError("invalid_parameter", f"a jobs subscription takes no '{name}'; omit it", name)
+    given = body.get("ids")
+    if given is None:
+        return JobsRequest(None)
+    if not isinstance(given, list) or not all(isinstance(i, str) for i in given):
+        raise ProtocolError("invalid_parameter", "'ids' must be a list of job ids or null", "ids")
+    for job_id in given:
+        _refuse_control_characters("ids", job_id)
+    ids = tuple(dict.fromkeys(i.strip() for i in given if i.strip()))
+    if not ids:
+        raise ProtocolError("invalid_parameter", "'ids' lists no job id; use null for every job", "ids")
+    if len(ids) > MAX_JOB_IDS:
+        raise ProtocolError(
+            "too_many_ids", f"ids names {len(ids):,} jobs; at most {MAX_JOB_IDS:,} are allowed", "ids"
+        )
+    return JobsRequest(ids)
 
 
 def now_utc() -> datetime:

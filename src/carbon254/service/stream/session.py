@@ -17,6 +17,11 @@ further. A refused credential closes the connection with 4401; each
 subscription the new principal may not see ends at once with a
 `not_entitled` error naming it, the others carry on. Frames of an ended
 subscription still in the send queue are dropped, not sent.
+
+A connection may also follow its tenant's jobs (`"dataset": "jobs"`, one
+such subscription per connection, see `job_subscription`), fed by the
+process's `JobFeed`; it ends when the connection authenticates as another
+tenant.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -44,20 +49,28 @@ from carbon254.application.identity import (
     require_data,
 )
 from carbon254.config import Settings
+from carbon254.excerpt import excerpt
+from carbon254.jobs import JobState
 from carbon254.schema import spec
 from carbon254.service.identity import RateLimiter, authenticate_request, credential_from_headers
+from carbon254.service.job_view import base_url
 from carbon254.service.stream.guard import Outcome
 from carbon254.service.stream.hub import Hub, StreamUnavailable
+from carbon254.service.stream.job_feed import JobFeed
+from carbon254.service.stream.job_subscription import JobSubscription
 from carbon254.service.stream.messages import Channel, CommitMessage, data_frame, parse_time, table_rows
 from carbon254.service.stream.metrics import StreamMetrics
 from carbon254.service.stream.protocol import (
+    JOBS,
     ClientMessage,
     ProtocolError,
     SubscribeRequest,
     channel_fields,
     control_frame,
+    is_jobs,
     now_utc,
     parse_channel,
+    parse_jobs_subscribe,
     parse_message,
     parse_subscribe,
 )
@@ -91,6 +104,12 @@ class StreamClose(Exception):
     message: str
 
 
+class FrameOwner(Protocol):
+    """The subscription a queued frame serves; once it has `ended`, its frames are dropped unsent."""
+
+    ended: bool
+
+
 class SendQueue:
     """Text frames waiting for the writer, at most `limit` of them, each with the subscription it serves.
 
@@ -100,7 +119,7 @@ class SendQueue:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._frames: deque[tuple[str, _Subscription | None]] = deque()
+        self._frames: deque[tuple[str, FrameOwner | None]] = deque()
         self._ready = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
@@ -108,7 +127,7 @@ class SendQueue:
     def __len__(self) -> int:
         return len(self._frames)
 
-    def offer(self, frame: str, owner: _Subscription | None = None) -> bool:
+    def offer(self, frame: str, owner: FrameOwner | None = None) -> bool:
         """Queue a frame without waiting; False (nothing queued) when the queue is full."""
         if len(self._frames) >= self.limit:
             return False
@@ -116,7 +135,7 @@ class SendQueue:
         self._ready.set()
         return True
 
-    async def put(self, frame: str, owner: _Subscription | None = None) -> None:
+    async def put(self, frame: str, owner: FrameOwner | None = None) -> None:
         """Queue a frame once the queue is at most half full, so live messages keep their room."""
         while len(self._frames) > self.limit // 2:
             self._room.clear()
@@ -124,7 +143,7 @@ class SendQueue:
         self._frames.append((frame, owner))
         self._ready.set()
 
-    async def get(self) -> tuple[str, _Subscription | None]:
+    async def get(self) -> tuple[str, FrameOwner | None]:
         """The next frame and its subscription, waiting for one."""
         while not self._frames:
             self._ready.clear()
@@ -190,6 +209,7 @@ class StreamSession:
         self.principal: Principal | None = None
         self._credential: str | None = None
         self._subscriptions: dict[Channel, _Subscription] = {}
+        self._jobs: JobSubscription | None = None
         self._closing: StreamClose | None = None
         self._closed = asyncio.Event()
         self._background: set[asyncio.Task[None]] = set()
@@ -231,6 +251,7 @@ class StreamSession:
                     await task
             for channel, sub in list(self._subscriptions.items()):
                 await self.hub.unlisten(channel, sub)
+            self._end_jobs()
             for pending in list(self._background):
                 with contextlib.suppress(BaseException):
                     await pending
@@ -273,9 +294,11 @@ class StreamSession:
         self.queue.clear()
         for sub in self._subscriptions.values():
             sub.buffer = None if sub.buffer is None else []
+        if self._jobs is not None and self._jobs.buffer is not None:
+            self._jobs.buffer = []
         self.close(StreamClose(CloseCode.SLOW_CONSUMER, "slow_consumer", "slow consumer"))
 
-    def offer(self, frame: str, owner: _Subscription | None = None) -> None:
+    def offer(self, frame: str, owner: FrameOwner | None = None) -> None:
         """Queue a frame (of subscription `owner`, if any) for the client; drop the client if it is full."""
         if self._closing is not None:
             return
@@ -384,6 +407,19 @@ class StreamSession:
     def _adopt(self, principal: Principal) -> None:
         """Make `principal` the session's; end at once each subscription it may not see."""
         self.principal = principal
+        jobs = self._jobs
+        if jobs is not None and jobs.tenant != principal.tenant:
+            self._end_jobs()
+            self.offer(
+                control_frame(
+                    "error",
+                    code="not_entitled",
+                    message="authenticated as another tenant: the jobs subscription followed the previous "
+                    "tenant's jobs; the subscription ended",
+                    parameter="dataset",
+                    dataset=JOBS,
+                )
+            )
         for channel, sub in list(self._subscriptions.items()):
             try:
                 require_data(principal, channel.iso, channel.dataset.value)
@@ -470,6 +506,9 @@ class StreamSession:
     # ---- subscriptions ------------------------------------------------------------------------
 
     async def _subscribe(self, message: ClientMessage) -> None:
+        if is_jobs(message.body):
+            await self._subscribe_jobs(message)
+            return
         store = self._store()
         request = await asyncio.to_thread(
             parse_subscribe,
@@ -560,7 +599,63 @@ class StreamSession:
             order.append((loc, "ascending"))
         return head, table.sort_by(order)
 
+    async def _subscribe_jobs(self, message: ClientMessage) -> None:
+        """Follow the tenant's jobs (or some of them): `subscribed`, a snapshot, then each change."""
+        request = parse_jobs_subscribe(message.body)
+        feed, state = self._job_services()
+        self._charge()
+        tenant = self._principal.tenant
+        self._end_jobs()  # a new jobs subscription replaces the old one
+        sub = JobSubscription(self, request, tenant, base_url(self.websocket), self.settings)
+        feed.listen(sub)  # first, so no change made from now on is missed
+        self._jobs = sub
+        try:
+            snapshot = await asyncio.to_thread(state.snapshot, tenant, request.ids)
+        except Exception as exc:
+            self._end_jobs()
+            raise StreamUnavailable("the metadata database is unavailable; retry later") from exc
+        if sub is not self._jobs:  # ended meanwhile: the connection became another tenant's
+            return
+        found = {change.job.id for change in snapshot}
+        missing = [job_id for job_id in request.ids or () if job_id not in found]
+        if missing:
+            self._end_jobs()
+            more = f" (and {len(missing) - 1:,} more)" if len(missing) > 1 else ""
+            # Another tenant's job reads exactly like a missing one, as over REST.
+            raise ProtocolError("not_found", f"no job {excerpt(missing[0])}{more}", "ids")
+        self.offer(
+            control_frame(
+                "subscribed", dataset=JOBS, ids=list(request.ids) if request.ids is not None else None
+            )
+        )
+        sub.begin(snapshot)
+
+    def _job_services(self) -> tuple[JobFeed, JobState]:
+        """The process's job feed and job state; a refusal when this app runs without them."""
+        state = self.websocket.app.state
+        feed: JobFeed | None = getattr(state, "stream_job_feed", None)
+        jobs: JobState | None = getattr(state, "job_state", None)
+        if feed is None or jobs is None:
+            raise ProtocolError("unavailable", "this service does not serve jobs", "dataset")
+        return feed, jobs
+
+    def _end_jobs(self) -> None:
+        """End the jobs subscription, if any: nothing more of it is sent."""
+        sub, self._jobs = self._jobs, None
+        if sub is None:
+            return
+        sub.end()
+        feed: JobFeed | None = getattr(self.websocket.app.state, "stream_job_feed", None)
+        if feed is not None:
+            feed.unlisten(sub)
+
     async def _unsubscribe(self, message: ClientMessage) -> None:
+        if is_jobs(message.body):
+            if self._jobs is None:
+                raise ProtocolError("not_subscribed", "no subscription to jobs")
+            self._end_jobs()
+            self.offer(control_frame("unsubscribed", dataset=JOBS))
+            return
         channel = await asyncio.to_thread(parse_channel, message.body, self._store())
         sub = self._subscriptions.pop(channel, None)
         if sub is None:
