@@ -69,17 +69,20 @@ class PartialFile:
         self.target: Path | None = None
         self.written = 0
         self.size: int | None = None
+        # Byte offsets (Range, Content-Length) count the bytes sent: only an uncompressed answer's match ours.
+        self.identity = True
         self._temp: Path | None = None
         self._file: BinaryIO | None = None
 
     def headers(self) -> dict[str, str]:
         """The next request's headers: the file's own bytes, from the first one still missing.
 
-        `identity` keeps a proxy from compressing the answer, so the byte
-        offsets of `Range` and of what was written are the same.
+        `identity` asks that no proxy compress the answer, so the byte
+        offsets of `Range` and of what was written are the same (a
+        compressed answer anyway is not resumed, but fetched again whole).
         """
         headers = {"Accept-Encoding": "identity"}
-        if self.written:
+        if self.written and self.identity:
             headers["Range"] = f"bytes={self.written}-"
         return headers
 
@@ -104,8 +107,9 @@ class PartialFile:
         self._file.seek(0)
         self._file.truncate()
         self.written = 0
+        self.identity = response.headers.get("content-encoding", "identity").strip().lower() == "identity"
         length = response.headers.get("content-length")
-        self.size = int(length) if length is not None and length.isdigit() else None
+        self.size = int(length) if self.identity and length is not None and length.isdigit() else None
 
     def write(self, chunk: bytes) -> None:
         """Append `chunk` to the temporary file."""
@@ -148,7 +152,7 @@ def download(http: httpx.Client, url: str, path: str | Path, policy: RetryPolicy
                 try:
                     if response.is_success:
                         partial.begin(response, fallback_name)
-                        for chunk in response.iter_raw():
+                        for chunk in response.iter_bytes():
                             partial.write(chunk)
                         return partial.commit()
                     response.read()
@@ -182,7 +186,7 @@ async def download_async(
                 try:
                     if response.is_success:
                         partial.begin(response, fallback_name)
-                        async for chunk in response.aiter_raw():
+                        async for chunk in response.aiter_bytes():
                             await asyncio.to_thread(partial.write, chunk)
                         return await asyncio.to_thread(partial.commit)
                     await response.aread()
