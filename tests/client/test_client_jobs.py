@@ -26,6 +26,7 @@ from carbon254.client import (
     AsyncClient,
     Client,
     InvalidRequest,
+    Job,
     JobCancelled,
     JobFailed,
     JobStatus,
@@ -139,7 +140,10 @@ def test_jobs_are_listed_and_found_again_by_id(client: Client) -> None:
     listed = client.jobs.list(kind="export", status="succeeded", limit=500)
     assert job.id in [j.id for j in listed]
     assert all(j.status is JobStatus.SUCCEEDED for j in listed)
-    assert client.jobs.list(kind="backfill") == []
+    assert client.jobs.list("backfill") == []
+    with pytest.raises(InvalidRequest) as too_many:
+        client.jobs.list(limit=501)
+    assert too_many.value.parameter == "limit"
 
 
 def test_an_unknown_kind_is_not_found_with_suggestions(client: Client) -> None:
@@ -174,7 +178,7 @@ def test_another_tenants_job_is_not_found(client: Client, service: LiveService) 
         with pytest.raises(NotFound):
             other.jobs.info(job.id)
         with pytest.raises(NotFound):
-            other.jobs.change(job.id, "cancel")
+            Job(other.jobs, job.id).cancel()
         assert job.id not in [j.id for j in other.jobs.list(limit=500)]
         with pytest.raises(NotEntitled):
             other.export(**LMP)  # type: ignore[arg-type]

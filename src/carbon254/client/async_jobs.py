@@ -48,7 +48,7 @@ class AsyncJobs:
         return AsyncJob(self, (await self.info(job_id)).id)
 
     async def list(
-        self, *, kind: str | None = None, status: JobStatus | str | None = None, limit: int = 50
+        self, kind: str | None = None, status: JobStatus | str | None = None, limit: int = 50
     ) -> list[JobInfo]:
         """The tenant's latest `limit` jobs (at most 500), newest first, optionally of one kind and status."""
         answer = await self._send("GET", "/v1/jobs", params=list_params(kind, status, limit))
@@ -58,11 +58,11 @@ class AsyncJobs:
         """The job `job_id` as the service reports it now."""
         return JobInfo.model_validate_json(await self._send("GET", job_path(job_id)))
 
-    async def change(self, job_id: str, action: str) -> JobInfo:
+    async def _change(self, job_id: str, action: str) -> JobInfo:
         """`POST /v1/jobs/{id}/{action}` (cancel or resume): the job after the change."""
         return JobInfo.model_validate_json(await self._send("POST", job_path(job_id, action)))
 
-    async def fetch(self, info: JobInfo, path: str | Path) -> Path:
+    async def _fetch(self, info: JobInfo, path: str | Path) -> Path:
         """Stream the file of the succeeded job `info` (its signed link) into `path`."""
         if info.result is None or info.result.download_url is None:
             raise no_file(info)
@@ -113,12 +113,12 @@ class AsyncJob:
 
     async def download(self, path: str | Path, *, timeout_s: float | None = None) -> Path:
         """Write the job's file to `path` once it succeeded (see `Job.download`); the path written."""
-        return await self._jobs.fetch(await self.result(timeout_s=timeout_s), path)
+        return await self._jobs._fetch(await self.result(timeout_s=timeout_s), path)
 
     async def cancel(self) -> JobInfo:
         """Cancel the job (see `Job.cancel`); the job after the request."""
-        return await self._jobs.change(self._id, "cancel")
+        return await self._jobs._change(self._id, "cancel")
 
     async def resume(self) -> JobInfo:
         """Queue a cancelled or failed job again (see `Job.resume`); the job after the request."""
-        return await self._jobs.change(self._id, "resume")
+        return await self._jobs._change(self._id, "resume")

@@ -82,7 +82,7 @@ class Jobs:
         return Job(self, self.info(job_id).id)
 
     def list(
-        self, *, kind: str | None = None, status: JobStatus | str | None = None, limit: int = 50
+        self, kind: str | None = None, status: JobStatus | str | None = None, limit: int = 50
     ) -> list[JobInfo]:
         """The tenant's latest `limit` jobs (at most 500), newest first, optionally of one kind and status."""
         answer = self._send("GET", "/v1/jobs", params=list_params(kind, status, limit))
@@ -92,11 +92,11 @@ class Jobs:
         """The job `job_id` as the service reports it now."""
         return JobInfo.model_validate_json(self._send("GET", job_path(job_id)))
 
-    def change(self, job_id: str, action: str) -> JobInfo:
+    def _change(self, job_id: str, action: str) -> JobInfo:
         """`POST /v1/jobs/{id}/{action}` (cancel or resume): the job after the change."""
         return JobInfo.model_validate_json(self._send("POST", job_path(job_id, action)))
 
-    def fetch(self, info: JobInfo, path: str | Path) -> Path:
+    def _fetch(self, info: JobInfo, path: str | Path) -> Path:
         """Stream the file of the succeeded job `info` (its signed link) into `path`."""
         if info.result is None or info.result.download_url is None:
             raise no_file(info)
@@ -166,7 +166,7 @@ class Job:
         complete: a failed download leaves no half file. Returns the path
         written. A job without a file raises `Carbon254Error`.
         """
-        return self._jobs.fetch(self.result(timeout_s=timeout_s), path)
+        return self._jobs._fetch(self.result(timeout_s=timeout_s), path)
 
     def cancel(self) -> JobInfo:
         """Cancel the job: a queued one at once, a running one within its worker's heartbeat.
@@ -174,11 +174,11 @@ class Job:
         Returns the job after the request (`cancelled`, or still `running`
         while it stops); `InvalidRequest` (409) once it has finished.
         """
-        return self._jobs.change(self._id, "cancel")
+        return self._jobs._change(self._id, "cancel")
 
     def resume(self) -> JobInfo:
         """Queue a cancelled or failed job again; tasks it finished do not run again.
 
         Returns the job, queued; `InvalidRequest` (409) for a job in another status.
         """
-        return self._jobs.change(self._id, "resume")
+        return self._jobs._change(self._id, "resume")

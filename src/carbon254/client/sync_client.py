@@ -73,7 +73,8 @@ class Client:
     as `carbon254.client.ClientCredentials`, replacing the key), `timeout_s`
     per request, `retries` on 5xx/429/lost connections, `chunk_days` (None:
     pieces of about a million rows) and `max_concurrency` for long LMP
-    windows, `config` (a TOML file path). Use it
+    windows, `config` (a TOML file path). `client.jobs` submits, finds and
+    lists jobs; `export` runs a dataset query as one. Use it
     as a context manager, or call `close()`.
     """
 
