@@ -52,6 +52,12 @@ with Client(base_url=sys.argv[1], api_key=sys.argv[2]) as client:
     found = client.locations(iso="ERCOT", search="HB_")
     report = client.quality(iso="PJM", start="2024-01-01", end="2024-01-02")
     print(len(frame), len(found) > 0, report.count)
+    job = client.export(
+        iso="PJM", market="DAM", locations=["WESTERN HUB"], start="2024-01-01", end="2024-01-02",
+        format="csv",
+    )
+    job.wait(progress=True)
+    print("export:", len(open(job.download(sys.argv[4])).read().splitlines()))
 try:
     Client.local(".")
 except ImportError as exc:
@@ -65,20 +71,29 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
         yield live
 
 
-def test_the_sdk_needs_only_its_declared_dependencies(service: LiveService) -> None:
+def test_the_sdk_needs_only_its_declared_dependencies(service: LiveService, tmp_path: Path) -> None:
     declared = tomllib.loads(CLIENT_PYPROJECT.read_text())["project"]["dependencies"]
     names = {d.split(">")[0].split("=")[0].split("[")[0].strip() for d in declared}
     assert names == set(DEPENDENCY_MODULES)
     allowed = set().union(*DEPENDENCY_MODULES.values())
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, service.base_url, service.keys.full, ",".join(sorted(allowed))],
+        [
+            sys.executable,
+            "-c",
+            SCRIPT,
+            service.base_url,
+            service.keys.full,
+            ",".join(sorted(allowed)),
+            str(tmp_path / "export.csv"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split("\n")[:2] == ["24 True 3", "local: True"]  # 3 PJM LMP markets, one day
+    # 3 PJM LMP markets a day; the export: a header and 24 hours.
+    assert done.stdout.split("\n")[:3] == ["24 True 3", "export: 25", "local: True"]
 
 
 def test_the_client_distribution_holds_only_the_sdk() -> None:

@@ -21,11 +21,15 @@ from pydantic import BaseModel
 
 from carbon254 import client as sdk
 from carbon254.application.operations import OPERATIONS
-from carbon254.client import models, queries
+from carbon254.client import job_models, models, queries
 from carbon254.config import AuthMode, Settings
+from carbon254.exports.request import ExportRequest
+from carbon254.exports.writers import ExportFormat
+from carbon254.jobs import JobStatus
 from carbon254.quality import DayQuality, Gap, MarketSummary
 from carbon254.service import create_app
 from carbon254.service.graphql import types as graphql_types
+from carbon254.service.routes import jobs as job_routes
 from carbon254.spreads import SpreadStats
 from carbon254.timeseries.periods import Block, Resample
 
@@ -83,6 +87,10 @@ def _fields(model: type) -> set[str]:
         (models.QualityGap, (Gap, graphql_types.QualityGap)),
         (models.QualityDay, (DayQuality, graphql_types.QualityDay)),
         (models.QualitySummary, (MarketSummary, graphql_types.QualitySummary)),
+        (job_models.JobInfo, (job_routes.JobOut,)),
+        (job_models.JobProgress, (job_routes.ProgressOut,)),
+        (job_models.JobQueued, (job_routes.JobQueued,)),
+        (job_models.JobPage, (job_routes.JobList,)),
     ],
     ids=lambda m: getattr(m, "__name__", "server"),
 )
@@ -108,3 +116,19 @@ def test_dataset_queries_send_exactly_the_parameters_each_route_takes(tmp_path: 
         taken = {p["name"] for p in paths[model.path]["get"]["parameters"] if p["in"] == "query"}
         # `format` and `cursor` are how the SDK transports answers, not query fields.
         assert set(model.model_fields) == taken - {"format", "cursor"}, model.path
+
+
+def test_job_statuses_and_export_formats_are_the_servers() -> None:
+    assert [s.value for s in job_models.JobStatus] == [s.value for s in JobStatus]
+    assert [s.finished for s in job_models.JobStatus] == [s.finished for s in JobStatus]
+    assert [f.value for f in sdk.ExportFormat] == [f.value for f in ExportFormat]
+
+
+def test_the_export_query_sends_the_export_requests_fields() -> None:
+    client = queries.ExportQuery.model_fields
+    server = ExportRequest.model_fields
+    assert set(client) == set(server)
+    for name, field in server.items():
+        if not field.is_required():
+            assert client[name].default == field.default, name
+    assert client["dataset"].default == "lmp"

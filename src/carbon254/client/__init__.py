@@ -5,38 +5,64 @@
     with Client(base_url="http://127.0.0.1:8000", api_key="c254_...") as client:
         lmp = client.lmp(iso="PJM", market="DAM", locations=["WESTERN HUB"],
                          start="2024-01-01", end="2025-01-01", tz="iso")
+        job = client.export(iso="PJM", market="DAM", locations=["WESTERN HUB"],
+                            start="2024-01-01", end="2025-01-01", format="parquet")
+        job.wait(progress=True)
+        job.download("western_hub.parquet")
 
 OIDC instead of an API key: `Client(auth=ClientCredentials(...))` for a
 service account, `Client(auth=DeviceCode(...))` for a person (sign in once in
-a browser; tokens are renewed). `Client.local(path)` answers the same calls in process from an embedded
-store (no server). The SDK imports nothing from the server unless local mode
-is used, so `carbon254-client` installs without the server's dependencies.
+a browser; tokens are renewed). `client.export(...)` and `client.jobs` run
+long work on the service as `Job` handles. `Client.local(path)` answers the
+same calls in process from an embedded store (no server). The SDK imports
+nothing from the server unless local mode is used, so `carbon254-client`
+installs without the server's dependencies.
 """
 
 from carbon254.client.async_client import AsyncClient
+from carbon254.client.async_jobs import AsyncJob, AsyncJobs
 from carbon254.client.errors import (
     AuthError,
     Carbon254Error,
     InvalidRequest,
+    JobCancelled,
+    JobError,
+    JobFailed,
+    JobTimeout,
     NotEntitled,
     NotFound,
     RateLimited,
     ServerError,
 )
+from carbon254.client.job_models import JobInfo, JobProgress, JobResult, JobStatus
+from carbon254.client.jobs import Job, Jobs
 from carbon254.client.models import QualityDay, QualityGap, QualityReport, QualitySummary, SpreadStats, Tick
 from carbon254.client.oidc import ClientCredentials, DeviceCode, OidcError
-from carbon254.client.queries import Block, Resample
+from carbon254.client.queries import Block, ExportFormat, Resample
 from carbon254.client.sync_client import Client
 
 __all__ = [
     "AsyncClient",
+    "AsyncJob",
+    "AsyncJobs",
     "AuthError",
     "Block",
     "Carbon254Error",
     "Client",
     "ClientCredentials",
     "DeviceCode",
+    "ExportFormat",
     "InvalidRequest",
+    "Job",
+    "JobCancelled",
+    "JobError",
+    "JobFailed",
+    "JobInfo",
+    "JobProgress",
+    "JobResult",
+    "JobStatus",
+    "JobTimeout",
+    "Jobs",
     "NotEntitled",
     "NotFound",
     "OidcError",

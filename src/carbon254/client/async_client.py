@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import httpx
 import pyarrow as pa
 
+from carbon254.client.async_jobs import AsyncJob, AsyncJobs
 from carbon254.client.base import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT_S,
@@ -37,6 +38,8 @@ from carbon254.client.queries import (
     AsPriceQuery,
     Block,
     CapacityPriceQuery,
+    ExportFormat,
+    ExportQuery,
     LmpQuery,
     LoadQuery,
     LocationsQuery,
@@ -66,7 +69,8 @@ class AsyncClient:
     as `carbon254.client.ClientCredentials`, replacing the key), `timeout_s`
     per request, `retries` on 5xx/429/lost connections, `chunk_days` (None:
     pieces of about a million rows) and `max_concurrency` for long LMP
-    windows, `config` (a TOML file path). Use it
+    windows, `config` (a TOML file path). `client.jobs` submits, finds and
+    lists jobs; `export` runs a dataset query as one. Use it
     as an async context manager, or call `await close()`.
     """
 
@@ -95,6 +99,7 @@ class AsyncClient:
             limits=httpx.Limits(max_connections=max(10, max_concurrency)),
         )
         self._local: LocalApp | None = None
+        self.jobs = AsyncJobs(self._http, self.settings, self._prepare_jobs)
 
     @classmethod
     def local(cls, data_dir: str | Path, *, chunk_days: int | None = None) -> AsyncClient:
@@ -134,6 +139,10 @@ class AsyncClient:
         await self.close()
 
     # ---- plumbing ---------------------------------------------------------------------------
+
+    def _prepare_jobs(self) -> None:
+        if self._local is not None:
+            self._local.start_jobs()
 
     async def _fetch_table(self, query: Query, progress: bool | Progress = False) -> pa.Table:
         pieces = self.settings.pieces(query)
@@ -717,6 +726,60 @@ class AsyncClient:
             ),
         )
         return SpreadStatsAnswer.model_validate_json(await self._get_json(query)).stats
+
+    # ---- jobs -------------------------------------------------------------------------------
+
+    async def export(
+        self,
+        *,
+        iso: str,
+        start: TimeBound,
+        end: TimeBound,
+        market: str | None = None,
+        locations: str | list[str] | None = None,
+        format: ExportFormat | str = ExportFormat.PARQUET,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        dataset: str = "lmp",
+        auction: str | None = None,
+        kind: str | None = None,
+        regions: str | list[str] | None = None,
+        products: str | list[str] | None = None,
+        zones: str | list[str] | None = None,
+    ) -> AsyncJob:
+        """Export a dataset query to a CSV, Parquet or XLSX file on the service, as a `AsyncJob`.
+
+        The parameters of `lmp` (or, with `dataset="as_price"`,
+        `"capacity_price"`, `"ordc_adder"` or `"load"`, those of that
+        method: `auction`, `kind`, `regions`, `products`, `zones`), plus the
+        file `format`. The file holds what the dataset's method returns for
+        the same parameters. The service checks the query before queuing
+        it, with the dataset route's errors (`NotFound` for an unknown
+        location, ...); then `await job.wait(progress=True)` and
+        `await job.download("prices.parquet")`.
+        """
+        query = checked(
+            ExportQuery,
+            dataset=dataset,
+            iso=iso,
+            start=start,
+            end=end,
+            format=format,
+            market=market,
+            auction=auction,
+            kind=kind,
+            locations=locations,
+            regions=regions,
+            zones=zones,
+            products=products,
+            tz=tz,
+            resample=resample,
+            block=block,
+            as_of=as_of,
+        )
+        return await self.jobs.submit("export", query.params())
 
     # ---- streaming --------------------------------------------------------------------------
 

@@ -3,10 +3,16 @@
 Every error the service answers has the body `{code, message, parameter}`;
 the SDK raises it as the class its HTTP status maps to, so callers catch
 what they can act on (`NotEntitled`, `RateLimited`, ...) and print
-`str(error)`, which is the server's own message.
+`str(error)`, which is the server's own message. A job that ends without
+success raises `JobFailed` or `JobCancelled` when waited for.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from carbon254.client.job_models import JobInfo
 
 
 class Carbon254Error(Exception):
@@ -80,3 +86,27 @@ class RateLimited(Carbon254Error):
 
 class ServerError(Carbon254Error):
     """5xx after the retries, or no answer at all (`status` None: the connection failed or timed out)."""
+
+
+class JobError(Carbon254Error):
+    """A job that ended without success, or was not done in time; `job_id` names it.
+
+    `info` is the job as last seen (status, progress, `error`), when known.
+    """
+
+    def __init__(self, message: str, *, job_id: str, info: JobInfo | None = None) -> None:
+        super().__init__(message)
+        self.job_id = job_id
+        self.info = info
+
+
+class JobFailed(JobError):
+    """The job failed; the message carries the service's `error` (also at `info.error`)."""
+
+
+class JobCancelled(JobError):
+    """The job was cancelled before it finished; `resume()` runs it on from its checkpoints."""
+
+
+class JobTimeout(JobError, TimeoutError):
+    """The job had not finished when the wait's `timeout_s` ran out; it keeps running on the service."""

@@ -6,6 +6,13 @@ call validates, reads and encodes exactly as a served request would, with
 authentication off. This module is the SDK's only link to the server code
 and imports it when local mode is asked for, so the SDK alone installs and
 runs without the server's dependencies.
+
+Jobs work too: the app's job workers (threads feeding `CARBON254_COMPUTE`,
+by default a pool of processes started with `spawn`) start on the first
+jobs call and stop at `close`, handing an unfinished job back to the queue
+of the data dir's metadata database. Because pool processes re-import the
+calling script, a script submitting jobs in local mode keeps its code under
+`if __name__ == "__main__":` (notebooks need nothing).
 """
 
 from __future__ import annotations
@@ -43,10 +50,20 @@ class LocalApp:
         except StoreNotFound as exc:
             raise FileNotFoundError(f"{exc}: run `carbon254 ingest` or `carbon254 simulate` first") from None
         self.app: Any = create_app(settings, self.store)
+        self._jobs_started = False
+
+    def start_jobs(self) -> None:
+        """Start the app's job workers, once (a served app starts them at startup; this one has none)."""
+        if not self._jobs_started:
+            self._jobs_started = True
+            self.app.state.job_workers.start()
 
     def close(self) -> None:
-        """Stop the audit writer, close the metadata database and the store."""
+        """Stop the job workers, the audit writer, close the metadata database and the store."""
         state = self.app.state
+        if self._jobs_started:
+            # Before the metadata database closes: a stopping worker hands its job back through it.
+            state.job_workers.stop()
         audit = getattr(state, "audit_log", None)
         if audit is not None:
             audit.close()

@@ -172,6 +172,39 @@ class SpreadsQuery(_Windowed):
     threshold: float = 0.0
 
 
+class ExportFormat(StrEnum):
+    """The file formats an export is written in (XLSX splits rows past Excel's limit across sheets)."""
+
+    CSV = "csv"
+    PARQUET = "parquet"
+    XLSX = "xlsx"
+
+
+class ExportQuery(_Windowed):
+    """The request of an `export` job: the parameters of `/v1/<dataset>` as text, and the file `format`.
+
+    Not a GET: `params()` is the job's request as `POST /v1/jobs` takes it
+    (names comma-joined, times as text, unset ones left out). Which name
+    parameters apply depends on `dataset`, as for its route (`market` and
+    `locations` for LMPs; `auction`, `kind`, `regions`, `products`, `zones`
+    for the others); the service refuses one that does not apply.
+    """
+
+    path: ClassVar[str] = "/v1/jobs"
+    dataset: str = "lmp"
+    iso: str
+    format: ExportFormat
+    market: str | None = None
+    auction: str | None = None
+    kind: str | None = None
+    locations: Names = None
+    regions: Names = None
+    zones: Names = None
+    products: Names = None
+    resample: Resample | None = None
+    block: Block | None = None
+
+
 def stats_request(**fields: Any) -> dict[str, Any]:
     """The spread request that asks only for statistics: JSON with `stats=true`, rows monthly.
 

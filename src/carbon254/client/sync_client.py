@@ -36,11 +36,14 @@ from carbon254.client.base import (
 )
 from carbon254.client.frames import FrameKind
 from carbon254.client.inprocess import LOCAL_BASE_URL, LocalApp, SyncInProcessTransport
+from carbon254.client.jobs import Job, Jobs
 from carbon254.client.models import QualityReport, SpreadStats, SpreadStatsAnswer, Tick
 from carbon254.client.queries import (
     AsPriceQuery,
     Block,
     CapacityPriceQuery,
+    ExportFormat,
+    ExportQuery,
     LmpQuery,
     LoadQuery,
     LocationsQuery,
@@ -70,7 +73,8 @@ class Client:
     as `carbon254.client.ClientCredentials`, replacing the key), `timeout_s`
     per request, `retries` on 5xx/429/lost connections, `chunk_days` (None:
     pieces of about a million rows) and `max_concurrency` for long LMP
-    windows, `config` (a TOML file path). Use it
+    windows, `config` (a TOML file path). `client.jobs` submits, finds and
+    lists jobs; `export` runs a dataset query as one. Use it
     as a context manager, or call `close()`.
     """
 
@@ -99,6 +103,7 @@ class Client:
             limits=httpx.Limits(max_connections=max(10, max_concurrency)),
         )
         self._local: LocalApp | None = None
+        self.jobs = Jobs(self._http, self.settings, self._prepare_jobs)
 
     @classmethod
     def local(cls, data_dir: str | Path, *, chunk_days: int | None = None) -> Client:
@@ -138,6 +143,10 @@ class Client:
         self.close()
 
     # ---- plumbing ---------------------------------------------------------------------------
+
+    def _prepare_jobs(self) -> None:
+        if self._local is not None:
+            self._local.start_jobs()
 
     def _fetch_table(self, query: Query, progress: bool | Progress = False) -> pa.Table:
         pieces = self.settings.pieces(query)
@@ -721,6 +730,60 @@ class Client:
             ),
         )
         return SpreadStatsAnswer.model_validate_json(self._get_json(query)).stats
+
+    # ---- jobs -------------------------------------------------------------------------------
+
+    def export(
+        self,
+        *,
+        iso: str,
+        start: TimeBound,
+        end: TimeBound,
+        market: str | None = None,
+        locations: str | list[str] | None = None,
+        format: ExportFormat | str = ExportFormat.PARQUET,
+        tz: str | None = None,
+        resample: Resample | str | None = None,
+        block: Block | str | None = None,
+        as_of: TimeBound | None = None,
+        dataset: str = "lmp",
+        auction: str | None = None,
+        kind: str | None = None,
+        regions: str | list[str] | None = None,
+        products: str | list[str] | None = None,
+        zones: str | list[str] | None = None,
+    ) -> Job:
+        """Export a dataset query to a CSV, Parquet or XLSX file on the service, as a `Job`.
+
+        The parameters of `lmp` (or, with `dataset="as_price"`,
+        `"capacity_price"`, `"ordc_adder"` or `"load"`, those of that
+        method: `auction`, `kind`, `regions`, `products`, `zones`), plus the
+        file `format`. The file holds what the dataset's method returns for
+        the same parameters. The service checks the query before queuing
+        it, with the dataset route's errors (`NotFound` for an unknown
+        location, ...); then `job.wait(progress=True)` and
+        `job.download("prices.parquet")`.
+        """
+        query = checked(
+            ExportQuery,
+            dataset=dataset,
+            iso=iso,
+            start=start,
+            end=end,
+            format=format,
+            market=market,
+            auction=auction,
+            kind=kind,
+            locations=locations,
+            regions=regions,
+            zones=zones,
+            products=products,
+            tz=tz,
+            resample=resample,
+            block=block,
+            as_of=as_of,
+        )
+        return self.jobs.submit("export", query.params())
 
     # ---- streaming --------------------------------------------------------------------------
 

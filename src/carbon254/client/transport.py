@@ -1,10 +1,15 @@
 """Sending a request: timeouts, retries with backoff on 5xx, 429 and lost connections, typed errors.
 
-Only idempotent GETs are sent, so every failure worth retrying is retried:
-a 429 or 503 waits as long as its `Retry-After` says (seconds or an HTTP
-date), other 5xx and connection failures back off exponentially with
-jitter. What is left after the last attempt is raised as the `errors`
-class of its status, with the server's `{code, message, parameter}`.
+A GET is idempotent, so every failure worth retrying is retried: a 429 or
+503 waits as long as its `Retry-After` says (seconds or an HTTP date), other
+5xx and connection failures back off exponentially with jitter. A POST
+(submitting, cancelling or resuming a job) may have been carried out even
+when its answer was lost or an error, so it is sent again only when the
+service surely did not act on it: the connection was never made, or a 429
+or 503 asked to come back after `Retry-After`. A 429 without one (a
+tenant's job limit, not the request rate) is final at once. What is left
+after the last attempt is raised as the `errors` class of its status, with
+the server's `{code, message, parameter}`.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ from carbon254.client.errors import (
 )
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Failures before the request reached the service: safe to send any request again.
+NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,24 +103,35 @@ def error_for(response: httpx.Response) -> Carbon254Error:
     return InvalidRequest(message, **details)
 
 
-def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> ServerError:
+def transport_error(exc: httpx.TransportError, request: httpx.Request) -> ServerError:
+    """The `ServerError` (no status) of a request that got no answer: the connection failed or timed out."""
     return ServerError(f"no answer from {request.url.scheme}://{request.url.netloc.decode()}: {exc!r}")
 
 
+def retryable(request: httpx.Request, failure: httpx.Response | httpx.TransportError) -> bool:
+    """Whether `request` may be sent again after `failure` (an error answer or a transport error)."""
+    idempotent = request.method in IDEMPOTENT_METHODS
+    if isinstance(failure, httpx.TransportError):
+        return idempotent or isinstance(failure, NOT_SENT_ERRORS)
+    if failure.status_code not in RETRY_STATUSES:
+        return False
+    return idempotent or (failure.status_code in (429, 503) and retry_after_s(failure) is not None)
+
+
 def send(client: httpx.Client, request: httpx.Request, policy: RetryPolicy) -> httpx.Response:
-    """Send `request`, retrying as `policy` allows; the successful answer (body read) or a typed error."""
+    """Send `request`, retrying as `policy` (and the module docstring) allow; the answer, or a typed error."""
     attempt = 0
     while True:
         response: httpx.Response | None = None
         try:
             response = client.send(request)
         except httpx.TransportError as exc:
-            if attempt >= policy.retries:
-                raise _transport_error(exc, request) from exc
+            if attempt >= policy.retries or not retryable(request, exc):
+                raise transport_error(exc, request) from exc
         else:
             if response.is_success:
                 return response
-            if response.status_code not in RETRY_STATUSES or attempt >= policy.retries:
+            if attempt >= policy.retries or not retryable(request, response):
                 raise error_for(response)
         time.sleep(policy.wait_s(attempt, response))
         attempt += 1
@@ -128,12 +147,12 @@ async def send_async(
         try:
             response = await client.send(request)
         except httpx.TransportError as exc:
-            if attempt >= policy.retries:
-                raise _transport_error(exc, request) from exc
+            if attempt >= policy.retries or not retryable(request, exc):
+                raise transport_error(exc, request) from exc
         else:
             if response.is_success:
                 return response
-            if response.status_code not in RETRY_STATUSES or attempt >= policy.retries:
+            if attempt >= policy.retries or not retryable(request, response):
                 raise error_for(response)
         await asyncio.sleep(policy.wait_s(attempt, response))
         attempt += 1
