@@ -27,7 +27,7 @@ from carbon254.exports.request import ExportRequest
 from carbon254.exports.writers import ExportFormat
 from carbon254.jobs import JobStatus
 from carbon254.quality import DayQuality, Gap, MarketSummary
-from carbon254.service import create_app
+from carbon254.service import create_app, job_view
 from carbon254.service.graphql import types as graphql_types
 from carbon254.service.routes import jobs as job_routes
 from carbon254.spreads import SpreadStats
@@ -87,8 +87,9 @@ def _fields(model: type) -> set[str]:
         (models.QualityGap, (Gap, graphql_types.QualityGap)),
         (models.QualityDay, (DayQuality, graphql_types.QualityDay)),
         (models.QualitySummary, (MarketSummary, graphql_types.QualitySummary)),
-        (job_models.JobInfo, (job_routes.JobOut,)),
-        (job_models.JobProgress, (job_routes.ProgressOut,)),
+        (job_models.JobInfo, (job_view.JobOut,)),
+        (job_models.JobProgress, (job_view.ProgressOut,)),
+        (job_models.JobResult, (job_view.JobResultOut,)),
         (job_models.JobQueued, (job_routes.JobQueued,)),
         (job_models.JobPage, (job_routes.JobList,)),
     ],
