@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
@@ -148,3 +149,54 @@ def test_xlsx_of_no_rows_is_one_sheet_with_its_header() -> None:
 def test_xlsx_refuses_a_sheet_limit_excel_cannot_hold() -> None:
     with pytest.raises(ValueError, match="sheet_rows must be between 2 and 1,048,576"):
         _write(ExportFormat.XLSX, BATCHES, sheet_rows=EXCEL_MAX_ROWS + 1)
+
+
+def _sheet_rows(archive: zipfile.ZipFile, member: str) -> tuple[int, bytes]:
+    """Rows of a worksheet and the XML of its last row, streamed (a full sheet is ~100 MB of XML)."""
+    count = 0
+    tail = b""
+    with archive.open(member) as sheet:
+        while chunk := sheet.read(1 << 20):
+            window = tail + chunk
+            # A `<row ` cut by the chunk boundary is in `tail` and counted with the next chunk.
+            count += window.count(b"<row ") - tail.count(b"<row ")
+            tail = window[-4096:]
+    last = tail[tail.rfind(b"<row ") :]
+    return count, last
+
+
+def test_xlsx_past_excels_row_limit_continues_on_a_second_sheet() -> None:
+    # Excel's real limit: 1,048,575 data rows under the header fill `data`; the rest go to `data (2)`.
+    total = EXCEL_MAX_ROWS + 4
+    first = datetime(2020, 1, 1, tzinfo=UTC)
+    sink = io.BytesIO()
+    schema = pa.schema([("interval_start", pa.timestamp("us", tz="UTC")), ("lmp", pa.float64())])
+    writer = open_writer(ExportFormat.XLSX, sink, schema, tz="UTC")
+    for start in range(0, total, 1 << 17):
+        n = min(1 << 17, total - start)
+        writer.write(
+            pa.table(
+                {
+                    "interval_start": pa.array(
+                        [first + timedelta(hours=start + i) for i in range(n)], schema[0].type
+                    ),
+                    "lmp": pa.array([float(start + i) for i in range(n)], pa.float64()),
+                },
+                schema=schema,
+            )
+        )
+    writer.close()
+    assert (writer.rows, writer.sheets) == (total, 2)
+
+    archive = zipfile.ZipFile(io.BytesIO(sink.getvalue()))
+    rows, last = _sheet_rows(archive, "xl/worksheets/sheet1.xml")
+    assert rows == EXCEL_MAX_ROWS
+    assert f'r="{EXCEL_MAX_ROWS}"'.encode() in last
+    # The last row of the first sheet is data row 1,048,575 (numbered from 0: 1,048,574).
+    assert b"<v>1048574</v>" in last
+    archive.close()
+    book = dict(read_workbook(sink.getvalue(), only=["data (2)"]))
+    cells = book["data (2)"]
+    assert cells[0] == ["interval_start", "lmp"]
+    assert [row[1] for row in cells[1:]] == [float(n) for n in range(EXCEL_MAX_ROWS - 1, total)]
+    assert cells[1][0] == datetime(2020, 1, 1) + timedelta(hours=EXCEL_MAX_ROWS - 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
@@ -23,10 +24,11 @@ def _column(ref: str) -> int:
     return index - 1
 
 
-def read_workbook(data: bytes) -> list[tuple[str, list[list[Any]]]]:
+def read_workbook(data: bytes, only: Collection[str] | None = None) -> list[tuple[str, list[list[Any]]]]:
     """Each sheet's name and rows; a styled number (the writer styles only datetimes) is a datetime.
 
-    Datetimes are rounded to the millisecond, Excel's precision.
+    Datetimes are rounded to the millisecond, Excel's precision. `only`
+    names the sheets to read (None: all).
     """
     archive = zipfile.ZipFile(io.BytesIO(data))
     book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
@@ -34,6 +36,8 @@ def read_workbook(data: bytes) -> list[tuple[str, list[list[Any]]]]:
     targets = {rel.get("Id"): rel.get("Target") for rel in rels}
     sheets = []
     for sheet in book.findall("m:sheets/m:sheet", NS):
+        if only is not None and sheet.get("name") not in only:
+            continue
         root = ElementTree.fromstring(archive.read(f"xl/{targets[sheet.get(REL)]}"))
         rows: list[list[Any]] = []
         for row in root.findall("m:sheetData/m:row", NS):
