@@ -23,7 +23,7 @@ TABLES = {
     "job_tasks",
     "alembic_version",
 }
-HEAD = "0003"
+HEAD = "0004_retention"
 
 
 def _version(db: MetadataDatabase) -> list[str]:

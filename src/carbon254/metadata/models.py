@@ -74,6 +74,8 @@ class Tenant(Base):
     datasets: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     features: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Seconds its jobs' artifacts are kept after they finish; None: the service's default.
+    job_retention_s: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     keys: Mapped[list[ApiKey]] = relationship(back_populates="tenant")
 
@@ -133,10 +135,11 @@ class AuditEventRow(Base):
 class JobRow(Base):
     """One job: a registered kind run for one tenant, its progress, lease and outcome.
 
-    `worker` and `lease_until` say which worker process runs it and until when
-    that claim holds; the worker renews the lease while it runs, so a job
-    whose lease has expired belongs to a worker that died and may be claimed
-    again. `planned_at` is set when its tasks are stored (once).
+        `worker` and `lease_until` say which worker process runs it and until when
+        that claim holds; the worker renews the lease while it runs, so a job
+        whose lease has expired belongs to a worker that died and may be claimed
+        again. `planned_at` is set when its tasks are stored (once); `expired_at` when
+    the retention sweep deleted its artifacts.
     """
 
     __tablename__ = "jobs"
@@ -162,6 +165,7 @@ class JobRow(Base):
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    expired_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class JobTaskRow(Base):
