@@ -129,6 +129,7 @@ def test_a_format_the_output_does_not_allow_is_refused(
         ["--market", "XYZ"],
         ["--end", "2024-12-31"],
         ["--iso", "ERCOTT"],
+        ["--dataset", "load", "--market", "actual", "--locations", "NOWHERE"],
     ],
 )
 def test_a_bad_option_gets_the_message_query_gives(

@@ -30,6 +30,7 @@ from carbon254.application.jobs import download_artifact, submit_job
 from carbon254.cli.console import CliError, console, fail
 from carbon254.cli.local_job import run_job_here
 from carbon254.cli.names import BadList
+from carbon254.cli.operations import option_message
 from carbon254.cli.options import (
     DEFAULT_DATA_DIR,
     DEFAULT_STORE,
@@ -46,7 +47,7 @@ from carbon254.cli.options import (
     StoreUrl,
     TzOption,
 )
-from carbon254.cli.query import QueryRequest, parse_request, stored_names
+from carbon254.cli.query import QueryRequest, parse_request, read_query, stored_names
 from carbon254.cli.stores import open_cli_store
 from carbon254.cli.tenants import open_metadata
 from carbon254.config import Settings
@@ -103,8 +104,8 @@ def export(
     try:
         chosen = export_format(output, fmt)
         request = parse_request(iso, start, end, dataset, market, locations, tz, resample, block, as_of)
-        settings = Settings(data_dir=data_dir, store=store_url)
         job_request = _job_request(store_url, data_dir, request, chosen)
+        settings = Settings(data_dir=data_dir, store=store_url)
     except UnknownName as exc:
         fail(exc.message, exc.hint())
     except BadList as exc:
@@ -154,6 +155,10 @@ def export_format(output: Path, given: ExportFormat | None) -> ExportFormat:
 
 def _job_request(url: str, data_dir: Path, request: QueryRequest, fmt: ExportFormat) -> ExportRequest:
     """The export job's request: the parsed query, with names as the store holds them."""
+    if request.locations is not None and request.dataset is not Dataset.LMP:
+        # Regions and zones have no catalog: query checks them against the window's rows, and so
+        # does this (those datasets hold a few dozen names per ISO, so the read is small).
+        read_query(url, data_dir, request)
     store = open_cli_store(url, data_dir, create=False)
     try:
         names = stored_names(store, request)
@@ -176,16 +181,6 @@ def _job_request(url: str, data_dir: Path, request: QueryRequest, fmt: ExportFor
     if shape.names_parameter is not None and names.locations is not None:
         fields[shape.names_parameter] = ",".join(names.locations)
     return ExportRequest.model_validate(fields)
-
-
-def _option_message(error: ApiError) -> str:
-    """The error's message, naming its parameter as the option (`locations` -> `--locations`)."""
-    parameter = error.parameter
-    if parameter is None or error.status_code in (413, 429):
-        return error.message
-    option = "--" + parameter.removeprefix("request.").replace("_", "-")
-    message = error.message.removeprefix(f"{parameter}: ")
-    return f"{option}: {message}"
 
 
 def _submit(
@@ -211,7 +206,7 @@ def _submit(
         )
     except ApiError as exc:
         fail(
-            _option_message(exc),
+            option_message(exc),
             f"Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else None,
         )
     finally:

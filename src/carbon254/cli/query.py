@@ -119,7 +119,7 @@ def query(
     try:
         request = parse_request(iso, start, end, dataset, market, locations, tz, resample, block, as_of)
         _check_output(output)
-        table, market_name, simulated = _read(store_url, data_dir, request)
+        table, market_name, simulated = read_query(store_url, data_dir, request)
     except UnknownName as exc:
         fail(exc.message, exc.hint())
     except BadList as exc:
@@ -248,8 +248,12 @@ def stored_names(store: Store, request: QueryRequest) -> StoredNames:
     return StoredNames(market, names, catalog)
 
 
-def _read(url: str, data_dir: Path, request: QueryRequest) -> tuple[pa.Table, str | None, bool]:
-    """The rows asked for, the market name as stored, and whether any row is simulated."""
+def read_query(url: str, data_dir: Path, request: QueryRequest) -> tuple[pa.Table, str | None, bool]:
+    """The rows asked for, the market name as stored, and whether any row is simulated.
+
+    Raises UnknownName for a name the store does not hold (regions and zones:
+    none of the window's rows), CliError for a query that cannot run.
+    """
     spec_ = spec(request.dataset)
     lmp = request.dataset is Dataset.LMP
     store = open_cli_store(url, data_dir, create=False)
