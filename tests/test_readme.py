@@ -389,6 +389,10 @@ def run_cli(demo: Demo, command: Command, monkeypatch: pytest.MonkeyPatch) -> No
             assert demo.keys[-1].startswith("c254_"), output
         case ["ingest", *_]:
             assert "Ingest summary" in output or "day(s) fetched" in output, output
+        case ["export", *_]:
+            written = demo.work / args[args.index("--output") + 1]
+            assert written.is_file() and written.stat().st_size > 0, output
+            assert re.search(r"wrote [1-9][\d,]* rows", output), output
         case ["simulate", *_]:
             assert re.search(r"^[1-9][\d,]* rows simulated", output, re.MULTILINE), output
         case _:

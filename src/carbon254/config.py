@@ -228,6 +228,19 @@ class Settings(BaseSettings):
         description="Most bytes of job artifacts (exports) one tenant may keep stored; a new job "
         "is refused (413) while the tenant holds this much.",
     )
+    job_retention_s: float = Field(
+        default=7 * 86_400.0,
+        gt=0,
+        description="Seconds a finished job's artifacts (exports, and the parts of failed or cancelled "
+        "jobs) are kept before the retention sweep deletes them; a tenant may have its own "
+        "(`carbon254 tenants retention`).",
+    )
+    job_sweep_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds between retention sweeps in `carbon254 serve` and `carbon254 jobs worker`; "
+        "0: none (run `carbon254 jobs sweep` instead).",
+    )
     download_link_s: float = Field(
         default=3600.0,
         gt=0,

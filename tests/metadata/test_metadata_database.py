@@ -23,7 +23,7 @@ TABLES = {
     "job_tasks",
     "alembic_version",
 }
-HEAD = "0004"
+HEAD = "0005"
 
 
 def _version(db: MetadataDatabase) -> list[str]:

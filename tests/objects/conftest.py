@@ -7,42 +7,29 @@ from the environment, exactly as it would talk to AWS or MinIO.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import s3fs
-from moto.server import ThreadedMotoServer
 from object_backends import Backend
 
 from carbon254.objects import ObjectStore, open_object_store
+from moto_s3 import moto_server, use_dummy_aws
 
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
     """The base URL of a moto S3 server on 127.0.0.1 (a free port), stopped after the module."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Dummy credentials and region from the environment; no AWS config file of the machine is read."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
+    use_dummy_aws(monkeypatch, tmp_path)
 
 
 def _file_backend(tmp_path: Path) -> Backend:

@@ -39,8 +39,11 @@ DOWNLOAD_ARTIFACT = "export"
 
 
 def download_artifact(job: JobRecord) -> str | None:
-    """The object-store key a finished job's download serves: its `export` artifact, else its first."""
-    if job.result is None or not job.result.artifacts:
+    """The object-store key a finished job's download serves: its `export` artifact, else its first.
+
+    None when it has none, or when the retention sweep deleted them (`expired_at`).
+    """
+    if job.result is None or not job.result.artifacts or job.expired_at is not None:
         return None
     artifacts = job.result.artifacts
     return artifacts.get(DOWNLOAD_ARTIFACT) or next(iter(artifacts.values()))

@@ -1,11 +1,12 @@
-"""`carbon254 jobs list|show|cancel|resume|worker`: jobs in the data dir's metadata database.
+"""`carbon254 jobs list|show|cancel|resume|worker|sweep`: jobs in the data dir's metadata database.
 
 The same database `carbon254 serve` uses (SQLite under `--data-dir`, or
 `CARBON254_METADATA_URL`), so an operator sees and steers the jobs users
 submitted through the API. `worker` runs a job worker process until Ctrl-C
 or SIGTERM, for machines that run jobs without serving the API (set
-`CARBON254_JOB_WORKERS=0` on the service to leave all jobs to them).
-Cancels and resumes are written to the audit log.
+`CARBON254_JOB_WORKERS=0` on the service to leave all jobs to them); it
+also runs the retention sweep every `CARBON254_JOB_SWEEP_S`, and `sweep` runs
+one now. Cancels, resumes and sweeps are written to the audit log.
 """
 
 from __future__ import annotations
@@ -24,10 +25,15 @@ from carbon254.cli.output import print_table
 from carbon254.cli.tenants import audit_cli, open_metadata
 from carbon254.config import Settings
 from carbon254.jobs import InvalidTransition, JobRecord, JobState, JobStatus, UnknownJob, registry
+from carbon254.jobs.retention import PeriodicSweep, sweep_now
 from carbon254.jobs.worker import run_worker
+from carbon254.objects import open_object_store
+from carbon254.objects.base import ObjectStore
 
 jobs = typer.Typer(
-    name="jobs", help="Jobs: list, inspect, cancel, resume; run a worker.", no_args_is_help=True
+    name="jobs",
+    help="Jobs: list, inspect, cancel, resume; run a worker; sweep expired artifacts.",
+    no_args_is_help=True,
 )
 
 JobId = Annotated[str, typer.Argument(help="The job's id.", show_default=False)]
@@ -95,6 +101,7 @@ def show(job_id: JobId, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "expired_at": job.expired_at.isoformat() if job.expired_at else None,
     }
     console.print_json(json.dumps(shown))
 
@@ -139,9 +146,52 @@ def worker(
     """Run jobs from the metadata database on `CARBON254_COMPUTE` until Ctrl-C or SIGTERM.
 
     The job in hand at the signal goes back to the queue with its checkpoints,
-    for this or another worker to resume.
+    for this or another worker to resume. The retention sweep runs every
+    `CARBON254_JOB_SWEEP_S` seconds alongside (0: never).
     """
     settings = Settings(data_dir=data_dir)
+    objects = _objects(settings)
     console.print(f"Job worker on {escape(settings.compute)}; Ctrl-C stops it.")
-    runs = run_worker(settings, registry, name=name)
+    db = open_metadata(data_dir)
+    sweeper = PeriodicSweep(JobState(db), objects, settings, settings.job_sweep_s)
+    if settings.job_sweep_s > 0:
+        sweeper.start()
+    try:
+        runs = run_worker(settings, registry, objects, name=name)
+    finally:
+        sweeper.stop()
+        db.close()
     console.print(f"Worker stopped after {runs} job run(s).")
+
+
+def _objects(settings: Settings) -> ObjectStore:
+    return open_object_store(
+        settings.object_store, data_dir=settings.data_dir, s3_endpoint=settings.s3_endpoint
+    )
+
+
+@jobs.command("sweep")
+def sweep(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Delete the artifacts of jobs finished longer ago than their tenant's retention, now.
+
+    Retention is `CARBON254_JOB_RETENTION_S`, or a tenant's own (`carbon254
+    tenants retention`). The jobs stay listed, marked expired.
+    """
+    settings = Settings(data_dir=data_dir)
+    objects = _objects(settings)
+    db = open_metadata(data_dir)
+    try:
+        summary = sweep_now(JobState(db), objects, settings)
+        audit_cli(
+            db,
+            "jobs.sweep",
+            "jobs",
+            {"jobs": str(summary.jobs), "bytes": str(summary.bytes_freed)},
+            200,
+        )
+    finally:
+        db.close()
+    console.print(
+        f"Swept {summary.jobs} expired job(s): deleted {summary.objects} object(s), "
+        f"{summary.bytes_freed:,} bytes freed."
+    )

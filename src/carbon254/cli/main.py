@@ -13,6 +13,7 @@ import typer
 
 from carbon254 import __version__
 from carbon254.cli.demo import demo
+from carbon254.cli.export import export
 from carbon254.cli.ingest import ingest
 from carbon254.cli.jobs import jobs
 from carbon254.cli.keys import keys
@@ -51,6 +52,7 @@ def main(
 
 app.command("ingest")(ingest)
 app.command("query")(query)
+app.command("export")(export)
 app.command("quality")(quality)
 app.command("simulate")(simulate)
 app.command("serve")(serve)

@@ -40,7 +40,7 @@ def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _option_message(error: ApiError) -> str:
+def option_message(error: ApiError) -> str:
     """The error's message naming its parameter as the option (`minus_market` -> `--minus-market`)."""
     message, parameter = error.message, error.parameter
     if parameter is None:
@@ -132,7 +132,7 @@ def _run(operation: Operation[Any, Any], given: dict[str, Any]) -> None:
         fail(f"{_option(str(first['loc'][0]))}: {first['msg']}" if first["loc"] else str(exc))
     except ApiError as exc:
         fail(
-            _option_message(exc),
+            option_message(exc),
             f"Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else None,
         )
     finally:

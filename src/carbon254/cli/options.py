@@ -1,4 +1,8 @@
-"""Options shared by several commands, with their environment variables (`CARBON254_*`)."""
+"""Options shared by several commands, with their environment variables (`CARBON254_*`).
+
+The query options (`--iso` ... `--as-of`) are declared once here for `query`
+and `export`, which read the same rows.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from carbon254.schema import Dataset
+from carbon254.store import Block, Resample
 
 DEFAULT_DATA_DIR = Path("carbon254-data")
 DEFAULT_STORE = "duckdb://"
@@ -67,6 +74,67 @@ SslKeyfile = Annotated[
         "--ssl-keyfile",
         help="PEM private key of --ssl-certfile (CARBON254_SSL_KEYFILE).",
         dir_okay=False,
+        show_default=False,
+    ),
+]
+
+# --- the query options: what `query` shows and `export` writes ------------------------------------
+IsoOption = Annotated[
+    str, typer.Option("--iso", help="ISO/RTO, e.g. ERCOT, PJM (any case).", show_default=False)
+]
+StartOption = Annotated[
+    str,
+    typer.Option(
+        "--start",
+        help="Inclusive start: ISO-8601 date or datetime, read in --tz unless it has an offset; or "
+        "relative: now or today (midnight in --tz), optionally with a signed offset of whole days, "
+        "hours or weeks, e.g. today-30d, now-6h.",
+        show_default=False,
+    ),
+]
+EndOption = Annotated[
+    str, typer.Option("--end", help="Exclusive end, same forms as --start.", show_default=False)
+]
+DatasetOption = Annotated[Dataset, typer.Option("--dataset", help="Dataset to read.", case_sensitive=False)]
+MarketOption = Annotated[
+    str | None,
+    typer.Option(
+        "--market",
+        help="Market (lmp, as_price: DAM, RTH, RT5...), auction (capacity_price) or kind (load); "
+        "omit for all.",
+        show_default=False,
+    ),
+]
+LocationsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--locations",
+        help="Comma-separated locations (regions or zones for other datasets); omit for all.",
+        show_default=False,
+    ),
+]
+TzOption = Annotated[
+    str | None,
+    typer.Option(
+        "--tz",
+        help="IANA zone for --start/--end/--as-of and output times, or 'iso' for the ISO's market "
+        "time; UTC when omitted.",
+        show_default=False,
+    ),
+]
+ResampleOption = Annotated[
+    Resample | None,
+    typer.Option("--resample", help="Average into calendar buckets.", case_sensitive=False),
+]
+BlockOption = Annotated[
+    Block | None,
+    typer.Option("--block", help="Keep one delivery block (ISO market time).", case_sensitive=False),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Return the data as known at this instant (no look-ahead); same forms as --start.",
         show_default=False,
     ),
 ]

@@ -1,10 +1,11 @@
-"""A Rich progress bar over rows, for loads that report through `demo.LoadProgress`."""
+"""Rich progress bars: over rows, for loads that report through `demo.LoadProgress`; over a job's tasks."""
 
 from __future__ import annotations
 
 from types import TracebackType
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -73,3 +74,46 @@ class RowProgress:
         """Move the current bar on by `rows` rows."""
         if self._task is not None:
             self._progress.advance(self._task, rows)
+
+
+class StepsColumn(ProgressColumn):
+    """`3/12` (`?` for the total while the job is being planned)."""
+
+    def render(self, task: Task) -> Text:
+        total = f"{task.total:,.0f}" if task.total else "?"
+        return Text(f"{task.completed:,.0f}/{total}", style="progress.download")
+
+
+class JobProgressBar:
+    """A context manager showing one bar for a job: its done/total units and its message."""
+
+    def __init__(self, console: Console, description: str) -> None:
+        self._description = description
+        self._progress = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(bar_width=24),
+            StepsColumn(),
+            TextColumn("{task.fields[message]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self._task = self._progress.add_task(description, total=None, message="queued")
+
+    def __enter__(self) -> JobProgressBar:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
+
+    def show(self, done: int, total: int, message: str) -> None:
+        """Show `done` of `total` (0: not known yet) and the job's `message`."""
+        self._progress.update(
+            self._task, completed=done, total=total if total > 0 else None, message=escape(message)
+        )

@@ -21,7 +21,22 @@ from carbon254.application.catalog import check_published, served_markets
 from carbon254.application.errors import ApiError
 from carbon254.cli.console import CliError, console, fail
 from carbon254.cli.names import BadList, split_list
-from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_STORE, DataDir, StoreUrl
+from carbon254.cli.options import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_STORE,
+    AsOfOption,
+    BlockOption,
+    DataDir,
+    DatasetOption,
+    EndOption,
+    IsoOption,
+    LocationsOption,
+    MarketOption,
+    ResampleOption,
+    StartOption,
+    StoreUrl,
+    TzOption,
+)
 from carbon254.cli.output import is_stdout, output_format, print_table, rich_table, write_table
 from carbon254.cli.stores import open_cli_store
 from carbon254.isos import Iso
@@ -71,67 +86,16 @@ def _display_columns(table: pa.Table, spec_: DatasetSpec, market: str | None) ->
 
 
 def query(
-    iso: Annotated[
-        str, typer.Option("--iso", help="ISO/RTO, e.g. ERCOT, PJM (any case).", show_default=False)
-    ],
-    start: Annotated[
-        str,
-        typer.Option(
-            "--start",
-            help="Inclusive start: ISO-8601 date or datetime, read in --tz unless it has an offset; or "
-            "relative: now or today (midnight in --tz), optionally with a signed offset of whole days, "
-            "hours or weeks, e.g. today-30d, now-6h.",
-            show_default=False,
-        ),
-    ],
-    end: Annotated[
-        str, typer.Option("--end", help="Exclusive end, same forms as --start.", show_default=False)
-    ],
-    dataset: Annotated[
-        Dataset, typer.Option("--dataset", help="Dataset to read.", case_sensitive=False)
-    ] = Dataset.LMP,
-    market: Annotated[
-        str | None,
-        typer.Option(
-            "--market",
-            help="Market (lmp, as_price: DAM, RTH, RT5...), auction (capacity_price) or kind (load); "
-            "omit for all.",
-            show_default=False,
-        ),
-    ] = None,
-    locations: Annotated[
-        str | None,
-        typer.Option(
-            "--locations",
-            help="Comma-separated locations (regions or zones for other datasets); omit for all.",
-            show_default=False,
-        ),
-    ] = None,
-    tz: Annotated[
-        str | None,
-        typer.Option(
-            "--tz",
-            help="IANA zone for --start/--end/--as-of and output times, or 'iso' for the ISO's market "
-            "time; UTC when omitted.",
-            show_default=False,
-        ),
-    ] = None,
-    resample: Annotated[
-        Resample | None,
-        typer.Option("--resample", help="Average into calendar buckets.", case_sensitive=False),
-    ] = None,
-    block: Annotated[
-        Block | None,
-        typer.Option("--block", help="Keep one delivery block (ISO market time).", case_sensitive=False),
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            help="Return the data as known at this instant (no look-ahead); same forms as --start.",
-            show_default=False,
-        ),
-    ] = None,
+    iso: IsoOption,
+    start: StartOption,
+    end: EndOption,
+    dataset: DatasetOption = Dataset.LMP,
+    market: MarketOption = None,
+    locations: LocationsOption = None,
+    tz: TzOption = None,
+    resample: ResampleOption = None,
+    block: BlockOption = None,
+    as_of: AsOfOption = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -155,7 +119,7 @@ def query(
     try:
         request = parse_request(iso, start, end, dataset, market, locations, tz, resample, block, as_of)
         _check_output(output)
-        table, market_name, simulated = _read(store_url, data_dir, request)
+        table, market_name, simulated = read_query(store_url, data_dir, request)
     except UnknownName as exc:
         fail(exc.message, exc.hint())
     except BadList as exc:
@@ -259,18 +223,43 @@ def _check_output(output: Path | None) -> None:
         raise CliError(f"--output: directory {output.parent} does not exist")
 
 
-def _read(url: str, data_dir: Path, request: QueryRequest) -> tuple[pa.Table, str | None, bool]:
-    """The rows asked for, the market name as stored, and whether any row is simulated."""
+@dataclass(frozen=True, slots=True)
+class StoredNames:
+    """A query's names as the store holds them: the market, and LMP locations in the catalog's spelling.
+
+    Other datasets' names stay as typed (they have no catalog); `catalog` is
+    the ISO's LMP location catalog (None for other datasets).
+    """
+
+    market: str | None
+    locations: list[str] | None
+    catalog: pa.Table | None
+
+
+def stored_names(store: Store, request: QueryRequest) -> StoredNames:
+    """Resolve the request's market and LMP locations against the store; UnknownName or CliError if absent."""
+    spec_ = spec(request.dataset)
+    market = _market(store, spec_, request.iso, request.market)
+    catalog = store.locations(iso=request.iso.value) if request.dataset is Dataset.LMP else None
+    names = request.locations
+    if names is not None and catalog is not None:
+        what = f"{request.iso.value} location(s)"
+        names = resolve_names("--locations", what, names, catalog.column("location"))
+    return StoredNames(market, names, catalog)
+
+
+def read_query(url: str, data_dir: Path, request: QueryRequest) -> tuple[pa.Table, str | None, bool]:
+    """The rows asked for, the market name as stored, and whether any row is simulated.
+
+    Raises UnknownName for a name the store does not hold (regions and zones:
+    none of the window's rows), CliError for a query that cannot run.
+    """
     spec_ = spec(request.dataset)
     lmp = request.dataset is Dataset.LMP
     store = open_cli_store(url, data_dir, create=False)
     try:
-        market = _market(store, spec_, request.iso, request.market)
-        catalog = store.locations(iso=request.iso.value) if lmp else None
-        names = request.locations
-        if names is not None and catalog is not None:
-            what = f"{request.iso.value} location(s)"
-            names = resolve_names("--locations", what, names, catalog.column("location"))
+        found = stored_names(store, request)
+        market, names, catalog = found.market, found.locations, found.catalog
         try:
             table = store.read(
                 request.dataset,

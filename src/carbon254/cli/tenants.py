@@ -1,4 +1,4 @@
-"""`carbon254 tenants create|list`: who may use the service, and which ISOs, datasets and features.
+"""`carbon254 tenants create|list|retention`: who may use the service, what, and how long files stay.
 
 Tenants live in the metadata database: SQLite under `--data-dir` by default,
 or `CARBON254_METADATA_URL` (e.g. `postgresql://user@host/db`), the same one
@@ -8,6 +8,7 @@ or `CARBON254_METADATA_URL` (e.g. `postgresql://user@host/db`), the same one
 from __future__ import annotations
 
 import getpass
+import re
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -16,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from carbon254.cli.console import console, fail
+from carbon254.cli.console import CliError, console, fail
 from carbon254.cli.options import DEFAULT_DATA_DIR, DataDir
 from carbon254.cli.output import print_table
 from carbon254.config import Settings
@@ -31,6 +32,7 @@ from carbon254.metadata import (
     UnknownTenant,
     create_tenant,
     list_tenants,
+    set_job_retention,
     write_events,
 )
 
@@ -180,7 +182,7 @@ def list_(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
         console.print("No tenants yet: create one with `carbon254 tenants create NAME`.")
         return
     table = Table(title="Tenants", title_justify="left")
-    for column in ("name", "admin", "isos", "datasets", "features", "created (UTC)"):
+    for column in ("name", "admin", "isos", "datasets", "features", "retention", "created (UTC)"):
         table.add_column(column, no_wrap=column in ("name", "created (UTC)"))
     for t in rows:
         table.add_row(
@@ -189,6 +191,64 @@ def list_(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
             escape(_shown(t.isos)),
             escape(_shown(t.datasets)),
             escape(_shown(t.features)),
+            "default" if t.job_retention_s is None else format_duration(t.job_retention_s),
             t.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         )
     print_table(console, table)
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
+
+
+def parse_duration(text: str) -> float | None:
+    """`30d`, `12h`, `90m`, `3600` (seconds) or `3600s` as seconds; `default` as None; CliError otherwise."""
+    if text.strip().lower() == "default":
+        return None
+    match = _DURATION.match(text)
+    if match is None or float(match.group(1)) <= 0:
+        raise CliError(
+            f"invalid retention {text!r}: give a positive duration such as 30d, 12h, 90m or 3600 (seconds), "
+            "or 'default'"
+        )
+    return float(match.group(1)) * _UNITS[(match.group(2) or "s").lower()]
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds as the largest whole unit that divides them (`7d`, `36h`), else seconds (`90s`)."""
+    for unit, size in sorted(_UNITS.items(), key=lambda item: -item[1]):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:g}s"
+
+
+@tenants.command("retention")
+def retention(
+    name: Annotated[str, typer.Argument(help="Tenant name.", show_default=False)],
+    period: Annotated[
+        str,
+        typer.Argument(
+            help="How long its jobs' files are kept after they finish: 30d, 12h, 90m, 3600 (seconds), "
+            "or 'default' for CARBON254_JOB_RETENTION_S.",
+            show_default=False,
+        ),
+    ],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Set how long a tenant's job artifacts (exports) are kept before the retention sweep deletes them."""
+    try:
+        seconds = parse_duration(period)
+    except CliError as exc:
+        fail(exc.message)
+    parameters = {"job_retention_s": "default" if seconds is None else f"{seconds:g}"}
+    db = open_metadata(data_dir)
+    try:
+        tenant = set_job_retention(db, name, seconds)
+    except MetadataError as exc:
+        audit_cli(db, "admin.tenant.update", name, parameters, cli_status(exc))
+        db.close()
+        fail_metadata(exc)
+    audit_cli(db, "admin.tenant.update", tenant.name, parameters, 200)
+    db.close()
+    kept = "the default retention" if seconds is None else format_duration(seconds)
+    console.print(f"Tenant {escape(tenant.name)} keeps job artifacts for {kept}.")

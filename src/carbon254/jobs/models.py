@@ -54,7 +54,8 @@ class JobRecord:
 
     `worker` and `lease_until` name the worker process running it and until
     when its claim holds; `cancel_requested` is set when a running job was
-    asked to stop and its worker has not noticed yet.
+    asked to stop and its worker has not noticed yet. `expired_at` is when the
+    retention sweep deleted its artifacts (None while they are kept).
     """
 
     id: str
@@ -72,6 +73,7 @@ class JobRecord:
     worker: str | None
     lease_until: datetime | None
     cancel_requested: bool
+    expired_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

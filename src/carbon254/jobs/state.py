@@ -115,6 +115,7 @@ def _record(row: JobRow) -> JobRecord:
         worker=row.worker,
         lease_until=row.lease_until,
         cancel_requested=row.cancel_requested,
+        expired_at=row.expired_at,
     )
 
 
@@ -301,16 +302,19 @@ class JobState:
             row.lease_until = None
             row.progress_message = "queued"
             row.updated_at = now
+            # The sweep reset an expired job's tasks: this run makes its artifacts anew.
+            row.expired_at = None
             resumed = _record(row)
         self.signal_work()
         return resumed
 
     # --- what workers do ------------------------------------------------------------------------
 
-    def claim(self, worker: str, lease_s: float) -> JobRecord | None:
+    def claim(self, worker: str, lease_s: float, *, job_id: str | None = None) -> JobRecord | None:
         """Take the oldest runnable job for `worker` for `lease_s` seconds, or None if there is none.
 
         Runnable: queued, or running with an expired lease (its worker died).
+        With `job_id`, only that job is taken (a CLI running its own job).
         A dead worker's job that was asked to cancel is marked cancelled here
         instead of being run. Atomic across processes: two workers never
         claim the same job while its lease holds.
@@ -330,6 +334,8 @@ class JobState:
                     .limit(1)
                     .with_for_update(skip_locked=True)
                 )
+                if job_id is not None:
+                    query = query.where(JobRow.id == job_id)
                 row = session.scalars(query).first()
                 if row is None:
                     return None

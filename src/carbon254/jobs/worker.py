@@ -83,9 +83,9 @@ class Worker:
         """Whether `stop()` was called."""
         return self._stopping.is_set()
 
-    def run_once(self) -> RunReport | None:
-        """Claim one runnable job and run it to its end; None when no job was runnable."""
-        job = self.state.claim(self.name, self.lease_s)
+    def run_once(self, *, job_id: str | None = None) -> RunReport | None:
+        """Claim one runnable job (only `job_id`, if given) and run it to its end; None if none was."""
+        job = self.state.claim(self.name, self.lease_s, job_id=job_id)
         if job is None:
             return None
         logger.info("worker %s runs job %s (%s for %s)", self.name, job.id, job.kind, job.tenant)

@@ -74,6 +74,8 @@ class Tenant(Base):
     datasets: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     features: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Seconds its jobs' artifacts are kept after they finish; None: the service's default.
+    job_retention_s: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     keys: Mapped[list[ApiKey]] = relationship(back_populates="tenant")
 
@@ -138,7 +140,8 @@ class JobRow(Base):
     whose lease has expired belongs to a worker that died and may be claimed
     again. `planned_at` is set when its tasks are stored (once). `updated_at`
     is when its status, progress, result or error last changed (a lease
-    renewal does not count), for readers following changes.
+    renewal does not count), for readers following changes; `expired_at` when
+    the retention sweep deleted its artifacts.
     """
 
     __tablename__ = "jobs"
@@ -166,6 +169,7 @@ class JobRow(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    expired_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class JobTaskRow(Base):

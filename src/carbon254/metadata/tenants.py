@@ -9,6 +9,7 @@ still being added, so there is no closed list to check them against yet).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,7 +32,11 @@ FEATURE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 @dataclass(frozen=True, slots=True)
 class TenantRecord:
-    """A tenant as stored: entitlement tuples are sorted; None means every ISO/dataset/feature."""
+    """A tenant as stored: entitlement tuples are sorted; None means every ISO/dataset/feature.
+
+    `job_retention_s` is how long (seconds) its jobs' artifacts are kept after
+    they finish; None means the service's `CARBON254_JOB_RETENTION_S`.
+    """
 
     name: str
     admin: bool
@@ -39,6 +44,7 @@ class TenantRecord:
     datasets: tuple[str, ...] | None
     features: tuple[str, ...] | None
     created_at: datetime
+    job_retention_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +125,22 @@ def tenant_record(tenant: Tenant) -> TenantRecord:
         datasets=entitlement_tuple(tenant.datasets),
         features=entitlement_tuple(tenant.features),
         created_at=tenant.created_at,
+        job_retention_s=tenant.job_retention_s,
     )
+
+
+def check_retention(seconds: float | None) -> float | None:
+    """A retention period (seconds) as stored: positive and finite; None (the default) stays None.
+
+    Raises `InvalidEntitlement` naming `job_retention_s` otherwise.
+    """
+    if seconds is None:
+        return None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise InvalidEntitlement(
+            "job_retention_s", f"invalid job retention {seconds!r}: give a positive number of seconds"
+        )
+    return float(seconds)
 
 
 def create_tenant(
@@ -130,13 +151,17 @@ def create_tenant(
     datasets: Iterable[str] | None = None,
     features: Iterable[str] | None = None,
     admin: bool = False,
+    job_retention_s: float | None = None,
 ) -> TenantRecord:
     """Create a tenant with these entitlements (None = all); `TenantExists` if the name is taken.
 
-    Raises `InvalidEntitlement` for a malformed name or an unknown ISO/dataset.
+    `job_retention_s` overrides the service's artifact retention for it
+    (seconds; None: the default). Raises `InvalidEntitlement` for a malformed
+    name, an unknown ISO/dataset or a retention that is not positive.
     """
     checked = _check_name(name)
     entitled = normalize_entitlements(isos, datasets, features)
+    retention = check_retention(job_retention_s)
     tenant = Tenant(
         name=checked,
         admin=admin,
@@ -144,6 +169,7 @@ def create_tenant(
         datasets=entitled.datasets,
         features=entitled.features,
         created_at=datetime.now(UTC),
+        job_retention_s=retention,
     )
     try:
         with db.session(write=True) as session:
@@ -210,3 +236,27 @@ def update_tenant(
         bump_credentials_version(session)
         session.flush()
         return tenant_record(tenant)
+
+
+def set_job_retention(db: MetadataDatabase, name: str, seconds: float | None) -> TenantRecord:
+    """Keep the tenant's job artifacts `seconds` after their jobs finish (None: the service's default).
+
+    The next retention sweep applies it, to jobs finished before the change
+    too. Raises `UnknownTenant`, or `InvalidEntitlement` for a period that is
+    not a positive number of seconds.
+    """
+    retention = check_retention(seconds)
+    with db.session(write=True) as session:
+        tenant = session.scalar(select(Tenant).where(Tenant.name == name.strip()))
+        if tenant is None:
+            raise UnknownTenant(f"unknown tenant {name!r}")
+        tenant.job_retention_s = retention
+        session.flush()
+        return tenant_record(tenant)
+
+
+def job_retentions(db: MetadataDatabase) -> dict[str, float]:
+    """The tenants that override the default artifact retention, with their periods in seconds."""
+    query = select(Tenant.name, Tenant.job_retention_s).where(Tenant.job_retention_s.is_not(None))
+    with db.session() as session:
+        return {name: float(seconds) for name, seconds in session.execute(query) if seconds is not None}

@@ -8,6 +8,8 @@ threads of the service process from startup to shutdown, over one executor
 the metadata database, so they survive a restart: the next start (or any
 `carbon254 jobs worker`) picks them up. At shutdown each worker hands the job
 in its hands back to the queue with its checkpoints, and the executor closes.
+A process serving the jobs domain also runs the retention sweep every
+`CARBON254_JOB_SWEEP_S` seconds (`carbon254.jobs.retention`), workers or not.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from carbon254.compute import open_executor
 from carbon254.compute.base import Executor
 from carbon254.config import Settings
 from carbon254.jobs import JobRegistry, JobState
+from carbon254.jobs.retention import PeriodicSweep
 from carbon254.jobs.worker import Worker
 from carbon254.objects import open_object_store
 from carbon254.objects.base import ObjectStore
@@ -36,19 +39,27 @@ WORKER_JOIN_S = 60.0
 
 @dataclass
 class JobWorkers:
-    """The service's worker threads and their executor; `start` at startup, `stop` at shutdown."""
+    """The service's worker threads, their executor and the retention sweep; `start`, then `stop`.
+
+    `sweep_s` is the seconds between retention sweeps (0: no sweep thread).
+    """
 
     settings: Settings
     state: JobState
     kinds: JobRegistry
     objects: ObjectStore
     count: int
+    sweep_s: float = 0.0
     workers: list[Worker] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
     executor: Executor | None = None
+    sweeper: PeriodicSweep | None = None
 
     def start(self) -> None:
-        """Open the executor and start `count` worker threads (none when `count` is 0)."""
+        """Start the sweep (unless `sweep_s` is 0), open the executor and start `count` worker threads."""
+        if self.sweep_s > 0:
+            self.sweeper = PeriodicSweep(self.state, self.objects, self.settings, self.sweep_s)
+            self.sweeper.start()
         if self.count == 0:
             return
         self.executor = open_executor(self.settings.compute)
@@ -63,7 +74,10 @@ class JobWorkers:
         logger.info("started %d job worker(s) on %s", self.count, self.executor.url)
 
     def stop(self) -> None:
-        """Stop every worker (their jobs go back to the queue), wait for the threads, close the executor."""
+        """Stop the sweep and every worker (their jobs go back to the queue), wait, close the executor."""
+        if self.sweeper is not None:
+            self.sweeper.stop()
+            self.sweeper = None
         for worker in self.workers:
             worker.stop()
         for thread in self.threads:
@@ -81,9 +95,9 @@ def install_jobs(app: FastAPI, settings: Settings, kinds: JobRegistry) -> None:
     """Put the job state, `kinds`, the object store and the (not yet started) workers on `app.state`.
 
     The app's own lifespan starts the workers (`settings.job_workers`
-    threads, none unless the process serves the `jobs` domain) and stops
-    them, handing their jobs back to the queue, before the metadata
-    database they use is closed.
+    threads, none unless the process serves the `jobs` domain) and the
+    retention sweep, and stops them, handing their jobs back to the queue,
+    before the metadata database they use is closed.
     """
     db = install_metadata(app, settings)
     state = JobState(db)
@@ -95,7 +109,14 @@ def install_jobs(app: FastAPI, settings: Settings, kinds: JobRegistry) -> None:
     app.state.objects = objects
     # A process that does not serve the jobs domain (`serve --only stream`) runs no workers either.
     serves_jobs = settings.only is None or "jobs" in settings.only
-    workers = JobWorkers(settings, state, kinds, objects, settings.job_workers if serves_jobs else 0)
+    workers = JobWorkers(
+        settings,
+        state,
+        kinds,
+        objects,
+        settings.job_workers if serves_jobs else 0,
+        sweep_s=settings.job_sweep_s if serves_jobs else 0.0,
+    )
     app.state.job_workers = workers
 
 

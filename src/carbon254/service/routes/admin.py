@@ -36,10 +36,11 @@ from carbon254.metadata import (
     list_tenants,
     revoke_key,
     rotate_key,
+    set_job_retention,
     update_tenant,
 )
 from carbon254.metadata.audit import MAX_QUERY_LIMIT
-from carbon254.metadata.tenants import KEEP
+from carbon254.metadata.tenants import KEEP, check_retention
 from carbon254.service.audit import audit_action
 from carbon254.service.control_characters import PlainText
 from carbon254.service.errors import error_responses
@@ -83,15 +84,22 @@ class TenantCreate(BaseModel):
     datasets: list[PlainText] | None = Field(default=None, examples=[["lmp", "load"]])
     features: list[PlainText] | None = Field(default=None, examples=[["curves", "risk"]])
     admin: bool = Field(default=False, description="Whether the tenant may use /v1/admin.")
+    job_retention_s: float | None = Field(
+        default=None,
+        description="Seconds its jobs' artifacts are kept after they finish; null: the service's default.",
+        examples=[2_592_000],
+    )
 
 
 class TenantUpdate(BaseModel):
-    """Changes to a tenant: only the fields sent change; null grants all of that kind."""
+    """Changes to a tenant: only the fields sent change; null grants all of that kind (or, for
+    `job_retention_s`, the service's default retention)."""
 
     isos: list[PlainText] | None = None
     datasets: list[PlainText] | None = None
     features: list[PlainText] | None = None
     admin: bool | None = None
+    job_retention_s: float | None = None
 
 
 class TenantOut(BaseModel):
@@ -102,6 +110,7 @@ class TenantOut(BaseModel):
     isos: list[str] | None
     datasets: list[str] | None
     features: list[str] | None
+    job_retention_s: float | None
     created_at: datetime
 
     @classmethod
@@ -115,6 +124,7 @@ class TenantOut(BaseModel):
             isos=listed(tenant.isos),
             datasets=listed(tenant.datasets),
             features=listed(tenant.features),
+            job_retention_s=tenant.job_retention_s,
             created_at=tenant.created_at,
         )
 
@@ -238,6 +248,10 @@ def _joined(values: list[str] | None) -> str:
     return "*" if values is None else ",".join(values)
 
 
+def _seconds(value: float | None) -> str:
+    return "default" if value is None else f"{value:g}"
+
+
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -255,11 +269,18 @@ def post_tenant(body: TenantCreate, request: Request, db: Metadata, _: Admin) ->
         "datasets": _joined(body.datasets),
         "features": _joined(body.features),
         "admin": str(body.admin).lower(),
+        "job_retention_s": _seconds(body.job_retention_s),
     }
 
     def run() -> TenantRecord:
         return create_tenant(
-            db, body.name, isos=body.isos, datasets=body.datasets, features=body.features, admin=body.admin
+            db,
+            body.name,
+            isos=body.isos,
+            datasets=body.datasets,
+            features=body.features,
+            admin=body.admin,
+            job_retention_s=body.job_retention_s,
         )
 
     return TenantOut.of(_audited(request, "admin.tenant.create", body.name, parameters, run, 201))
@@ -287,9 +308,14 @@ def patch_tenant(
     }
     if "admin" in sent and body.admin is not None:
         parameters["admin"] = str(body.admin).lower()
+    if "job_retention_s" in sent:
+        parameters["job_retention_s"] = _seconds(body.job_retention_s)
 
     def run() -> TenantRecord:
-        return update_tenant(
+        if "job_retention_s" in sent:
+            # Checked (and refused with 422) before any other change is made.
+            check_retention(body.job_retention_s)
+        tenant = update_tenant(
             db,
             name,
             isos=body.isos if "isos" in sent else KEEP,
@@ -297,6 +323,9 @@ def patch_tenant(
             features=body.features if "features" in sent else KEEP,
             admin=body.admin if "admin" in sent else None,
         )
+        if "job_retention_s" in sent:
+            tenant = set_job_retention(db, name, body.job_retention_s)
+        return tenant
 
     return TenantOut.of(_audited(request, "admin.tenant.update", name, parameters, run, 200))
 

@@ -6,7 +6,8 @@ link used by another tenant is refused, 403). The file streams from the
 object store in chunks with `Content-Length` and `Accept-Ranges: bytes`; a
 single `Range: bytes=...` is answered 206 with that slice (416 when it lies
 outside the file), so an interrupted download resumes where it stopped.
-Every download, refused or not, is audit-logged with its tenant.
+A file the retention sweep deleted is 410 Gone, saying when. Every
+download, refused or not, is audit-logged with its tenant.
 """
 
 from __future__ import annotations
@@ -124,6 +125,14 @@ def _download(
         job = state.get(job_id, tenant=tenant)
     except UnknownJob as exc:
         raise ApiError(404, "not_found", str(exc), "job_id") from None
+    if job.expired_at is not None:
+        raise ApiError(
+            410,
+            "gone",
+            f"the file of job {job_id} was deleted at {job.expired_at.isoformat(timespec='seconds')}, "
+            "when its retention ended; run the job again for a new one",
+            "job_id",
+        )
     key = download_artifact(job) if job.status is JobStatus.SUCCEEDED else None
     if key is None:
         raise ApiError(
