@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -369,3 +370,53 @@ def test_local_mode_runs_jobs_in_process(tmp_path: Path, monkeypatch: pytest.Mon
     exported = pd.read_csv(path)
     assert len(exported) == len(direct) == 2 * 240
     assert list(exported["lmp"]) == list(direct["lmp"])
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The `carbon254` command in a process of its own, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "carbon254.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=WAIT_S,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+
+
+def _cli_export(
+    service: LiveService, key: str, output: Path, **options: str
+) -> subprocess.CompletedProcess[str]:
+    flags = [f"--{name.replace('_', '-')}={value}" for name, value in options.items()]
+    return _cli("export", "--server", service.base_url, "--api-key", key, "--output", str(output), *flags)
+
+
+def test_the_cli_exports_through_the_service_what_its_csv_answers(
+    service: LiveService, tmp_path: Path
+) -> None:
+    output = tmp_path / "prices.csv"
+    options = {**LMP, "locations": ",".join(LMP["locations"])}
+    done = _cli_export(service, service.keys.full, output, **options)
+    assert done.returncode == 0, done.stderr
+    assert "wrote 480 rows" in done.stdout
+    rest = httpx.get(
+        f"{service.base_url}/v1/lmp",
+        params=options,
+        headers={"Accept": "text/csv", "X-API-Key": service.keys.full},
+        timeout=WAIT_S,
+    )
+    assert rest.status_code == 200, rest.text
+    assert output.read_bytes() == rest.content
+
+
+def test_the_cli_export_through_the_service_refuses_as_the_service_does(
+    service: LiveService, tmp_path: Path
+) -> None:
+    output = tmp_path / "prices.parquet"
+    unknown = _cli_export(service, service.keys.full, output, **{**LMP, "locations": "WESTERN HUBB"})
+    assert unknown.returncode == 1
+    assert "WESTERN HUBB" in unknown.stderr and "Did you mean" in unknown.stderr
+    foreign = _cli_export(service, service.keys.ercot, output, **{**LMP, "locations": "WESTERN HUB"})
+    assert foreign.returncode == 1
+    assert "not entitled" in foreign.stderr
+    assert not output.exists()

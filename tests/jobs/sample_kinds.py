@@ -119,3 +119,16 @@ def registry() -> JobRegistry:
 
 def expected_total(n: int) -> int:
     return sum(i * i for i in range(n))
+
+
+class NodeError(Exception):
+    """An exception that does not unpickle from its message alone (its constructor wants two values)."""
+
+    def __init__(self, node: str, reason: str) -> None:
+        super().__init__(f"{node}: {reason}")
+        self.node = node
+
+
+def refuse_node(task: SquareInput) -> SquareOutput:
+    """Fail every task with a `NodeError`."""
+    raise NodeError(f"NODE{task.i}", "no prices")

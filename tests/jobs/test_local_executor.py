@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sample_kinds import SquareInput, SquareOutput, always_die, runs, square, task_key
+from sample_kinds import SquareInput, SquareOutput, always_die, refuse_node, runs, square, task_key
 
+from carbon254.application.errors import ApiError
 from carbon254.compute import InvalidComputeUrl, LocalExecutor, check_compute_url, open_executor
 from carbon254.compute.local import IN_FLIGHT_PER_WORKER
 
@@ -43,6 +45,33 @@ def test_a_raising_task_is_a_failure_with_its_traceback_and_the_others_go_on(
     assert failure.kind == "ValueError" and failure.message == "cannot square 3"
     assert "sample_kinds.py" in failure.traceback and "raise ValueError" in failure.traceback
     assert outcomes[task_key(5)].output == SquareOutput(square=25)
+
+
+def test_an_exception_that_cannot_unpickle_is_still_the_tasks_own_failure(
+    executor: LocalExecutor, markers: Path
+) -> None:
+    # Raised as is, such an exception would break the pool and read as a worker dying, again and again.
+    outcomes = list(executor.run(refuse_node, _inputs(markers, 3), stop=lambda: False))
+    assert sorted(o.key for o in outcomes) == [task_key(i) for i in range(3)]
+    for outcome in outcomes:
+        assert outcome.failure is not None
+        assert outcome.failure.kind == "NodeError"
+        assert outcome.failure.message.endswith(": no prices")
+        assert "raise NodeError" in outcome.failure.traceback
+
+
+def test_api_errors_cross_processes_whole() -> None:
+    error = ApiError(404, "not_found", "unknown zone 'ZZ'", "zones", ["ZA"], {"X-Check": "1"})
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.status_code, copy.code, copy.message, copy.parameter, copy.suggestions, copy.headers) == (
+        404,
+        "not_found",
+        "unknown zone 'ZZ'",
+        "zones",
+        ["ZA"],
+        {"X-Check": "1"},
+    )
+    assert str(copy) == "unknown zone 'ZZ'"
 
 
 def test_stop_ends_the_run_and_unstarted_tasks_never_run(executor: LocalExecutor, markers: Path) -> None:

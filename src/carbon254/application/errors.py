@@ -38,6 +38,11 @@ class ApiError(Exception):
         self.suggestions = suggestions
         self.headers = headers
 
+    def __reduce__(self) -> tuple[type[ApiError], tuple[Any, ...]]:
+        # Rebuilt from all its fields, so it crosses processes (a job task's error) whole.
+        fields = (self.status_code, self.code, self.message, self.parameter, self.suggestions, self.headers)
+        return (ApiError, fields)
+
     def body(self) -> dict[str, Any]:
         """The JSON body: code, message, parameter and, when given, suggestions."""
         body: dict[str, Any] = {"code": self.code, "message": self.message, "parameter": self.parameter}

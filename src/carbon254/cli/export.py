@@ -28,6 +28,7 @@ from carbon254.application.errors import ApiError
 from carbon254.application.identity import ANONYMOUS
 from carbon254.application.jobs import download_artifact, submit_job
 from carbon254.cli.console import CliError, console, fail
+from carbon254.cli.export_remote import export_remote
 from carbon254.cli.local_job import run_job_here
 from carbon254.cli.names import BadList
 from carbon254.cli.operations import option_message
@@ -95,12 +96,52 @@ def export(
     as_of: AsOfOption = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     store_url: StoreUrl = DEFAULT_STORE,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            help="Run the export on this 254Carbon service (e.g. http://127.0.0.1:8000) instead of here.",
+            show_default=False,
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            envvar="CARBON254_API_KEY",
+            help="API key for --server (else the SDK's config file).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Export stored rows (the `query` options) to a CSV, Parquet or XLSX file, as a job with progress.
 
     Ctrl+C cancels the job; `carbon254 jobs resume ID` queues it again.
     Prices are $/MWh (ancillary $/MW-h, capacity $/MW-day); load is MW.
+    With --server the service runs it, and reads its own data.
     """
+    if server is not None:
+        try:
+            chosen = export_format(output, fmt)
+        except CliError as exc:
+            fail(exc.message, exc.hint)
+        export_remote(
+            server,
+            api_key,
+            output,
+            chosen,
+            dataset=dataset,
+            iso=iso,
+            start=start,
+            end=end,
+            market=market,
+            locations=locations,
+            tz=tz,
+            resample=resample.value if resample is not None else None,
+            block=block.value if block is not None else None,
+            as_of=as_of,
+        )
+        return
     try:
         chosen = export_format(output, fmt)
         request = parse_request(iso, start, end, dataset, market, locations, tz, resample, block, as_of)

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from carbon254.compute.base import TaskFailure, TaskOutcome
@@ -60,6 +61,28 @@ def _exit_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="carbon254-parent-watch", daemon=True).start()
+
+
+@dataclass(frozen=True, slots=True)
+class _Raised:
+    """A task's exception, as text: it always pickles back, whatever the exception held."""
+
+    kind: str
+    message: str
+    traceback: str
+
+
+def _call(fn: Callable[[InputT], OutputT], task_input: InputT) -> OutputT | _Raised:
+    """Run one task in a pool process, returning its exception as `_Raised` instead of raising it.
+
+    An exception the parent cannot unpickle (one whose constructor takes
+    other arguments than its message) would otherwise break the whole pool
+    and read as a dead worker, hiding the task's own error.
+    """
+    try:
+        return fn(task_input)
+    except Exception as exc:
+        return _Raised(type(exc).__name__, str(exc), "".join(traceback.format_exception(exc)))
 
 
 class LocalExecutor:
@@ -123,7 +146,7 @@ class LocalExecutor:
     ) -> Iterator[TaskOutcome[OutputT]]:
         """Run `fn` on every `(key, input)` and yield outcomes as they finish (see `Executor.run`)."""
         waiting: deque[tuple[str, InputT]] = deque(inputs)
-        in_flight: dict[Future[OutputT], tuple[str, InputT]] = {}
+        in_flight: dict[Future[OutputT | _Raised], tuple[str, InputT]] = {}
         losses: dict[str, int] = {}
         try:
             while waiting or in_flight:
@@ -134,7 +157,7 @@ class LocalExecutor:
                 while waiting and len(in_flight) < self._in_flight:
                     key, task_input = waiting.popleft()
                     try:
-                        in_flight[pool.submit(fn, task_input)] = (key, task_input)
+                        in_flight[pool.submit(_call, fn, task_input)] = (key, task_input)
                     except BrokenProcessPool:
                         waiting.appendleft((key, task_input))
                         broken = True
@@ -182,6 +205,8 @@ class LocalExecutor:
             # The remote traceback rides along as the exception's cause.
             text = "".join(traceback.format_exception(exc))
             return TaskOutcome(key=key, failure=TaskFailure(type(exc).__name__, str(exc), text))
+        if isinstance(output, _Raised):
+            return TaskOutcome(key=key, failure=TaskFailure(output.kind, output.message, output.traceback))
         return TaskOutcome(key=key, output=output)
 
     def close(self) -> None:
