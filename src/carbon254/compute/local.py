@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import traceback
@@ -49,11 +50,15 @@ def available_cores() -> int:
 
 
 def _exit_with_parent(parent_pid: int) -> None:
-    """Pool process initializer: exit when the process that started the pool is gone.
+    """Pool process initializer: ignore Ctrl+C, and exit when the process that started the pool is gone.
 
-    A pool process whose parent was killed (SIGKILL gives it no chance to
-    shut the pool down) would otherwise wait on its queue forever.
+    Ctrl+C in a terminal reaches the whole process group; the parent decides
+    what it means (`carbon254 export` cancels its job), and a pool process
+    killed by it would only be restarted. A pool process whose parent was
+    killed (SIGKILL gives it no chance to shut the pool down) would otherwise
+    wait on its queue forever.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while os.getppid() == parent_pid:
