@@ -103,7 +103,7 @@ def test_an_expired_download_is_gone_and_a_tenants_own_retention_is_honoured(
     after = client.get(f"/v1/jobs/{short['id']}", headers=brief).json()
     assert after["status"] == "succeeded"
     assert after["result"]["summary"]["rows"] == short["result"]["summary"]["rows"]
-    assert "download_url" not in after["result"]
+    assert after["result"]["download_url"] is None
 
     kept = client.get(_path(long["result"]["download_url"]), headers=usual)
     assert kept.status_code == 200
@@ -122,7 +122,7 @@ def test_the_service_sweeps_by_itself(tmp_path: Path, data_dir: Path, store: Sto
     headers = {"X-API-Key": make_tenant_key(settings, "sweeping")}
     with TestClient(create_app(settings, store), raise_server_exceptions=False) as client:
         job = _export(client, headers)
-        expired = _wait(client, headers, job["id"], lambda j: "download_url" not in j["result"])
+        expired = _wait(client, headers, job["id"], lambda j: j["result"]["download_url"] is None)
         assert expired["status"] == "succeeded"
         gone = client.get(_path(job["result"]["download_url"]), headers=headers)
         assert gone.status_code == 410, gone.text
