@@ -35,9 +35,17 @@ def _part(first: int, rows: int, location: str) -> pa.Table:
     )
 
 
-def _put(objects: ObjectStore, key: str, table: pa.Table, row_group_size: int | None = None) -> None:
+def _put(
+    objects: ObjectStore,
+    key: str,
+    table: pa.Table,
+    row_group_size: int | None = None,
+    page_index: bool = False,
+) -> None:
     with objects.writer(key) as sink:
-        pq.write_table(table, sink, compression="zstd", row_group_size=row_group_size)
+        pq.write_table(
+            table, sink, compression="zstd", row_group_size=row_group_size, write_page_index=page_index
+        )
 
 
 def _join(objects: ObjectStore, keys: list[str]) -> tuple[int, bytes]:
@@ -64,6 +72,22 @@ def test_parts_join_to_the_concatenated_rows_with_their_metadata(objects: Object
     # Row group statistics still describe their own rows: a filter on them finds exactly the rows.
     hours = pq.read_table(io.BytesIO(data), filters=[("lmp", ">=", 20.0 + 3_500 * 0.37 - 1e-9)])
     assert hours.column("location").to_pylist() == ["C"] * 7
+
+
+def test_parts_with_page_indexes_join_without_them(objects: ObjectStore) -> None:
+    tables = [_part(0, 300, "A"), _part(300, 500, "B")]
+    for n, table in enumerate(tables):
+        _put(objects, f"p{n}.parquet", table, row_group_size=200, page_index=True)
+    rows, data = _join(objects, ["p0.parquet", "p1.parquet"])
+    joined = pq.ParquetFile(io.BytesIO(data))
+    assert rows == 800
+    assert joined.read().equals(pa.concat_tables(tables).cast(joined.schema_arrow))
+    # The index's page locations point into the parts as they were; the joined file has none.
+    assert not any(
+        joined.metadata.row_group(g).column(c).has_offset_index
+        for g in range(joined.metadata.num_row_groups)
+        for c in range(joined.metadata.num_columns)
+    )
 
 
 def test_a_single_part_is_copied_unchanged_in_content(objects: ObjectStore) -> None:

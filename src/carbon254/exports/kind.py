@@ -46,8 +46,12 @@ from carbon254.objects.base import ObjectStore
 from carbon254.schema import SPECS, Dataset
 from carbon254.store import Store, open_store
 
-# Rows one task reads at most (estimated): a few hundred MB of Arrow at worst.
+# Rows one task exports at most (estimated): enough that a task's fixed costs (opening the
+# store, a round trip to its process, a checkpoint) stay small beside its work.
 ROWS_PER_TASK = 500_000
+# Rows a task reads from the store at once (estimated): a read holds several times its rows'
+# size while the store assembles them, and a pool runs one task per core.
+ROWS_PER_READ = 100_000
 # Rows per batch as parts are re-encoded into an XLSX export.
 FINISH_BATCH_ROWS = 65_536
 # Bytes per chunk as CSV parts are copied into the export.
@@ -61,7 +65,8 @@ class ExportTask(BaseModel):
 
     `part_format` is the part's encoding (the export's own, Parquet for an
     XLSX export); `header` is True for the first part only, the one whose
-    CSV carries the header row.
+    CSV carries the header row; `intervals_per_hour` is the plan's estimate
+    of one location's rows an hour, with which the task splits its reads.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -74,6 +79,7 @@ class ExportTask(BaseModel):
     part_key: str
     part_format: ExportFormat
     header: bool
+    intervals_per_hour: float = INTERVALS_PER_HOUR
 
 
 class ExportPart(BaseModel):
@@ -207,6 +213,7 @@ def plan(
                 part_key=f"{context.artifact_prefix}parts/{n}.{encoding.extension}",
                 part_format=encoding,
                 header=n == 0,
+                intervals_per_hour=intervals,
             ),
         )
         for n, part in enumerate(slices)
@@ -219,26 +226,38 @@ def _zone(schema: pa.Schema) -> str | None:
 
 
 def run_task(task: ExportTask) -> ExportPart:
-    """Read the task's slice and encode it as a part under its key; the same part every run."""
+    """Read the task's slice, `ROWS_PER_READ` rows at a time, and encode it as a part under its key.
+
+    The same part every run; the reads are the slice split as the plan
+    splits the query, so their rows follow one another in output order.
+    """
     query = task.slice.query()
+    names = query.locations if query.dataset is Dataset.LMP else None
+    reads = plan_slices(query, names, ROWS_PER_READ, task.intervals_per_hour) or [query]
+    objects = open_object_store(task.object_store, data_dir=Path(task.data_dir), s3_endpoint=task.s3_endpoint)
     store = open_store(task.store_url, Path(task.data_dir), create=False)
+    rows = 0
     try:
-        table = select_rows(read_rows(store, query), query, exact=True)
+        with objects.writer(task.part_key) as sink:
+            writer = None
+            for read in reads:
+                table = select_rows(read_rows(store, read), read, exact=True)
+                if writer is None:
+                    writer = open_writer(
+                        task.part_format,
+                        sink,
+                        table.schema,
+                        tz=_zone(table.schema),
+                        metadata={"unit": SPECS[query.dataset].unit},
+                        header=task.header,
+                    )
+                writer.write(table)
+                rows += table.num_rows
+            if writer is not None:
+                writer.close()
     finally:
         store.close()
-    objects = open_object_store(task.object_store, data_dir=Path(task.data_dir), s3_endpoint=task.s3_endpoint)
-    with objects.writer(task.part_key) as sink:
-        writer = open_writer(
-            task.part_format,
-            sink,
-            table.schema,
-            tz=_zone(table.schema),
-            metadata={"unit": SPECS[query.dataset].unit},
-            header=task.header,
-        )
-        writer.write(table)
-        writer.close()
-    return ExportPart(key=task.part_key, rows=table.num_rows)
+    return ExportPart(key=task.part_key, rows=rows)
 
 
 def _copy_parts(objects: ObjectStore, parts: Sequence[ExportPart], sink: BinaryIO) -> None:

@@ -8,17 +8,26 @@ module does what Parquet's layout allows: a file is `PAR1`, its column chunks,
 then a Thrift footer whose offsets point into the file. The joined file is
 `PAR1`, every part's column chunks in order, and the first part's footer with
 every part's row groups, their offsets moved by where the part's chunks now
-start. The footer's Thrift codec is fastparquet's.
+start. Field ids are those of parquet-format's `parquet.thrift`.
 """
 
 from __future__ import annotations
 
 import struct
-import warnings
 from collections.abc import Sequence
-from types import ModuleType
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
+from carbon254.exports.thrift_compact import (
+    I16,
+    I64,
+    LIST,
+    STRUCT,
+    ThriftList,
+    ThriftStruct,
+    Value,
+    decode_struct,
+    encode_struct,
+)
 from carbon254.objects.base import ObjectStore
 
 MAGIC = b"PAR1"
@@ -27,41 +36,64 @@ TAIL = 8
 # Bytes copied at a time from a part into the joined file.
 COPY_CHUNK = 8 << 20
 
-# Footer fields holding absolute file offsets, on a ColumnChunk and on its ColumnMetaData.
-_CHUNK_OFFSETS = ("file_offset", "offset_index_offset", "column_index_offset")
-_META_OFFSETS = ("data_page_offset", "index_page_offset", "dictionary_page_offset", "bloom_filter_offset")
+# FileMetaData
+SCHEMA, NUM_ROWS, ROW_GROUPS = 2, 3, 4
+# RowGroup
+COLUMNS, GROUP_ROWS, GROUP_OFFSET, ORDINAL = 1, 3, 5, 7
+# ColumnChunk: fields holding absolute file offsets, and its ColumnMetaData's.
+CHUNK_OFFSETS = (2,)  # file_offset
+# ColumnChunk: where its page index is (offset and column index, offset and length). Page
+# locations inside the offset index are absolute too, so a joined file leaves the index out.
+PAGE_INDEX = (4, 5, 6, 7)
+META_DATA = 3
+META_OFFSETS = (9, 10, 11, 14)  # data_page, index_page, dictionary_page, bloom_filter offsets
 
 
 class PartsDiffer(ValueError):
     """The parts do not share one Parquet schema, so their row groups cannot be joined."""
 
 
-def _thrift() -> ModuleType:
-    """fastparquet's Thrift codec, imported when first needed: it loads pandas, which tasks do not need."""
-    with warnings.catch_warnings():
-        # fastparquet reads a pandas option that pandas 3 deprecates, warning at import.
-        warnings.simplefilter("ignore")
-        import fastparquet.cencoding as codec
-    module: ModuleType = codec
-    return module
-
-
-def _footer(objects: ObjectStore, key: str) -> tuple[Any, int]:
-    """The part's decoded footer (fastparquet's Thrift object) and where its column chunks end."""
+def _footer(objects: ObjectStore, key: str) -> tuple[ThriftStruct, int]:
+    """The part's decoded footer and where its column chunks end (the footer's first byte)."""
     size = objects.info(key).size
     tail = objects.get(key, max(size - TAIL, 0), size)
     if size < len(MAGIC) + TAIL or tail[4:] != MAGIC:
         raise ValueError(f"{key} is not a Parquet file")
     (length,) = struct.unpack("<i", tail[:4])
     start = size - TAIL - length
-    return _thrift().from_buffer(objects.get(key, start, size - TAIL), "FileMetaData"), start
+    if length <= 0 or start < len(MAGIC):
+        raise ValueError(f"{key} is not a Parquet file")
+    return decode_struct(objects.get(key, start, size - TAIL)), start
 
 
-def _shift(value: Any, name: str, by: int) -> None:
-    offset = getattr(value, name, None)
-    # Zero means "not written" for the deprecated ColumnChunk.file_offset; None for the rest.
-    if offset:
-        setattr(value, name, offset + by)
+def _struct(value: Value | None) -> ThriftStruct:
+    if not isinstance(value, ThriftStruct):
+        raise ValueError("a Parquet footer without a struct where one is due")
+    return value
+
+
+def _items(value: Value | None) -> list[Value]:
+    return value.items if isinstance(value, ThriftList) else []
+
+
+def _shift(owner: ThriftStruct, field_id: int, by: int) -> None:
+    offset = owner.get(field_id)
+    # Zero means "not written" for the deprecated ColumnChunk.file_offset; absent for the rest.
+    if isinstance(offset, int) and offset:
+        owner.set(field_id, offset + by, I64)
+
+
+def _moved(group: ThriftStruct, by: int) -> None:
+    """Move every absolute offset of `group` (a RowGroup) by `by` bytes; drop its page index."""
+    _shift(group, GROUP_OFFSET, by)
+    for chunk in map(_struct, _items(group.get(COLUMNS))):
+        for field_id in CHUNK_OFFSETS:
+            _shift(chunk, field_id, by)
+        chunk.fields = [f for f in chunk.fields if f.id not in PAGE_INDEX]
+        meta = chunk.get(META_DATA)
+        if isinstance(meta, ThriftStruct):
+            for field_id in META_OFFSETS:
+                _shift(meta, field_id, by)
 
 
 def join_parquet(objects: ObjectStore, keys: Sequence[str], sink: BinaryIO) -> int:
@@ -69,42 +101,39 @@ def join_parquet(objects: ObjectStore, keys: Sequence[str], sink: BinaryIO) -> i
 
     Parts are streamed in chunks, never held whole. Every part must have the
     first one's schema (`PartsDiffer` otherwise); the joined file keeps the
-    first part's key-value metadata. Rows keep the parts' order; row groups
-    of no rows are dropped. Returns the rows written.
+    first part's other footer fields (key-value metadata, writer). Rows keep
+    the parts' order; row groups of no rows are dropped. Returns the rows
+    written.
     """
     if not keys:
         raise ValueError("join_parquet needs at least one part")
     footers = [(key, *_footer(objects, key)) for key in keys]
     joined = footers[0][1]
-    schema = [bytes(element.to_bytes()) for element in joined.schema]
-    row_groups = []
+    schema = encode_struct(ThriftStruct([f for f in joined.fields if f.id == SCHEMA]))
+    groups: list[Value] = []
     sink.write(MAGIC)
     position = len(MAGIC)
     for key, footer, chunks_end in footers:
-        if [bytes(element.to_bytes()) for element in footer.schema] != schema:
+        if encode_struct(ThriftStruct([f for f in footer.fields if f.id == SCHEMA])) != schema:
             raise PartsDiffer(f"{key} has another schema than {footers[0][0]}")
-        shift = position - len(MAGIC)
-        for group in footer.row_groups:
-            if group.num_rows == 0:
+        for group in map(_struct, _items(footer.get(ROW_GROUPS))):
+            if group.get(GROUP_ROWS) == 0:
                 continue
-            _shift(group, "file_offset", shift)
-            for chunk in group.columns:
-                for name in _CHUNK_OFFSETS:
-                    _shift(chunk, name, shift)
-                for name in _META_OFFSETS:
-                    _shift(chunk.meta_data, name, shift)
-            row_groups.append(group)
+            _moved(group, position - len(MAGIC))
+            groups.append(group)
         for piece in objects.iter_bytes(key, len(MAGIC), chunks_end, chunk=COPY_CHUNK):
             sink.write(piece)
         position += chunks_end - len(MAGIC)
-    for ordinal, group in enumerate(row_groups):
-        if getattr(group, "ordinal", None) is not None:
-            group.ordinal = ordinal
-    joined.row_groups = row_groups
-    joined.num_rows = sum(group.num_rows for group in row_groups)
-    encoded = bytes(joined.to_bytes())
+    rows = 0
+    for ordinal, group in enumerate(map(_struct, groups)):
+        if group.get(ORDINAL) is not None:
+            group.set(ORDINAL, ordinal, I16)
+        count = group.get(GROUP_ROWS)
+        rows += count if isinstance(count, int) else 0
+    joined.set(ROW_GROUPS, ThriftList(LIST, STRUCT, groups), LIST)
+    joined.set(NUM_ROWS, rows, I64)
+    encoded = encode_struct(joined)
     sink.write(encoded)
     sink.write(struct.pack("<i", len(encoded)))
     sink.write(MAGIC)
-    rows: int = joined.num_rows
     return rows

@@ -32,6 +32,8 @@ from carbon254.formats import PARQUET_COMPRESSION, csv_bytes, presented
 # Excel's sheet limit, header row included.
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+# Rows encoded to CSV text at once.
+CSV_SLICE_ROWS = 32_768
 METADATA_KEY = b"carbon254"
 
 
@@ -102,10 +104,11 @@ class CsvFileWriter:
     def write(self, batch: pa.RecordBatch | pa.Table) -> None:
         """Append the batch's rows as CSV lines (the header first, once)."""
         table = _as_table(batch, self._schema)
-        if table.num_rows == 0:
-            return
-        self._sink.write(csv_bytes(presented(table, self._tz), header=not self._started))
-        self._started = True
+        # Text is several times the size of the values: encode a slice at a time.
+        for start in range(0, table.num_rows, CSV_SLICE_ROWS):
+            piece = table.slice(start, CSV_SLICE_ROWS)
+            self._sink.write(csv_bytes(presented(piece, self._tz), header=not self._started))
+            self._started = True
         self._rows += table.num_rows
 
     def close(self) -> None:
