@@ -11,7 +11,7 @@ from sample_kinds import SquareInput, SquareOutput, always_die, refuse_node, run
 
 from carbon254.application.errors import ApiError
 from carbon254.compute import InvalidComputeUrl, LocalExecutor, check_compute_url, open_executor
-from carbon254.compute.local import IN_FLIGHT_PER_WORKER
+from carbon254.compute.local import BATCH_S, IN_FLIGHT_PER_WORKER
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +81,20 @@ def test_stop_ends_the_run_and_unstarted_tasks_never_run(executor: LocalExecutor
         seen.append(outcome.key)
     assert len(seen) == 3
     started = len(list(markers.iterdir()))
-    # At most the bounded in-flight window had been handed out.
-    assert started <= 3 + IN_FLIGHT_PER_WORKER * executor.workers
+    # At most the bounded in-flight window had been handed out (batches of 20 ms tasks hold 2).
+    assert started <= 3 + IN_FLIGHT_PER_WORKER * executor.workers * max(1, int(BATCH_S / 0.02))
     assert started < 200
+
+
+def test_short_tasks_travel_in_batches_and_each_still_has_its_own_outcome(
+    executor: LocalExecutor, markers: Path
+) -> None:
+    outcomes = list(executor.run(square, _inputs(markers, 400, fail_on=250), stop=lambda: False))
+    assert sorted(o.key for o in outcomes) == sorted(task_key(i) for i in range(400))
+    failed = [o for o in outcomes if o.failure is not None]
+    assert [o.key for o in failed] == [task_key(250)]
+    outputs = {o.key: o.output for o in outcomes if o.failure is None}
+    assert outputs == {task_key(i): SquareOutput(square=i * i) for i in range(400) if i != 250}
 
 
 def test_a_killed_pool_process_is_replaced_and_its_tasks_run_again(markers: Path) -> None:

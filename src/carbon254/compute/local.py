@@ -41,7 +41,10 @@ STOP_POLL_S = 0.25
 # How often a pool process checks that the process that started it is still alive.
 PARENT_CHECK_S = 1.0
 MAX_RETRIES = 3
-# Seconds a task runs before its process gives freed memory back to the OS after it.
+# Seconds a batch of short tasks should run, and the most tasks in one (see `_Pace`).
+BATCH_S = 0.05
+MAX_BATCH = 16
+# Seconds a batch runs before its process gives freed memory back to the OS after it.
 RELEASE_AFTER_S = 0.1
 # glibc's malloc_trim: returns the C heap's free pages to the OS (absent on other C libraries).
 _MALLOC_TRIM: Callable[[int], int] | None = getattr(ctypes.CDLL(None), "malloc_trim", None)
@@ -97,23 +100,56 @@ def _release_memory() -> None:
         _MALLOC_TRIM(0)
 
 
-def _call(fn: Callable[[InputT], OutputT], task_input: InputT) -> OutputT | _Raised:
-    """Run one task in a pool process, returning its exception as `_Raised` instead of raising it.
+# A task's seconds and its output, or its exception as `_Raised`.
+_Ran = tuple[float, OutputT | _Raised]
+
+
+def _call_batch(fn: Callable[[InputT], OutputT], inputs: list[InputT]) -> list[_Ran[OutputT]]:
+    """Run a batch of tasks in a pool process, each one's exception returned as `_Raised`, not raised.
 
     An exception the parent cannot unpickle (one whose constructor takes
     other arguments than its message) would otherwise break the whole pool
-    and read as a dead worker, hiding the task's own error. A task that ran
-    `RELEASE_AFTER_S` or longer gives its freed memory back afterwards (a
-    short one allocates little, and the release would cost it more).
+    and read as a dead worker, hiding the task's own error. A batch that ran
+    `RELEASE_AFTER_S` or longer gives its freed memory back afterwards (short
+    tasks allocate little, and the release would cost them more).
     """
+    ran: list[_Ran[OutputT]] = []
     started = time.monotonic()
-    try:
-        return fn(task_input)
-    except Exception as exc:
-        return _Raised(type(exc).__name__, str(exc), "".join(traceback.format_exception(exc)))
-    finally:
-        if time.monotonic() - started >= RELEASE_AFTER_S:
-            _release_memory()
+    for task_input in inputs:
+        begun = time.monotonic()
+        output: OutputT | _Raised
+        try:
+            output = fn(task_input)
+        except Exception as exc:
+            output = _Raised(type(exc).__name__, str(exc), "".join(traceback.format_exception(exc)))
+        ran.append((time.monotonic() - begun, output))
+    if time.monotonic() - started >= RELEASE_AFTER_S:
+        _release_memory()
+    return ran
+
+
+class _Pace:
+    """How many tasks go to a process at once: enough that a batch runs about `BATCH_S` seconds.
+
+    Tasks of `BATCH_S` or more go one by one; shorter ones are batched, up
+    to `MAX_BATCH`, once their first outcomes tell how long they take (a
+    running mean). Handing out and collecting a task costs this process a
+    fraction of a millisecond, which millisecond tasks would otherwise feel.
+    """
+
+    def __init__(self) -> None:
+        self._mean_s: float | None = None
+
+    def observe(self, seconds: float) -> None:
+        """Fold one task's duration into the mean."""
+        self._mean_s = seconds if self._mean_s is None else 0.9 * self._mean_s + 0.1 * seconds
+
+    @property
+    def size(self) -> int:
+        """Tasks in the next batch."""
+        if self._mean_s is None:
+            return 1
+        return max(1, min(MAX_BATCH, int(BATCH_S / max(self._mean_s, 1e-6))))
 
 
 class LocalExecutor:
@@ -175,10 +211,15 @@ class LocalExecutor:
         *,
         stop: Callable[[], bool],
     ) -> Iterator[TaskOutcome[OutputT]]:
-        """Run `fn` on every `(key, input)` and yield outcomes as they finish (see `Executor.run`)."""
+        """Run `fn` on every `(key, input)` and yield outcomes as they finish (see `Executor.run`).
+
+        Short tasks travel in batches (see `_Pace`), so that handing them out
+        and collecting them costs this process little beside their work.
+        """
         waiting: deque[tuple[str, InputT]] = deque(inputs)
-        in_flight: dict[Future[OutputT | _Raised], tuple[str, InputT]] = {}
+        in_flight: dict[Future[list[_Ran[OutputT]]], list[tuple[str, InputT]]] = {}
         losses: dict[str, int] = {}
+        pace = _Pace()
         try:
             while waiting or in_flight:
                 if stop():
@@ -186,36 +227,39 @@ class LocalExecutor:
                 pool = self._current_pool()
                 broken = False
                 while waiting and len(in_flight) < self._in_flight:
-                    key, task_input = waiting.popleft()
+                    batch = [waiting.popleft() for _ in range(min(pace.size, len(waiting)))]
                     try:
-                        in_flight[pool.submit(_call, fn, task_input)] = (key, task_input)
+                        future = pool.submit(_call_batch, fn, [task_input for _, task_input in batch])
                     except BrokenProcessPool:
-                        waiting.appendleft((key, task_input))
+                        waiting.extendleft(reversed(batch))
                         broken = True
                         break
+                    in_flight[future] = batch
                 if not broken:
                     finished, _ = wait(list(in_flight), timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        key, task_input = in_flight.pop(future)
-                        outcome = self._outcome(key, future)
-                        if outcome is None:
+                        batch = in_flight.pop(future)
+                        outcomes = _outcomes(batch, future, pace)
+                        if outcomes is None:
                             broken = True
-                            losses[key] = losses.get(key, 0) + 1
-                            if losses[key] > self._max_retries:
-                                yield _lost(key, losses[key])
-                            else:
-                                waiting.appendleft((key, task_input))
+                            for key, task_input in reversed(batch):
+                                losses[key] = losses.get(key, 0) + 1
+                                if losses[key] > self._max_retries:
+                                    yield _lost(key, losses[key])
+                                else:
+                                    waiting.appendleft((key, task_input))
                             continue
-                        yield outcome
-                        if stop():
-                            return
+                        for outcome in outcomes:
+                            yield outcome
+                            if stop():
+                                return
                 if broken:
                     # Every future of a broken pool fails; they all run again on the new one.
-                    for future, (key, task_input) in list(in_flight.items()):
-                        if future.done() and self._outcome(key, future) is not None:
+                    for future, batch in list(in_flight.items()):
+                        if future.done() and _outcomes(batch, future, None) is not None:
                             continue
                         in_flight.pop(future)
-                        waiting.appendleft((key, task_input))
+                        waiting.extendleft(reversed(batch))
                     logger.warning(
                         "a local worker process died; restarting the pool and rerunning %d task(s)",
                         len(waiting),
@@ -225,27 +269,40 @@ class LocalExecutor:
             for future in in_flight:
                 future.cancel()
 
-    @staticmethod
-    def _outcome(key: str, future: Future[Any]) -> TaskOutcome[Any] | None:
-        """The finished future's outcome, or None when its process died (the task must run again)."""
-        try:
-            output = future.result()
-        except BrokenProcessPool:
-            return None
-        except Exception as exc:
-            # The remote traceback rides along as the exception's cause.
-            text = "".join(traceback.format_exception(exc))
-            return TaskOutcome(key=key, failure=TaskFailure(type(exc).__name__, str(exc), text))
-        if isinstance(output, _Raised):
-            return TaskOutcome(key=key, failure=TaskFailure(output.kind, output.message, output.traceback))
-        return TaskOutcome(key=key, output=output)
-
     def close(self) -> None:
         """Cancel queued tasks and stop the worker processes (waiting for running tasks); idempotent."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _outcomes(
+    batch: list[tuple[str, Any]], future: Future[list[_Ran[Any]]], pace: _Pace | None
+) -> list[TaskOutcome[Any]] | None:
+    """The finished batch's outcomes in order, or None when its process died (it must run again).
+
+    Each task's duration goes to `pace`, when one is given.
+    """
+    try:
+        ran = future.result()
+    except BrokenProcessPool:
+        return None
+    except Exception as exc:
+        # The batch never ran (its input or function would not pickle): each task fails with it.
+        text = "".join(traceback.format_exception(exc))
+        failure = TaskFailure(type(exc).__name__, str(exc), text)
+        return [TaskOutcome(key=key, failure=failure) for key, _ in batch]
+    outcomes: list[TaskOutcome[Any]] = []
+    for (key, _), (seconds, output) in zip(batch, ran, strict=True):
+        if pace is not None:
+            pace.observe(seconds)
+        if isinstance(output, _Raised):
+            failure = TaskFailure(output.kind, output.message, output.traceback)
+            outcomes.append(TaskOutcome(key=key, failure=failure))
+        else:
+            outcomes.append(TaskOutcome(key=key, output=output))
+    return outcomes
 
 
 def _lost(key: str, losses: int) -> TaskOutcome[Any]:
