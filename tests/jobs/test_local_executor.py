@@ -11,7 +11,8 @@ from sample_kinds import SquareInput, SquareOutput, always_die, refuse_node, run
 
 from carbon254.application.errors import ApiError
 from carbon254.compute import InvalidComputeUrl, LocalExecutor, check_compute_url, open_executor
-from carbon254.compute.local import BATCH_S, IN_FLIGHT_PER_WORKER
+from carbon254.compute.batches import BATCH_S
+from carbon254.compute.local import IN_FLIGHT_PER_WORKER
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
 """The `dask://host:port` executor: a job's tasks on a Dask distributed cluster.
 
-Tasks go to the scheduler a few per worker thread at a time, so stopping
-cancels little work, the scheduler never holds a whole job's inputs, and
-results are gathered as they finish. Every run gives its tasks fresh keys:
+Tasks go to the scheduler a few per worker thread at a time (short ones in
+batches, `carbon254.compute.batches`), so stopping cancels little work, the
+scheduler never holds a whole job's inputs, and results are gathered as they
+finish. Every run gives its tasks fresh keys:
 the cluster can never answer a new run from results an earlier run left
 behind, while a task whose worker died keeps its key and is rerun by the
 scheduler elsewhere, which is safe because task functions are pure. Each
@@ -11,11 +12,11 @@ input's outcome is yielded exactly once whatever the cluster retried.
 
 from __future__ import annotations
 
-import itertools
 import queue
 import time
 import traceback
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 from distributed import Client, Future
 
 from carbon254.compute.base import TaskFailure, TaskOutcome
+from carbon254.compute.batches import Pace, batch_outcomes, run_batch
 
 InputT = TypeVar("InputT")
 OutputT = TypeVar("OutputT")
@@ -100,15 +102,19 @@ class DaskExecutor:
         token = uuid.uuid4().hex[:12]
         name = getattr(fn, "__name__", "task")
         finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
-        in_flight: dict[str, tuple[str, Future[Any]]] = {}
-        pending = iter(inputs)
+        # Dask key -> the keys of the batch it runs, and its future.
+        in_flight: dict[str, tuple[list[str], Future[Any]]] = {}
+        pending = deque(inputs)
+        pace = Pace()
         limit, sized_at = self._limit(), time.monotonic()
 
         def top_up() -> None:
-            for key, value in itertools.islice(pending, max(0, limit - len(in_flight))):
-                dask_key = f"{name}-{key}-{token}"
-                future = client.submit(fn, value, key=dask_key, pure=False)
-                in_flight[dask_key] = (key, future)
+            while pending and len(in_flight) < limit:
+                batch = [pending.popleft() for _ in range(min(pace.size, len(pending)))]
+                # A batch is named by its first task: unique within the run, the same if rerun.
+                dask_key = f"{name}-{batch[0][0]}-{token}"
+                future = client.submit(run_batch, fn, [value for _, value in batch], key=dask_key, pure=False)
+                in_flight[dask_key] = ([key for key, _ in batch], future)
                 future.add_done_callback(finished.put)  # type: ignore[no-untyped-call]
 
         try:
@@ -121,16 +127,16 @@ class DaskExecutor:
                 if not in_flight:
                     return
                 try:
-                    batch = [finished.get(timeout=_POLL_S)]
+                    done = [finished.get(timeout=_POLL_S)]
                 except queue.Empty:
                     continue
                 # Everything else finished by now comes along, so one round trip gathers them all.
                 while not finished.empty():
-                    batch.append(finished.get())
+                    done.append(finished.get())
                 # A key can be notified twice (finished, lost with its worker, recomputed): report it once.
-                entries = [in_flight.pop(str(done.key)) for done in batch if str(done.key) in in_flight]
-                top_up()  # the workers get new tasks while this batch's results travel
-                for index, outcome in enumerate(_outcomes(client, entries)):
+                entries = [in_flight.pop(str(future.key)) for future in done if str(future.key) in in_flight]
+                top_up()  # the workers get new tasks while these results travel
+                for index, outcome in enumerate(_outcomes(client, entries, pace)):
                     if index and stop():
                         return
                     yield outcome
@@ -149,40 +155,47 @@ class DaskExecutor:
             client.close()  # type: ignore[no-untyped-call]
 
 
-def _outcomes(client: Client, entries: list[tuple[str, Future[Any]]]) -> list[TaskOutcome[Any]]:
-    """The outcomes of finished futures, the successful ones' outputs gathered in one round trip."""
-    ready = [(key, future) for key, future in entries if future.status == "finished"]
+def _outcomes(
+    client: Client, entries: list[tuple[list[str], Future[Any]]], pace: Pace
+) -> list[TaskOutcome[Any]]:
+    """The outcomes of finished batches, the successful ones' results gathered in one round trip."""
+    ready = [(keys, future) for keys, future in entries if future.status == "finished"]
     outcomes: list[TaskOutcome[Any]] = []
     if ready:
         try:
-            outputs: list[Any] = client.gather([future for _, future in ready])  # type: ignore[no-untyped-call]
+            results: list[Any] = client.gather([future for _, future in ready])  # type: ignore[no-untyped-call]
         except Exception:
             # One was lost with its worker and failed when recomputed: take them one by one.
-            outcomes.extend(_outcome(key, future) for key, future in ready)
+            for keys, future in ready:
+                outcomes.extend(_batch_outcomes(keys, future, pace))
         else:
-            pairs = zip(ready, outputs, strict=True)
-            outcomes.extend(TaskOutcome(key=key, output=output) for (key, _), output in pairs)
-    outcomes.extend(_outcome(key, future) for key, future in entries if future.status != "finished")
+            for (keys, _), ran in zip(ready, results, strict=True):
+                outcomes.extend(batch_outcomes(keys, ran, pace))
+    for keys, future in entries:
+        if future.status != "finished":
+            outcomes.extend(_batch_outcomes(keys, future, pace))
     return outcomes
 
 
-def _outcome(key: str, future: Future[Any]) -> TaskOutcome[Any]:
-    # `result` waits when the worker holding a finished result died before it was gathered:
-    # the scheduler recomputes it, because this client still holds the future.
+def _batch_outcomes(keys: list[str], future: Future[Any], pace: Pace) -> list[TaskOutcome[Any]]:
+    """A batch's outcomes from its future alone: its tasks' results, or its failure for each task.
+
+    `result` waits when the worker holding a finished result died before it
+    was gathered: the scheduler recomputes it, because this client still
+    holds the future.
+    """
     try:
-        return TaskOutcome(key=key, output=future.result())
+        ran = future.result()
     except CancelledError:
-        return TaskOutcome(
-            key=key,
-            failure=TaskFailure(
-                kind="CancelledError",
-                message="the Dask cluster cancelled the task (scheduler restarted or client reconnected)",
-                traceback="",
-            ),
+        failure = TaskFailure(
+            kind="CancelledError",
+            message="the Dask cluster cancelled the task (scheduler restarted or client reconnected)",
+            traceback="",
         )
     except Exception as exc:
         remote = future.traceback()  # type: ignore[no-untyped-call]
         text = "".join(traceback.format_exception(type(exc), exc, remote))
-        return TaskOutcome(
-            key=key, failure=TaskFailure(kind=type(exc).__name__, message=str(exc), traceback=text)
-        )
+        failure = TaskFailure(kind=type(exc).__name__, message=str(exc), traceback=text)
+    else:
+        return batch_outcomes(keys, ran, pace)
+    return [TaskOutcome(key=key, failure=failure) for key in keys]

@@ -9,12 +9,10 @@ failure, so one poisonous input cannot loop forever.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 import traceback
@@ -22,10 +20,10 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from carbon254.compute.base import TaskFailure, TaskOutcome
+from carbon254.compute.batches import Pace, Ran, batch_outcomes, run_batch
 
 logger = logging.getLogger("carbon254.compute")
 
@@ -41,13 +39,6 @@ STOP_POLL_S = 0.25
 # How often a pool process checks that the process that started it is still alive.
 PARENT_CHECK_S = 1.0
 MAX_RETRIES = 3
-# Seconds a batch of short tasks should run, and the most tasks in one (see `_Pace`).
-BATCH_S = 0.05
-MAX_BATCH = 16
-# Seconds a batch runs before its process gives freed memory back to the OS after it.
-RELEASE_AFTER_S = 0.1
-# glibc's malloc_trim: returns the C heap's free pages to the OS (absent on other C libraries).
-_MALLOC_TRIM: Callable[[int], int] | None = getattr(ctypes.CDLL(None), "malloc_trim", None)
 
 
 def available_cores() -> int:
@@ -75,81 +66,6 @@ def _exit_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="carbon254-parent-watch", daemon=True).start()
-
-
-@dataclass(frozen=True, slots=True)
-class _Raised:
-    """A task's exception, as text: it always pickles back, whatever the exception held."""
-
-    kind: str
-    message: str
-    traceback: str
-
-
-def _release_memory() -> None:
-    """Hand the memory freed by a task back to the OS: Arrow's pool and the C heap keep it otherwise.
-
-    A pool process lives for many tasks; without this it keeps the high-water
-    mark of every task it ran (an export task's read leaves ~60 MB behind),
-    and a pool of them holds far more than any one task needs.
-    """
-    arrow = sys.modules.get("pyarrow")
-    if arrow is not None:
-        arrow.default_memory_pool().release_unused()
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
-
-
-# A task's seconds and its output, or its exception as `_Raised`.
-_Ran = tuple[float, OutputT | _Raised]
-
-
-def _call_batch(fn: Callable[[InputT], OutputT], inputs: list[InputT]) -> list[_Ran[OutputT]]:
-    """Run a batch of tasks in a pool process, each one's exception returned as `_Raised`, not raised.
-
-    An exception the parent cannot unpickle (one whose constructor takes
-    other arguments than its message) would otherwise break the whole pool
-    and read as a dead worker, hiding the task's own error. A batch that ran
-    `RELEASE_AFTER_S` or longer gives its freed memory back afterwards (short
-    tasks allocate little, and the release would cost them more).
-    """
-    ran: list[_Ran[OutputT]] = []
-    started = time.monotonic()
-    for task_input in inputs:
-        begun = time.monotonic()
-        output: OutputT | _Raised
-        try:
-            output = fn(task_input)
-        except Exception as exc:
-            output = _Raised(type(exc).__name__, str(exc), "".join(traceback.format_exception(exc)))
-        ran.append((time.monotonic() - begun, output))
-    if time.monotonic() - started >= RELEASE_AFTER_S:
-        _release_memory()
-    return ran
-
-
-class _Pace:
-    """How many tasks go to a process at once: enough that a batch runs about `BATCH_S` seconds.
-
-    Tasks of `BATCH_S` or more go one by one; shorter ones are batched, up
-    to `MAX_BATCH`, once their first outcomes tell how long they take (a
-    running mean). Handing out and collecting a task costs this process a
-    fraction of a millisecond, which millisecond tasks would otherwise feel.
-    """
-
-    def __init__(self) -> None:
-        self._mean_s: float | None = None
-
-    def observe(self, seconds: float) -> None:
-        """Fold one task's duration into the mean."""
-        self._mean_s = seconds if self._mean_s is None else 0.9 * self._mean_s + 0.1 * seconds
-
-    @property
-    def size(self) -> int:
-        """Tasks in the next batch."""
-        if self._mean_s is None:
-            return 1
-        return max(1, min(MAX_BATCH, int(BATCH_S / max(self._mean_s, 1e-6))))
 
 
 class LocalExecutor:
@@ -213,13 +129,13 @@ class LocalExecutor:
     ) -> Iterator[TaskOutcome[OutputT]]:
         """Run `fn` on every `(key, input)` and yield outcomes as they finish (see `Executor.run`).
 
-        Short tasks travel in batches (see `_Pace`), so that handing them out
+        Short tasks travel in batches (`carbon254.compute.batches`), so that handing them out
         and collecting them costs this process little beside their work.
         """
         waiting: deque[tuple[str, InputT]] = deque(inputs)
-        in_flight: dict[Future[list[_Ran[OutputT]]], list[tuple[str, InputT]]] = {}
+        in_flight: dict[Future[list[Ran[OutputT]]], list[tuple[str, InputT]]] = {}
         losses: dict[str, int] = {}
-        pace = _Pace()
+        pace = Pace()
         try:
             while waiting or in_flight:
                 if stop():
@@ -229,7 +145,7 @@ class LocalExecutor:
                 while waiting and len(in_flight) < self._in_flight:
                     batch = [waiting.popleft() for _ in range(min(pace.size, len(waiting)))]
                     try:
-                        future = pool.submit(_call_batch, fn, [task_input for _, task_input in batch])
+                        future = pool.submit(run_batch, fn, [task_input for _, task_input in batch])
                     except BrokenProcessPool:
                         waiting.extendleft(reversed(batch))
                         broken = True
@@ -278,12 +194,9 @@ class LocalExecutor:
 
 
 def _outcomes(
-    batch: list[tuple[str, Any]], future: Future[list[_Ran[Any]]], pace: _Pace | None
+    batch: list[tuple[str, Any]], future: Future[list[Ran[Any]]], pace: Pace | None
 ) -> list[TaskOutcome[Any]] | None:
-    """The finished batch's outcomes in order, or None when its process died (it must run again).
-
-    Each task's duration goes to `pace`, when one is given.
-    """
+    """The finished batch's outcomes in order, or None when its process died (it must run again)."""
     try:
         ran = future.result()
     except BrokenProcessPool:
@@ -293,16 +206,7 @@ def _outcomes(
         text = "".join(traceback.format_exception(exc))
         failure = TaskFailure(type(exc).__name__, str(exc), text)
         return [TaskOutcome(key=key, failure=failure) for key, _ in batch]
-    outcomes: list[TaskOutcome[Any]] = []
-    for (key, _), (seconds, output) in zip(batch, ran, strict=True):
-        if pace is not None:
-            pace.observe(seconds)
-        if isinstance(output, _Raised):
-            failure = TaskFailure(output.kind, output.message, output.traceback)
-            outcomes.append(TaskOutcome(key=key, failure=failure))
-        else:
-            outcomes.append(TaskOutcome(key=key, output=output))
-    return outcomes
+    return batch_outcomes([key for key, _ in batch], ran, pace)
 
 
 def _lost(key: str, losses: int) -> TaskOutcome[Any]:
