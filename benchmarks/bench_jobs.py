@@ -1,4 +1,4 @@
-"""(j) Jobs: submit-to-running latency, fan-out overhead, and the 10-million-row export.
+"""(m) Jobs: submit-to-running latency, fan-out overhead, and the 10-million-row export.
 
 - Submit to running: a no-op job (one task that records when it started) is
   submitted to a worker that waits idle, as the service's workers do; the
@@ -186,7 +186,7 @@ def _executor_rows(
     out.results.append(
         Result(
             NAME,
-            f"(j) submit to running, a no-op job, {label}",
+            f"(m) submit to running, a no-op job, {label}",
             "p50",
             _ms(ours),
             "ms",
@@ -210,7 +210,7 @@ def _executor_rows(
     out.results.append(
         Result(
             NAME,
-            f"(j) {SPIN_TASKS:,} tasks of ~{SPIN_TASK_MS:.0f} ms as one job, {label}",
+            f"(m) {SPIN_TASKS:,} tasks of ~{SPIN_TASK_MS:.0f} ms as one job, {label}",
             f"median of {FAN_OUT_RUNS}",
             job_s,
             "s",
@@ -416,7 +416,7 @@ def _export_rows(out: Outcome, data_dir: Path) -> None:
         out.results.append(
             Result(
                 NAME,
-                f"(j) export of 10M LMP rows to {fmt.upper()} as a job on a warm `carbon254 jobs worker`",
+                f"(m) export of 10M LMP rows to {fmt.upper()} as a job on a warm `carbon254 jobs worker`",
                 f"median of {EXPORT_RUNS}",
                 rate,
                 "rows/s",
@@ -429,7 +429,7 @@ def _export_rows(out: Outcome, data_dir: Path) -> None:
         out.results.append(
             Result(
                 NAME,
-                f"(j) export of 10M LMP rows to {fmt.upper()}: peak memory of the worker and its pool",
+                f"(m) export of 10M LMP rows to {fmt.upper()}: peak memory of the worker and its pool",
                 f"max of {EXPORT_RUNS}",
                 max(export_peak) / 2**20,
                 "MiB",
@@ -465,7 +465,7 @@ def run(ctx: Context) -> Outcome:
             out.results.append(
                 Result(
                     NAME,
-                    f"(j) {SPIN_TASKS:,} tasks of ~{SPIN_TASK_MS:.0f} ms as one job, {label}, job overhead",
+                    f"(m) {SPIN_TASKS:,} tasks of ~{SPIN_TASK_MS:.0f} ms as one job, {label}, job overhead",
                     f"median of {FAN_OUT_RUNS}",
                     job_s,
                     "s",

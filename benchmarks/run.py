@@ -199,7 +199,8 @@ def render(state: dict[str, Any]) -> str:
         "# Benchmarks",
         "",
         "Written by `benchmarks/run.py` — rerun it rather than editing this file. Targets are from the "
-        'issue "The spine" (2-core machine). Every figure has a baseline measured in the same run; '
+        'issues "The spine" and, for (m), "Jobs, distributed compute and the download center" (2-core '
+        "machine). Every figure has a baseline measured in the same run; "
         "**ratio = figure ÷ baseline figure** (machines are noisy, so read the ratios first).",
         "",
         "## Results",
@@ -258,6 +259,7 @@ def render(state: dict[str, Any]) -> str:
         ".venv/bin/python benchmarks/run.py --only sdk         # the Python SDK vs requests + JSON, 1 min",
         ".venv/bin/python benchmarks/run.py --only spreads     # /v1/spreads vs 2 × /v1/lmp + pandas, 1 min",
         ".venv/bin/python benchmarks/run.py --only layer       # /v1/lmp now vs before the layer, 2 min",
+        ".venv/bin/python benchmarks/run.py --only jobs        # jobs, fan-out and 10M-row exports, 6 min",
         "```",
         "",
         "`--rebuild` rebuilds the cached stores under `benchmarks/.work` (otherwise rebuilt only when their "
@@ -316,6 +318,14 @@ def render(state: dict[str, Any]) -> str:
         "JSON over one month) to the current service and to the service as it was before the "
         "application layer (commit 448916e, exported with `git archive` and served beside it), taking "
         "turns in blocks of 20; ratio = now ÷ before. Details in `benchmarks/bench_layer.py`.",
+        "- **Jobs:** (m) submit to running: a no-op job submitted to an idle worker, until its task "
+        "starts on the executor (20 jobs); fan-out: one job of 1,000 CPU tasks of ~10 ms against "
+        "`pool.map` in a warm plain `concurrent.futures` pool of 2 processes (and `client.map` on the "
+        "same Dask `LocalCluster` of 2 workers), taking turns 5 times; export: 10,000,000 LMP rows of "
+        "the (b) store (every PJM location, the first 5,000 hours of 2023) by a warm `carbon254 jobs "
+        "worker` process, submit to success, peak memory summed over the worker and its pool "
+        "processes; baseline `carbon254 query --output` of the same rows. Details in "
+        "`benchmarks/bench_jobs.py`.",
         "",
         "## Notes",
         "",
