@@ -9,10 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from distributed import LocalCluster
 from sample_kinds import expected_total, registry, runs, task_key
 from waiting import wait_for_job
 
 from carbon254.compute import LocalExecutor
+from carbon254.compute.base import Executor
+from carbon254.compute.dask import DaskExecutor
 from carbon254.config import Settings
 from carbon254.jobs import JobRecord, JobState, JobStatus, TaskStatus
 from carbon254.jobs.runner import RunEnd
@@ -21,11 +24,21 @@ from carbon254.metadata import MetadataDatabase
 from carbon254.objects.file import FileObjectStore
 
 
-@pytest.fixture(scope="module")
-def executor() -> Iterator[LocalExecutor]:
-    pool = LocalExecutor(2)
-    yield pool
-    pool.close()
+@pytest.fixture(scope="module", params=["local", "dask"])
+def executor(request: pytest.FixtureRequest) -> Iterator[Executor]:
+    """Each job test runs on both executors: a local pool, and a real Dask `LocalCluster` of 2 workers."""
+    if request.param == "local":
+        pool = LocalExecutor(2)
+        yield pool
+        pool.close()
+        return
+    # A free port for the dashboard: the default 8787 may be taken by another cluster here.
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    ) as cluster:
+        dask = DaskExecutor(str(cluster.scheduler_address).replace("tcp://", "dask://"))
+        yield dask
+        dask.close()
 
 
 @pytest.fixture
@@ -35,7 +48,7 @@ def sqlite_state(sqlite_url: str) -> Iterator[JobState]:
     db.close()
 
 
-def _worker(state: JobState, executor: LocalExecutor, objects: Path) -> Worker:
+def _worker(state: JobState, executor: Executor, objects: Path) -> Worker:
     return Worker(
         state,
         executor,
@@ -48,7 +61,7 @@ def _worker(state: JobState, executor: LocalExecutor, objects: Path) -> Worker:
 
 
 @pytest.fixture
-def background(tmp_path: Path, sqlite_state: JobState, executor: LocalExecutor) -> Iterator[Worker]:
+def background(tmp_path: Path, sqlite_state: JobState, executor: Executor) -> Iterator[Worker]:
     """A worker looping in a thread of this process."""
     worker = _worker(sqlite_state, executor, tmp_path / "objects")
     thread = threading.Thread(target=worker.run, daemon=True)
@@ -110,7 +123,7 @@ def test_cancel_a_running_job_then_resume_it_without_rerunning_done_tasks(
 def test_a_failed_task_fails_the_job_naming_the_task_and_its_input(
     tmp_path: Path,
     sqlite_state: JobState,
-    executor: LocalExecutor,
+    executor: Executor,
     markers: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -130,8 +143,8 @@ def test_a_failed_task_fails_the_job_naming_the_task_and_its_input(
     )
 
 
-def test_a_killed_pool_process_mid_job_still_gives_the_right_answer(
-    tmp_path: Path, sqlite_state: JobState, executor: LocalExecutor, markers: Path
+def test_a_killed_worker_process_mid_job_still_gives_the_right_answer(
+    tmp_path: Path, sqlite_state: JobState, executor: Executor, markers: Path
 ) -> None:
     job = sqlite_state.submit("acme", "squares", _squares(markers, 12, die_on=5, sleep_s=0.02))
     report = _worker(sqlite_state, executor, tmp_path / "objects").run_once()
@@ -142,7 +155,7 @@ def test_a_killed_pool_process_mid_job_still_gives_the_right_answer(
 
 
 def test_an_unknown_kind_or_a_bad_request_fails_the_job_with_a_clear_message(
-    tmp_path: Path, sqlite_state: JobState, executor: LocalExecutor
+    tmp_path: Path, sqlite_state: JobState, executor: Executor
 ) -> None:
     unknown = sqlite_state.submit("acme", "squarez", {})
     bad = sqlite_state.submit("acme", "squares", {"n": "many"})
@@ -158,7 +171,7 @@ def test_an_unknown_kind_or_a_bad_request_fails_the_job_with_a_clear_message(
 
 
 def test_a_job_with_no_tasks_finishes(
-    tmp_path: Path, sqlite_state: JobState, executor: LocalExecutor, markers: Path
+    tmp_path: Path, sqlite_state: JobState, executor: Executor, markers: Path
 ) -> None:
     job = sqlite_state.submit("acme", "squares", _squares(markers, 0))
     assert _worker(sqlite_state, executor, tmp_path / "objects").run(until_idle=True) == 1
@@ -168,7 +181,7 @@ def test_a_job_with_no_tasks_finishes(
 
 
 def test_an_idle_worker_wakes_for_a_job_submitted_through_its_state(
-    tmp_path: Path, sqlite_state: JobState, executor: LocalExecutor
+    tmp_path: Path, sqlite_state: JobState, executor: Executor
 ) -> None:
     # An hour between polls: only the submit's signal can get the job run within the wait below.
     worker = Worker(
