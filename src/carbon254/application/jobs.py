@@ -12,7 +12,7 @@ tenant's job is a 404, like a missing one.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -134,21 +134,21 @@ def find_job(state: JobState, principal: Principal, job_id: str) -> JobRecord:
         raise ApiError(404, "not_found", str(exc), "job_id") from None
 
 
-def cancel_job(state: JobState, principal: Principal, job_id: str) -> JobRecord:
-    """Cancel a queued or running job (a running one stops within a heartbeat); 404 unknown, 409 finished."""
+def _changed(change: Callable[..., JobRecord], job_id: str, principal: Principal) -> JobRecord:
+    """`change(job_id, tenant=...)` (a cancel or resume); 404 for an unknown job, 409 for its status."""
     try:
-        return state.cancel(job_id, tenant=principal.tenant)
+        return change(job_id, tenant=principal.tenant)
     except UnknownJob as exc:
         raise ApiError(404, "not_found", str(exc), "job_id") from None
     except InvalidTransition as exc:
         raise ApiError(409, "conflict", str(exc), "job_id") from None
+
+
+def cancel_job(state: JobState, principal: Principal, job_id: str) -> JobRecord:
+    """Cancel a queued or running job (a running one stops within a heartbeat); 404 unknown, 409 finished."""
+    return _changed(state.cancel, job_id, principal)
 
 
 def resume_job(state: JobState, principal: Principal, job_id: str) -> JobRecord:
     """Queue a cancelled or failed job again (finished tasks are kept); 404 unknown, 409 other statuses."""
-    try:
-        return state.resume(job_id, tenant=principal.tenant)
-    except UnknownJob as exc:
-        raise ApiError(404, "not_found", str(exc), "job_id") from None
-    except InvalidTransition as exc:
-        raise ApiError(409, "conflict", str(exc), "job_id") from None
+    return _changed(state.resume, job_id, principal)

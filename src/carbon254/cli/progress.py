@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Self
 
 from rich.console import Console
 from rich.markup import escape
@@ -40,7 +41,25 @@ class RowRateColumn(ProgressColumn):
         return Text(f"{_count(speed)} rows/s", style="progress.data.speed")
 
 
-class RowProgress:
+class _Bars:
+    """A Rich `Progress` shown while the context is open."""
+
+    _progress: Progress
+
+    def __enter__(self) -> Self:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
+
+
+class RowProgress(_Bars):
     """A context manager showing one bar per `begin` call, advanced by stored rows."""
 
     def __init__(self, console: Console) -> None:
@@ -53,18 +72,6 @@ class RowProgress:
             console=console,
         )
         self._task: TaskID | None = None
-
-    def __enter__(self) -> RowProgress:
-        self._progress.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._progress.stop()
 
     def begin(self, description: str, total_rows: int) -> None:
         """Start a new bar of `total_rows` rows."""
@@ -84,7 +91,7 @@ class StepsColumn(ProgressColumn):
         return Text(f"{task.completed:,.0f}/{total}", style="progress.download")
 
 
-class JobProgressBar:
+class JobProgressBar(_Bars):
     """A context manager showing one bar for a job: its done/total units and its message."""
 
     def __init__(self, console: Console, description: str) -> None:
@@ -99,18 +106,6 @@ class JobProgressBar:
             transient=True,
         )
         self._task = self._progress.add_task(description, total=None, message="queued")
-
-    def __enter__(self) -> JobProgressBar:
-        self._progress.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._progress.stop()
 
     def show(self, done: int, total: int, message: str) -> None:
         """Show `done` of `total` (0: not known yet) and the job's `message`."""
