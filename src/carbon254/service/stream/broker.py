@@ -21,6 +21,7 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from carbon254.config import Settings
@@ -239,11 +240,24 @@ class RedisBroker:
 
     async def ping(self) -> None:
         """PING Redis; raises `redis.exceptions.RedisError` when Redis is unreachable."""
-        await self.client.ping()
+        await self._fresh_after_outage(self.client.ping)
 
     async def publish(self, channel: str, message: bytes) -> None:
         """PUBLISH to Redis; raises `redis.exceptions.RedisError` when Redis is unreachable."""
-        await self.client.publish(channel, message)
+        await self._fresh_after_outage(lambda: self.client.publish(channel, message))
+
+    async def _fresh_after_outage(self, command: Callable[[], Awaitable[object]]) -> None:
+        """Run `command`; on a connection error, drop the idle pooled connections and run it once more.
+
+        After Redis restarts, every idle connection in the pool still points at
+        the old server and fails once when next used. Without this, `/ready`
+        flapped between ready and not ready until each had failed in turn.
+        """
+        try:
+            await command()
+        except RedisConnectionError:
+            await self.client.connection_pool.disconnect(inuse_connections=False)
+            await command()
 
     async def subscribe(self, channel: str) -> Subscription:
         """Subscribe (on the shared connection) and return once Redis is known to deliver `channel`.
