@@ -39,6 +39,8 @@ DOMAINS = (
     # Long work: the job system and its executors are plain Python under every surface.
     "jobs",
     "compute",
+    # Analytics: curves (and the packages that follow) take tables and return typed results.
+    "curves",
 )
 
 
