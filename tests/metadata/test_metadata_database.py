@@ -21,9 +21,13 @@ TABLES = {
     "audit_events",
     "jobs",
     "job_tasks",
+    "curve_marks",
+    "curve_points",
+    "scenarios",
+    "scenario_runs",
     "alembic_version",
 }
-HEAD = "0005"
+HEAD = "0006"
 
 
 def _version(db: MetadataDatabase) -> list[str]:

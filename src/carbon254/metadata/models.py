@@ -1,4 +1,5 @@
-"""The ORM tables: tenants, api_keys, credentials_version, audit_events, jobs and job_tasks.
+"""The ORM tables: tenants, api_keys, credentials_version, audit_events, jobs, job_tasks,
+curve_marks, curve_points, scenarios and scenario_runs.
 
 The Alembic migrations in `migrations/versions/` create exactly these tables;
 a change here needs a new migration beside them.
@@ -6,13 +7,14 @@ a change here needs a new migration beside them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -188,3 +190,101 @@ class JobTaskRow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class CurveMarkRow(Base):
+    """One version of one owner's monthly curve of (iso, hub, as_of); rows are inserted, never updated.
+
+    `owner` is a tenant name, or None for the shared market marks every
+    tenant sees; `owner_key` is the owner or '' (tenant names are never
+    empty), so the unique version constraint also holds for shared marks,
+    which NULL would not. `hub_key` is the case-folded hub the lookups
+    match on. `blocks` keeps the curve's block order; `quotes` and
+    `implied` are the marked quotes and the redundant ones with their
+    implied prices ($/MWh).
+    """
+
+    __tablename__ = "curve_marks"
+    __table_args__ = (
+        UniqueConstraint("iso", "hub_key", "as_of", "owner_key", "version", name="uq_curve_marks_version"),
+        Index("ix_curve_marks_lookup", "iso", "hub_key", "as_of"),
+        Index("ix_curve_marks_owner_created", "owner_key", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    iso: Mapped[str] = mapped_column(String(16))
+    hub: Mapped[str] = mapped_column(String(200))
+    hub_key: Mapped[str] = mapped_column(String(200))
+    as_of: Mapped[date] = mapped_column(Date)
+    owner: Mapped[str | None] = mapped_column(String(NAME_LENGTH), nullable=True)
+    owner_key: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    version: Mapped[int] = mapped_column(Integer)
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+    quoted_through: Mapped[date] = mapped_column(Date)
+    blocks: Mapped[list[str]] = mapped_column(JSON)
+    months: Mapped[int] = mapped_column(Integer)
+    quotes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    implied: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class CurvePointRow(Base):
+    """One monthly block price of a curve mark ($/MWh) and the delivery hours it covers."""
+
+    __tablename__ = "curve_points"
+
+    mark_id: Mapped[int] = mapped_column(
+        AutoId, ForeignKey("curve_marks.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    block: Mapped[str] = mapped_column(String(16), primary_key=True)
+    price: Mapped[float] = mapped_column(Float)
+    hours: Mapped[int] = mapped_column(Integer)
+
+
+class ScenarioRow(Base):
+    """One version of a tenant's saved scenario: the YAML as written and its canonical JSON."""
+
+    __tablename__ = "scenarios"
+    __table_args__ = (UniqueConstraint("owner", "name_key", "version", name="uq_scenarios_version"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    name_key: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    version: Mapped[int] = mapped_column(Integer)
+    yaml: Mapped[str] = mapped_column(Text)
+    definition: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class ScenarioRunRow(Base):
+    """One run of a scenario (saved, by name and version, or inline) over base curve marks.
+
+    `base_marks` lists the `curve_marks.id`s the run started from; the
+    fingerprint (SHA-256 hex) identifies its inputs and engine version, so an
+    identical rerun can be recognised.
+    """
+
+    __tablename__ = "scenario_runs"
+    __table_args__ = (
+        Index("ix_scenario_runs_tenant_created", "tenant", "created_at"),
+        Index("ix_scenario_runs_fingerprint", "fingerprint"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    scenario_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH), nullable=True)
+    scenario_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    inline: Mapped[str | None] = mapped_column(Text, nullable=True)
+    base_marks: Mapped[list[int]] = mapped_column(JSON)
+    engine_version: Mapped[str] = mapped_column(String(50))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    artifact_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
