@@ -1,5 +1,15 @@
 """Forward curves: quotes in, arbitrage-free smooth monthly block curves and hourly curves out (no I/O)."""
 
+from carbon254.curves.contracts import contract_from_dates, parse_contract
+from carbon254.curves.errors import (
+    ContractLabelError,
+    ContradictoryQuotes,
+    QuoteFileError,
+    QuoteProblem,
+    UndeterminedBlock,
+)
+from carbon254.curves.fit import CurveFit, SeasonalPrior, fit_monthly_curve
+from carbon254.curves.hours import DayHours, daily_block_hours, day_hours
 from carbon254.curves.model import (
     Contract,
     ContractKind,
@@ -8,5 +18,30 @@ from carbon254.curves.model import (
     MonthlyCurve,
     Quote,
 )
+from carbon254.curves.quotes import quotes_from_records, read_quotes_csv
+from carbon254.curves.reconcile import ImpliedQuote
 
-__all__ = ["Contract", "ContractKind", "CurveSet", "HourlyCurve", "MonthlyCurve", "Quote"]
+__all__ = [
+    "Contract",
+    "ContractKind",
+    "ContractLabelError",
+    "ContradictoryQuotes",
+    "CurveFit",
+    "CurveSet",
+    "DayHours",
+    "HourlyCurve",
+    "ImpliedQuote",
+    "MonthlyCurve",
+    "Quote",
+    "QuoteFileError",
+    "QuoteProblem",
+    "SeasonalPrior",
+    "UndeterminedBlock",
+    "contract_from_dates",
+    "daily_block_hours",
+    "day_hours",
+    "fit_monthly_curve",
+    "parse_contract",
+    "quotes_from_records",
+    "read_quotes_csv",
+]
