@@ -44,6 +44,8 @@ from carbon254.demo import (
     replay_seconds_ahead,
     run_plan,
 )
+from carbon254.demo.load import mark_demo_curves
+from carbon254.metadata import MetadataDatabase
 from carbon254.store import Store, StoreError
 
 EXAMPLE_ISO = "ERCOT"
@@ -63,6 +65,16 @@ def _load(store: Store, where: str, data_dir: Path, plan: DemoPlan) -> None:
         f"Stored {summary.total_received:,} rows in {summary.seconds:.1f} s ({rate / 1e6:.1f}M rows/s), "
         f"through {_utc(plan.marker.loaded_through)}."
     )
+
+
+def _mark(metadata_url: str, marker: DemoMarker) -> None:
+    db = MetadataDatabase(metadata_url)
+    try:
+        summary = mark_demo_curves(db, marker)
+    finally:
+        db.close()
+    if summary.marks:
+        console.print(f"Marked {summary.marks:,} simulated forward curves in {summary.seconds:.1f} s.")
 
 
 def _utc(moment: datetime) -> str:
@@ -143,6 +155,7 @@ def demo(
         try:
             _note_params(requested, plan)
             _load(store, where, data_dir, plan)
+            _mark(settings.metadata_database_url(), plan.marker)
         except KeyboardInterrupt:
             store.close()
             interrupted("Loading stopped; run `carbon254 demo` again to finish (stored batches are kept).")

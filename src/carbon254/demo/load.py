@@ -21,12 +21,18 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from carbon254.curves.fit import fit_monthly_curve
+from carbon254.demo.forward_quotes import demo_marks
 from carbon254.demo.marker import DemoMarker, DemoParams, read_marker, write_marker
 from carbon254.demo.windows import FIVE_MINUTES, HOUR, floor_to, window_configs
+from carbon254.metadata.curves import NewCurveMark, list_curves, save_curves
+from carbon254.metadata.database import MetadataDatabase
 from carbon254.schema import Dataset
 from carbon254.simulate import SimulationConfig, count_rows, simulate
 from carbon254.store import Source, Store
 
+# Who the demo's shared curve marks say marked them.
+DEMO_SUBJECT = "carbon254 demo"
 # Batches of one dataset are combined up to this many rows before a write.
 WRITE_BATCH_ROWS = 1_000_000
 # Generated batches waiting for the writer; each LMP batch is up to 2M rows.
@@ -219,3 +225,40 @@ def run_plan(
     summary = write_simulation(store, plan.configs, progress, description=description)
     write_marker(data_dir, plan.marker)
     return summary
+
+
+@dataclass(frozen=True, slots=True)
+class MarkSummary:
+    """How many shared demo curve marks were added, and the wall time in seconds."""
+
+    marks: int
+    seconds: float
+
+
+def mark_demo_curves(db: MetadataDatabase, marker: DemoMarker) -> MarkSummary:
+    """Mark one shared, simulated monthly curve per main hub per market day of the demo's window.
+
+    Market days are the UTC dates from the history start to the last loaded
+    day; days a hub already has a shared mark for are skipped, so a rerun or
+    a catch-up only marks the new days. Quotes come from the simulator
+    (`simulated_quotes`), curves from `fit_monthly_curve`, and every new mark
+    is stored in one transaction.
+    """
+    started = time.perf_counter()
+    first = marker.history_start.date()
+    last = marker.loaded_through.date()
+    days = [first + timedelta(days=d) for d in range((last - first).days + 1)]
+    isos = [iso.value for iso in marker.params.isos]
+    marked = {
+        (s.iso, s.hub.casefold(), s.as_of)
+        for s in list_curves(db, tenant=None)
+        if s.owner is None and first <= s.as_of <= last
+    }
+    new: list[NewCurveMark] = []
+    for iso, hub, as_of, quotes in demo_marks(isos, days, seed=marker.params.seed, nodes=marker.params.nodes):
+        if (iso, hub.casefold(), as_of) in marked:
+            continue
+        fit = fit_monthly_curve(quotes, iso=iso, hub=hub, as_of=as_of, simulated=True)
+        new.append(NewCurveMark(None, fit.curve, quotes, fit.implied, DEMO_SUBJECT))
+    save_curves(db, new)
+    return MarkSummary(marks=len(new), seconds=time.perf_counter() - started)
