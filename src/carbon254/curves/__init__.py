@@ -18,7 +18,7 @@ from carbon254.curves.model import (
     MonthlyCurve,
     Quote,
 )
-from carbon254.curves.quotes import quotes_from_records, read_quotes_csv
+from carbon254.curves.quotes import quotes_from_records, read_quotes_csv, write_quotes_csv
 from carbon254.curves.reconcile import ImpliedQuote
 
 __all__ = [
@@ -44,4 +44,5 @@ __all__ = [
     "parse_contract",
     "quotes_from_records",
     "read_quotes_csv",
+    "write_quotes_csv",
 ]

@@ -12,6 +12,7 @@ lines are numbered from 1 with the header as line 1; records are numbered
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -166,3 +167,26 @@ def quotes_from_records(records: Sequence[Mapping[str, object]], *, as_of: date)
     if problems:
         raise QuoteFileError(problems)
     return quotes
+
+
+def write_quotes_csv(quotes: Sequence[Quote]) -> str:
+    """Quotes as CSV text that `read_quotes_csv` reads back: `start,end,block,price,label` ($/MWh).
+
+    Dates rather than labels, so the file means the same whatever `as_of` it
+    is read with (a `BOM` label would move); `label` is for the reader only.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["start", "end", "block", "price", "label"])
+    for quote in quotes:
+        contract = quote.contract
+        writer.writerow(
+            [
+                contract.start.isoformat(),
+                contract.end.isoformat(),
+                contract.block.value,
+                repr(quote.price),
+                contract.label,
+            ]
+        )
+    return out.getvalue()
