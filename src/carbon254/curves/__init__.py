@@ -1,5 +1,6 @@
 """Forward curves: quotes in, arbitrage-free smooth monthly block curves and hourly curves out (no I/O)."""
 
+from carbon254.curves.hpfc import CurveShapeError, base_blocks, build_hpfc, hpfc_table
 from carbon254.curves.model import (
     Contract,
     ContractKind,
@@ -8,5 +9,32 @@ from carbon254.curves.model import (
     MonthlyCurve,
     Quote,
 )
+from carbon254.curves.shape import (
+    DayType,
+    HistoryError,
+    HourlyHistory,
+    ShapeFactors,
+    estimate_shape,
+    flat_shape,
+    hourly_history,
+)
 
-__all__ = ["Contract", "ContractKind", "CurveSet", "HourlyCurve", "MonthlyCurve", "Quote"]
+__all__ = [
+    "Contract",
+    "ContractKind",
+    "CurveSet",
+    "CurveShapeError",
+    "DayType",
+    "HistoryError",
+    "HourlyCurve",
+    "HourlyHistory",
+    "MonthlyCurve",
+    "Quote",
+    "ShapeFactors",
+    "base_blocks",
+    "build_hpfc",
+    "estimate_shape",
+    "flat_shape",
+    "hourly_history",
+    "hpfc_table",
+]
