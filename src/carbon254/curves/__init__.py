@@ -1,5 +1,6 @@
 """Forward curves: quotes in, arbitrage-free smooth monthly block curves and hourly curves out (no I/O)."""
 
+from carbon254.curves.basis import BasisCurve, BasisError, estimate_basis, node_curve
 from carbon254.curves.hpfc import CurveShapeError, base_blocks, build_hpfc, hpfc_table
 from carbon254.curves.model import (
     Contract,
@@ -20,6 +21,8 @@ from carbon254.curves.shape import (
 )
 
 __all__ = [
+    "BasisCurve",
+    "BasisError",
     "Contract",
     "ContractKind",
     "CurveSet",
@@ -33,8 +36,10 @@ __all__ = [
     "ShapeFactors",
     "base_blocks",
     "build_hpfc",
+    "estimate_basis",
     "estimate_shape",
     "flat_shape",
     "hourly_history",
     "hpfc_table",
+    "node_curve",
 ]
