@@ -141,14 +141,14 @@ def node_curve(hub_curve: MonthlyCurve, basis: BasisCurve, node: str) -> Monthly
     if missing:
         raise BasisError(f"the basis has no {', '.join(missing)} block for the {hub_curve.hub} curve")
     rows = np.array([m.month - 1 for m in hub_curve.months], dtype=np.int64)
-    columns = [basis.blocks.index(b) for b in hub_curve.blocks]
+    columns = np.array([basis.blocks.index(b) for b in hub_curve.blocks], dtype=np.int64)
     return MonthlyCurve(
         iso=hub_curve.iso,
         hub=node,
         as_of=hub_curve.as_of,
         months=hub_curve.months,
         blocks=hub_curve.blocks,
-        prices=hub_curve.prices + basis.values[np.ix_(rows, columns)],
+        prices=hub_curve.prices + basis.values[rows[:, None], columns[None, :]],
         hours=hub_curve.hours.copy(),
         quoted_through=hub_curve.quoted_through,
         simulated=hub_curve.simulated,
