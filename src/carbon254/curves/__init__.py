@@ -10,6 +10,7 @@ from carbon254.curves.model import (
     MonthlyCurve,
     Quote,
 )
+from carbon254.curves.prior import PriorError, seasonal_prior
 from carbon254.curves.shape import (
     DayType,
     HistoryError,
@@ -32,6 +33,7 @@ __all__ = [
     "HourlyCurve",
     "HourlyHistory",
     "MonthlyCurve",
+    "PriorError",
     "Quote",
     "ShapeFactors",
     "base_blocks",
@@ -42,4 +44,5 @@ __all__ = [
     "hourly_history",
     "hpfc_table",
     "node_curve",
+    "seasonal_prior",
 ]
