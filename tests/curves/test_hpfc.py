@@ -262,3 +262,16 @@ def test_table_columns_and_zone() -> None:
     assert len(fall_back) == 25
     assert (fall_back["hour_ending"] == 2).sum() == 2
     assert (frame["interval_end"] - frame["interval_start"]).eq(pd.Timedelta(hours=1)).all()
+
+
+def test_months_must_be_consecutive_firsts_of_month() -> None:
+    blocks = (Block.ATC,)
+    c = curve(np.full((2, 1), 30.0), blocks, months=2)
+    months = (date(2024, 1, 1), date(2024, 3, 1))
+    gap = MonthlyCurve(c.iso, c.hub, c.as_of, months, blocks, c.prices, c.hours, c.quoted_through)
+    with pytest.raises(CurveShapeError, match="2024-03 does not follow 2024-01"):
+        build_hpfc(gap)
+    months = (date(2024, 1, 15), date(2024, 2, 1))
+    mid = MonthlyCurve(c.iso, c.hub, c.as_of, months, blocks, c.prices, c.hours, c.quoted_through)
+    with pytest.raises(CurveShapeError, match="2024-01-15 is not the first"):
+        build_hpfc(mid)

@@ -78,10 +78,10 @@ def _validate(curve: MonthlyCurve) -> None:
         )
     numbers = [_month_number(m) for m in curve.months]
     for i, month in enumerate(curve.months):
-        if month.day != 1 or numbers[i] != numbers[0] + i:
-            raise CurveShapeError(
-                f"curve month {month} is not the first of the month after {curve.months[i - 1]}"
-            )
+        if month.day != 1:
+            raise CurveShapeError(f"curve month {month} is not the first of a month")
+        if numbers[i] != numbers[0] + i:
+            raise CurveShapeError(f"curve month {month:%Y-%m} does not follow {curve.months[i - 1]:%Y-%m}")
     bad = np.argwhere(~np.isfinite(curve.prices))
     if len(bad):
         i, j = bad[0]
