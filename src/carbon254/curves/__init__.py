@@ -20,6 +20,7 @@ from carbon254.curves.model import (
 )
 from carbon254.curves.quotes import quotes_from_records, read_quotes_csv
 from carbon254.curves.reconcile import ImpliedQuote
+from carbon254.curves.returns import CurveReturns, curve_returns
 
 __all__ = [
     "Contract",
@@ -27,6 +28,7 @@ __all__ = [
     "ContractLabelError",
     "ContradictoryQuotes",
     "CurveFit",
+    "CurveReturns",
     "CurveSet",
     "DayHours",
     "HourlyCurve",
@@ -38,6 +40,7 @@ __all__ = [
     "SeasonalPrior",
     "UndeterminedBlock",
     "contract_from_dates",
+    "curve_returns",
     "daily_block_hours",
     "day_hours",
     "fit_monthly_curve",
