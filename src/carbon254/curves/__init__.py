@@ -23,6 +23,7 @@ from carbon254.curves.model import (
 from carbon254.curves.prior import PriorError, seasonal_prior
 from carbon254.curves.quotes import quotes_from_records, read_quotes_csv, write_quotes_csv
 from carbon254.curves.reconcile import ImpliedQuote
+from carbon254.curves.returns import CurveReturns, curve_returns
 from carbon254.curves.shape import (
     DayType,
     HistoryError,
@@ -41,6 +42,7 @@ __all__ = [
     "ContractLabelError",
     "ContradictoryQuotes",
     "CurveFit",
+    "CurveReturns",
     "CurveSet",
     "CurveShapeError",
     "DayHours",
@@ -60,6 +62,7 @@ __all__ = [
     "base_blocks",
     "build_hpfc",
     "contract_from_dates",
+    "curve_returns",
     "daily_block_hours",
     "day_hours",
     "estimate_basis",
