@@ -10,7 +10,7 @@ rates MMBtu/MWh; tenor months are `YYYY-MM` in the ISO's market time.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -59,6 +59,9 @@ def month_start(month: str) -> date:
     """The first day of a `YYYY-MM` month."""
     year, mon = month.split("-")
     return date(int(year), int(mon), 1)
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class _Model(BaseModel):
@@ -262,7 +265,14 @@ class PathsStep(_Model):
     type: Literal["paths"] = "paths"
     n_paths: int = Field(ge=1, le=100_000, description="Number of paths.")
     kappa: float = Field(default=0.5, gt=0, description="Mean-reversion speed, per day.")
-    sigma: float = Field(default=1.0, ge=0, description="Volatility of log price, annualized.")
+    sigma: float = Field(
+        default=4.0,
+        ge=0,
+        description=(
+            "Volatility of log price, annualized (hourly shock sd = sigma / sqrt(8760)); the stationary sd "
+            "of log(price/curve) is about sigma / sqrt(2 * kappa * 365), 0.21 for the defaults."
+        ),
+    )
     jump_intensity: float = Field(default=0.0, ge=0, description="Expected jumps per year.")
     jump_mean: float = Field(default=0.0, description="Mean jump size in log price.")
     jump_sd: float = Field(default=0.0, ge=0, description="Standard deviation of jump size in log price.")
@@ -330,7 +340,7 @@ class SweepAxis(_Model):
         return self.range.values()
 
 
-def with_parameter(step: BaseModel, parameter: str, value: float) -> BaseModel:
+def with_parameter(step: M, parameter: str, value: float) -> M:
     """A copy of `step` with the (possibly dotted) numeric `parameter` set to `value`, validated again.
 
     Raises StepFieldError naming the parameter when the step has no such
