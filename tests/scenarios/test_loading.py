@@ -76,6 +76,11 @@ def test_every_error_is_reported_not_just_the_first() -> None:
     ]
 
 
+def test_a_step_without_type_says_so() -> None:
+    [(line, path, message)] = _problems("name: x\nsteps:\n  - percent: 3\n")
+    assert (line, path) == (3, "steps[0]") and message.startswith("'type' is a required property")
+
+
 def test_yaml_syntax_error_has_its_line() -> None:
     text = "name: x\nsteps:\n  - type: shift\n   percent: 1\n"
     [(line, path, message)] = _problems(text)

@@ -134,6 +134,9 @@ def _leaves(error: SchemaError, definitions: dict[str, Any]) -> list[SchemaError
         chosen = [i for i, tag in tags.items() if tag == wanted]
         if not chosen:
             names = ", ".join(repr(t) for t in tags.values() if t)
+            if "type" not in error.instance:
+                message = f"'type' is a required property (one of {names})"
+                return [SchemaError(message, path=error.absolute_path)]
             bad = SchemaError(f"{wanted!r} is not one of {names}", path=[*error.absolute_path, "type"])
             return [bad]
     else:

@@ -64,8 +64,14 @@ def month_start(month: str) -> date:
 M = TypeVar("M", bound=BaseModel)
 
 
+def _type_required(schema: dict[str, Any]) -> None:
+    """A step's `type` has a default in Python, but a file must say which step it means."""
+    if "type" in schema.get("properties", {}):
+        schema["required"] = ["type", *schema.get("required", [])]
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_type_required)
 
 
 class _Filtered(_Model):

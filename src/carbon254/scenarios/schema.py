@@ -1,7 +1,7 @@
 """The JSON Schema of scenario files, generated from the models and published with the package.
 
 `scenario.schema.json` next to this module is the generated schema, written
-by `python -m carbon254.scenarios.schema`; a test checks it equals what the
+by `write_schema()` after a model changes; a test checks it equals what the
 models generate, so editors and other tools that read the file never see a
 stale contract.
 """
@@ -43,7 +43,3 @@ def write_schema(path: Path | None = None) -> Path:
     target = path or Path(__file__).with_name(SCHEMA_FILE)
     target.write_text(schema_text())
     return target
-
-
-if __name__ == "__main__":
-    print(write_schema())
