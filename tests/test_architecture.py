@@ -41,6 +41,7 @@ DOMAINS = (
     "compute",
     # Analytics: curves (and the packages that follow) take tables and return typed results.
     "curves",
+    "scenarios",
 )
 
 
