@@ -58,6 +58,7 @@ from carbon254.cli import serve as serve_cli
 from carbon254.cli.main import app
 from carbon254.config import AuthMode, Settings
 from carbon254.demo import DemoParams, LiveFeed, plan_demo, read_marker, run_plan
+from carbon254.demo.load import mark_demo_curves
 from carbon254.isos import Iso
 from carbon254.metadata import MetadataDatabase, create_key, create_tenant
 from carbon254.replay import ReplayServer
@@ -275,6 +276,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     try:
         create_tenant(db, "readme")
         key = create_key(db, "readme").plaintext
+        mark_demo_curves(db, plan.marker)  # as `carbon254 demo` does after loading
     finally:
         db.close()
     (command,) = [

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import orjson
 import pyarrow as pa
@@ -49,6 +49,10 @@ from carbon254.application.params import required_text
 from carbon254.config import Settings
 from carbon254.schema import Dataset
 from carbon254.store.base import Store, any_simulated
+
+if TYPE_CHECKING:
+    # Only for annotations: most operations never touch the metadata database.
+    from carbon254.metadata.database import MetadataDatabase
 
 
 class OperationRequest(BaseModel):
@@ -149,12 +153,23 @@ class Input:
 
 @dataclass(frozen=True, slots=True)
 class CallContext:
-    """What `check` may use: the store (markets), the settings (limits) and the caller."""
+    """What `check` may use: the store (markets), the settings (limits), the caller and the metadata DB.
+
+    `metadata` holds what users mark rather than what ISOs publish (forward
+    curves, scenarios); an operation that reads it calls `require_metadata`.
+    """
 
     store: Store
     settings: Settings
     principal: Principal
     feature: str
+    metadata: MetadataDatabase | None = None
+
+    def require_metadata(self) -> MetadataDatabase:
+        """The metadata database; a server error if the surface did not pass one (a wiring bug)."""
+        if self.metadata is None:
+            raise RuntimeError(f"the {self.feature} operations need the metadata database")
+        return self.metadata
 
     def query(
         self, dataset: Dataset, *, iso: str, rename: Mapping[str, str] | None = None, **parameters: Any
@@ -184,7 +199,11 @@ class Operation(Generic[RequestT, CheckedT]):
     """The declaration of one analytics operation (see the module docstring).
 
     `name` is the operation everywhere: `/v1/<name>`, the GraphQL field, the
-    CLI command, the SDK method. `unit` is the unit of its values.
+    CLI command, the SDK method; `path` replaces it in the REST path
+    (`curves/hpfc`) and `command` in the CLI (`("curve", "hpfc")` is
+    `carbon254 curve hpfc`). `unit` is the unit of its values.
+    `needs_metadata` says `check` reads the metadata database (marked curves,
+    scenarios), so the CLI opens it and needs no market store.
     `stats`, when not None, is the dataclass of the summary its `Answer`
     carries under `head["stats"]` when the request asks for it; `excel`,
     when not None, is its function in the Excel add-in.
@@ -201,12 +220,25 @@ class Operation(Generic[RequestT, CheckedT]):
     compute: Callable[[CheckedT, Sequence[Input]], Answer]
     stats: type | None = None
     excel: ExcelFunction | None = None
+    path: str | None = None
+    command: tuple[str, str] | None = None
+    needs_metadata: bool = False
+
+    @property
+    def rest_path(self) -> str:
+        """The REST path, e.g. `/v1/spreads` or `/v1/curves/hpfc`."""
+        return f"/v1/{self.path or self.name}"
 
     def call(
-        self, store: Store, settings: Settings, principal: Principal, request: RequestT
+        self,
+        store: Store,
+        settings: Settings,
+        principal: Principal,
+        request: RequestT,
+        metadata: MetadataDatabase | None = None,
     ) -> OperationCall[CheckedT]:
         """The checked call of `request` by `principal`; raises `ApiError` (403, 404, 422)."""
-        context = CallContext(store, settings, principal, self.feature)
+        context = CallContext(store, settings, principal, self.feature, metadata)
         return OperationCall(self, self.check(context, request))
 
     def parse(self, parameters: dict[str, Any]) -> RequestT:

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from sqlalchemy.exc import SQLAlchemyError
 
 from carbon254.cli.console import CliError, console, err_console, fail, interrupted
 from carbon254.cli.options import (
@@ -68,11 +69,18 @@ def _load(store: Store, where: str, data_dir: Path, plan: DemoPlan) -> None:
 
 
 def _mark(metadata_url: str, marker: DemoMarker) -> None:
-    db = MetadataDatabase(metadata_url)
     try:
-        summary = mark_demo_curves(db, marker)
-    finally:
-        db.close()
+        db = MetadataDatabase(metadata_url)
+        try:
+            summary = mark_demo_curves(db, marker)
+        finally:
+            db.close()
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        fail(
+            f"cannot store the demo's forward curves: {type(cause).__name__}: {cause}",
+            "Check CARBON254_METADATA_URL (or the data dir's free space), then run `carbon254 demo` again.",
+        )
     if summary.marks:
         console.print(f"Marked {summary.marks:,} simulated forward curves in {summary.seconds:.1f} s.")
 

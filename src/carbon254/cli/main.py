@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from carbon254 import __version__
+from carbon254.cli.curves import curve
 from carbon254.cli.demo import demo
 from carbon254.cli.export import export
 from carbon254.cli.ingest import ingest
@@ -61,5 +62,6 @@ app.command("replay")(replay)
 app.add_typer(tenants)
 app.add_typer(keys)
 app.add_typer(jobs)
-# Analytics: one command per declared operation (carbon254 spreads ...).
-add_operation_commands(app)
+app.add_typer(curve)
+# Analytics: one command per declared operation (carbon254 spreads, carbon254 curve show ...).
+add_operation_commands(app, {"curve": curve})

@@ -28,6 +28,7 @@ from carbon254.application.operations import OPERATIONS
 from carbon254.cli.console import CliError, console, fail
 from carbon254.cli.options import DEFAULT_DATA_DIR, DataDir
 from carbon254.cli.output import is_stdout, output_format, print_table, rich_table, write_table
+from carbon254.cli.tenants import open_metadata
 from carbon254.config import Settings
 from carbon254.store import open_store
 
@@ -116,16 +117,17 @@ def _run(operation: Operation[Any, Any], given: dict[str, Any]) -> None:
             output_format(output)
         except ValueError as exc:
             fail(str(exc))
-    if not (data_dir / "store").is_dir():
+    if not operation.needs_metadata and not (data_dir / "store").is_dir():
         fail(
             f"--data-dir: no store in {data_dir}",
             "Load data with `carbon254 demo`, `simulate` or `ingest`, or point --data-dir "
             "(CARBON254_DATA_DIR) at an existing data dir.",
         )
+    metadata = open_metadata(data_dir) if operation.needs_metadata else None
     store = open_store(data_dir)
     try:
         request = operation.parse({name: given[name] for name in names})
-        call = operation.call(store, Settings(data_dir=data_dir), ANONYMOUS, request)
+        call = operation.call(store, Settings(data_dir=data_dir), ANONYMOUS, request, metadata)
         answer = call.answer(store)
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -137,6 +139,8 @@ def _run(operation: Operation[Any, Any], given: dict[str, Any]) -> None:
         )
     finally:
         store.close()
+        if metadata is not None:
+            metadata.close()
     _show(operation, answer.table, answer.head, output, given["limit"], call.tz)
 
 
@@ -202,7 +206,15 @@ def operation_command(operation: Operation[Any, Any]) -> Any:
     return command
 
 
-def add_operation_commands(app: typer.Typer) -> None:
-    """Register one command per declared operation (`application.operations.OPERATIONS`)."""
+def add_operation_commands(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    """Register one command per declared operation (`application.operations.OPERATIONS`).
+
+    An operation with a `command` goes in that group of `groups` (`carbon254
+    curve hpfc`), else it is a top-level command named after it.
+    """
     for operation in OPERATIONS:
-        app.command(operation.name)(operation_command(operation))
+        if operation.command is None:
+            app.command(operation.name)(operation_command(operation))
+        else:
+            group, name = operation.command
+            groups[group].command(name)(operation_command(operation))

@@ -21,8 +21,8 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from carbon254.curves.fit import fit_monthly_curve
-from carbon254.demo.forward_quotes import demo_marks
+from carbon254.curves.fit import SeasonalPrior, fit_monthly_curve
+from carbon254.demo.forward_quotes import BLOCKS, demo_marks, expected_prices
 from carbon254.demo.marker import DemoMarker, DemoParams, read_marker, write_marker
 from carbon254.demo.windows import FIVE_MINUTES, HOUR, floor_to, window_configs
 from carbon254.metadata.curves import NewCurveMark, list_curves, save_curves
@@ -30,9 +30,12 @@ from carbon254.metadata.database import MetadataDatabase
 from carbon254.schema import Dataset
 from carbon254.simulate import SimulationConfig, count_rows, simulate
 from carbon254.store import Source, Store
+from carbon254.timeseries.holidays import nerc_holidays
 
 # Who the demo's shared curve marks say marked them.
 DEMO_SUBJECT = "carbon254 demo"
+# Calendar days of daily curve marks the demo keeps (about 125 trading days).
+MARK_DAYS = 180
 # Batches of one dataset are combined up to this many rows before a write.
 WRITE_BATCH_ROWS = 1_000_000
 # Generated batches waiting for the writer; each LMP batch is up to 2M rows.
@@ -236,18 +239,21 @@ class MarkSummary:
 
 
 def mark_demo_curves(db: MetadataDatabase, marker: DemoMarker) -> MarkSummary:
-    """Mark one shared, simulated monthly curve per main hub per market day of the demo's window.
+    """Mark one shared, simulated monthly curve per main hub per trading day of the demo's recent window.
 
-    Market days are the UTC dates from the history start to the last loaded
-    day; days a hub already has a shared mark for are skipped, so a rerun or
-    a catch-up only marks the new days. Quotes come from the simulator
-    (`simulated_quotes`), curves from `fit_monthly_curve`, and every new mark
-    is stored in one transaction.
+    Trading days are the weekdays that are not NERC holidays (forwards do
+    not trade on the others), from `MARK_DAYS` calendar days before the last
+    loaded day (or the history start, if later) to that day: half a year of
+    daily curve history for risk, at ~10 ms a mark. Days a hub already has
+    a shared mark for are skipped, so a rerun or a catch-up only marks the
+    new days. Quotes come from the simulator (`simulated_quotes`), curves
+    from `fit_monthly_curve`, and every new mark is stored in one transaction.
     """
     started = time.perf_counter()
-    first = marker.history_start.date()
     last = marker.loaded_through.date()
-    days = [first + timedelta(days=d) for d in range((last - first).days + 1)]
+    first = max(marker.history_start.date(), last - timedelta(days=MARK_DAYS))
+    every = [first + timedelta(days=d) for d in range((last - first).days + 1)]
+    days = [d for d in every if d.weekday() < 5 and d not in nerc_holidays(d.year)]
     isos = [iso.value for iso in marker.params.isos]
     marked = {
         (s.iso, s.hub.casefold(), s.as_of)
@@ -255,10 +261,24 @@ def mark_demo_curves(db: MetadataDatabase, marker: DemoMarker) -> MarkSummary:
         if s.owner is None and first <= s.as_of <= last
     }
     new: list[NewCurveMark] = []
+    priors: dict[tuple[str, str], SeasonalPrior] = {}
     for iso, hub, as_of, quotes in demo_marks(isos, days, seed=marker.params.seed, nodes=marker.params.nodes):
         if (iso, hub.casefold(), as_of) in marked:
             continue
-        fit = fit_monthly_curve(quotes, iso=iso, hub=hub, as_of=as_of, simulated=True)
+        if (iso, hub) not in priors:
+            priors[iso, hub] = _seasonal_prior(iso, hub, marker)
+        fit = fit_monthly_curve(quotes, iso=iso, hub=hub, as_of=as_of, prior=priors[iso, hub], simulated=True)
         new.append(NewCurveMark(None, fit.curve, quotes, fit.implied, DEMO_SUBJECT))
     save_curves(db, new)
     return MarkSummary(marks=len(new), seconds=time.perf_counter() - started)
+
+
+def _seasonal_prior(iso: str, hub: str, marker: DemoMarker) -> SeasonalPrior:
+    """The simulator's month-of-year shape of `hub` around its mean, per block ($/MWh).
+
+    With it, tenors quoted only as calendars (the far years) keep the summer
+    and winter shape the simulated market has, instead of a smooth line.
+    """
+    expected = expected_prices(iso, hub, seed=marker.params.seed, nodes=marker.params.nodes)
+    levels = expected.prices.T - expected.prices.mean(axis=0)[:, None]
+    return SeasonalPrior(BLOCKS, levels)

@@ -37,7 +37,7 @@ def _operation_functions() -> list[dict[str, Any]]:
         if operation.excel is None:
             continue
         spec = asdict(operation.excel)
-        spec["endpoint"] = f"/v1/{operation.name}"
+        spec["endpoint"] = operation.rest_path
         spec["fixed"] = dict(operation.excel.fixed)
         functions.append(spec)
     return functions

@@ -9,8 +9,33 @@ from __future__ import annotations
 from typing import Any
 
 from carbon254.application.operation import Operation
+from carbon254.application.operations.curves import (
+    CURVE,
+    CURVE_DIFF,
+    CURVE_HISTORY,
+    CURVE_HPFC,
+    CURVE_QUOTES,
+    NODE_CURVE,
+)
 from carbon254.application.operations.spreads import SPREADS
 
-OPERATIONS: tuple[Operation[Any, Any], ...] = (SPREADS,)
+OPERATIONS: tuple[Operation[Any, Any], ...] = (
+    SPREADS,
+    CURVE,
+    CURVE_HPFC,
+    CURVE_DIFF,
+    NODE_CURVE,
+    CURVE_QUOTES,
+    CURVE_HISTORY,
+)
 
-__all__ = ["OPERATIONS", "SPREADS"]
+__all__ = [
+    "CURVE",
+    "CURVE_DIFF",
+    "CURVE_HISTORY",
+    "CURVE_HPFC",
+    "CURVE_QUOTES",
+    "NODE_CURVE",
+    "OPERATIONS",
+    "SPREADS",
+]

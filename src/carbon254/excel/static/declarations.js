@@ -105,5 +105,58 @@ export const OPERATION_FUNCTIONS = Object.freeze([
       "tz": "iso"
     },
     "id": "BASIS"
+  },
+  {
+    "arguments": [
+      {
+        "default": null,
+        "description": "The hub, e.g. HB_NORTH or WESTERN HUB.",
+        "field": "hub",
+        "name": "hub",
+        "optional": false,
+        "reader": "location"
+      },
+      {
+        "default": null,
+        "description": "A delivery month (YYYY-MM) for one price; omit for all.",
+        "field": "month",
+        "name": "month",
+        "optional": true,
+        "reader": "text"
+      },
+      {
+        "default": null,
+        "description": "onpeak, offpeak, atc, 2x16 or 7x8.",
+        "field": "block",
+        "name": "block",
+        "optional": true,
+        "reader": "text"
+      },
+      {
+        "default": null,
+        "description": "Market day of the mark (default: latest).",
+        "field": "as_of",
+        "name": "as_of",
+        "optional": true,
+        "reader": "text"
+      },
+      {
+        "default": "ERCOT",
+        "description": "ISO/RTO (default ERCOT).",
+        "field": "iso",
+        "name": "iso",
+        "optional": true,
+        "reader": "text"
+      }
+    ],
+    "columns": [
+      "month",
+      "block",
+      "price"
+    ],
+    "description": "Forward curve ($/MWh): a hub's monthly block prices as marked on a day.",
+    "endpoint": "/v1/curves",
+    "fixed": {},
+    "id": "CURVE"
   }
 ]);

@@ -15,6 +15,7 @@ from carbon254.application.datasets import DatasetQuery
 from carbon254.application.identity import AuthenticationError, Principal, RateLimited
 from carbon254.config import Settings
 from carbon254.jobs import JobRegistry, JobState
+from carbon254.metadata.database import MetadataDatabase
 from carbon254.objects.base import ObjectStore
 from carbon254.service.graphql.errors import too_large
 from carbon254.service.graphql.loaders import dataset_loader
@@ -81,6 +82,11 @@ class GraphQLContext(BaseContext):
         if self._jobs is None:
             raise RuntimeError("the app has no job state: build it with create_app, or call install_jobs")
         return self._jobs
+
+    def metadata(self) -> MetadataDatabase | None:
+        """The app's metadata database (marked curves, scenarios), or None outside an app request."""
+        request = self.request
+        return getattr(request.app.state, "metadata", None) if isinstance(request, Request) else None
 
     def http_request(self) -> Request:
         """The HTTP request this operation came in (Strawberry sets it; GraphQL is served over HTTP only)."""

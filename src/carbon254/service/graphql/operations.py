@@ -101,7 +101,9 @@ def _field(operation: Operation[Any, Any]) -> Any:
                 raise ApiError(
                     BAD_PARAMETER_STATUS, "invalid_parameter", f"{parameter}: {first['msg']}", parameter
                 ) from None
-            call = operation.call(context.store, context.settings, context.caller(), request)
+            call = operation.call(
+                context.store, context.settings, context.caller(), request, context.metadata()
+            )
             answer = await asyncio.to_thread(call.answer, context.store)
         except ApiError as exc:
             raise from_api_error(exc) from None

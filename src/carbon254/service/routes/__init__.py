@@ -84,9 +84,10 @@ DOMAINS: tuple[Domain, ...] = (
     ),
     Domain(
         "analytics",
-        "computed analytics under /v1, one route per declared operation (spreads)",
-        (RouterRef("carbon254.service.routes.operations"),),
-        tuple(f"/v1/{operation.name}" for operation in OPERATIONS),
+        "computed analytics under /v1: one route per declared operation (spreads, curves/...), "
+        "marking curves (POST /v1/curves)",
+        (RouterRef("carbon254.service.routes.operations"), RouterRef("carbon254.service.routes.curves")),
+        ("/v1/curves", *(operation.rest_path for operation in OPERATIONS)),
     ),
     Domain(
         "quality",

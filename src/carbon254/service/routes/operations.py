@@ -102,7 +102,7 @@ def _parameters(operation: Operation[Any, Any]) -> list[inspect.Parameter]:
 def _endpoint(operation: Operation[Any, Any]) -> Any:
     """The endpoint function of `operation`, with a signature FastAPI reads its parameters from."""
     names = list(operation.request.model_fields)
-    path = f"/v1/{operation.name}"
+    path = operation.rest_path
 
     async def endpoint(**given: Any) -> Response:
         parameters = {name: given[name] for name in names}
@@ -114,7 +114,8 @@ def _endpoint(operation: Operation[Any, Any]) -> Any:
             raise ApiError(
                 BAD_PARAMETER_STATUS, "invalid_parameter", f"{parameter}: {first['msg']}", parameter
             ) from None
-        call = operation.call(given["store"], given["settings"], given["principal"], request)
+        metadata = getattr(given["http"].app.state, "metadata", None)
+        call = operation.call(given["store"], given["settings"], given["principal"], request, metadata)
         delivery = DeliveryRequest(
             query=call,
             fmt=negotiate(given["fmt"], given["accept"]),
@@ -143,11 +144,11 @@ def _text(value: Any) -> str | None:
 
 
 def operations_router() -> APIRouter:
-    """One `GET /v1/<name>` route per declared operation (`application.operations.OPERATIONS`)."""
+    """One `GET /v1/<path>` route per declared operation (`application.operations.OPERATIONS`)."""
     router = APIRouter(tags=["analytics"], route_class=DatasetRoute)
     for operation in OPERATIONS:
         router.add_api_route(
-            f"/v1/{operation.name}",
+            operation.rest_path,
             _endpoint(operation),
             methods=["GET"],
             summary=operation.summary,

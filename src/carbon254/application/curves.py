@@ -1,0 +1,295 @@
+"""Marking forward curves as every surface offers it: quotes in, a fitted and stored curve out.
+
+Marking writes, so it is not an `Operation` (those answer reads); it is the
+one function REST (`POST /v1/curves`), GraphQL (`markCurve`), the SDK and
+the CLI (`carbon254 curve build`) call. The reads of marked curves (`curve`,
+`curve_hpfc`, `curve_diff`, `curve_history`, `node_curve`) are operations in
+`application.operations.curves`.
+
+A mark belongs to the caller's tenant; marks without an owner (the demo's
+simulated marks) are shared by every tenant, and a tenant's own mark of a
+hub and day takes precedence over a shared one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pyarrow.compute as pc
+
+from carbon254.application.catalog import resolve_iso
+from carbon254.application.datasets import DatasetQuery, build_query, read_rows, with_catalog_names
+from carbon254.application.errors import ApiError, bad_parameter, renamed
+from carbon254.application.identity import Principal, entitle_feature
+from carbon254.application.params import required_text
+from carbon254.config import Settings
+from carbon254.curves import (
+    ContradictoryQuotes,
+    ImpliedQuote,
+    MonthlyCurve,
+    Quote,
+    QuoteFileError,
+    SeasonalPrior,
+    fit_monthly_curve,
+    quotes_from_records,
+    read_quotes_csv,
+    seasonal_prior,
+)
+from carbon254.metadata.curves import CurveMark, find_curve, list_curves, save_curve
+from carbon254.metadata.database import MetadataDatabase
+from carbon254.schema import Dataset
+from carbon254.store.base import Store
+from carbon254.timeseries.periods import Block
+
+CURVES_FEATURE = "curves"
+# Two years of day-ahead history shape the HPFC, the seasonal prior and a node's basis: long
+# enough to see every month twice, short enough that today's grid and congestion dominate.
+HISTORY_DAYS = 730
+# A seasonal prior needs every month of year in the history: about a year of days at least.
+PRIOR_MIN_HOURS = 24 * 330
+# A strip of ten years of monthly on- and off-peak quotes is 240 lines; this leaves room for
+# overlapping contracts while keeping one fit (a dense constraint check) well under a second.
+MAX_QUOTES = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class MarkedCurve:
+    """A mark: the curve as fitted, the quotes found redundant, its stored record (None if not saved).
+
+    `prior` says whether the hub's seasonal shape from stored history was used.
+    """
+
+    mark: CurveMark | None
+    curve: MonthlyCurve
+    implied: tuple[ImpliedQuote, ...]
+    prior: bool
+
+
+def parse_day(parameter: str, text: str | date) -> date:
+    """`text` as a market day (`YYYY-MM-DD`, or `today`: the UTC date); 422 naming `parameter` otherwise."""
+    if isinstance(text, date):
+        return text
+    if text.strip().lower() == "today":
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(required_text(parameter, text))
+    except ValueError:
+        raise bad_parameter(parameter, f"{parameter}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_month(parameter: str, text: str) -> date:
+    """`text` (`YYYY-MM`, or a date within the month) as the month's first day; 422 naming `parameter`."""
+    value = required_text(parameter, text)
+    try:
+        return (date.fromisoformat(f"{value}-01") if len(value) == 7 else date.fromisoformat(value)).replace(
+            day=1
+        )
+    except ValueError:
+        raise bad_parameter(parameter, f"{parameter}: {text!r} is not a month (YYYY-MM)") from None
+
+
+def quotes_from_csv(text: str, as_of: date) -> list[Quote]:
+    """The quotes of a CSV upload (`start,end,block,price` or `contract,block,price`); 422 lists bad lines."""
+    try:
+        quotes = read_quotes_csv(text, as_of=as_of)
+    except QuoteFileError as exc:
+        raise ApiError(422, "invalid_quotes", f"quotes: {exc}", "quotes") from None
+    return _bounded(quotes)
+
+
+def quotes_from_json(records: Sequence[object], as_of: date) -> list[Quote]:
+    """The quotes of a JSON upload (a list of objects with the CSV's fields); 422 listing bad items."""
+    if not all(isinstance(r, dict) for r in records):
+        raise bad_parameter("quotes", "quotes: every item must be an object with start, end, block, price")
+    try:
+        quotes = quotes_from_records(records, as_of=as_of)  # type: ignore[arg-type]
+    except QuoteFileError as exc:
+        raise ApiError(422, "invalid_quotes", f"quotes: {exc}", "quotes") from None
+    return _bounded(quotes)
+
+
+def _bounded(quotes: list[Quote]) -> list[Quote]:
+    if not quotes:
+        raise bad_parameter("quotes", "quotes: no quotes given; a curve needs at least one")
+    if len(quotes) > MAX_QUOTES:
+        raise bad_parameter("quotes", f"quotes: {len(quotes):,} quotes; at most {MAX_QUOTES:,} per mark")
+    return quotes
+
+
+def history_query(
+    store: Store, settings: Settings, iso: str, location: str, as_of: date, parameter: str
+) -> DatasetQuery | None:
+    """The day-ahead LMPs of `location` over the `HISTORY_DAYS` to `as_of`, as known at its end.
+
+    Known-at the mark's day, so an HPFC, prior or basis of yesterday's mark
+    is reproduced exactly whatever was published since. Names are in the
+    catalog's spelling. None when the store holds no day-ahead prices of
+    that ISO or location: callers fall back (flat shape, no prior) or say so.
+    """
+    end = as_of + timedelta(days=1)
+    try:
+        query = build_query(
+            store,
+            settings,
+            Dataset.LMP,
+            iso=iso,
+            market="DAM",
+            locations=[location],
+            start=(end - timedelta(days=HISTORY_DAYS)).isoformat(),
+            end=end.isoformat(),
+            tz="iso",
+            as_of=f"{end.isoformat()}T00:00",
+        )
+        return with_catalog_names(store.locations(iso=query.iso.value), query)
+    except ApiError as exc:
+        if exc.status_code == 404:
+            return None
+        raise renamed(exc, {"locations": parameter}) from None
+
+
+def history_prior(store: Store, settings: Settings, iso: str, hub: str, as_of: date) -> SeasonalPrior | None:
+    """The hub's month-of-year shape ($/MWh around its mean) from stored history; None without a year of it.
+
+    Onpeak and offpeak levels from `seasonal_prior`; None when the store has
+    less than about a year of the hub's day-ahead prices before `as_of`.
+    """
+    query = history_query(store, settings, iso, hub, as_of, "hub")
+    if query is None:
+        return None
+    rows = read_rows(store, query)
+    if rows.num_rows < PRIOR_MIN_HOURS:
+        return None
+    blocks = (Block.ONPEAK, Block.OFFPEAK)
+    levels = seasonal_prior(rows, iso=iso, blocks=blocks)
+    return SeasonalPrior(blocks, np.array([levels[b] for b in blocks]))
+
+
+def catalog_hub(store: Store | None, iso: str, hub: str) -> str:
+    """`hub` in the catalog's spelling when the store lists it (any case), else as given (trimmed).
+
+    A forward hub need not be a priced location of the store (a trader may
+    mark a hub before its prices are loaded), so an unknown name is kept.
+    """
+    name = required_text("hub", hub)
+    if store is None:
+        return name
+    catalog = store.locations(iso=iso)
+    names = catalog.column("location")
+    folded = pc.utf8_lower(names)
+    found = pc.index(folded, name.casefold()).as_py()
+    return str(names[found].as_py()) if found >= 0 else name
+
+
+def mark_curve(
+    db: MetadataDatabase | None,
+    principal: Principal,
+    *,
+    iso: str,
+    hub: str,
+    as_of: date,
+    quotes: Sequence[Quote],
+    through: date | None = None,
+    store: Store | None = None,
+    settings: Settings | None = None,
+    use_prior: bool = True,
+    save: bool = True,
+) -> MarkedCurve:
+    """Fit the maximum-smoothness monthly curve of `quotes` for `hub` on `as_of`; store it as a new version.
+
+    Prices are $/MWh. 403 without the `curves` feature; 422 for contradictory
+    quotes (naming them) or a block left undetermined. With `use_prior`
+    and a year or more of the hub's day-ahead prices in `store`, months
+    quoted only within longer contracts (calendars) take the hub's seasonal
+    shape rather than a straight line (`MarkedCurve.prior` says so). Nothing
+    is stored when the fit fails; with `save=False` (or no `db`) nothing is
+    stored at all.
+    """
+    iso_ = resolve_iso(required_text("iso", iso))
+    entitle_feature(principal, CURVES_FEATURE)
+    hub_name = catalog_hub(store, iso_.value, hub)
+    prior = None
+    if use_prior and store is not None and settings is not None:
+        prior = history_prior(store, settings, iso_.value, hub_name, as_of)
+    try:
+        fit = fit_monthly_curve(
+            quotes, iso=iso_.value, hub=hub_name, as_of=as_of, prior=prior, through=through
+        )
+    except ContradictoryQuotes as exc:
+        raise ApiError(422, "contradictory_quotes", f"quotes: {exc}", "quotes") from None
+    except ValueError as exc:
+        raise ApiError(422, "invalid_quotes", f"quotes: {exc}", "quotes") from None
+    if not save or db is None:
+        return MarkedCurve(None, fit.curve, fit.implied, prior is not None)
+    mark = save_curve(
+        db,
+        owner=principal.tenant,
+        curve=fit.curve,
+        quotes=quotes,
+        implied=fit.implied,
+        created_by=principal.subject,
+    )
+    return MarkedCurve(mark, fit.curve, fit.implied, prior is not None)
+
+
+def months_document(curve: MonthlyCurve) -> dict[str, list[dict[str, object]]]:
+    """The curve as `{"months": [{"month": "YYYY-MM", "block": ..., "price": ...}, ...]}` ($/MWh).
+
+    Months ascending, blocks in the curve's order within a month; the shape
+    `carbon254 curve build --format json` prints and `POST /v1/curves` returns.
+    """
+    return {
+        "months": [
+            {"month": f"{month:%Y-%m}", "block": block.value, "price": float(curve.prices[i, j])}
+            for i, month in enumerate(curve.months)
+            for j, block in enumerate(curve.blocks)
+        ]
+    }
+
+
+def find_mark(
+    db: MetadataDatabase,
+    principal: Principal,
+    iso: str | None,
+    hub: str,
+    as_of: str | date | None,
+    version: int | None = None,
+) -> CurveMark:
+    """The caller's mark of `hub` on or before `as_of` (own before shared; the latest when None).
+
+    `iso` may be left out when one ISO's marks name the hub (Excel's
+    `=C254.CURVE` takes none). 403 without the `curves` feature; 404 saying
+    how to mark one when there is none; 422 for a malformed day or version.
+    """
+    entitle_feature(principal, CURVES_FEATURE)
+    name = required_text("hub", hub)
+    iso_value = resolve_iso(iso).value if iso else _iso_of(db, principal, name)
+    day = parse_day("as_of", as_of) if as_of else None
+    if version is not None and version < 1:
+        raise bad_parameter("version", "version: versions start at 1")
+    mark = find_curve(db, tenant=principal.tenant, iso=iso_value, hub=name, as_of=day, version=version)
+    if mark is None:
+        when = f" on or before {day}" if day else ""
+        which = f" version {version}" if version is not None else ""
+        raise ApiError(
+            404,
+            "curve_not_found",
+            f"hub: no curve{which} marked for {iso_value} {name}{when}; mark one with POST /v1/curves "
+            "or `carbon254 curve build`",
+            "hub",
+        )
+    return mark
+
+
+def _iso_of(db: MetadataDatabase, principal: Principal, hub: str) -> str:
+    """The ISO whose marks name `hub`; 404 when none does, 422 when several do."""
+    isos = sorted({m.iso for m in list_curves(db, tenant=principal.tenant, hub=hub)})
+    if len(isos) == 1:
+        return isos[0]
+    if not isos:
+        raise ApiError(
+            404, "curve_not_found", f"hub: no curve is marked for {hub}; give iso, or mark one", "hub"
+        )
+    raise bad_parameter("iso", f"iso: {hub} is marked in {', '.join(isos)}; say which")
