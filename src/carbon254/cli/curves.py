@@ -58,12 +58,16 @@ class CurveFormat(StrEnum):
     JSON = "json"
 
 
-def checked(action: Callable[[], T]) -> T:
-    """Run `action`; an `ApiError` exits with its message, naming the option at fault."""
+def checked(action: Callable[[], T], *, positional: str | None = None) -> T:
+    """Run `action`; an `ApiError` exits with its message, naming the option at fault.
+
+    `positional` is a parameter the command takes as an argument, not an
+    option: its errors are shown as they are, without `--`.
+    """
     try:
         return action()
     except ApiError as exc:
-        fail(option_message(exc))
+        fail(exc.message if exc.parameter == positional else option_message(exc))
 
 
 def read_quotes(path: Path, as_of: date) -> list[Quote]:

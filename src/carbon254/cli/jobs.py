@@ -18,7 +18,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-import carbon254.exports  # noqa: F401  (registers the export kind in the process-wide registry)
+# Importing these registers their job kinds (export, scenario_sweep) in the process-wide registry.
+import carbon254.exports
+import carbon254.sweeps  # noqa: F401
 from carbon254.cli.console import console, fail
 from carbon254.cli.options import DEFAULT_DATA_DIR, DataDir
 from carbon254.cli.output import print_table

@@ -22,6 +22,7 @@ from carbon254.cli.operations import add_operation_commands
 from carbon254.cli.quality import quality
 from carbon254.cli.query import query
 from carbon254.cli.replay import replay
+from carbon254.cli.scenarios import scenario
 from carbon254.cli.serve import serve
 from carbon254.cli.simulate import simulate
 from carbon254.cli.tenants import tenants
@@ -63,5 +64,6 @@ app.add_typer(tenants)
 app.add_typer(keys)
 app.add_typer(jobs)
 app.add_typer(curve)
+app.add_typer(scenario)
 # Analytics: one command per declared operation (carbon254 spreads, carbon254 curve show ...).
 add_operation_commands(app, {"curve": curve})

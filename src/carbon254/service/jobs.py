@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
 
-import carbon254.exports  # noqa: F401  (registers the export kind in the process-wide registry)
+# Importing these registers their job kinds (export, scenario_sweep) in the process-wide registry.
+import carbon254.exports
+import carbon254.sweeps  # noqa: F401
 from carbon254.compute import open_executor
 from carbon254.compute.base import Executor
 from carbon254.config import Settings

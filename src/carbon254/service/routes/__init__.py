@@ -85,9 +85,13 @@ DOMAINS: tuple[Domain, ...] = (
     Domain(
         "analytics",
         "computed analytics under /v1: one route per declared operation (spreads, curves/...), "
-        "marking curves (POST /v1/curves)",
-        (RouterRef("carbon254.service.routes.operations"), RouterRef("carbon254.service.routes.curves")),
-        ("/v1/curves", *(operation.rest_path for operation in OPERATIONS)),
+        "marking curves (POST /v1/curves) and scenarios (/v1/scenarios)",
+        (
+            RouterRef("carbon254.service.routes.operations"),
+            RouterRef("carbon254.service.routes.curves"),
+            RouterRef("carbon254.service.routes.scenarios"),
+        ),
+        ("/v1/curves", "/v1/scenarios", *(operation.rest_path for operation in OPERATIONS)),
     ),
     Domain(
         "quality",
