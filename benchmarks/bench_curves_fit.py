@@ -17,6 +17,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -27,7 +28,6 @@ import numpy.typing as npt
 from carbon254.curves import CurveFit, Quote, day_hours, fit_monthly_curve, parse_contract
 from carbon254.timeseries.periods import Block
 
-NAME = "curves_fit"
 AS_OF = date(2026, 12, 10)
 ISO = "PJM"
 OURS_RUNS = 25
@@ -132,8 +132,20 @@ def _median_seconds(runs: int, work: Callable[[], object]) -> float:
     return statistics.median(times)
 
 
-def run() -> list[tuple[str, float, str]]:
-    """Median fit times (ms) of ours and CVXPY on the 60-quote case, their ratio, and the price check."""
+@dataclass(frozen=True, slots=True)
+class FitTiming:
+    """The 60-quote fit, ours against CVXPY: median seconds of each and the largest price gap ($/MWh)."""
+
+    quotes: int
+    implied: int
+    months: int
+    ours_s: float
+    cvxpy_s: float
+    max_diff: float
+
+
+def measure() -> FitTiming:
+    """Median fit times of ours and CVXPY on the 60-quote case; raises if their prices differ by 1e-4."""
     case = quotes()
 
     def ours() -> CurveFit:
@@ -145,18 +157,6 @@ def run() -> list[tuple[str, float, str]]:
     baseline: list[Floats] = []
     cvxpy_s = _median_seconds(CVXPY_RUNS, lambda: baseline.append(cvxpy_monthly(kept, fit)))
     diff = float(np.abs(fit.curve.prices[:, :2] - baseline[-1]).max())
-    assert diff < 1e-4, f"CVXPY and the KKT solve disagree by {diff} $/MWh"
-    return [
-        ("quotes", float(len(case)), "quotes"),
-        ("implied (redundant) quotes", float(len(fit.implied)), "quotes"),
-        ("curve months", float(len(fit.curve.months)), "months"),
-        ("fit, ours (median of 25)", ours_s * 1e3, "ms"),
-        ("fit, CVXPY default solver (median of 5)", cvxpy_s * 1e3, "ms"),
-        ("CVXPY / ours", cvxpy_s / ours_s, "x"),
-        ("max abs monthly price difference", diff, "$/MWh"),
-    ]
-
-
-if __name__ == "__main__":
-    for label, value, unit in run():
-        print(f"{label:45s} {value:12.6g} {unit}")
+    if diff >= 1e-4:
+        raise AssertionError(f"CVXPY and the KKT solve disagree by {diff} $/MWh")
+    return FitTiming(len(case), len(fit.implied), len(fit.curve.months), ours_s, cvxpy_s, diff)

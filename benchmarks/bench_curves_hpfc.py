@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from dataclasses import dataclass
 from datetime import date
 
 import cvxpy as cp
@@ -35,7 +36,6 @@ from carbon254.timeseries._clock import HOUR
 from carbon254.timeseries.blocks import block_mask_local
 from carbon254.timeseries.periods import Block
 
-NAME = "curves_hpfc"
 ISO = "ERCOT"
 ZONE = "America/Chicago"
 RUNS = 25
@@ -127,8 +127,18 @@ def cvxpy_hpfc(curve: MonthlyCurve, shape: ShapeFactors, starts: np.ndarray) -> 
     return np.asarray(x.value, dtype=np.float64), elapsed
 
 
-def run() -> list[tuple[str, float, str]]:
-    """Median seconds of `build_hpfc` over 10 years, the CVXPY baseline's seconds, and their ratio."""
+@dataclass(frozen=True, slots=True)
+class HpfcTiming:
+    """Ten years hourly, ours against CVXPY: median seconds of `build_hpfc`, CVXPY's seconds, the gap."""
+
+    hours: int
+    ours_s: float
+    cvxpy_s: float
+    max_relative_diff: float
+
+
+def measure() -> HpfcTiming:
+    """Median seconds of `build_hpfc` over 10 years and the CVXPY baseline's; raises if they differ."""
     curve = ten_year_curve()
     shape = estimate_shape(synthetic_history(), iso=ISO)
     hpfc = build_hpfc(curve, shape)  # warm the zone and holiday caches, as a service would be
@@ -144,15 +154,4 @@ def run() -> list[tuple[str, float, str]]:
         raise AssertionError(f"build_hpfc and the CVXPY HPFC differ by {gap:.2e} (relative)")
     if not np.all(np.diff(hpfc.starts) == HOUR):
         raise AssertionError("the 10-year HPFC skips or repeats an hour")
-    return [
-        ("build_hpfc 10 years hourly (median)", ours, "s"),
-        ("CVXPY weighted least squares, same HPFC", theirs, "s"),
-        ("speed-up over CVXPY", theirs / ours, "x"),
-        ("hours", float(len(hpfc.starts)), "hours"),
-        ("max relative difference to CVXPY", gap, "1"),
-    ]
-
-
-if __name__ == "__main__":
-    for label, value, unit in run():
-        print(f"{label}: {value:.6g} {unit}")
+    return HpfcTiming(len(hpfc.starts), ours, theirs, gap)

@@ -36,6 +36,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import bench_curves
 import bench_demo
 import bench_http
 import bench_jobs
@@ -64,6 +65,7 @@ BENCHES: dict[str, ModuleType] = {
         bench_spreads,
         bench_layer,
         bench_jobs,
+        bench_curves,
     )
 }
 REPORT = ROOT / "BENCHMARKS.md"

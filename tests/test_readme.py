@@ -340,7 +340,14 @@ def _words_for(demo: Demo, command: Command) -> tuple[dict[str, str], list[str]]
 
 
 def _local_file(demo: Demo, word: str) -> None:
-    """A file the command names that the README's reader has saved: one of the ISO's own, linked here."""
+    """A file the command names that the README's reader has: one of the ISO's own, linked here.
+
+    Paths under `examples/` are the repository's own examples, as in a clone.
+    """
+    if word.startswith("examples/"):
+        if not (demo.work / "examples").exists():
+            (demo.work / "examples").symlink_to(EXAMPLES)
+        return
     if not re.search(r"\.(zip|csv|xml|json)$", word) or (demo.work / word).exists():
         return
     found = sorted(ISO_FILES.rglob(word))
@@ -371,8 +378,10 @@ def _invoke(demo: Demo, command: Command, monkeypatch: pytest.MonkeyPatch) -> tu
 
 def run_cli(demo: Demo, command: Command, monkeypatch: pytest.MonkeyPatch) -> None:
     """A `carbon254` command as written, with the demo as its data dir; it must yield data."""
-    for word in _words_for(demo, command)[1]:
-        _local_file(demo, word)
+    words = _words_for(demo, command)[1]
+    for before, word in zip(["", *words], words, strict=False):
+        if before not in ("--output", "-o", "--chart"):  # files the command writes
+            _local_file(demo, word)
     args, output = _invoke(demo, command, monkeypatch)
     _no_empty_answer(output)
     match args:
@@ -397,6 +406,20 @@ def run_cli(demo: Demo, command: Command, monkeypatch: pytest.MonkeyPatch) -> No
             assert re.search(r"wrote [1-9][\d,]* rows", output), output
         case ["simulate", *_]:
             assert re.search(r"^[1-9][\d,]* rows simulated", output, re.MULTILINE), output
+        case ["curve", "build", *_] if "json" in args:
+            assert json.loads(output)["months"], output
+        case ["curve", "build", *_]:
+            assert re.search(r"│ \d{4}-\d{2}\s+│\s+[\d.]+", output), output
+        case ["curve" | "scenario", *_]:
+            for option in ("--output", "--chart"):
+                if option in args:
+                    written = demo.work / args[args.index(option) + 1]
+                    assert written.is_file() and written.stat().st_size > 0, output
+                    if written.suffix == ".png":
+                        assert written.read_bytes()[:4] == b"\x89PNG", output
+            assert output.strip(), command.text
+            if args[:2] == ["scenario", "run"]:
+                assert "Fingerprint" in output, output
         case _:
             assert output.strip(), command.text
 

@@ -205,3 +205,25 @@ def test_diff_and_chart(runner: CliRunner, tmp_path: Path) -> None:
     )
     assert chart.exit_code == 0, chart.output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "curves" / "hb_north_quotes.csv"
+
+
+def test_back_calendars_take_the_front_years_seasonal_shape(runner: CliRunner, tmp_path: Path) -> None:
+    """Without stored history, calendars are shaped like the finely quoted front year, quotes still exact."""
+    args = ["curve", "build", "--iso", "ERCOT", "--hub", "HB_NORTH", "--as-of", "2026-12-04"]
+    result = runner.invoke(app, [*args, "--quotes", str(EXAMPLE), "--no-save", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    prices = {(m["month"], m["block"]): m["price"] for m in json.loads(result.output)["months"]}
+    august, april = prices[("2028-08", "onpeak")], prices[("2028-04", "onpeak")]
+    assert august > 1.5 * april  # ERCOT's summer peak, as in 2027's months
+    months = _months("2028-01-01", "2029-01-01")
+    hours = [_month_hours(m)["onpeak"] for m in months]
+    average = sum(prices[(m, "onpeak")] * h for m, h in zip(months, hours, strict=True)) / sum(hours)
+    assert average == pytest.approx(63.40, abs=1e-6)  # Cal28 onpeak, as quoted
+    flat = runner.invoke(
+        app, [*args, "--quotes", str(EXAMPLE), "--no-save", "--no-prior", "--format", "json"]
+    )
+    smooth = {(m["month"], m["block"]): m["price"] for m in json.loads(flat.output)["months"]}
+    assert smooth[("2028-08", "onpeak")] < august  # the smoothest curve has no summer peak to follow

@@ -76,3 +76,24 @@ def test_contract_from_dates_round_trips_labels() -> None:
 def test_contract_from_dates_rejects_empty_period() -> None:
     with pytest.raises(ValueError, match="must be after"):
         contract_from_dates(date(2027, 1, 1), date(2027, 1, 1), Block.ATC)
+
+
+@pytest.mark.parametrize(
+    ("label", "as_of", "start", "end"),
+    [
+        ("M+1", date(2026, 12, 4), date(2027, 1, 1), date(2027, 2, 1)),
+        ("m + 3", date(2026, 12, 31), date(2027, 3, 1), date(2027, 4, 1)),
+        ("Q+1", date(2026, 12, 4), date(2027, 1, 1), date(2027, 4, 1)),
+        ("Q+2", date(2027, 2, 15), date(2027, 7, 1), date(2027, 10, 1)),
+        ("Cal+1", date(2026, 12, 4), date(2027, 1, 1), date(2028, 1, 1)),
+        ("cal+3", date(2026, 1, 2), date(2029, 1, 1), date(2030, 1, 1)),
+    ],
+)
+def test_relative_tenors_count_from_the_marking_date(label: str, as_of: date, start: date, end: date) -> None:
+    contract = parse_contract(label, Block.ONPEAK, as_of)
+    assert (contract.start, contract.end, contract.label) == (start, end, label)
+
+
+def test_a_relative_tenor_counts_from_one() -> None:
+    with pytest.raises(ValueError, match="counts from 1"):
+        parse_contract("M+0", Block.ONPEAK, date(2026, 12, 4))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pyarrow.compute as pc
@@ -28,6 +28,7 @@ from carbon254.application.params import required_text
 from carbon254.config import Settings
 from carbon254.curves import (
     ContradictoryQuotes,
+    CurveFit,
     ImpliedQuote,
     MonthlyCurve,
     Quote,
@@ -42,6 +43,7 @@ from carbon254.metadata.curves import CurveMark, find_curve, list_curves, save_c
 from carbon254.metadata.database import MetadataDatabase
 from carbon254.schema import Dataset
 from carbon254.store.base import Store
+from carbon254.timeseries.bounds import parse_bound, relative_anchor
 from carbon254.timeseries.periods import Block
 
 CURVES_FEATURE = "curves"
@@ -59,25 +61,36 @@ MAX_QUOTES = 2_000
 class MarkedCurve:
     """A mark: the curve as fitted, the quotes found redundant, its stored record (None if not saved).
 
-    `prior` says whether the hub's seasonal shape from stored history was used.
+    `prior` names the seasonal shape months inside longer contracts took:
+    `history` (the hub's stored prices), `front year` (the curve's own first
+    twelve months) or None.
     """
 
     mark: CurveMark | None
     curve: MonthlyCurve
     implied: tuple[ImpliedQuote, ...]
-    prior: bool
+    prior: str | None
 
 
 def parse_day(parameter: str, text: str | date) -> date:
-    """`text` as a market day (`YYYY-MM-DD`, or `today`: the UTC date); 422 naming `parameter` otherwise."""
+    """`text` as a market day: `YYYY-MM-DD`, or `today` with an optional offset (`today-7d`, UTC dates).
+
+    422 naming `parameter` otherwise.
+    """
     if isinstance(text, date):
         return text
-    if text.strip().lower() == "today":
-        return datetime.now(UTC).date()
+    value = required_text(parameter, text)
+    if relative_anchor(value) is not None:
+        try:
+            return parse_bound(value, None).date()
+        except ValueError as exc:
+            raise bad_parameter(parameter, f"{parameter}: {exc}") from None
     try:
-        return date.fromisoformat(required_text(parameter, text))
+        return date.fromisoformat(value)
     except ValueError:
-        raise bad_parameter(parameter, f"{parameter}: {text!r} is not a date (YYYY-MM-DD)") from None
+        raise bad_parameter(
+            parameter, f"{parameter}: {text!r} is not a date (YYYY-MM-DD or today-7d)"
+        ) from None
 
 
 def parse_month(parameter: str, text: str) -> date:
@@ -210,19 +223,17 @@ def mark_curve(
     iso_ = resolve_iso(required_text("iso", iso))
     entitle_feature(principal, CURVES_FEATURE)
     hub_name = catalog_hub(store, iso_.value, hub)
-    prior = None
+    prior, source = None, None
     if use_prior and store is not None and settings is not None:
         prior = history_prior(store, settings, iso_.value, hub_name, as_of)
-    try:
-        fit = fit_monthly_curve(
-            quotes, iso=iso_.value, hub=hub_name, as_of=as_of, prior=prior, through=through
-        )
-    except ContradictoryQuotes as exc:
-        raise ApiError(422, "contradictory_quotes", f"quotes: {exc}", "quotes") from None
-    except ValueError as exc:
-        raise ApiError(422, "invalid_quotes", f"quotes: {exc}", "quotes") from None
+        source = "history" if prior is not None else None
+    fit = _fit(quotes, iso_.value, hub_name, as_of, prior, through)
+    if use_prior and prior is None:
+        prior = front_year_prior(fit.curve, quotes)
+        if prior is not None:
+            fit, source = _fit(quotes, iso_.value, hub_name, as_of, prior, through), "front year"
     if not save or db is None:
-        return MarkedCurve(None, fit.curve, fit.implied, prior is not None)
+        return MarkedCurve(None, fit.curve, fit.implied, source)
     mark = save_curve(
         db,
         owner=principal.tenant,
@@ -231,7 +242,65 @@ def mark_curve(
         implied=fit.implied,
         created_by=principal.subject,
     )
-    return MarkedCurve(mark, fit.curve, fit.implied, prior is not None)
+    return MarkedCurve(mark, fit.curve, fit.implied, source)
+
+
+def _fit(
+    quotes: Sequence[Quote],
+    iso: str,
+    hub: str,
+    as_of: date,
+    prior: SeasonalPrior | None,
+    through: date | None,
+) -> CurveFit:
+    """`fit_monthly_curve`, its refusals as 422s naming the quotes."""
+    try:
+        return fit_monthly_curve(quotes, iso=iso, hub=hub, as_of=as_of, prior=prior, through=through)
+    except ContradictoryQuotes as exc:
+        raise ApiError(422, "contradictory_quotes", f"quotes: {exc}", "quotes") from None
+    except ValueError as exc:
+        raise ApiError(422, "invalid_quotes", f"quotes: {exc}", "quotes") from None
+
+
+def front_year_prior(curve: MonthlyCurve, quotes: Sequence[Quote]) -> SeasonalPrior | None:
+    """The seasonal shape of the curve's first full twelve months, when the quotes price them finely.
+
+    What a trader does without history: shape the back calendars like the
+    front year. Used only when every one of those months lies in a quote of
+    at most a quarter in each of onpeak and offpeak (months, quarters,
+    two-month strips), so the shape is the market's, not the smoothing's;
+    None otherwise. Levels are $/MWh around the twelve months' mean.
+    """
+    # A balance-of-month first month is partial: the front year starts after it.
+    first = 1 if min(q.contract.start for q in quotes).day != 1 else 0
+    front = curve.months[first : first + 12]
+    if len(front) < 12:
+        return None
+    blocks = tuple(b for b in (Block.ONPEAK, Block.OFFPEAK) if b in curve.blocks)
+    if not blocks:
+        return None
+    for block in blocks:
+        covered = {
+            month
+            for q in quotes
+            if q.contract.block in (block, Block.ATC) and _months(q.contract.start, q.contract.end) <= 3
+            for month in front
+            if q.contract.start <= month < q.contract.end
+        }
+        if len(covered) < 12:
+            return None
+    rows = [curve.months.index(m) for m in front]
+    levels = np.zeros((len(blocks), 12))
+    for i, block in enumerate(blocks):
+        prices = curve.prices[rows, curve.blocks.index(block)]
+        for month, price in zip(front, prices, strict=True):
+            levels[i, month.month - 1] = price - prices.mean()
+    return SeasonalPrior(blocks, levels)
+
+
+def _months(start: date, end: date) -> int:
+    """Calendar months a contract touches (a BOM counts as one)."""
+    return (end.year - start.year) * 12 + end.month - start.month + (1 if end.day > 1 else 0)
 
 
 def months_document(curve: MonthlyCurve) -> dict[str, list[dict[str, object]]]:

@@ -118,8 +118,8 @@ def build(
         bool,
         typer.Option(
             "--prior/--no-prior",
-            help="Shape months quoted only inside longer contracts with the hub's seasonal shape from "
-            "a year or more of stored prices (when there is one).",
+            help="Shape months quoted only inside longer contracts (calendars) seasonally: by a year or "
+            "more of the hub's stored prices, else by the curve's own front year when it is quoted finely.",
         ),
     ] = True,
     data_dir: DataDir = DEFAULT_DATA_DIR,
@@ -179,8 +179,10 @@ def _print_mark(marked: MarkedCurve) -> None:
     print_table(console, table)
     if any(m >= curve_.quoted_through for m in curve_.months):
         console.print("* extrapolated past the last quote")
-    if marked.prior:
+    if marked.prior == "history":
         console.print("Months inside longer contracts follow the hub's seasonal shape from stored prices.")
+    elif marked.prior == "front year":
+        console.print("Months inside longer contracts follow the seasonal shape of the curve's front year.")
     for implied in marked.implied:
         console.print(f"Redundant: {implied.quote.name}; the other quotes imply {implied.implied_price:,.4f}")
 

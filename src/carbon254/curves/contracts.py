@@ -40,7 +40,7 @@ _SEASONS = {"sum": 7, "summer": 7, "win": 1, "winter": 1}  # first month of a tw
 
 FORMS = (
     "BOM, Jan27, Jan 2027, 2027-01, Q1 27, Q1-2027, 2027Q1, Sum27, Summer 2027, Win27, Winter 2027, "
-    "JanFeb27, JulAug27, Cal27, Cal 2027, 2027"
+    "JanFeb27, JulAug27, Cal27, Cal 2027, 2027, and relative to the marking date M+1, Q+1, Cal+1"
 )
 
 _SEP = r"[\s\-_/]*"
@@ -52,6 +52,8 @@ _RE_QUARTER = re.compile(rf"^q(?P<q>[1-4]){_SEP}{_YEAR}$")
 _RE_YEAR_QUARTER = re.compile(rf"^(?P<year>\d{{4}}){_SEP}q(?P<q>[1-4])$")
 _RE_SEASON = re.compile(rf"^(?P<season>summer|winter|sum|win){_SEP}{_YEAR}$")
 _RE_STRIP = re.compile(rf"^(?P<strip>(?:{'|'.join(_MONTHS)}){{2,11}}){_SEP}{_YEAR}$")
+# Tenors relative to the marking date, as traders name the strip: M+1 is the prompt month.
+_RE_RELATIVE = re.compile(r"^(?P<unit>m|q|cal)\s*\+\s*(?P<ahead>\d{1,3})$")
 _RE_CAL = re.compile(rf"^(?:cal{_SEP}{_YEAR}|(?P<full>\d{{4}}))$")
 
 
@@ -77,7 +79,8 @@ def parse_contract(label: str, block: Block, as_of: date) -> Contract:
     """The contract a market label names, delivering `block` hours; the label is kept as written.
 
     `as_of` (the marking date) anchors `BOM`, the days from the day after
-    `as_of` to the first of the next month; a BOM asked for on the last day
+    `as_of` to the first of the next month, and the relative tenors `M+k`,
+    `Q+k`, `Cal+k` (the k-th month, quarter or year after `as_of`'s); a BOM asked for on the last day
     of a month has no days left and is an error. Periods are half-open
     ranges of delivery days in the ISO's market time. Raises
     `ContractLabelError` (a ValueError) naming the label and the accepted
@@ -96,6 +99,8 @@ def parse_contract(label: str, block: Block, as_of: date) -> Contract:
         end = _add_months(as_of.replace(day=1), 1)
         return Contract(start, end, block, ContractKind.BALANCE_OF_MONTH, written)
     compact = re.sub(r"\s+", " ", text)
+    if m := _RE_RELATIVE.match(compact):
+        return _relative(m["unit"], int(m["ahead"]), block, as_of, written)
     if m := _RE_MONTH.match(compact):
         first = date(_year(m["year"]), _month_index(m["month"]), 1)
         return Contract(first, _add_months(first, 1), block, ContractKind.MONTH, written)
@@ -122,6 +127,25 @@ def parse_contract(label: str, block: Block, as_of: date) -> Contract:
         year = _year(m["year"] or m["full"])
         return Contract(date(year, 1, 1), date(year + 1, 1, 1), block, ContractKind.CALENDAR, written)
     raise _unknown(label)
+
+
+def _relative(unit: str, ahead: int, block: Block, as_of: date, written: str) -> Contract:
+    """`M+k`, `Q+k` or `Cal+k`: the k-th month, quarter or calendar year after the one `as_of` is in.
+
+    A file of relative tenors means the same strip whatever day it is marked
+    on (M+1 is always the prompt month), so it can be re-marked every day.
+    """
+    if ahead < 1:
+        raise ContractLabelError(f"contract {written!r}: a relative tenor counts from 1 (M+1 is next month)")
+    if unit == "m":
+        first = _add_months(as_of.replace(day=1), ahead)
+        return Contract(first, _add_months(first, 1), block, ContractKind.MONTH, written)
+    if unit == "q":
+        quarter = as_of.replace(month=3 * ((as_of.month - 1) // 3) + 1, day=1)
+        first = _add_months(quarter, 3 * ahead)
+        return Contract(first, _add_months(first, 3), block, ContractKind.QUARTER, written)
+    year = as_of.year + ahead
+    return Contract(date(year, 1, 1), date(year + 1, 1, 1), block, ContractKind.CALENDAR, written)
 
 
 def _months_between(start: date, end: date) -> int:

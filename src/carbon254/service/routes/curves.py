@@ -61,7 +61,9 @@ class CurveMarked(BaseModel):
     version: int
     simulated: bool
     quoted_through: str
-    prior: bool = Field(description="Whether the hub's seasonal shape from stored prices shaped the months.")
+    prior: str | None = Field(
+        description="The seasonal shape of months inside longer contracts: history, front year or null."
+    )
     months: list[MarkedMonth]
     implied: list[ImpliedOut]
 
