@@ -125,12 +125,17 @@ def _fields(
         given = {"iso": parsed.get("iso", iso), "hub": parsed.get("hub", hub)}
         given |= {"as_of": parsed.get("as_of", as_of), "through": parsed.get("through", through)}
         given["prior"] = parsed.get("prior", True)
+        if not isinstance(given["prior"], bool):
+            raise bad_parameter("prior", "prior: true or false (whether to use the hub's seasonal shape)")
         if not isinstance(parsed.get("quotes"), list):
             raise bad_parameter("quotes", "quotes: a list of {start, end, block, price} objects is required")
         given["records"] = parsed["quotes"]
     for name in ("iso", "hub", "as_of"):
         if not isinstance(given[name], str) or not given[name].strip():
             raise bad_parameter(name, f"{name}: required")
+    # A JSON body may carry any type; only text reaches the month parser.
+    if given["through"] is not None and not isinstance(given["through"], str):
+        raise bad_parameter("through", "through: a month as text, YYYY-MM")
     return given
 
 
