@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from auth_setup import make_tenant_key
 from fastapi.testclient import TestClient
@@ -28,7 +29,6 @@ from carbon254.metadata.curves import save_curve
 from carbon254.metadata.database import MetadataDatabase
 from carbon254.service import create_app
 from carbon254.store import Store
-from conftest import MakeLmp
 
 AS_OF = "2026-12-04"
 # Jan and Feb onpeak, the Q1 onpeak strip (so March is what the quarter leaves) and the Q1 offpeak strip.
@@ -348,7 +348,7 @@ def _local_month(stamp: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def houston(store: Store, make_lmp: MakeLmp) -> str:
+def houston(store: Store, make_lmp: Callable[..., pa.Table]) -> str:
     """HB_HOUSTON with nine weeks of day-ahead prices (20 + hour of day $/MWh) before the mark's day."""
     start = datetime(2026, 10, 1, 5, tzinfo=UTC)
     store.write("lmp", make_lmp("ERCOT", "DAM", "HB_HOUSTON", start, 64 * 24, published_at=start))

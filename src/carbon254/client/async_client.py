@@ -807,7 +807,7 @@ class AsyncClient:
         self,
         hub: str,
         *,
-        iso: str,
+        iso: str | None = None,
         as_of: str | date | None = None,
         start: str | date | None = None,
         end: str | date | None = None,

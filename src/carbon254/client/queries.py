@@ -192,7 +192,7 @@ class CurveHpfcQuery(Query):
     """`GET /v1/curves/hpfc`: a mark shaped to hours ($/MWh), months [start, end) as `YYYY-MM`."""
 
     path: ClassVar[str] = "/v1/curves/hpfc"
-    iso: str
+    iso: str | None = None
     hub: str
     as_of: str | None = None
     start: str | None = None

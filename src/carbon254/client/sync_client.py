@@ -809,7 +809,7 @@ class Client:
         self,
         hub: str,
         *,
-        iso: str,
+        iso: str | None = None,
         as_of: str | date | None = None,
         start: str | date | None = None,
         end: str | date | None = None,
