@@ -536,3 +536,110 @@ def test_a_tenant_without_the_curves_feature_gets_403(
 def test_marking_needs_credentials(tenants: tuple[TestClient, dict[str, str]]) -> None:
     client, _ = tenants
     assert client.post("/v1/curves", json=_body()).status_code == 401
+
+
+# ---- GraphQL --------------------------------------------------------------------------------
+
+MARK = """
+mutation Mark($iso: String!, $hub: String!, $asOf: String!, $quotes: [QuoteInput!]!, $through: String) {
+  markCurve(iso: $iso, hub: $hub, asOf: $asOf, quotes: $quotes, through: $through) {
+    iso hub asOf version prior quotedThrough months { month block price } implied { quote impliedPrice }
+  }
+}
+"""
+
+
+def _graphql(client: TestClient, query: str, headers: dict[str, str] | None = None, **variables: Any) -> Any:
+    response = client.post("/graphql", json={"query": query, "variables": variables}, headers=headers or {})
+    assert response.status_code in (200, 400, 403, 422), response.text
+    return response.json()
+
+
+def test_graphql_mark_curve_stores_versions_readable_by_rest_and_graphql(app: TestClient) -> None:
+    hub = _hub()
+    quotes = [{**q, "price": float(q["price"])} for q in QUOTES]
+    first = _graphql(app, MARK, iso="ERCOT", hub=hub, asOf=AS_OF, quotes=quotes)
+    assert "errors" not in first, first
+    marked = first["data"]["markCurve"]
+    assert (marked["hub"], marked["asOf"], marked["version"], marked["quotedThrough"]) == (
+        hub,
+        AS_OF,
+        1,
+        "2027-04-01",
+    )
+    assert _prices(marked["months"])[("2027-01", "onpeak")] == pytest.approx(60.0)
+    by_name = [{"contract": "Jan27", "block": "onpeak", "price": 61.0}, *quotes[1:]]
+    second = _graphql(app, MARK, iso="ERCOT", hub=hub, asOf=AS_OF, quotes=by_name, through="2027-06")
+    assert second["data"]["markCurve"]["version"] == 2
+    assert {m["month"] for m in second["data"]["markCurve"]["months"]} >= {"2027-05", "2027-06"}
+    rest = app.get("/v1/curves", params={"hub": hub, "month": "2027-01", "block": "onpeak"}).json()
+    assert rest["data"][0]["price"] == pytest.approx(61.0) and rest["data"][0]["version"] == 2
+    read = _graphql(
+        app,
+        'query($hub: String!) { curve(hub: $hub, month: "2027-01", version: 1) '
+        "{ rows { version month block price hours } unit } }",
+        hub=hub,
+    )
+    rows = read["data"]["curve"]["rows"]
+    assert read["data"]["curve"]["unit"] == "$/MWh"
+    assert {r["version"] for r in rows} == {1} and len(rows) == 3
+    assert _prices(rows)[("2027-01", "onpeak")] == pytest.approx(60.0)
+
+
+def test_graphql_mark_curve_errors_carry_the_rest_codes(app: TestClient) -> None:
+    quotes = [
+        *QUOTES,
+        {"start": "2027-03-01", "end": "2027-04-01", "block": "onpeak", "price": 50.0},
+    ]
+    quotes[3] = {**quotes[3], "price": 75.0}
+    answer = _graphql(app, MARK, iso="ERCOT", hub=_hub(), asOf=AS_OF, quotes=quotes)
+    [error] = answer["errors"]
+    assert error["extensions"]["code"] == "CONTRADICTORY_QUOTES"
+    assert error["extensions"]["parameter"] == "quotes" and "75" in error["message"]
+    bad_day = _graphql(app, MARK, iso="ERCOT", hub=_hub(), asOf="someday", quotes=QUOTES)
+    assert bad_day["errors"][0]["extensions"]["parameter"] == "asOf"
+    assert bad_day["errors"][0]["message"].startswith("asOf: ")
+    missing = _graphql(
+        app, MARK, iso="ERCOT", hub=_hub(), asOf=AS_OF, quotes=[{"block": "onpeak", "price": 5.0}]
+    )
+    assert missing["errors"][0]["extensions"]["code"] == "INVALID_QUOTES"
+
+
+def test_graphql_reads_hpfc_and_diff(app: TestClient, two_days: str, houston: str) -> None:
+    assert app.post("/v1/curves", json=_body(houston)).status_code == 201
+    hpfc = _graphql(
+        app,
+        'query($hub: String!) { curveHpfc(hub: $hub, iso: "ERCOT", start: "2027-02", end: "2027-03", '
+        'tz: "iso") { rows { intervalStart block price } } }',
+        hub=houston,
+    )
+    assert "errors" not in hpfc, hpfc
+    rows = hpfc["data"]["curveHpfc"]["rows"]
+    assert len(rows) == 28 * 24
+    onpeak = [r["price"] for r in rows if r["block"] == "onpeak"]
+    assert sum(onpeak) / len(onpeak) == pytest.approx(55.0)
+    diff = _graphql(
+        app,
+        'query($hub: String!) { curveDiff(hub: $hub, iso: "ERCOT", asOf: "2026-12-04", '
+        'against: "2026-12-01", block: "onpeak") { rows { month change } } }',
+        hub=two_days,
+    )
+    changes = {r["month"]: r["change"] for r in diff["data"]["curveDiff"]["rows"]}
+    assert changes["2027-01"] == pytest.approx(1.0)
+    missing = _graphql(app, '{ curve(hub: "NO_SUCH_HUB") { rows { price } } }')
+    assert missing["errors"][0]["extensions"]["code"] == "CURVE_NOT_FOUND"
+
+
+def test_graphql_mark_curve_respects_tenants_and_the_feature(
+    tenants: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, keys = tenants
+    hub = _hub()
+    mine = _graphql(client, MARK, _key(keys["a"]), iso="ERCOT", hub=hub, asOf=AS_OF, quotes=QUOTES)
+    assert mine["data"]["markCurve"]["version"] == 1
+    theirs = _graphql(
+        client, "query($hub: String!) { curve(hub: $hub) { rows { price } } }", _key(keys["b"]), hub=hub
+    )
+    assert theirs["errors"][0]["extensions"]["status"] == 404
+    refused = _graphql(client, MARK, _key(keys["plain"]), iso="ERCOT", hub=hub, asOf=AS_OF, quotes=QUOTES)
+    assert refused["errors"][0]["extensions"]["status"] == 403
