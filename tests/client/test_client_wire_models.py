@@ -29,12 +29,21 @@ from carbon254.jobs import JobStatus
 from carbon254.quality import DayQuality, Gap, MarketSummary
 from carbon254.service import create_app, job_view
 from carbon254.service.graphql import types as graphql_types
+from carbon254.service.routes import curves as curve_routes
 from carbon254.service.routes import jobs as job_routes
 from carbon254.spreads import SpreadStats
 from carbon254.timeseries.periods import Block, Resample
 
 # SDK query model -> the operation it mirrors, by path.
-OPERATION_QUERIES = {"/v1/spreads": queries.SpreadsQuery}
+OPERATION_QUERIES: dict[str, type[queries.Query]] = {
+    "/v1/spreads": queries.SpreadsQuery,
+    "/v1/curves": queries.CurveQuery,
+    "/v1/curves/hpfc": queries.CurveHpfcQuery,
+    "/v1/curves/diff": queries.CurveDiffQuery,
+    "/v1/curves/node": queries.NodeCurveQuery,
+    "/v1/curves/quotes": queries.CurveQuotesQuery,
+    "/v1/curves/history": queries.CurveHistoryQuery,
+}
 
 
 def _choices(annotation: Any) -> set[str] | None:
@@ -53,8 +62,8 @@ def test_block_and_resample_are_the_servers() -> None:
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda o: o.name)
 def test_operation_queries_mirror_the_request_models(operation: Any) -> None:
-    model = OPERATION_QUERIES[f"/v1/{operation.name}"]
-    assert model.path == f"/v1/{operation.name}"
+    model = OPERATION_QUERIES[operation.rest_path]
+    assert model.path == operation.rest_path
     server = operation.request.model_fields
     client = model.model_fields
     assert set(client) == set(server)
@@ -84,6 +93,9 @@ def _fields(model: type) -> set[str]:
     ("sdk_model", "server_models"),
     [
         (models.SpreadStats, (SpreadStats,)),
+        (models.CurveMarked, (curve_routes.CurveMarked,)),
+        (models.MarkedMonth, (curve_routes.MarkedMonth,)),
+        (models.ImpliedOut, (curve_routes.ImpliedOut,)),
         (models.QualityGap, (Gap, graphql_types.QualityGap)),
         (models.QualityDay, (DayQuality, graphql_types.QualityDay)),
         (models.QualitySummary, (MarketSummary, graphql_types.QualitySummary)),
@@ -112,7 +124,7 @@ def test_dataset_queries_send_exactly_the_parameters_each_route_takes(tmp_path: 
         queries.LoadQuery,
         queries.LocationsQuery,
         queries.QualityQuery,
-        queries.SpreadsQuery,
+        *OPERATION_QUERIES.values(),
     ):
         taken = {p["name"] for p in paths[model.path]["get"]["parameters"] if p["in"] == "query"}
         # `format` and `cursor` are how the SDK transports answers, not query fields.

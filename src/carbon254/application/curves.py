@@ -137,12 +137,18 @@ def history_query(
 ) -> DatasetQuery | None:
     """The day-ahead LMPs of `location` over the `HISTORY_DAYS` to `as_of`, as known at its end.
 
+    Fewer days when the service's `max_range_days` is shorter.
+
     Known-at the mark's day, so an HPFC, prior or basis of yesterday's mark
     is reproduced exactly whatever was published since. Names are in the
     catalog's spelling. None when the store holds no day-ahead prices of
     that ISO or location: callers fall back (flat shape, no prior) or say so.
     """
     end = as_of + timedelta(days=1)
+    # The window is ours, not the caller's: a service whose range limit is shorter than the
+    # history reads what the limit allows rather than refusing a request that named no range
+    # (a day less: a window of local days spanning a DST change is an hour longer in UTC).
+    days = min(HISTORY_DAYS, max(1, settings.max_range_days - 1))
     try:
         query = build_query(
             store,
@@ -151,7 +157,7 @@ def history_query(
             iso=iso,
             market="DAM",
             locations=[location],
-            start=(end - timedelta(days=HISTORY_DAYS)).isoformat(),
+            start=(end - timedelta(days=days)).isoformat(),
             end=end.isoformat(),
             tz="iso",
             as_of=f"{end.isoformat()}T00:00",

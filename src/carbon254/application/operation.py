@@ -103,12 +103,17 @@ class Checked(Protocol):
 
 
 class ExcelReader(StrEnum):
-    """How the Excel add-in reads an argument cell: trimmed text, one location, a date, a number."""
+    """How the Excel add-in reads an argument cell: trimmed text, one location, a date, a number, a month.
+
+    A month is `YYYY-MM` text or a date cell (its month), since Excel turns a
+    typed 2027-01 into a date.
+    """
 
     TEXT = "text"
     LOCATION = "location"
     TIME = "time"
     NUMBER = "number"
+    MONTH = "month"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +138,10 @@ class ExcelFunction:
     """How an operation appears in Excel: `=C254.<id>(arguments...)` spilling `columns` with a header row.
 
     `fixed` are parameters every call sends (`tz=iso`: Excel shows the ISO's
-    market time, as every C254 function does).
+    market time, as every C254 function does). `scalar` names the column
+    whose value is the whole answer (one number, no header) when the answer
+    has exactly one row and every argument in `scalar_when` was given: a
+    price asked for by month and block fits in the cell it is typed in.
     """
 
     id: str
@@ -141,6 +149,16 @@ class ExcelFunction:
     arguments: tuple[ExcelArgument, ...]
     columns: tuple[str, ...]
     fixed: tuple[tuple[str, str], ...] = ()
+    scalar: str | None = None
+    scalar_when: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        names = {a.name for a in self.arguments}
+        if self.scalar is not None and self.scalar not in self.columns:
+            raise ValueError(f"Excel {self.id}: scalar column {self.scalar!r} is not one of its columns")
+        unknown = [n for n in self.scalar_when if n not in names]
+        if unknown:
+            raise ValueError(f"Excel {self.id}: scalar_when names unknown arguments {', '.join(unknown)}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,17 @@ from carbon254.client.errors import (
 )
 from carbon254.client.job_models import JobInfo, JobProgress, JobResult, JobStatus
 from carbon254.client.jobs import Job, Jobs
-from carbon254.client.models import QualityDay, QualityGap, QualityReport, QualitySummary, SpreadStats, Tick
+from carbon254.client.models import (
+    CurveMarked,
+    ImpliedOut,
+    MarkedMonth,
+    QualityDay,
+    QualityGap,
+    QualityReport,
+    QualitySummary,
+    SpreadStats,
+    Tick,
+)
 from carbon254.client.oidc import ClientCredentials, DeviceCode, OidcError
 from carbon254.client.queries import Block, ExportFormat, Resample
 from carbon254.client.sync_client import Client
@@ -50,8 +60,10 @@ __all__ = [
     "Carbon254Error",
     "Client",
     "ClientCredentials",
+    "CurveMarked",
     "DeviceCode",
     "ExportFormat",
+    "ImpliedOut",
     "InvalidRequest",
     "Job",
     "JobCancelled",
@@ -63,6 +75,7 @@ __all__ = [
     "JobStatus",
     "JobTimeout",
     "Jobs",
+    "MarkedMonth",
     "NotEntitled",
     "NotFound",
     "OidcError",

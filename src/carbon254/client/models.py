@@ -163,3 +163,38 @@ class Tick(_Answer):
         """The LMP in $/MWh (None for other datasets)."""
         value = self.values.get("lmp")
         return float(value) if isinstance(value, int | float) else None
+
+
+class MarkedMonth(_Answer):
+    """One delivery month and block of a marked curve: `price` in $/MWh."""
+
+    month: str
+    block: str
+    price: float
+
+
+class ImpliedOut(_Answer):
+    """A quote found redundant: the price ($/MWh) the other quotes already imply for it."""
+
+    quote: str
+    implied_price: float
+
+
+class CurveMarked(_Answer):
+    """A mark as stored by `POST /v1/curves`: its version of the day, monthly prices and redundant quotes.
+
+    `months` is a list of month/block/price rows (`pandas.DataFrame([m.model_dump()
+    for m in marked.months])` makes a frame of it); `quoted_through` is the first
+    day past the last quoted delivery day; `prior` says whether the hub's seasonal
+    shape from stored prices shaped months quoted only within strips.
+    """
+
+    iso: str
+    hub: str
+    as_of: str
+    version: int
+    simulated: bool
+    quoted_through: str
+    prior: bool
+    months: tuple[MarkedMonth, ...]
+    implied: tuple[ImpliedOut, ...]

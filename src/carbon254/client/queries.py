@@ -172,6 +172,91 @@ class SpreadsQuery(_Windowed):
     threshold: float = 0.0
 
 
+class CurveQuery(Query):
+    """`GET /v1/curves`: a hub's marked monthly block prices ($/MWh), the latest mark on or before `as_of`.
+
+    This and the other curve queries mirror the service's request models
+    field for field (a test keeps them in step).
+    """
+
+    path: ClassVar[str] = "/v1/curves"
+    hub: str
+    iso: str | None = None
+    as_of: str | None = None
+    version: int | None = None
+    month: str | None = None
+    block: Block | None = None
+
+
+class CurveHpfcQuery(Query):
+    """`GET /v1/curves/hpfc`: a mark shaped to hours ($/MWh), months [start, end) as `YYYY-MM`."""
+
+    path: ClassVar[str] = "/v1/curves/hpfc"
+    iso: str | None = None
+    hub: str
+    as_of: str | None = None
+    start: str | None = None
+    end: str | None = None
+    tz: str | None = None
+
+
+class CurveDiffQuery(Query):
+    """`GET /v1/curves/diff`: the mark of `as_of` minus the mark of `against`, by month and block ($/MWh)."""
+
+    path: ClassVar[str] = "/v1/curves/diff"
+    iso: str
+    hub: str
+    as_of: str
+    against: str
+    block: Block | None = None
+
+
+class NodeCurveQuery(Query):
+    """`GET /v1/curves/node`: a node's curve, its hub's mark plus the basis from stored prices ($/MWh)."""
+
+    path: ClassVar[str] = "/v1/curves/node"
+    iso: str
+    hub: str
+    node: str
+    as_of: str | None = None
+    estimator: str = "median"
+
+
+class CurveQuotesQuery(Query):
+    """`GET /v1/curves/quotes`: the quotes a mark was fitted to ($/MWh), with implied prices."""
+
+    path: ClassVar[str] = "/v1/curves/quotes"
+    hub: str
+    iso: str | None = None
+    as_of: str | None = None
+    version: int | None = None
+
+
+class CurveHistoryQuery(Query):
+    """`GET /v1/curves/history`: day-over-day changes of each tenor M+k over as-of days [start, end)."""
+
+    path: ClassVar[str] = "/v1/curves/history"
+    iso: str
+    hub: str
+    start: str
+    end: str
+    block: Block = Block.ONPEAK
+
+
+def day_text(value: str | date | None) -> str | None:
+    """A market day as the curve routes read it (`YYYY-MM-DD`); text (`today`, `2027-01`) kept as given."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat()
+
+
+def month_text(value: str | date | None) -> str | None:
+    """A delivery month as `YYYY-MM` (a date names its month); text kept as given."""
+    if value is None or isinstance(value, str):
+        return value
+    return f"{value:%Y-%m}"
+
+
 class ExportFormat(StrEnum):
     """The file formats an export is written in (XLSX splits rows past Excel's limit across sheets)."""
 

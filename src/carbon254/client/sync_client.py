@@ -17,6 +17,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -34,19 +35,26 @@ from carbon254.client.base import (
     progress_callback,
     stitch,
 )
+from carbon254.client.curves import QuoteSource, chart_png, mark_upload, write_png
 from carbon254.client.frames import FrameKind
 from carbon254.client.inprocess import LOCAL_BASE_URL, LocalApp, SyncInProcessTransport
 from carbon254.client.jobs import Job, Jobs
-from carbon254.client.models import QualityReport, SpreadStats, SpreadStatsAnswer, Tick
+from carbon254.client.models import CurveMarked, QualityReport, SpreadStats, SpreadStatsAnswer, Tick
 from carbon254.client.queries import (
     AsPriceQuery,
     Block,
     CapacityPriceQuery,
+    CurveDiffQuery,
+    CurveHistoryQuery,
+    CurveHpfcQuery,
+    CurveQuery,
+    CurveQuotesQuery,
     ExportFormat,
     ExportQuery,
     LmpQuery,
     LoadQuery,
     LocationsQuery,
+    NodeCurveQuery,
     OrdcQuery,
     QualityQuery,
     Query,
@@ -54,6 +62,8 @@ from carbon254.client.queries import (
     SpreadsQuery,
     TimeBound,
     checked,
+    day_text,
+    month_text,
     stats_request,
 )
 from carbon254.client.stream import Since, Subscription, stream_ticks
@@ -730,6 +740,214 @@ class Client:
             ),
         )
         return SpreadStatsAnswer.model_validate_json(self._get_json(query)).stats
+
+    # ---- forward curves ---------------------------------------------------------------------
+
+    def mark_curve(
+        self,
+        *,
+        iso: str,
+        hub: str,
+        as_of: str | date,
+        quotes: QuoteSource,
+        through: str | date | None = None,
+        prior: bool = True,
+    ) -> CurveMarked:
+        """Mark `hub`'s forward curve on `as_of` from `quotes` ($/MWh); the stored mark (`POST /v1/curves`).
+
+        `quotes` is a CSV or JSON file path, CSV text, a list of dicts, or a
+        pandas/Polars DataFrame with columns `start,end,block,price` (or
+        `contract,block,price`). Each quote's price becomes the hours-weighted
+        average of its months' prices. Returns the version stored (1 for the
+        day's first mark), the monthly prices and the quotes found redundant.
+        Contradictory or malformed quotes raise `InvalidRequest` with the
+        service's message naming them; no feature `NotEntitled`. Not retried
+        (a retry could store a second version).
+        """
+        upload = mark_upload(iso=iso, hub=hub, as_of=as_of, quotes=quotes, through=through, prior=prior)
+        request = self._http.build_request(
+            "POST",
+            "/v1/curves",
+            params=upload.params,
+            content=upload.content,
+            headers={"Content-Type": upload.content_type},
+        )
+        return CurveMarked.model_validate_json(send(self._http, request, self.settings.retry).content)
+
+    def curve(
+        self,
+        hub: str,
+        *,
+        iso: str | None = None,
+        as_of: str | date | None = None,
+        version: int | None = None,
+        month: str | date | None = None,
+        block: Block | str | None = None,
+        frame: FrameKind = "pandas",
+    ) -> Any:
+        """A hub's marked forward curve ($/MWh) as a frame: the rows of `GET /v1/curves`.
+
+        The latest mark on or before `as_of` (the latest of all when None;
+        the caller's own before shared ones), or its `version`. Columns iso,
+        hub, as_of, version, month (YYYY-MM), block, price, hours (of the
+        block in the month), extrapolated (1 past the quotes). `month` and
+        `block` keep one; `iso` is needed only when two ISOs mark the hub.
+        `NotFound` when nothing is marked.
+        """
+        query = checked(
+            CurveQuery,
+            hub=hub,
+            iso=iso,
+            as_of=day_text(as_of),
+            version=version,
+            month=month_text(month),
+            block=block,
+        )
+        return as_frame(self._fetch_table(query), frame)
+
+    def curve_hpfc(
+        self,
+        hub: str,
+        *,
+        iso: str | None = None,
+        as_of: str | date | None = None,
+        start: str | date | None = None,
+        end: str | date | None = None,
+        tz: str | None = None,
+        frame: FrameKind = "pandas",
+    ) -> Any:
+        """A mark shaped to hours ($/MWh): the rows of `GET /v1/curves/hpfc`.
+
+        Delivery months [start, end) (YYYY-MM; default all). Columns
+        interval_start, interval_end (in `tz`; "iso" for market time, UTC by
+        default), block (onpeak, 2x16 or 7x8), price. Each month and block
+        averages to the mark; the shape within comes from the hub's stored
+        day-ahead prices (flat within blocks without them).
+        """
+        query = checked(
+            CurveHpfcQuery,
+            iso=iso,
+            hub=hub,
+            as_of=day_text(as_of),
+            start=month_text(start),
+            end=month_text(end),
+            tz=tz,
+        )
+        return as_frame(self._fetch_table(query), frame)
+
+    def curve_diff(
+        self,
+        hub: str,
+        *,
+        iso: str,
+        as_of: str | date,
+        against: str | date,
+        block: Block | str | None = None,
+        frame: FrameKind = "pandas",
+    ) -> Any:
+        """How a hub's curve moved from the mark of `against` to the mark of `as_of` ($/MWh, %).
+
+        The rows of `GET /v1/curves/diff`: month, block, price,
+        against_price, change, change_pct, for months on both marks.
+        """
+        query = checked(
+            CurveDiffQuery,
+            iso=iso,
+            hub=hub,
+            as_of=day_text(as_of),
+            against=day_text(against),
+            block=block,
+        )
+        return as_frame(self._fetch_table(query), frame)
+
+    def node_curve(
+        self,
+        hub: str,
+        node: str,
+        *,
+        iso: str,
+        as_of: str | date | None = None,
+        estimator: str = "median",
+        frame: FrameKind = "pandas",
+    ) -> Any:
+        """A node's forward curve ($/MWh): its hub's mark plus the basis from stored day-ahead prices.
+
+        The rows of `GET /v1/curves/node`; `estimator` is "median" (robust
+        to spikes) or "mean" of the node-minus-hub LMPs per month of year
+        and block.
+        """
+        query = checked(
+            NodeCurveQuery, iso=iso, hub=hub, node=node, as_of=day_text(as_of), estimator=estimator
+        )
+        return as_frame(self._fetch_table(query), frame)
+
+    def curve_quotes(
+        self,
+        hub: str,
+        *,
+        iso: str | None = None,
+        as_of: str | date | None = None,
+        version: int | None = None,
+        frame: FrameKind = "pandas",
+    ) -> Any:
+        """The quotes a mark was fitted to ($/MWh): the rows of `GET /v1/curves/quotes`.
+
+        Columns start, end (YYYY-MM-DD, end exclusive), block, price, label,
+        implied_price (what the other quotes imply for a redundant one).
+        """
+        query = checked(CurveQuotesQuery, hub=hub, iso=iso, as_of=day_text(as_of), version=version)
+        return as_frame(self._fetch_table(query), frame)
+
+    def curve_history(
+        self,
+        hub: str,
+        *,
+        iso: str,
+        start: str | date,
+        end: str | date,
+        block: Block | str = Block.ONPEAK,
+        frame: FrameKind = "pandas",
+    ) -> Any:
+        """Day-over-day changes of every tenor M+k of a hub's marks over as-of days [start, end).
+
+        The rows of `GET /v1/curves/history`: as_of, tenor, month, price,
+        change ($/MWh) and log_return, for the risk engine's factors.
+        """
+        query = checked(
+            CurveHistoryQuery, iso=iso, hub=hub, start=day_text(start), end=day_text(end), block=block
+        )
+        return as_frame(self._fetch_table(query), frame)
+
+    def curve_chart(
+        self,
+        hub: str,
+        *,
+        path: str | Path,
+        iso: str | None = None,
+        as_of: str | date | None = None,
+        hpfc: bool = False,
+        against: str | date | None = None,
+    ) -> Path:
+        """Draw a hub's mark to a PNG at `path`: block prices ($/MWh) by month; the path written.
+
+        With `hpfc` its hourly curve is drawn beneath; with `against` the
+        mark of that earlier day is drawn dashed. Needs the full `carbon254`
+        package (matplotlib).
+        """
+        curve = self._fetch_table(checked(CurveQuery, hub=hub, iso=iso, as_of=day_text(as_of)))
+        marked_iso = str(curve.column("iso")[0].as_py()) if curve.num_rows else iso
+        day = str(curve.column("as_of")[0].as_py()) if curve.num_rows else None
+        hourly = (
+            self._fetch_table(checked(CurveHpfcQuery, iso=marked_iso, hub=hub, as_of=day))
+            if hpfc and marked_iso
+            else None
+        )
+        earlier = (
+            self._fetch_table(checked(CurveQuery, hub=hub, iso=marked_iso, as_of=day_text(against)))
+            if against is not None
+            else None
+        )
+        return write_png(path, chart_png(curve, hourly, earlier))
 
     # ---- jobs -------------------------------------------------------------------------------
 

@@ -31,7 +31,10 @@ OV_NS = "http://schemas.microsoft.com/office/taskpaneappversionoverrides"
 FUNCTIONS_NAMESPACE = "C254"
 EXCEL_PATH = "/excel"
 DISPLAY_NAME = "254Carbon"
-DESCRIPTION = "Power-market prices in Excel: =C254.LMP, =C254.BASIS, =C254.LOCATIONS and the live =C254.LIVE."
+DESCRIPTION = (
+    "Power-market prices in Excel: =C254.LMP, =C254.BASIS, forward curves (=C254.CURVE, =C254.HPFC), "
+    "=C254.LOCATIONS and the live =C254.LIVE."
+)
 PROVIDER = "254Carbon"
 # The Id must stay the same across versions of one deployment and differ between
 # deployments (two sideloaded hosts must not collide): a name-based UUID of the base URL.

@@ -208,23 +208,36 @@ CURVE: Operation[CurveRequest, MarkRead] = Operation(
     compute=compute_curve,
     excel=ExcelFunction(
         id="CURVE",
-        description="Forward curve ($/MWh): a hub's monthly block prices as marked on a day.",
+        description=(
+            "Forward price ($/MWh) of a hub's marked curve: one number for a month and block, "
+            "else the whole curve (month, block, price)."
+        ),
         arguments=(
             ExcelArgument("hub", "hub", ExcelReader.LOCATION, "The hub, e.g. HB_NORTH or WESTERN HUB."),
             ExcelArgument(
                 "month",
                 "month",
-                ExcelReader.TEXT,
-                "A delivery month (YYYY-MM) for one price; omit for all.",
+                ExcelReader.MONTH,
+                "Delivery month: text 2027-01 or a date cell in it; omit for every month.",
                 True,
             ),
-            ExcelArgument("block", "block", ExcelReader.TEXT, "onpeak, offpeak, atc, 2x16 or 7x8.", True),
             ExcelArgument(
-                "as_of", "as_of", ExcelReader.TEXT, "Market day of the mark (default: latest).", True
+                "block", "block", ExcelReader.TEXT, "onpeak, offpeak, atc, 2x16 or 7x8; omit for all.", True
             ),
-            ExcelArgument("iso", "iso", ExcelReader.TEXT, "ISO/RTO (default ERCOT).", True, "ERCOT"),
+            ExcelArgument(
+                "as_of",
+                "as_of",
+                ExcelReader.TIME,
+                "Market day of the mark (a date cell or 2026-12-04; default: the latest).",
+                True,
+            ),
+            ExcelArgument(
+                "iso", "iso", ExcelReader.TEXT, "ISO/RTO (default: the one whose marks name the hub).", True
+            ),
         ),
         columns=("month", "block", "price"),
+        scalar="price",
+        scalar_when=("month", "block"),
     ),
 )
 
@@ -328,7 +341,9 @@ CURVE_DIFF: Operation[CurveDiffRequest, DiffRead] = Operation(
 class HpfcRequest(OperationRequest):
     """A mark shaped to hours with shape factors from the hub's stored day-ahead history."""
 
-    iso: str = Field(description="ISO/RTO of the hub, e.g. ERCOT (any case).")
+    iso: str | None = Field(
+        None, description="ISO/RTO of the hub, e.g. ERCOT (any case); needed only if two ISOs mark the name."
+    )
     hub: str = Field(description="The hub, as marked (any case).")
     as_of: str | None = Field(None, description="Market day of the mark (default: the latest).")
     start: str | None = Field(
@@ -454,6 +469,39 @@ CURVE_HPFC: Operation[HpfcRequest, HpfcRead] = Operation(
     columns=HPFC_COLUMNS,
     check=check_hpfc,
     compute=compute_hpfc,
+    excel=ExcelFunction(
+        id="HPFC",
+        description="Hourly forward prices ($/MWh) of a hub's marked curve, in the ISO's market time.",
+        arguments=(
+            ExcelArgument("hub", "hub", ExcelReader.LOCATION, "The hub, e.g. HB_NORTH or WESTERN HUB."),
+            ExcelArgument(
+                "start_month",
+                "start",
+                ExcelReader.MONTH,
+                "First delivery month (2027-01 or a date cell; default: the curve's first).",
+                True,
+            ),
+            ExcelArgument(
+                "end_month",
+                "end",
+                ExcelReader.MONTH,
+                "Delivery month to stop before (default: after the curve's last).",
+                True,
+            ),
+            ExcelArgument(
+                "as_of",
+                "as_of",
+                ExcelReader.TIME,
+                "Market day of the mark (a date cell or 2026-12-04; default: the latest).",
+                True,
+            ),
+            ExcelArgument(
+                "iso", "iso", ExcelReader.TEXT, "ISO/RTO (default: the one whose marks name the hub).", True
+            ),
+        ),
+        columns=("interval_start", "block", "price"),
+        fixed=(("tz", "iso"),),
+    ),
 )
 
 

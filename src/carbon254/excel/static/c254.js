@@ -81,6 +81,16 @@ export function timeArgument(name, value) {
   throw invalid(`${name} must be a date (a date cell, or text such as 2024-03-01 or today-30d), got ${JSON.stringify(value)}`);
 }
 
+/**
+ * A delivery month as "YYYY-MM": text passes through (trimmed); a date cell (Excel turns a typed
+ * 2027-01 into one) names its month.
+ */
+export function monthArgument(name, value) {
+  if (typeof value === "number" && Number.isFinite(value) && value > 0) return timeArgument(name, value).slice(0, 7);
+  if (typeof value === "string" && value.trim() !== "") return value.trim();
+  throw invalid(`${name} must be a month (text such as 2027-01, or a date cell), got ${JSON.stringify(value)}`);
+}
+
 /** A required text argument, trimmed; invalidValue when missing or blank. */
 export function textArgument(name, value) {
   if (typeof value === "number" || typeof value === "boolean") value = String(value);
@@ -309,8 +319,8 @@ export function table(columns, rows) {
   return [columns.slice(), ...rows.map((row) => columns.map((c) => cell(row[c])))];
 }
 
-function noRows(what) {
-  return unavailable(`no ${what}: check the dates, market and location (times are the ISO's market time)`);
+function noRows(what, hint = "check the dates, market and location (times are the ISO's market time)") {
+  return unavailable(`no ${what}: ${hint}`);
 }
 
 function lmpParams(a) {
@@ -416,7 +426,8 @@ function operationFunction(spec) {
   const readers = {
     text: (a, v) => (a.optional ? optionalText(a.name, v, a.default) : textArgument(a.name, v)),
     location: (a, v) => locationArgument(a.name, v),
-    time: (a, v) => timeArgument(a.name, v),
+    time: (a, v) => (a.optional && omitted(v) ? a.default : timeArgument(a.name, v)),
+    month: (a, v) => (a.optional && omitted(v) ? a.default : monthArgument(a.name, v)),
     number: (a, v) => {
       if (a.optional && (v === null || v === undefined || v === "")) return a.default;
       if (typeof v !== "number" || !Number.isFinite(v)) throw invalid(`${a.name} must be a number`);
@@ -426,16 +437,43 @@ function operationFunction(spec) {
   return {
     id: spec.id,
     description: spec.description,
-    parameters: spec.arguments.map((a) => param(a.name, a.reader === "time" ? "any" : a.reader === "number" ? "number" : "string",
+    parameters: spec.arguments.map((a) => param(a.name, a.reader === "time" || a.reader === "month" ? "any" : a.reader === "number" ? "number" : "string",
       a.description, a.optional ? { optional: true } : {})),
     endpoint: spec.endpoint,
     args: (values) => Object.fromEntries(spec.arguments.map((a, i) => [a.field, readers[a.reader](a, values[i])])),
-    query: (a) => ({ params: { ...spec.fixed, ...a, format: "json" } }),
+    query: (a) => ({ params: withoutUnset({ ...spec.fixed, ...a, format: "json" }) }),
     shape: (rows, a) => {
-      if (!rows.length) throw noRows(`${spec.id} rows for ${a.iso} from ${a.start} to ${a.end}`);
+      if (!rows.length) {
+        const windowed = spec.arguments.some((x) => x.field === "start" && x.reader === "time");
+        throw windowed
+          ? noRows(`${spec.id} rows for ${describeArguments(spec, a)}`)
+          : noRows(`${spec.id} rows for ${describeArguments(spec, a)}`, "check the arguments");
+      }
+      // One number in the cell typed: a single price asked for by every `scalar_when` argument.
+      const named = (spec.scalar_when || []).every((n) => {
+        const arg = spec.arguments.find((x) => x.name === n);
+        return arg && a[arg.field] !== null && a[arg.field] !== undefined;
+      });
+      if (spec.scalar && rows.length === 1 && named) return [[cell(rows[0][spec.scalar])]];
       return table(withResampleColumns(spec.columns, rows), rows);
     },
   };
+}
+
+function omitted(value) {
+  return value === null || value === undefined || (typeof value === "string" && value.trim() === "");
+}
+
+/** Parameters without the ones left unset (an omitted optional argument is not sent at all). */
+function withoutUnset(params) {
+  return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== null && v !== undefined));
+}
+
+/** The arguments given, for a message: "ERCOT from 2024-03-01 to 2024-03-02", or "hub=HB_NORTH, month=2027-01". */
+function describeArguments(spec, a) {
+  if (a.start !== undefined && a.end !== undefined && a.iso) return `${a.iso} from ${a.start} to ${a.end}`;
+  const given = spec.arguments.filter((x) => a[x.field] !== null && a[x.field] !== undefined);
+  return given.map((x) => `${x.name}=${a[x.field]}`).join(", ");
 }
 
 /** The custom-functions metadata (functions.json) the table describes. */

@@ -104,7 +104,9 @@ export const OPERATION_FUNCTIONS = Object.freeze([
     "fixed": {
       "tz": "iso"
     },
-    "id": "BASIS"
+    "id": "BASIS",
+    "scalar": null,
+    "scalar_when": []
   },
   {
     "arguments": [
@@ -118,15 +120,15 @@ export const OPERATION_FUNCTIONS = Object.freeze([
       },
       {
         "default": null,
-        "description": "A delivery month (YYYY-MM) for one price; omit for all.",
+        "description": "Delivery month: text 2027-01 or a date cell in it; omit for every month.",
         "field": "month",
         "name": "month",
         "optional": true,
-        "reader": "text"
+        "reader": "month"
       },
       {
         "default": null,
-        "description": "onpeak, offpeak, atc, 2x16 or 7x8.",
+        "description": "onpeak, offpeak, atc, 2x16 or 7x8; omit for all.",
         "field": "block",
         "name": "block",
         "optional": true,
@@ -134,15 +136,15 @@ export const OPERATION_FUNCTIONS = Object.freeze([
       },
       {
         "default": null,
-        "description": "Market day of the mark (default: latest).",
+        "description": "Market day of the mark (a date cell or 2026-12-04; default: the latest).",
         "field": "as_of",
         "name": "as_of",
         "optional": true,
-        "reader": "text"
+        "reader": "time"
       },
       {
-        "default": "ERCOT",
-        "description": "ISO/RTO (default ERCOT).",
+        "default": null,
+        "description": "ISO/RTO (default: the one whose marks name the hub).",
         "field": "iso",
         "name": "iso",
         "optional": true,
@@ -154,9 +156,71 @@ export const OPERATION_FUNCTIONS = Object.freeze([
       "block",
       "price"
     ],
-    "description": "Forward curve ($/MWh): a hub's monthly block prices as marked on a day.",
+    "description": "Forward price ($/MWh) of a hub's marked curve: one number for a month and block, else the whole curve (month, block, price).",
     "endpoint": "/v1/curves",
     "fixed": {},
-    "id": "CURVE"
+    "id": "CURVE",
+    "scalar": "price",
+    "scalar_when": [
+      "month",
+      "block"
+    ]
+  },
+  {
+    "arguments": [
+      {
+        "default": null,
+        "description": "The hub, e.g. HB_NORTH or WESTERN HUB.",
+        "field": "hub",
+        "name": "hub",
+        "optional": false,
+        "reader": "location"
+      },
+      {
+        "default": null,
+        "description": "First delivery month (2027-01 or a date cell; default: the curve's first).",
+        "field": "start",
+        "name": "start_month",
+        "optional": true,
+        "reader": "month"
+      },
+      {
+        "default": null,
+        "description": "Delivery month to stop before (default: after the curve's last).",
+        "field": "end",
+        "name": "end_month",
+        "optional": true,
+        "reader": "month"
+      },
+      {
+        "default": null,
+        "description": "Market day of the mark (a date cell or 2026-12-04; default: the latest).",
+        "field": "as_of",
+        "name": "as_of",
+        "optional": true,
+        "reader": "time"
+      },
+      {
+        "default": null,
+        "description": "ISO/RTO (default: the one whose marks name the hub).",
+        "field": "iso",
+        "name": "iso",
+        "optional": true,
+        "reader": "text"
+      }
+    ],
+    "columns": [
+      "interval_start",
+      "block",
+      "price"
+    ],
+    "description": "Hourly forward prices ($/MWh) of a hub's marked curve, in the ISO's market time.",
+    "endpoint": "/v1/curves/hpfc",
+    "fixed": {
+      "tz": "iso"
+    },
+    "id": "HPFC",
+    "scalar": null,
+    "scalar_when": []
   }
 ]);

@@ -25,6 +25,7 @@ from carbon254.application.identity import Principal
 from carbon254.application.jobs import cancel_job, find_job, resume_job, submit_job
 from carbon254.jobs import JobRecord, JobState, JobStatus
 from carbon254.service.graphql.context import GraphQLContext
+from carbon254.service.graphql.curves import MARK_CURVE, CurveMark
 from carbon254.service.graphql.errors import from_api_error
 from carbon254.service.graphql.job_types import Job, JobStatusValue
 from carbon254.service.job_audit import audited_change, audited_submit
@@ -134,7 +135,10 @@ JOB_QUERIES: dict[str, Any] = {
 }
 
 
-@strawberry.type(name="Mutation", description="Long work as jobs: submit, cancel and resume; as `/v1/jobs`.")
+@strawberry.type(
+    name="Mutation",
+    description="Long work as jobs: submit, cancel and resume, as `/v1/jobs`; and marking forward curves.",
+)
 class Mutation:
     submit_job: Job = strawberry.field(
         resolver=resolve_submit_job,
@@ -151,3 +155,4 @@ class Mutation:
         description="Queue a cancelled or failed job again, keeping its finished tasks; "
         "as `POST /v1/jobs/{id}/resume`.",
     )
+    mark_curve: CurveMark = MARK_CURVE

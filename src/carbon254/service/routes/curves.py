@@ -90,25 +90,34 @@ async def post_curve(
         str | None, Query(description="Market day of the marks, YYYY-MM-DD (for a CSV body).")
     ] = None,
     through: Annotated[str | None, Query(description="Extend the curve to this month, YYYY-MM.")] = None,
+    prior: Annotated[
+        bool, Query(description="Shape months quoted only in strips by the hub's stored seasonality.")
+    ] = True,
 ) -> CurveMarked:
-    """Fit and store a hub's curve; the body is JSON `{iso, hub, as_of, quotes: [...], through?}` or a CSV.
+    """Fit and store a hub's curve; the body is JSON `{iso, hub, as_of, quotes, through?, prior?}` or a CSV.
 
     A CSV body (`Content-Type: text/csv`) has columns `start,end,block,price`
-    (or `contract,block,price`) and takes iso, hub and as_of as query
-    parameters. Each quote's price equals the hours-weighted average of its
+    (or `contract,block,price`) and takes iso, hub, as_of (and through,
+    prior) as query parameters. Each quote's price equals the hours-weighted average of its
     months' prices; contradictory quotes are refused (422) naming them.
     """
     body = await request.body()
     if len(body) > MAX_UPLOAD_BYTES:
         raise ApiError(413, "too_large", f"quotes: the body is over {MAX_UPLOAD_BYTES // 1024 // 1024} MB")
-    fields = _fields(request.headers.get("content-type", ""), body, iso, hub, as_of, through)
+    fields = _fields(request.headers.get("content-type", ""), body, iso, hub, as_of, through, prior)
     db = _metadata(request)
     marked = await run_in_threadpool(lambda: _mark(db, principal, store, settings, fields))
     return _out(marked)
 
 
 def _fields(
-    content_type: str, body: bytes, iso: str | None, hub: str | None, as_of: str | None, through: str | None
+    content_type: str,
+    body: bytes,
+    iso: str | None,
+    hub: str | None,
+    as_of: str | None,
+    through: str | None,
+    prior: bool,
 ) -> dict[str, Any]:
     """iso, hub, as_of, quotes and through from a JSON or CSV body; 422 naming what is missing."""
     if content_type.split(";")[0].strip().lower() in ("text/csv", "text/plain"):
@@ -117,6 +126,7 @@ def _fields(
         except UnicodeDecodeError:
             raise bad_parameter("quotes", "quotes: the CSV body is not UTF-8") from None
         given: dict[str, Any] = {"iso": iso, "hub": hub, "as_of": as_of, "through": through, "csv": text}
+        given["prior"] = prior
     else:
         try:
             parsed = orjson.loads(body)
@@ -126,13 +136,18 @@ def _fields(
             raise bad_parameter("quotes", "quotes: the JSON body must be an object {iso, hub, as_of, quotes}")
         given = {"iso": parsed.get("iso", iso), "hub": parsed.get("hub", hub)}
         given |= {"as_of": parsed.get("as_of", as_of), "through": parsed.get("through", through)}
-        given["prior"] = parsed.get("prior", True)
+        given["prior"] = parsed.get("prior", prior)
+        if not isinstance(given["prior"], bool):
+            raise bad_parameter("prior", "prior: true or false (whether to use the hub's seasonal shape)")
         if not isinstance(parsed.get("quotes"), list):
             raise bad_parameter("quotes", "quotes: a list of {start, end, block, price} objects is required")
         given["records"] = parsed["quotes"]
     for name in ("iso", "hub", "as_of"):
         if not isinstance(given[name], str) or not given[name].strip():
             raise bad_parameter(name, f"{name}: required")
+    # A JSON body may carry any type; only text reaches the month parser.
+    if given["through"] is not None and not isinstance(given["through"], str):
+        raise bad_parameter("through", "through: a month as text, YYYY-MM")
     return given
 
 

@@ -124,7 +124,10 @@ def _endpoint(operation: Operation[Any, Any]) -> Any:
             cursor=given["cursor"],
             if_none_match=given["if_none_match"],
         )
-        return await deliver(given["store"], given["settings"], given["cache"], delivery, http=given["http"])
+        # A check that reads the metadata database (which mark of the hub, for this tenant) depends on
+        # the caller and on marks made since: it must run on every request, so it is never remembered.
+        http = None if operation.needs_metadata else given["http"]
+        return await deliver(given["store"], given["settings"], given["cache"], delivery, http=http)
 
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [*_COMMON, *_parameters(operation), *_DELIVERY], return_annotation=Response
