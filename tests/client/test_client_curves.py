@@ -119,7 +119,7 @@ def test_mark_curve_takes_quotes_in_every_form(client: Client, tmp_path: Path, k
     assert (marked.hub, marked.as_of, marked.version) == (hub, "2026-12-04", 1)
     _check(marked)
     again = client.mark_curve(iso="ERCOT", hub=hub, as_of="2026-12-04", quotes=quotes, prior=False)
-    assert again.version == 2 and again.prior is False
+    assert again.version == 2 and again.prior is None
 
 
 def test_redundant_quotes_come_back_with_their_implied_price(client: Client) -> None:

@@ -185,8 +185,9 @@ class CurveMarked(_Answer):
 
     `months` is a list of month/block/price rows (`pandas.DataFrame([m.model_dump()
     for m in marked.months])` makes a frame of it); `quoted_through` is the first
-    day past the last quoted delivery day; `prior` says whether the hub's seasonal
-    shape from stored prices shaped months quoted only within strips.
+    day past the last quoted delivery day; `prior` names the seasonal shape months
+    quoted only within strips took: `history` (the hub's stored prices), `front year`
+    (the curve's own first twelve months) or None.
     """
 
     iso: str
@@ -195,6 +196,6 @@ class CurveMarked(_Answer):
     version: int
     simulated: bool
     quoted_through: str
-    prior: bool
+    prior: str | None
     months: tuple[MarkedMonth, ...]
     implied: tuple[ImpliedOut, ...]

@@ -397,7 +397,7 @@ def check_hpfc(context: CallContext, request: HpfcRequest) -> HpfcRead:
 HPFC_COLUMNS = (
     Column("interval_start", ColumnType.TIMESTAMP, "Start of the delivery hour, in `tz`."),
     Column("interval_end", ColumnType.TIMESTAMP, "End of the delivery hour, exclusive."),
-    Column("block", ColumnType.TEXT, "The hour's base block (onpeak or offpeak; 2x16/7x8 if marked so)."),
+    Column("block", ColumnType.TEXT, "The hour's finest block: onpeak, 2x16 or 7x8."),
     Column(
         "price", ColumnType.FLOAT, "Hourly forward price, $/MWh; each month and block averages to the mark."
     ),

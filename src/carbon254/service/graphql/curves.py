@@ -58,7 +58,9 @@ class CurveMark:
     version: int
     simulated: bool
     quoted_through: str
-    prior: bool = strawberry.field(description="Whether the hub's stored seasonality shaped the months.")
+    prior: str | None = strawberry.field(
+        description="The seasonal shape of months inside longer contracts: history, front year or null."
+    )
     months: list[MarkedMonth]
     implied: list[ImpliedQuote]
 
