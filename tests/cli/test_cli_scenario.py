@@ -152,3 +152,18 @@ def test_a_replay_without_its_prices_says_which(runner: CliRunner, marked: Path,
     flat = _flat(result.output)
     assert result.exit_code == 1
     assert "replay uri" in flat and "2021-02-20" in flat and "HB_NORTH" in flat and "not in the store" in flat
+
+
+def test_scenarios_compose_in_the_order_given(runner: CliRunner, marked: Path, tmp_path: Path) -> None:
+    plus = _scenario(tmp_path, "name: plus ten\nsteps:\n  - {type: shift, absolute: 10}\n", "plus.yaml")
+    pct = _scenario(tmp_path, "name: up ten pct\nsteps:\n  - {type: shift, percent: 10}\n", "pct.yaml")
+    data = ["--data-dir", str(marked), "--hub", "HB_NORTH"]
+    changes: dict[str, list[float]] = {}
+    for order, files in (("plus then pct", [plus, pct]), ("pct then plus", [pct, plus])):
+        out = tmp_path / f"{order}.csv"
+        result = runner.invoke(app, ["scenario", "run", *map(str, files), "-o", str(out), *data])
+        assert result.exit_code == 0, result.output
+        changes[order] = [float(r["price"]) - 1.1 * float(r["base_price"]) for r in _rows(out)]
+    # (p + 10) * 1.1 = 1.1p + 11, against 1.1p + 10: the order shows, by exactly 1 $/MWh.
+    assert all(c == pytest.approx(11.0) for c in changes["plus then pct"])
+    assert all(c == pytest.approx(10.0) for c in changes["pct then plus"])

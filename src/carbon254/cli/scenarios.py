@@ -41,10 +41,10 @@ from carbon254.cli.tenants import open_metadata
 from carbon254.config import Settings
 from carbon254.jobs import JobState, JobStatus, registry
 from carbon254.metadata.database import MetadataDatabase
-from carbon254.metadata.scenarios import list_runs, list_scenarios
+from carbon254.metadata.scenarios import ScenarioRecord, list_runs, list_scenarios
 from carbon254.objects import open_object_store
 from carbon254.reports.curve_chart import CurveSeries, curve_png
-from carbon254.scenarios import Scenario, SweepTooLarge, expand_sweep, list_presets
+from carbon254.scenarios import Scenario, SweepTooLarge, compose, expand_sweep, list_presets
 from carbon254.store import open_store
 from carbon254.sweeps import SweepRequest
 
@@ -90,8 +90,11 @@ def save(file: ScenarioFile, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
 
 @scenario.command("run")
 def run(
-    source: Annotated[
-        str, typer.Argument(help="A scenario file (YAML or JSON), or the name of a saved one.")
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="A scenario file (YAML or JSON) or a saved scenario's name; several are applied in turn."
+        ),
     ],
     hub: Annotated[
         list[str],
@@ -121,7 +124,8 @@ def run(
 ) -> None:
     """Apply a scenario to hubs' marked curves; print yearly means by hub, record the run.
 
-    A sweep prints each point's next calendar year (every year is in
+    Several scenarios compose: `run A.yaml B.yaml` applies A's steps, then
+    B's (their sweeps combine into one grid). A sweep prints each point's next calendar year (every year is in
     `--output`); up to 200 points run inline, larger sweeps as a
     `scenario_sweep` job with a progress bar.
     """
@@ -133,16 +137,15 @@ def run(
     if chart is not None and chart.suffix.lower() != ".png":
         fail("--chart: the chart is a PNG; name the file *.png")
     day = checked(lambda: parse_day("as_of", as_of)) if as_of else None
-    path = Path(source)
     db = open_metadata(data_dir)
     store = open_store(data_dir)
     try:
-        if path.suffix.lower() in (".yaml", ".yml", ".json") or path.exists():
-            saved = None
-            text, parsed = _read(path)
+        found = [_source(db, source) for source in sources]
+        if len(found) == 1:
+            text, parsed, saved = found[0]
         else:
-            saved = checked(lambda: saved_scenario(db, ANONYMOUS, source, None))
-            text, parsed = saved.yaml, checked(lambda: parse_scenario(saved.yaml), positional="scenario")
+            parsed = checked(lambda: _composed([p for _, p, _ in found]), positional="scenario")
+            text, saved = parsed.model_dump_json(), None
         if parsed.sweep and len(checked(lambda: _points(parsed), positional="scenario")) > INLINE_SWEEP_MAX:
             store.close()
             request = SweepRequest(scenario=text, hubs=hub, iso=iso, as_of=day, hourly=hourly)
@@ -208,6 +211,22 @@ def _one_year(table: pa.Table, year: int | None) -> tuple[pa.Table, int]:
     rows = table.filter(pc.equal(table.column("year"), chosen)).drop_columns(["year"])
     names = [n.partition("[")[2].rstrip("]") or n for n in rows.column("scenario").to_pylist()]
     return rows.set_column(0, "point", pa.array(names, pa.string())), chosen
+
+
+def _source(db: MetadataDatabase, source: str) -> tuple[str, Scenario, ScenarioRecord | None]:
+    """A scenario argument: a file (by extension, or if it exists), else a saved scenario's name."""
+    path = Path(source)
+    if path.suffix.lower() in (".yaml", ".yml", ".json") or path.exists():
+        return (*_read(path), None)
+    saved = checked(lambda: saved_scenario(db, ANONYMOUS, source, None), positional="scenario")
+    return saved.yaml, checked(lambda: parse_scenario(saved.yaml), positional="scenario"), saved
+
+
+def _composed(scenarios: list[Scenario]) -> Scenario:
+    try:
+        return compose(*scenarios)
+    except ValueError as exc:  # e.g. a composed sweep that no longer fits its steps
+        raise ApiError(422, "invalid_scenario", f"scenario: {exc}", "scenario") from None
 
 
 def _points(parsed: Scenario) -> list[Scenario]:
