@@ -201,8 +201,9 @@ def render(state: dict[str, Any]) -> str:
         "# Benchmarks",
         "",
         "Written by `benchmarks/run.py` — rerun it rather than editing this file. Targets are from the "
-        'issues "The spine" and, for (m), "Jobs, distributed compute and the download center" (2-core '
-        "machine). Every figure has a baseline measured in the same run; "
+        'issues "The spine", for (m) "Jobs, distributed compute and the download center" and for (n) '
+        '"Forward curves and the scenario engine" (2-core machine). Every figure has a baseline measured '
+        "in the same run; "
         "**ratio = figure ÷ baseline figure** (machines are noisy, so read the ratios first).",
         "",
         "## Results",
@@ -262,6 +263,7 @@ def render(state: dict[str, Any]) -> str:
         ".venv/bin/python benchmarks/run.py --only spreads     # /v1/spreads vs 2 × /v1/lmp + pandas, 1 min",
         ".venv/bin/python benchmarks/run.py --only layer       # /v1/lmp now vs before the layer, 2 min",
         ".venv/bin/python benchmarks/run.py --only jobs        # jobs, fan-out and 10M-row exports, 6 min",
+        ".venv/bin/python benchmarks/run.py --only curves      # curve fit, HPFC and a sweep vs CVXPY, 20 s",
         "```",
         "",
         "`--rebuild` rebuilds the cached stores under `benchmarks/.work` (otherwise rebuilt only when their "
@@ -328,6 +330,15 @@ def render(state: dict[str, Any]) -> str:
         "worker` process, submit to success, peak memory summed over the worker and its pool "
         "processes; baseline `carbon254 query --output` of the same rows. Details in "
         "`benchmarks/bench_jobs.py`.",
+        "- **Curves:** (n) fit: `fit_monthly_curve` on 60 overlapping, consistent quotes of one PJM hub "
+        "(BOM, 18 months, 8 quarters, 4 seasons, 5 calendars; 73 months), median of 25 after one warm-up; "
+        "baseline: the same QP (quartic pieces, roughness objective, continuity, end and quote "
+        "constraints) built and solved in CVXPY with its default solver, median of 5, same prices to "
+        "1e-4. HPFC: `build_hpfc` of 10 years hourly (87,648 hours) with shape factors from two years of "
+        "history, median of 20; baseline: the same weighted least-squares HPFC in CVXPY. Sweep: 1,000 "
+        "points (shift x gas x volatility) applied to a 10-year hourly hub curve and summarised per year, "
+        "split over 2 warm spawned processes; baseline: re-fitting each point's HPFC in CVXPY (5 points "
+        "timed, × 1,000). Details in `benchmarks/bench_curves.py`.",
         "",
         "## Notes",
         "",

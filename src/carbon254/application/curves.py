@@ -13,9 +13,10 @@ hub and day takes precedence over a shared one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pyarrow.compute as pc
@@ -93,15 +94,24 @@ def parse_day(parameter: str, text: str | date) -> date:
         ) from None
 
 
-def parse_month(parameter: str, text: str) -> date:
-    """`text` (`YYYY-MM`, or a date within the month) as the month's first day; 422 naming `parameter`."""
+def parse_month(parameter: str, text: str, anchor: date | None = None) -> date:
+    """`text` as a month's first day: `YYYY-MM`, a date within it, or `M+k` (k months after `anchor`'s).
+
+    `anchor` is the mark's day for reads of a mark, so `M+1` is the prompt
+    month as marked (the UTC date when None). 422 naming `parameter`.
+    """
     value = required_text(parameter, text)
+    relative = re.fullmatch(r"[mM]\s*\+\s*(\d{1,3})", value)
+    if relative is not None:
+        base = anchor or datetime.now(UTC).date()
+        index = base.year * 12 + base.month - 1 + int(relative.group(1))
+        return date(index // 12, index % 12 + 1, 1)
     try:
         return (date.fromisoformat(f"{value}-01") if len(value) == 7 else date.fromisoformat(value)).replace(
             day=1
         )
     except ValueError:
-        raise bad_parameter(parameter, f"{parameter}: {text!r} is not a month (YYYY-MM)") from None
+        raise bad_parameter(parameter, f"{parameter}: {text!r} is not a month (YYYY-MM, or M+1)") from None
 
 
 def quotes_from_csv(text: str, as_of: date) -> list[Quote]:

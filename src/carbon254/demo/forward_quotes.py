@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from carbon254.curves.model import Contract, ContractKind, Quote
 from carbon254.demo.marker import DemoParams
-from carbon254.isos import Iso, iso_info
+from carbon254.isos import Iso, declaration, iso_info
 from carbon254.simulate.network import build_network, location_catalog
 from carbon254.simulate.system import simulate_system
 from carbon254.timeseries._clock import clock_for
@@ -37,38 +37,10 @@ from carbon254.timeseries.periods import Block
 
 FloatArray = npt.NDArray[np.float64]
 
-# The hubs the demo marks, by their names in the simulator's catalog (so node basis works).
-MAIN_HUBS: dict[Iso, tuple[str, ...]] = {
-    Iso.ERCOT: ("HB_NORTH", "HB_HOUSTON", "HB_WEST"),
-    Iso.PJM: ("WESTERN HUB", "AEP-DAYTON HUB"),
-    Iso.CAISO: ("TH_SP15_GEN-APND", "TH_NP15_GEN-APND"),
-    Iso.MISO: ("INDIANA.HUB", "ILLINOIS.HUB"),
-    Iso.SPP: ("SPPSOUTH_HUB", "SPPNORTH_HUB"),
-    Iso.NYISO: ("N.Y.C.", "HUD VL"),
-    Iso.ISONE: (".H.INTERNAL_HUB",),
-}
-# How many monthly contracts trade, by liquidity; quarters and calendars follow them.
-MONTHS_TRADED: dict[Iso, int] = {
-    Iso.ERCOT: 18,
-    Iso.PJM: 18,
-    Iso.CAISO: 15,
-    Iso.MISO: 15,
-    Iso.NYISO: 15,
-    Iso.SPP: 12,
-    Iso.ISONE: 12,
-}
+# Which hubs each ISO marks, how many months trade and which seasonal packs: the ISO's
+# declaration (`IsoDeclaration.forwards`).
 QUARTERS_TRADED = 6
 CALENDARS_TRADED = 3
-# Seasonal packs quoted where they trade: (label stem, first month, months).
-SEASONAL_STRIPS: dict[Iso, tuple[tuple[str, int, int], ...]] = {
-    Iso.ERCOT: (("JulAug", 7, 2),),
-    Iso.PJM: (("JanFeb", 1, 2), ("JulAug", 7, 2)),
-    Iso.MISO: (("JulAug", 7, 2),),
-    Iso.SPP: (("JulAug", 7, 2),),
-    Iso.NYISO: (("JanFeb", 1, 2), ("JulAug", 7, 2)),
-    Iso.ISONE: (("JanFeb", 1, 2),),
-    Iso.CAISO: (),
-}
 BLOCKS = (Block.ONPEAK, Block.OFFPEAK)
 # The reference years whose simulated day-ahead hub prices make the expected block prices.
 REFERENCE_START = date(2021, 1, 1)
@@ -130,7 +102,7 @@ def demo_marks(
     """
     for iso in isos:
         iso_enum = _iso(iso)
-        for hub in MAIN_HUBS[iso_enum]:
+        for hub in declaration(iso_enum.value).forwards.hubs:
             views = _market_views(iso_enum, hub, seed, days)
             for day, view in zip(days, views, strict=True):
                 yield iso_enum.value, hub, day, _strip(iso_enum, hub, day, seed, nodes, view)
@@ -184,7 +156,7 @@ def _strip(iso: Iso, hub: str, as_of: date, seed: int, nodes: int | None, view: 
     if (next_month - bom_start).days >= 2:
         quote(bom_start, next_month, ContractKind.BALANCE_OF_MONTH, f"BOM {first_month:%b%y}")
     month = next_month
-    for _ in range(MONTHS_TRADED[iso]):
+    for _ in range(declaration(iso.value).forwards.months_traded):
         quote(month, _next(month), ContractKind.MONTH, f"{month:%b%y}")
         month = _next(month)
     quarter = date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1)
@@ -196,7 +168,7 @@ def _strip(iso: Iso, hub: str, as_of: date, seed: int, nodes: int | None, view: 
             ContractKind.QUARTER,
             f"Q{(quarter.month + 2) // 3} {quarter:%y}",
         )
-    for stem, first, count in SEASONAL_STRIPS[iso]:
+    for stem, first, count in declaration(iso.value).forwards.seasonal_strips:
         start = date(as_of.year, first, 1)
         if start <= first_month:
             start = date(as_of.year + 1, first, 1)
@@ -317,7 +289,8 @@ def _hub_name(iso: Iso, hub: str, nodes: int | None) -> str:
     by_folded = {n.casefold(): n for n in names[:aggregates]}
     found = by_folded.get(hub.strip().casefold())
     if found is None:
-        raise UnknownHub(f"unknown {iso.value} hub {hub!r}; the demo marks {', '.join(MAIN_HUBS[iso])}")
+        marked = ", ".join(declaration(iso.value).forwards.hubs)
+        raise UnknownHub(f"unknown {iso.value} hub {hub!r}; the demo marks {marked}")
     return found
 
 

@@ -77,6 +77,21 @@ class IsoInfo:
         return ZoneInfo(self.timezone)
 
 
+@dataclass(frozen=True, slots=True)
+class ForwardMarket:
+    """How the ISO's power forwards trade, as the demo's simulated strips quote them.
+
+    `hubs` are the main trading hubs (named as the simulator's catalog names
+    them, so node basis works), `months_traded` how many single months are
+    quoted ahead, and `seasonal_strips` the multi-month packs that trade:
+    (label stem such as `JulAug`, first month, number of months).
+    """
+
+    hubs: tuple[str, ...]
+    months_traded: int
+    seasonal_strips: tuple[tuple[str, int, int], ...] = ()
+
+
 # The modules every ISO package holds, each imported only when first used.
 PARTS = ("settings", "reports", "replay", "simulation")
 
@@ -93,12 +108,14 @@ class IsoDeclaration:
     layout, `routes(roots)`) and `simulation` (the simulator's model of the
     ISO, `SIMULATION`). `min_request_interval_s` is the spacing of requests to
     the ISO, in seconds, when `CARBON254_ISO_MIN_INTERVAL_S` does not set one:
-    the ISO's published or observed limit.
+    the ISO's published or observed limit. `forwards` is how its power
+    forwards trade (main hubs, liquid months, seasonal packs).
     """
 
     info: IsoInfo
     package: str
     min_request_interval_s: float
+    forwards: ForwardMarket
 
     @property
     def iso(self) -> Iso:

@@ -64,7 +64,7 @@ from carbon254.schema import Dataset
 from carbon254.store.base import Store
 from carbon254.timeseries.periods import Block
 
-NO_PARAMETERS: tuple[Mapping[str, str], ...] = ()
+NO_RENAMES: tuple[Mapping[str, str], ...] = ()
 
 
 class CurveRequest(OperationRequest):
@@ -78,7 +78,9 @@ class CurveRequest(OperationRequest):
         None, description="Market day YYYY-MM-DD: the mark of that day or the last before."
     )
     version: int | None = Field(None, description="A mark's version of that day (default: its latest).")
-    month: str | None = Field(None, description="Keep one delivery month, YYYY-MM.")
+    month: str | None = Field(
+        None, description="Keep one delivery month: YYYY-MM, or M+1 (the prompt month as marked), M+2, ..."
+    )
     block: Block | None = Field(None, description="Keep one block (onpeak, offpeak, atc, 2x16, 7x8).")
 
 
@@ -90,7 +92,7 @@ class MarkRead:
     block: Block | None
     month: date | None = None
     inputs: tuple[DatasetQuery, ...] = ()
-    renames: tuple[Mapping[str, str], ...] = NO_PARAMETERS
+    renames: tuple[Mapping[str, str], ...] = NO_RENAMES
     tz: str | None = None
 
     def parameters(self) -> dict[str, Any]:
@@ -104,7 +106,6 @@ class MarkRead:
 
 def check_curve(context: CallContext, request: CurveRequest) -> MarkRead:
     """The mark `request` names; 404 when the hub has none on or before `as_of`."""
-    month = parse_month("month", request.month) if request.month else None
     mark = find_mark(
         context.require_metadata(),
         context.principal,
@@ -113,6 +114,7 @@ def check_curve(context: CallContext, request: CurveRequest) -> MarkRead:
         request.as_of,
         request.version,
     )
+    month = parse_month("month", request.month, mark.curve.as_of) if request.month else None
     return MarkRead(mark, request.block, month)
 
 
@@ -218,7 +220,7 @@ CURVE: Operation[CurveRequest, MarkRead] = Operation(
                 "month",
                 "month",
                 ExcelReader.MONTH,
-                "Delivery month: text 2027-01 or a date cell in it; omit for every month.",
+                "Delivery month: 2027-01, M+1 (the prompt month as marked) or a date cell; omit for all.",
                 True,
             ),
             ExcelArgument(
@@ -260,7 +262,7 @@ class DiffRead:
     against: CurveMark
     block: Block | None
     inputs: tuple[DatasetQuery, ...] = ()
-    renames: tuple[Mapping[str, str], ...] = NO_PARAMETERS
+    renames: tuple[Mapping[str, str], ...] = NO_RENAMES
     tz: str | None = None
 
     def parameters(self) -> dict[str, Any]:
@@ -347,10 +349,10 @@ class HpfcRequest(OperationRequest):
     hub: str = Field(description="The hub, as marked (any case).")
     as_of: str | None = Field(None, description="Market day of the mark (default: the latest).")
     start: str | None = Field(
-        None, description="First delivery month kept, YYYY-MM (default: the curve's first)."
+        None, description="First delivery month kept, YYYY-MM or M+k (default: the curve's first)."
     )
     end: str | None = Field(
-        None, description="Delivery month to stop before, YYYY-MM (default: after the last)."
+        None, description="Delivery month to stop before, YYYY-MM or M+k (default: after the last)."
     )
     tz: str | None = Field(
         None, description="IANA zone of output times, or `iso` for market time (default UTC)."
@@ -382,8 +384,8 @@ def check_hpfc(context: CallContext, request: HpfcRequest) -> HpfcRead:
     mark = find_mark(
         context.require_metadata(), context.principal, request.iso, request.hub, request.as_of, None
     )
-    start = parse_month("start", request.start) if request.start else None
-    end = parse_month("end", request.end) if request.end else None
+    start = parse_month("start", request.start, mark.curve.as_of) if request.start else None
+    end = parse_month("end", request.end, mark.curve.as_of) if request.end else None
     if start and end and end <= start:
         raise bad_parameter("end", "end: must be a later month than start")
     curve = mark.curve
@@ -478,14 +480,14 @@ CURVE_HPFC: Operation[HpfcRequest, HpfcRead] = Operation(
                 "start_month",
                 "start",
                 ExcelReader.MONTH,
-                "First delivery month (2027-01 or a date cell; default: the curve's first).",
+                "First delivery month (2027-01, M+1 or a date cell; default: the curve's first).",
                 True,
             ),
             ExcelArgument(
                 "end_month",
                 "end",
                 ExcelReader.MONTH,
-                "Delivery month to stop before (default: after the curve's last).",
+                "Delivery month to stop before (2027-02, M+2 or a date cell; default: after the last).",
                 True,
             ),
             ExcelArgument(
@@ -695,7 +697,7 @@ class HistoryRead:
     marks: tuple[CurveMark, ...]
     block: Block
     inputs: tuple[DatasetQuery, ...] = ()
-    renames: tuple[Mapping[str, str], ...] = NO_PARAMETERS
+    renames: tuple[Mapping[str, str], ...] = NO_RENAMES
     tz: str | None = None
 
     def parameters(self) -> dict[str, Any]:

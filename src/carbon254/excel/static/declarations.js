@@ -120,7 +120,7 @@ export const OPERATION_FUNCTIONS = Object.freeze([
       },
       {
         "default": null,
-        "description": "Delivery month: text 2027-01 or a date cell in it; omit for every month.",
+        "description": "Delivery month: 2027-01, M+1 (the prompt month as marked) or a date cell; omit for all.",
         "field": "month",
         "name": "month",
         "optional": true,
@@ -178,7 +178,7 @@ export const OPERATION_FUNCTIONS = Object.freeze([
       },
       {
         "default": null,
-        "description": "First delivery month (2027-01 or a date cell; default: the curve's first).",
+        "description": "First delivery month (2027-01, M+1 or a date cell; default: the curve's first).",
         "field": "start",
         "name": "start_month",
         "optional": true,
@@ -186,7 +186,7 @@ export const OPERATION_FUNCTIONS = Object.freeze([
       },
       {
         "default": null,
-        "description": "Delivery month to stop before (default: after the curve's last).",
+        "description": "Delivery month to stop before (2027-02, M+2 or a date cell; default: after the last).",
         "field": "end",
         "name": "end_month",
         "optional": true,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from carbon254.isos.declaration import Iso, IsoDeclaration, IsoInfo, PriceBounds
+from carbon254.isos.declaration import ForwardMarket, Iso, IsoDeclaration, IsoInfo, PriceBounds
 
 DECLARATION = IsoDeclaration(
     IsoInfo(
@@ -24,4 +24,7 @@ DECLARATION = IsoDeclaration(
     __name__,
     # OASIS answers callers faster than about one request per 5 s with an error payload.
     min_request_interval_s=5.0,
+    forwards=ForwardMarket(
+        hubs=("TH_SP15_GEN-APND", "TH_NP15_GEN-APND"), months_traded=15, seasonal_strips=()
+    ),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from carbon254.isos.declaration import Iso, IsoDeclaration, IsoInfo, PriceBounds
+from carbon254.isos.declaration import ForwardMarket, Iso, IsoDeclaration, IsoInfo, PriceBounds
 
 DECLARATION = IsoDeclaration(
     IsoInfo(
@@ -25,4 +25,7 @@ DECLARATION = IsoDeclaration(
     __name__,
     # ERCOT's public API allows about 30 requests a minute.
     min_request_interval_s=2.0,
+    forwards=ForwardMarket(
+        hubs=("HB_NORTH", "HB_HOUSTON", "HB_WEST"), months_traded=18, seasonal_strips=(("JulAug", 7, 2),)
+    ),
 )

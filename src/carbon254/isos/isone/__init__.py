@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from carbon254.isos.declaration import Iso, IsoDeclaration, IsoInfo, PriceBounds
+from carbon254.isos.declaration import ForwardMarket, Iso, IsoDeclaration, IsoInfo, PriceBounds
 
 DECLARATION = IsoDeclaration(
     IsoInfo(
@@ -24,4 +24,5 @@ DECLARATION = IsoDeclaration(
     __name__,
     # Static files and a session cookie: a courtesy spacing.
     min_request_interval_s=1.0,
+    forwards=ForwardMarket(hubs=(".H.INTERNAL_HUB",), months_traded=12, seasonal_strips=(("JanFeb", 1, 2),)),
 )

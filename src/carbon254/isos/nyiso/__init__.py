@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from carbon254.isos.declaration import Iso, IsoDeclaration, IsoInfo, PriceBounds
+from carbon254.isos.declaration import ForwardMarket, Iso, IsoDeclaration, IsoInfo, PriceBounds
 
 DECLARATION = IsoDeclaration(
     IsoInfo(
@@ -24,4 +24,7 @@ DECLARATION = IsoDeclaration(
     __name__,
     # Static files: a courtesy spacing.
     min_request_interval_s=0.5,
+    forwards=ForwardMarket(
+        hubs=("N.Y.C.", "HUD VL"), months_traded=15, seasonal_strips=(("JanFeb", 1, 2), ("JulAug", 7, 2))
+    ),
 )

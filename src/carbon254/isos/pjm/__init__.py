@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from carbon254.isos.declaration import Iso, IsoDeclaration, IsoInfo, PriceBounds
+from carbon254.isos.declaration import ForwardMarket, Iso, IsoDeclaration, IsoInfo, PriceBounds
 
 DECLARATION = IsoDeclaration(
     IsoInfo(
@@ -24,4 +24,9 @@ DECLARATION = IsoDeclaration(
     __name__,
     # PJM caps non-member API accounts at 6 requests a minute.
     min_request_interval_s=10.0,
+    forwards=ForwardMarket(
+        hubs=("WESTERN HUB", "AEP-DAYTON HUB"),
+        months_traded=18,
+        seasonal_strips=(("JanFeb", 1, 2), ("JulAug", 7, 2)),
+    ),
 )

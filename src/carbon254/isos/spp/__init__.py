@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from carbon254.isos.declaration import Iso, IsoDeclaration, IsoInfo, PriceBounds
+from carbon254.isos.declaration import ForwardMarket, Iso, IsoDeclaration, IsoInfo, PriceBounds
 
 DECLARATION = IsoDeclaration(
     IsoInfo(
@@ -24,4 +24,7 @@ DECLARATION = IsoDeclaration(
     __name__,
     # Static files, many of them per day (one per 5-minute interval): a short courtesy spacing.
     min_request_interval_s=0.2,
+    forwards=ForwardMarket(
+        hubs=("SPPSOUTH_HUB", "SPPNORTH_HUB"), months_traded=12, seasonal_strips=(("JulAug", 7, 2),)
+    ),
 )
