@@ -67,7 +67,7 @@ from carbon254.timeseries.periods import Block
 NO_RENAMES: tuple[Mapping[str, str], ...] = ()
 
 
-class CurveRequest(OperationRequest):
+class MarkRequest(OperationRequest):
     """Which mark: the hub's latest on or before `as_of` (latest of all when omitted)."""
 
     hub: str = Field(description="The hub, as marked (any case), e.g. HB_NORTH.")
@@ -78,6 +78,11 @@ class CurveRequest(OperationRequest):
         None, description="Market day YYYY-MM-DD: the mark of that day or the last before."
     )
     version: int | None = Field(None, description="A mark's version of that day (default: its latest).")
+
+
+class CurveRequest(MarkRequest):
+    """A mark's prices, optionally one month or one block of them."""
+
     month: str | None = Field(
         None, description="Keep one delivery month: YYYY-MM, or M+1 (the prompt month as marked), M+2, ..."
     )
@@ -104,9 +109,9 @@ class MarkRead:
         }
 
 
-def check_curve(context: CallContext, request: CurveRequest) -> MarkRead:
-    """The mark `request` names; 404 when the hub has none on or before `as_of`."""
-    mark = find_mark(
+def _requested_mark(context: CallContext, request: MarkRequest) -> CurveMark:
+    """The mark a request names (own before shared); 404 when the hub has none on or before `as_of`."""
+    return find_mark(
         context.require_metadata(),
         context.principal,
         request.iso,
@@ -114,6 +119,11 @@ def check_curve(context: CallContext, request: CurveRequest) -> MarkRead:
         request.as_of,
         request.version,
     )
+
+
+def check_curve(context: CallContext, request: CurveRequest) -> MarkRead:
+    """The mark `request` names and the month and block kept."""
+    mark = _requested_mark(context, request)
     month = parse_month("month", request.month, mark.curve.as_of) if request.month else None
     return MarkRead(mark, request.block, month)
 
@@ -607,28 +617,9 @@ NODE_CURVE: Operation[NodeCurveRequest, NodeRead] = Operation(
 )
 
 
-class CurveQuotesRequest(OperationRequest):
-    """The quotes a mark was fitted to."""
-
-    hub: str = Field(description="The hub, as marked (any case), e.g. HB_NORTH.")
-    iso: str | None = Field(None, description="ISO/RTO of the hub (needed only if two ISOs mark the name).")
-    as_of: str | None = Field(
-        None, description="Market day YYYY-MM-DD: the mark of that day or the last before."
-    )
-    version: int | None = Field(None, description="A mark's version of that day (default: its latest).")
-
-
-def check_quotes(context: CallContext, request: CurveQuotesRequest) -> MarkRead:
+def check_quotes(context: CallContext, request: MarkRequest) -> MarkRead:
     """The mark whose quotes are asked for."""
-    mark = find_mark(
-        context.require_metadata(),
-        context.principal,
-        request.iso,
-        request.hub,
-        request.as_of,
-        request.version,
-    )
-    return MarkRead(mark, None)
+    return MarkRead(_requested_mark(context, request), None)
 
 
 QUOTE_COLUMNS = (
@@ -660,7 +651,7 @@ def compute_quotes(read: MarkRead, inputs: Sequence[Input]) -> Answer:
     return Answer(table, _mark_head(read.mark))
 
 
-CURVE_QUOTES: Operation[CurveQuotesRequest, MarkRead] = Operation(
+CURVE_QUOTES: Operation[MarkRequest, MarkRead] = Operation(
     name="curve_quotes",
     path="curves/quotes",
     command=("curve", "quotes"),
@@ -673,7 +664,7 @@ CURVE_QUOTES: Operation[CurveQuotesRequest, MarkRead] = Operation(
     ),
     feature=CURVES_FEATURE,
     unit="$/MWh",
-    request=CurveQuotesRequest,
+    request=MarkRequest,
     columns=QUOTE_COLUMNS,
     check=check_quotes,
     compute=compute_quotes,
