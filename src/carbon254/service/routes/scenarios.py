@@ -32,7 +32,7 @@ from carbon254.application.scenarios import (
 from carbon254.config import Settings
 from carbon254.metadata.database import MetadataDatabase
 from carbon254.metadata.scenarios import ScenarioRun, UnknownRun, get_run, list_runs, list_scenarios
-from carbon254.scenarios import expand_sweep, list_presets, scenario_schema
+from carbon254.scenarios import SweepTooLarge, expand_sweep, list_presets, scenario_schema
 from carbon254.service.deps import get_settings, get_store
 from carbon254.service.errors import error_responses
 from carbon254.service.identity import CurrentPrincipal
@@ -156,7 +156,11 @@ async def post_validate(request: Request, principal: CurrentPrincipal) -> Scenar
     """Check a YAML (or JSON) scenario against the schema; 422 lists every problem with its line."""
     entitle_feature(principal, SCENARIOS_FEATURE)
     scenario = parse_scenario(await _text(request))
-    points = len(expand_sweep(scenario)) if scenario.sweep else 1
+    try:
+        points = len(expand_sweep(scenario)) if scenario.sweep else 1
+    except SweepTooLarge as exc:
+        # Schema-valid, yet no surface could run it: the same 422 a run or a sweep job gives.
+        raise bad_parameter("scenario", f"scenario: {exc}") from None
     return ScenarioChecked(name=scenario.name, steps=len(scenario.steps), points=points)
 
 
