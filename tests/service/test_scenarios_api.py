@@ -491,3 +491,135 @@ def test_a_sweep_job_needs_the_scenarios_feature(
 def test_scenarios_need_credentials(tenants: tuple[TestClient, dict[str, dict[str, str]]]) -> None:
     client, _ = tenants
     assert client.get("/v1/scenarios").status_code == 401
+
+
+# ---- GraphQL ------------------------------------------------------------------------------------
+
+VALIDATE = "mutation($text: String!) { validateScenario(text: $text) { name steps points } }"
+SAVE = "mutation($text: String!) { saveScenario(text: $text) { name version createdAt } }"
+RUN = """
+mutation($hubs: [String!]!, $text: String, $name: String, $version: Int, $asOf: String) {
+  runScenario(hubs: $hubs, text: $text, name: $name, version: $version, asOf: $asOf) {
+    id fingerprint engineVersion baseMarks simulated
+    summary { scenario hub year onpeak offpeak atc p50 }
+    months { scenario hub month block basePrice price change }
+  }
+}
+"""
+RUNS = "{ scenarioRuns { id scenarioName scenarioVersion fingerprint baseMarks jobId status summary } }"
+
+
+def _graphql(client: TestClient, query: str, headers: dict[str, str] | None = None, **variables: Any) -> Any:
+    response = client.post("/graphql", json={"query": query, "variables": variables}, headers=headers or {})
+    assert response.status_code in (200, 400, 403, 422), response.text
+    return response.json()
+
+
+def test_graphql_validates_with_the_rest_codes(app: TestClient) -> None:
+    good = _graphql(app, VALIDATE, text=SWEEP.format(gas="0, 1, 2", percent="-5, 5"))
+    assert good["data"]["validateScenario"] == {"name": "grid", "steps": 2, "points": 6}
+    bad = _graphql(
+        app, VALIDATE, text="name: gas\nsteps:\n  - type: gas\n    gas_change: lots\n  - type: x\n"
+    )
+    [error] = bad["errors"]
+    assert error["extensions"]["code"] == "INVALID_SCENARIO" and error["extensions"]["status"] == 422
+    assert "line 4" in error["message"] and "line 5" in error["message"]
+    values = ", ".join(str(v) for v in range(1000))
+    huge = _graphql(app, VALIDATE, text=SWEEP.format(gas=values, percent=values))
+    assert "1,000,000 points" in huge["errors"][0]["message"]
+
+
+def test_graphql_saves_runs_and_lists_like_rest(app: TestClient, north: str) -> None:
+    name = f"gql {uuid.uuid4().hex[:6]}"
+    text = GAS.replace("gas up", name)
+    first = _graphql(app, SAVE, text=text)
+    assert "errors" not in first, first
+    assert first["data"]["saveScenario"]["version"] == 1
+    assert _graphql(app, SAVE, text=text.replace("1.5", "3"))["data"]["saveScenario"]["version"] == 2
+    listed = _graphql(app, "{ scenarios { name version } }")["data"]["scenarios"]
+    assert {"name": name, "version": 2} in listed
+    ran = _graphql(app, RUN, hubs=[north], name=name, version=1)
+    assert "errors" not in ran, ran
+    run = ran["data"]["runScenario"]
+    rates = HeatRates()
+    onpeak = [m["change"] for m in run["months"] if m["block"] == "onpeak"]
+    assert len(onpeak) == 3 and all(c == pytest.approx(rates.onpeak * 1.5) for c in onpeak)
+    jan = next(m for m in run["months"] if (m["month"], m["block"]) == ("2027-01", "onpeak"))
+    assert jan["basePrice"] == pytest.approx(60.0)
+    # The same run over REST gives the same fingerprint.
+    rest = _run(app, text=text, hubs=[north]).json()
+    assert rest["fingerprint"] == run["fingerprint"]
+    inline = _graphql(app, RUN, hubs=[north], text=text)["data"]["runScenario"]
+    assert inline["fingerprint"] == run["fingerprint"] and inline["id"] != run["id"]
+    records = {r["id"]: r for r in _graphql(app, RUNS)["data"]["scenarioRuns"]}
+    recorded = records[run["id"]]
+    assert (recorded["scenarioName"], recorded["scenarioVersion"]) == (name, 1)
+    assert recorded["baseMarks"] == run["baseMarks"] and recorded["summary"]["points"] == 1
+    one = _graphql(app, "query($id: ID!) { scenarioRun(id: $id) { fingerprint } }", id=run["id"])
+    assert one["data"]["scenarioRun"]["fingerprint"] == run["fingerprint"]
+
+
+@pytest.mark.parametrize(
+    ("variables", "code", "parameter"),
+    [
+        ({"hubs": ["NO_SUCH_HUB"], "text": GAS}, "CURVE_NOT_FOUND", "hub"),
+        ({"hubs": ["HB_NORTH"]}, "INVALID_PARAMETER", "text"),
+        ({"hubs": ["HB_NORTH"], "text": GAS, "asOf": "someday"}, "INVALID_PARAMETER", "asOf"),
+        ({"hubs": ["HB_NORTH"], "name": "never saved"}, "SCENARIO_NOT_FOUND", "scenario"),
+        ({"hubs": [], "text": GAS}, "INVALID_PARAMETER", "hubs"),
+    ],
+)
+def test_graphql_run_errors_carry_the_rest_codes(
+    app: TestClient, variables: dict[str, Any], code: str, parameter: str
+) -> None:
+    answer = _graphql(app, RUN, **variables)
+    [error] = answer["errors"]
+    assert (error["extensions"]["code"], error["extensions"]["parameter"]) == (code, parameter), error
+    if parameter == "asOf":
+        assert error["message"].startswith("asOf: ")
+
+
+def test_graphql_replay_without_prices_names_the_preset(app: TestClient, north: str) -> None:
+    replay = "name: uri again\nsteps:\n  - {type: replay, preset: uri}\n"
+    [error] = _graphql(app, RUN, hubs=[north], text=replay)["errors"]
+    assert error["extensions"]["code"] == "SCENARIO_FAILED" and "replay uri" in error["message"]
+
+
+def test_graphql_scenario_runs_lists_the_sweep_jobs_run(app: TestClient, north: str) -> None:
+    request = {"scenario": SWEEP.format(gas="0, 1", percent="0, 5"), "hubs": [north]}
+    submitted = app.post("/v1/jobs", json={"kind": "scenario_sweep", "request": request})
+    job = _wait(app, submitted.json()["id"])
+    assert job["status"] == "succeeded", job
+    runs = {r["id"]: r for r in _graphql(app, RUNS)["data"]["scenarioRuns"]}
+    assert runs[job["result"]["summary"]["run"]]["jobId"] == job["id"]
+    bad = _graphql(app, "{ scenarioRuns(limit: 0) { id } }")
+    assert bad["errors"][0]["extensions"]["parameter"] == "limit"
+
+
+def test_graphql_scenarios_respect_tenants_and_the_feature(
+    tenants: tuple[TestClient, dict[str, dict[str, str]]],
+) -> None:
+    client, keys = tenants
+    hub = _hub()
+    _mark(client, hub, keys["a"])
+    name = f"gql tenant {uuid.uuid4().hex[:6]}"
+    saved = _graphql(client, SAVE, keys["a"], text=GAS.replace("gas up", name))
+    assert saved["data"]["saveScenario"]["version"] == 1
+    ran = _graphql(client, RUN, keys["a"], hubs=[hub], name=name)
+    run_id = ran["data"]["runScenario"]["id"]
+    theirs = _graphql(client, "{ scenarios { name } }", keys["b"])["data"]["scenarios"]
+    assert name not in [s["name"] for s in theirs]
+    assert _graphql(client, RUN, keys["b"], hubs=[hub], text=GAS)["errors"][0]["extensions"]["status"] == 404
+    assert run_id not in [r["id"] for r in _graphql(client, RUNS, keys["b"])["data"]["scenarioRuns"]]
+    other = _graphql(client, "query($id: ID!) { scenarioRun(id: $id) { id } }", keys["b"], id=run_id)
+    assert other["errors"][0]["extensions"]["code"] == "RUN_NOT_FOUND"
+    for query, variables in (
+        (VALIDATE, {"text": GAS}),
+        (SAVE, {"text": GAS}),
+        (RUN, {"hubs": [hub], "text": GAS}),
+        ("{ scenarios { name } }", {}),
+        (RUNS, {}),
+    ):
+        refused = _graphql(client, query, keys["plain"], **variables)
+        assert refused["errors"][0]["extensions"]["status"] == 403, (query, refused)
+        assert "scenarios" in refused["errors"][0]["message"]
