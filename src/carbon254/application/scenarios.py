@@ -33,8 +33,12 @@ from carbon254.metadata.scenarios import (
     InvalidScenario,
     ScenarioRecord,
     ScenarioRun,
+    UnknownRun,
     UnknownScenario,
+    get_run,
     get_scenario,
+    list_runs,
+    list_scenarios,
     record_run,
     save_scenario,
 )
@@ -77,6 +81,31 @@ def parse_scenario(text: str) -> Scenario:
         raise ApiError(422, "invalid_scenario", f"scenario: {problems}", "scenario") from None
 
 
+@dataclass(frozen=True, slots=True)
+class ScenarioCheck:
+    """A valid scenario: its name, number of steps and how many points its sweep expands to (1 without)."""
+
+    name: str
+    steps: int
+    points: int
+
+
+def check_definition(principal: Principal, text: str) -> ScenarioCheck:
+    """Validate a YAML (or JSON) scenario and count its sweep's points.
+
+    403 without the `scenarios` feature; 422 listing every problem with its
+    line, or for a sweep over the engine's point limit (no surface could run
+    it, so it is refused here too rather than counted).
+    """
+    entitle_feature(principal, SCENARIOS_FEATURE)
+    scenario = parse_scenario(text)
+    try:
+        points = len(expand_sweep(scenario)) if scenario.sweep else 1
+    except SweepTooLarge as exc:
+        raise bad_parameter("scenario", f"scenario: {exc}") from None
+    return ScenarioCheck(scenario.name, len(scenario.steps), points)
+
+
 def save_definition(db: MetadataDatabase, principal: Principal, text: str) -> ScenarioRecord:
     """Validate and store a scenario under its name for the caller's tenant (a new version each time)."""
     entitle_feature(principal, SCENARIOS_FEATURE)
@@ -103,6 +132,29 @@ def saved_scenario(
         return get_scenario(db, owner=principal.tenant, name=name, version=version)
     except UnknownScenario as exc:
         raise ApiError(404, "scenario_not_found", f"scenario: {exc}", "scenario") from None
+
+
+def saved_scenarios(db: MetadataDatabase, principal: Principal) -> list[ScenarioRecord]:
+    """The tenant's saved scenarios, the latest version of each, by name."""
+    entitle_feature(principal, SCENARIOS_FEATURE)
+    return list_scenarios(db, owner=principal.tenant)
+
+
+def recorded_runs(
+    db: MetadataDatabase, principal: Principal, limit: int = INLINE_SWEEP_MAX
+) -> list[ScenarioRun]:
+    """The tenant's latest `limit` runs (interactive and sweep jobs), newest first."""
+    entitle_feature(principal, SCENARIOS_FEATURE)
+    return list_runs(db, tenant=principal.tenant, limit=limit)
+
+
+def recorded_run(db: MetadataDatabase, principal: Principal, run_id: str) -> ScenarioRun:
+    """The tenant's run `run_id`; 404 naming it when the tenant has none (another tenant's is not found)."""
+    entitle_feature(principal, SCENARIOS_FEATURE)
+    try:
+        return get_run(db, tenant=principal.tenant, run_id=run_id)
+    except UnknownRun:
+        raise ApiError(404, "run_not_found", f"run_id: no run {run_id!r}", "run_id") from None
 
 
 def needs_hours(scenario: Scenario) -> bool:
@@ -241,6 +293,35 @@ def run_scenario(
         inline=None if saved is not None else scenario.model_dump_json(),
     )
     return ScenarioOutcome(base, results, summaries, run)
+
+
+def run_request(
+    db: MetadataDatabase,
+    store: Store,
+    settings: Settings,
+    principal: Principal,
+    *,
+    text: str | None,
+    name: str | None,
+    version: int | None,
+    hubs: Sequence[str],
+    iso: str | None,
+    as_of: date | None,
+    hourly: bool,
+) -> ScenarioOutcome:
+    """Run the inline scenario `text` or the saved scenario `name` (latest unless `version`) and record it.
+
+    Exactly one of `text` and `name` (422 on `text` otherwise); then as
+    `run_scenario`: prices in $/MWh, 404 for an unknown saved name or an
+    unmarked hub, 422 for a scenario that cannot apply.
+    """
+    if (text is None) == (name is None):
+        raise bad_parameter("text", "text: give the scenario's text or a saved scenario's name, not both")
+    saved = saved_scenario(db, principal, name, version) if name is not None else None
+    scenario = parse_scenario(saved.yaml if saved is not None else text or "")
+    return run_scenario(
+        db, store, settings, principal, scenario, iso=iso, hubs=hubs, as_of=as_of, hourly=hourly, saved=saved
+    )
 
 
 def _combined(results: Sequence[ScenarioResult]) -> str:

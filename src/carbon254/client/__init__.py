@@ -49,6 +49,15 @@ from carbon254.client.models import (
 )
 from carbon254.client.oidc import ClientCredentials, DeviceCode, OidcError
 from carbon254.client.queries import Block, ExportFormat, Resample
+from carbon254.client.scenarios import (
+    ScenarioChecked,
+    ScenarioMonth,
+    ScenarioPreset,
+    ScenarioRun,
+    ScenarioRunRecord,
+    ScenarioSaved,
+    ScenarioYear,
+)
 from carbon254.client.sync_client import Client
 
 __all__ = [
@@ -85,6 +94,13 @@ __all__ = [
     "QualitySummary",
     "RateLimited",
     "Resample",
+    "ScenarioChecked",
+    "ScenarioMonth",
+    "ScenarioPreset",
+    "ScenarioRun",
+    "ScenarioRunRecord",
+    "ScenarioSaved",
+    "ScenarioYear",
     "ServerError",
     "SpreadStats",
     "Tick",

@@ -12,11 +12,12 @@ async with AsyncClient(base_url="http://127.0.0.1:8000", api_key="c254_...") as 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
+from urllib.parse import quote
 
 import httpx
 import pyarrow as pa
@@ -61,6 +62,21 @@ from carbon254.client.queries import (
     day_text,
     month_text,
     stats_request,
+)
+from carbon254.client.scenarios import (
+    PRESET_LIST,
+    RUN_LIST,
+    SAVED_LIST,
+    SWEEP_KIND,
+    YAML,
+    ScenarioChecked,
+    ScenarioPreset,
+    ScenarioRun,
+    ScenarioRunRecord,
+    ScenarioSaved,
+    run_body,
+    scenario_text,
+    sweep_request,
 )
 from carbon254.client.stream import Since, Subscription, stream_ticks
 from carbon254.client.transport import send_async
@@ -947,6 +963,104 @@ class AsyncClient:
         )
         png = await asyncio.to_thread(chart_png, curve, hourly, earlier)
         return write_png(path, png)
+
+    # ---- scenarios --------------------------------------------------------------------------
+
+    async def _scenario_call(self, method: str, path: str, **options: Any) -> bytes:
+        request = self._http.build_request(method, path, **options)
+        return (await send_async(self._http, request, self.settings.retry)).content
+
+    async def validate_scenario(self, scenario: str | Path) -> ScenarioChecked:
+        """Check a scenario (YAML or JSON text, or a file path) against the published schema.
+
+        Returns its name, step count and how many points its sweep expands
+        to; `InvalidRequest` listing every problem with its line otherwise
+        (`POST /v1/scenarios/validate`). No feature: `NotEntitled`.
+        """
+        content = scenario_text(scenario).encode()
+        answer = await self._scenario_call("POST", "/v1/scenarios/validate", content=content, headers=YAML)
+        return ScenarioChecked.model_validate_json(answer)
+
+    async def save_scenario(self, scenario: str | Path) -> ScenarioSaved:
+        """Save a scenario (text or file path) under its name for the tenant; saving it again adds a version.
+
+        Returns the name, the version stored (1 for a new name) and when
+        (UTC). An invalid scenario raises `InvalidRequest` naming its lines.
+        """
+        content = scenario_text(scenario).encode()
+        answer = await self._scenario_call("POST", "/v1/scenarios", content=content, headers=YAML)
+        return ScenarioSaved.model_validate_json(answer)
+
+    async def scenarios(self) -> list[ScenarioSaved]:
+        """The tenant's saved scenarios, the latest version of each."""
+        return SAVED_LIST.validate_json(await self._scenario_call("GET", "/v1/scenarios"))
+
+    async def scenario_presets(self) -> list[ScenarioPreset]:
+        """The historical replay presets a `replay` step can name (their prices must be in the store)."""
+        return PRESET_LIST.validate_json(await self._scenario_call("GET", "/v1/scenarios/presets"))
+
+    async def run_scenario(
+        self,
+        *,
+        hubs: str | Sequence[str],
+        text: str | None = None,
+        path: str | Path | None = None,
+        name: str | None = None,
+        version: int | None = None,
+        iso: str | None = None,
+        as_of: str | date | None = None,
+        hourly: bool = False,
+    ) -> ScenarioRun:
+        """Run a scenario on hubs' marked curves ($/MWh) and record the run (`POST /v1/scenarios/run`).
+
+        The scenario is `text` (YAML or JSON), a file at `path`, or the
+        saved scenario `name` (its latest `version` unless given): exactly
+        one. Each hub's latest mark on or before `as_of` is the base (with
+        its hourly HPFC when a step needs hours, or `hourly`). Returns the
+        run's id, fingerprint, base marks and rows (`summary_frame()`,
+        `months_frame()`). A sweep of over 200 points raises
+        `InvalidRequest`: submit it with `sweep`. `NotFound` for an
+        unmarked hub or unknown saved name.
+        """
+        body = run_body(
+            hubs=hubs, text=text, path=path, name=name, version=version, iso=iso, as_of=as_of, hourly=hourly
+        )
+        return ScenarioRun.model_validate_json(
+            await self._scenario_call("POST", "/v1/scenarios/run", json=body)
+        )
+
+    async def scenario_runs(self) -> list[ScenarioRunRecord]:
+        """The tenant's latest recorded runs (interactive and sweep jobs), newest first."""
+        return RUN_LIST.validate_json(await self._scenario_call("GET", "/v1/scenarios/runs"))
+
+    async def scenario_run(self, run_id: str) -> ScenarioRunRecord:
+        """One recorded run: its inputs (marks, scenario), engine version, fingerprint, summary.
+
+        `NotFound` for an unknown id or another tenant's run.
+        """
+        answer = await self._scenario_call("GET", f"/v1/scenarios/runs/{quote(run_id, safe='')}")
+        return ScenarioRunRecord.model_validate_json(answer)
+
+    async def sweep(
+        self,
+        *,
+        hubs: str | Sequence[str],
+        text: str | None = None,
+        path: str | Path | None = None,
+        iso: str | None = None,
+        as_of: str | date | None = None,
+        hourly: bool = False,
+    ) -> AsyncJob:
+        """Submit a scenario's sweep (`text` or a file at `path`, with a `sweep`) as a `scenario_sweep` job.
+
+        Every point runs on the hubs' marks; `await job.wait()` then
+        `await job.download("sweep.parquet")` gives a row per point, hub and year
+        (mean onpeak, offpeak, atc in $/MWh), and the job's summary names
+        the recorded run. The service refuses at submit (`InvalidRequest`) a
+        scenario without a sweep or with more points than its limit.
+        """
+        request = sweep_request(hubs=hubs, text=text, path=path, iso=iso, as_of=as_of, hourly=hourly)
+        return await self.jobs.submit(SWEEP_KIND, request)
 
     # ---- jobs -------------------------------------------------------------------------------
 

@@ -28,6 +28,14 @@ from carbon254.service.graphql.context import GraphQLContext
 from carbon254.service.graphql.curves import MARK_CURVE, CurveMark
 from carbon254.service.graphql.errors import from_api_error
 from carbon254.service.graphql.job_types import Job, JobStatusValue
+from carbon254.service.graphql.scenarios import (
+    RUN_SCENARIO,
+    SAVE_SCENARIO,
+    VALIDATE_SCENARIO,
+    SavedScenario,
+    ScenarioChecked,
+    ScenarioRunResult,
+)
 from carbon254.service.job_audit import audited_change, audited_submit
 from carbon254.service.job_view import MAX_PAGE, base_url, job_out
 
@@ -137,7 +145,8 @@ JOB_QUERIES: dict[str, Any] = {
 
 @strawberry.type(
     name="Mutation",
-    description="Long work as jobs: submit, cancel and resume, as `/v1/jobs`; and marking forward curves.",
+    description="Long work as jobs: submit, cancel and resume, as `/v1/jobs`; marking forward curves; "
+    "validating, saving and running scenarios.",
 )
 class Mutation:
     submit_job: Job = strawberry.field(
@@ -156,3 +165,6 @@ class Mutation:
         "as `POST /v1/jobs/{id}/resume`.",
     )
     mark_curve: CurveMark = MARK_CURVE
+    validate_scenario: ScenarioChecked = VALIDATE_SCENARIO
+    save_scenario: SavedScenario = SAVE_SCENARIO
+    run_scenario: ScenarioRunResult = RUN_SCENARIO

@@ -39,6 +39,7 @@ from carbon254.service.graphql.errors import ServiceError, from_api_error, not_e
 from carbon254.service.graphql.jobs import JOB_QUERIES, Mutation
 from carbon254.service.graphql.limits import QueryLimiter, QueryLimits
 from carbon254.service.graphql.operations import operation_fields
+from carbon254.service.graphql.scenarios import SCENARIO_QUERIES
 from carbon254.service.graphql.types import (
     AsPriceRow,
     CapacityPriceRow,
@@ -254,14 +255,14 @@ class _Query:
     )
 
 
-# Every analytics operation is a field too, generated from its declaration; then the jobs.
-for _name, _field in (operation_fields() | JOB_QUERIES).items():
+# Every analytics operation is a field too, generated from its declaration; then the jobs and scenarios.
+for _name, _field in (operation_fields() | JOB_QUERIES | SCENARIO_QUERIES).items():
     setattr(_Query, _name, _field)
 Query = strawberry.type(
     _Query,
     name="Query",
-    description="Power-market data: the datasets of `/v1`, analytics, the location catalog, data quality "
-    "and the tenant's jobs.",
+    description="Power-market data: the datasets of `/v1`, analytics, the location catalog, data quality, "
+    "the tenant's jobs, saved scenarios and runs.",
 )
 
 

@@ -17,22 +17,20 @@ from starlette.concurrency import run_in_threadpool
 
 from carbon254.application.curves import parse_day
 from carbon254.application.errors import ApiError, bad_parameter
-from carbon254.application.identity import entitle_feature
 from carbon254.application.scenarios import (
-    INLINE_SWEEP_MAX,
-    SCENARIOS_FEATURE,
-    ScenarioOutcome,
+    check_definition,
     monthly_changes,
-    parse_scenario,
-    run_scenario,
+    recorded_run,
+    recorded_runs,
+    run_request,
     save_definition,
-    saved_scenario,
+    saved_scenarios,
     summary_rows,
 )
 from carbon254.config import Settings
 from carbon254.metadata.database import MetadataDatabase
-from carbon254.metadata.scenarios import ScenarioRun, UnknownRun, get_run, list_runs, list_scenarios
-from carbon254.scenarios import expand_sweep, list_presets, scenario_schema
+from carbon254.metadata.scenarios import ScenarioRun
+from carbon254.scenarios import list_presets, scenario_schema
 from carbon254.service.deps import get_settings, get_store
 from carbon254.service.errors import error_responses
 from carbon254.service.identity import CurrentPrincipal
@@ -154,10 +152,8 @@ async def get_presets() -> list[Preset]:
 @router.post("/validate", summary="Validate a scenario", responses=error_responses(401, 403, 413, 422))
 async def post_validate(request: Request, principal: CurrentPrincipal) -> ScenarioChecked:
     """Check a YAML (or JSON) scenario against the schema; 422 lists every problem with its line."""
-    entitle_feature(principal, SCENARIOS_FEATURE)
-    scenario = parse_scenario(await _text(request))
-    points = len(expand_sweep(scenario)) if scenario.sweep else 1
-    return ScenarioChecked(name=scenario.name, steps=len(scenario.steps), points=points)
+    checked = check_definition(principal, await _text(request))
+    return ScenarioChecked(name=checked.name, steps=checked.steps, points=checked.points)
 
 
 @router.post("", status_code=201, summary="Save a scenario", responses=error_responses(401, 403, 413, 422))
@@ -172,9 +168,8 @@ async def post_scenario(request: Request, principal: CurrentPrincipal) -> Scenar
 @router.get("", summary="Saved scenarios", responses=error_responses(401, 403))
 async def get_scenarios(request: Request, principal: CurrentPrincipal) -> list[ScenarioSaved]:
     """The tenant's saved scenarios, the latest version of each."""
-    entitle_feature(principal, SCENARIOS_FEATURE)
     db = _metadata(request)
-    records = await run_in_threadpool(lambda: list_scenarios(db, owner=principal.tenant))
+    records = await run_in_threadpool(lambda: saved_scenarios(db, principal))
     return [ScenarioSaved(name=r.name, version=r.version, created_at=r.created_at) for r in records]
 
 
@@ -190,28 +185,23 @@ async def post_run(
 
     Larger sweeps: submit the `scenario_sweep` job (`POST /v1/jobs`).
     """
-    if (body.text is None) == (body.name is None):
-        raise bad_parameter("text", "text: give the scenario's text or a saved scenario's name, not both")
     db = _metadata(request)
     day = parse_day("as_of", body.as_of) if body.as_of else None
-
-    def run() -> ScenarioOutcome:
-        saved = saved_scenario(db, principal, body.name, body.version) if body.name else None
-        scenario = parse_scenario(saved.yaml if saved else body.text or "")
-        return run_scenario(
+    outcome = await run_in_threadpool(
+        lambda: run_request(
             db,
             store,
             settings,
             principal,
-            scenario,
-            iso=body.iso,
+            text=body.text,
+            name=body.name,
+            version=body.version,
             hubs=body.hubs,
+            iso=body.iso,
             as_of=day,
             hourly=body.hourly,
-            saved=saved,
         )
-
-    outcome = await run_in_threadpool(run)
+    )
     return RunOut(
         id=outcome.run.id,
         fingerprint=outcome.run.fingerprint,
@@ -226,9 +216,8 @@ async def post_run(
 @router.get("/runs", summary="Recorded scenario runs", responses=error_responses(401, 403))
 async def get_runs(request: Request, principal: CurrentPrincipal) -> list[RunRecordOut]:
     """The tenant's latest runs (interactive and sweep jobs), newest first."""
-    entitle_feature(principal, SCENARIOS_FEATURE)
     db = _metadata(request)
-    runs = await run_in_threadpool(lambda: list_runs(db, tenant=principal.tenant, limit=INLINE_SWEEP_MAX))
+    runs = await run_in_threadpool(lambda: recorded_runs(db, principal))
     return [_record(r) for r in runs]
 
 
@@ -237,13 +226,8 @@ async def get_one_run(
     run_id: Annotated[str, Path(description="The run's id.")], request: Request, principal: CurrentPrincipal
 ) -> RunRecordOut:
     """A run as recorded: its inputs (marks, scenario), engine version, fingerprint and summary."""
-    entitle_feature(principal, SCENARIOS_FEATURE)
     db = _metadata(request)
-    try:
-        run = await run_in_threadpool(lambda: get_run(db, tenant=principal.tenant, run_id=run_id))
-    except UnknownRun:
-        raise ApiError(404, "run_not_found", f"run_id: no run {run_id!r}", "run_id") from None
-    return _record(run)
+    return _record(await run_in_threadpool(lambda: recorded_run(db, principal, run_id)))
 
 
 def _record(run: ScenarioRun) -> RunRecordOut:
