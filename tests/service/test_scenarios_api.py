@@ -394,6 +394,46 @@ def test_a_sweep_job_on_an_unmarked_hub_fails_naming_it(app: TestClient) -> None
     assert "NO_SUCH_HUB" in job["error"], job["error"]
 
 
+# ---- the scenario_paths job ---------------------------------------------------------------------
+
+PATHS = (
+    "name: spot paths\nseed: 3\nsteps:\n  - {{type: paths, n_paths: {n}, jump_intensity: 20, jump_sd: 0.3}}\n"
+)
+
+
+def test_large_path_sets_are_refused_inline_and_drawn_by_the_paths_job(app: TestClient, north: str) -> None:
+    refused = app.post("/v1/scenarios/run", json={"text": PATHS.format(n=100_000), "hubs": [north]})
+    assert refused.status_code == 422, refused.text
+    assert "scenario_paths" in refused.json()["message"]
+    request = {"scenario": PATHS.format(n=300), "hubs": [north]}
+    first = _wait(app, app.post("/v1/jobs", json={"kind": "scenario_paths", "request": request}).json()["id"])
+    assert first["status"] == "succeeded", first
+    summary = first["result"]["summary"]
+    table = pq.read_table(
+        io.BytesIO(app.get(first["result"]["download_url"].removeprefix("http://testserver")).content)
+    )
+    hours = table.num_rows // 300
+    assert summary["paths"] == 300 and table.num_rows == summary["rows"] == 300 * hours
+    assert sorted(set(table.column("path").to_pylist())) == list(range(300))
+    for year in summary["years"]:
+        assert year["paths"] == 300 and year["p5"] < year["p50"] < year["p95"]
+    # The same request draws the same paths, batch by batch: the fingerprint and the prices repeat.
+    again = _wait(app, app.post("/v1/jobs", json={"kind": "scenario_paths", "request": request}).json()["id"])
+    assert again["result"]["summary"]["fingerprint"] == summary["fingerprint"]
+    repeat = pq.read_table(
+        io.BytesIO(app.get(again["result"]["download_url"].removeprefix("http://testserver")).content)
+    )
+    assert repeat.column("price").equals(table.column("price"))
+
+
+def test_a_paths_job_needs_a_paths_step(app: TestClient, north: str) -> None:
+    response = app.post(
+        "/v1/jobs", json={"kind": "scenario_paths", "request": {"scenario": GAS, "hubs": [north]}}
+    )
+    assert response.status_code == 422, response.text
+    assert "paths" in response.json()["message"]
+
+
 # ---- tenants ------------------------------------------------------------------------------------
 
 

@@ -68,6 +68,9 @@ SCENARIOS_FEATURE = "scenarios"
 # Sweep points one request runs inline (about 2 ms each on a 10-year hourly curve); larger sweeps
 # are jobs, with progress, cancel and resume.
 INLINE_SWEEP_MAX = 200
+# Path-hours one request draws (160 MB of prices): 600 paths over three years of hours. More is the
+# `scenario_paths` job, which draws them in batches and writes them to a file.
+INLINE_PATH_CELLS = 20_000_000
 # Steps that transform hours, so the base set needs each hub's HPFC.
 _HOURLY_STEPS = (RenewablesStep, VolatilityStep, ReplayStep, PathsStep)
 
@@ -274,6 +277,7 @@ def run_scenario(
         as_of=as_of,
         hourly=hourly or any(needs_hours(p) for p in points),
     )
+    _check_path_cells(points, base.curves)
     needs = sorted({need for p in points for need in history_needs(p)}, key=repr)
     history = replay_history(store, settings, principal, needs) if needs else None
     try:
@@ -293,6 +297,18 @@ def run_scenario(
         inline=None if saved is not None else scenario.model_dump_json(),
     )
     return ScenarioOutcome(base, results, summaries, run)
+
+
+def _check_path_cells(points: Sequence[Scenario], curves: CurveSet) -> None:
+    """422 when the points' price paths would hold over `INLINE_PATH_CELLS` values (the job draws those)."""
+    hours = sum(len(h.starts) for h in curves.hourly.values())
+    cells = sum(step.n_paths * hours for p in points for step in p.steps if isinstance(step, PathsStep))
+    if cells > INLINE_PATH_CELLS:
+        raise bad_parameter(
+            "scenario",
+            f"scenario: its paths come to {cells:,} path-hours, over the {INLINE_PATH_CELLS:,} a request "
+            "draws; submit it as a `scenario_paths` job (drawn in batches, written to paths.parquet)",
+        )
 
 
 def run_request(
