@@ -55,6 +55,11 @@ def test_demo_serves_and_replays_the_live_feed(tmp_path: Path) -> None:
                         "end": (now + timedelta(days=1)).date().isoformat()},
             )  # fmt: skip
             assert hourly.json()["count"] >= 3 * 24
+            # The forward curves are marked beside the server once it is up: shared and simulated.
+            demo.wait_for(r"Marked [\d,]+ simulated forward curves", READY_S)
+            curve = http.get("/v1/curves", params={"iso": "ERCOT", "hub": "HB_NORTH", "block": "onpeak"})
+            assert curve.status_code == 200, curve.text
+            assert curve.json()["simulated"] is True and curve.json()["count"] >= 24
     finally:
         code = demo.terminate()
     assert code == 0, demo.output

@@ -7,6 +7,7 @@ server and the feed thread cleanly.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -69,6 +70,12 @@ def _load(store: Store, where: str, data_dir: Path, plan: DemoPlan) -> None:
 
 
 def _mark(metadata_url: str, marker: DemoMarker) -> None:
+    """Mark the demo's forward curves (on a thread beside the server); a failure is reported, not fatal.
+
+    Marking runs once the API is up, so the demo is ready to query as soon
+    as its prices are loaded; `/v1/curves` has the marks a few tens of
+    seconds later (a rerun only marks the days added since).
+    """
     try:
         db = MetadataDatabase(metadata_url)
         try:
@@ -77,10 +84,11 @@ def _mark(metadata_url: str, marker: DemoMarker) -> None:
             db.close()
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
-        fail(
-            f"cannot store the demo's forward curves: {type(cause).__name__}: {cause}",
-            "Check CARBON254_METADATA_URL (or the data dir's free space), then run `carbon254 demo` again.",
+        err_console.print(
+            f"[yellow]Forward curves:[/] could not store the demo's marks ({type(cause).__name__}: "
+            f"{escape(str(cause))}); check CARBON254_METADATA_URL, then run `carbon254 demo` again."
         )
+        return
     if summary.marks:
         console.print(f"Marked {summary.marks:,} simulated forward curves in {summary.seconds:.1f} s.")
 
@@ -163,7 +171,6 @@ def demo(
         try:
             _note_params(requested, plan)
             _load(store, where, data_dir, plan)
-            _mark(settings.metadata_database_url(), plan.marker)
         except KeyboardInterrupt:
             store.close()
             interrupted("Loading stopped; run `carbon254 demo` again to finish (stored batches are kept).")
@@ -181,6 +188,8 @@ def demo(
             console.print(_feed_line(runner is not None, feed_every, plan.marker), soft_wrap=True)
             if runner is not None:
                 runner.start()
+            marking = (settings.metadata_database_url(), plan.marker)
+            threading.Thread(target=_mark, args=marking, name="carbon254-demo-marks", daemon=True).start()
 
         try:
             from carbon254.service.ops.logs import logging_config  # deferred: loads the web stack
