@@ -52,12 +52,12 @@ def run(ctx: Context) -> Outcome:
             NAME,
             f"(n) HPFC, 10 years hourly for one hub ({hpfc.hours:,} hours)",
             f"median of {bench_curves_hpfc.RUNS}",
-            hpfc.ours_s,
-            "s",
+            hpfc.ours_s * 1e3,
+            "ms",
             "the same weighted least-squares HPFC in CVXPY, default solver",
-            hpfc.cvxpy_s,
+            hpfc.cvxpy_s * 1e3,
             "× CVXPY's time",
-            target=Target("<=", HPFC_TARGET_S),
+            target=Target("<=", HPFC_TARGET_S * 1e3),
         )
     )
     log("curves: a 1,000-scenario sweep on one and two processes, and the CVXPY re-fit")

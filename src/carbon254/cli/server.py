@@ -16,7 +16,6 @@ like Ctrl-C (a KeyboardInterrupt in the main thread), so both end in
 
 from __future__ import annotations
 
-import gc
 import ipaddress
 import signal
 import socket
@@ -149,12 +148,8 @@ def run_server(
 
     class _Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            # The app's own lifespan froze the startup heap (`service.ops.heap`).
             await super().startup(sockets=sockets)
-            # What is alive now (modules, the app, its schema) lives as long as the process.
-            # Out of the collector's sight, a full collection (which pauses every thread, the
-            # event loop's included) walks only what requests allocated: a fraction of the time.
-            gc.collect()
-            gc.freeze()
             if self.started and on_ready is not None:
                 on_ready()
 

@@ -27,6 +27,7 @@ from carbon254.service.errors import install_error_handlers
 from carbon254.service.identity import OpenAuthenticator
 from carbon254.service.jobs import JobWorkers, install_jobs
 from carbon254.service.metrics import install_metrics
+from carbon254.service.ops.heap import install_heap_freeze
 from carbon254.service.ops.install import install_operations
 from carbon254.service.routes import mount_routers
 from carbon254.service.stream import install_stream
@@ -113,4 +114,5 @@ def create_app(
     install_jobs(app, settings, jobs if jobs is not None else job_registry)
     install_operations(app, settings)  # last of the install_* calls: its middleware wraps theirs
     mount_routers(app, settings)  # the domains settings.only selects (default: all)
+    install_heap_freeze(app)  # outermost lifespan: freezes what every startup step left alive
     return app
