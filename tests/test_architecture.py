@@ -42,6 +42,7 @@ DOMAINS = (
     # Analytics: curves (and the packages that follow) take tables and return typed results.
     "curves",
     "scenarios",
+    "battery",
 )
 
 

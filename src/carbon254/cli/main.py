@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from carbon254 import __version__
+from carbon254.cli.battery import battery
 from carbon254.cli.curves import curve
 from carbon254.cli.demo import demo
 from carbon254.cli.export import export
@@ -65,5 +66,6 @@ app.add_typer(keys)
 app.add_typer(jobs)
 app.add_typer(curve)
 app.add_typer(scenario)
+app.add_typer(battery)
 # Analytics: one command per declared operation (carbon254 spreads, carbon254 curve show ...).
 add_operation_commands(app, {"curve": curve})

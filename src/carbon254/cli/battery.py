@@ -1,0 +1,151 @@
+"""`carbon254 battery optimize`: what a battery could have earned from a price series (perfect foresight).
+
+`--prices FILE.csv` holds `interval_start,price` ($/MWh), a regular series
+whose spacing is the interval length; the battery is energy-arbitrage only,
+with charge and discharge efficiency the square root of the round trip each.
+`--format json` prints `{"revenue", "dispatch": [{"interval_start",
+"charge_mw", "discharge_mw", "soc_mwh"}]}` with revenue = sum price x
+(discharge - charge) x hours.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from datetime import datetime
+from enum import StrEnum
+from itertools import pairwise
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from carbon254.battery import Battery, BatteryError, Dispatch, optimize_arbitrage
+from carbon254.cli.console import console, fail
+from carbon254.cli.output import print_table
+
+battery = typer.Typer(
+    name="battery",
+    help="Battery storage: optimal dispatch and revenue ($, MW, MWh).",
+    no_args_is_help=True,
+)
+
+
+# The asset's fields that are options here: a refusal naming one names the option.
+_OPTIONS = {"power_mw", "energy_mwh", "round_trip_efficiency", "initial_soc_mwh", "final_soc_mwh", "prices"}
+
+
+class BatteryFormat(StrEnum):
+    """How `battery optimize` prints its result."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+def read_price_series(path: Path) -> tuple[list[str], np.ndarray, float]:
+    """The interval starts as written, the prices ($/MWh) and the interval length (hours) of a price CSV.
+
+    Exits naming --prices and the line at fault for a missing column, an
+    unreadable time or price, or a series that is not regular.
+    """
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        fail(f"--prices: cannot read {path} ({exc.strerror or exc})")
+    except UnicodeDecodeError:
+        fail(f"--prices: {path} is not UTF-8 text")
+    if not rows or not {"interval_start", "price"} <= set(rows[0]):
+        fail(f"--prices: {path} needs the columns interval_start,price and at least one row")
+    starts, instants, prices = [], [], []
+    for line, row in enumerate(rows, start=2):
+        text = (row["interval_start"] or "").strip()
+        try:
+            instants.append(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        except ValueError:
+            fail(f"--prices: line {line}, interval_start: {text!r} is not an ISO-8601 time")
+        try:
+            price = float(row["price"])
+        except (TypeError, ValueError):
+            fail(f"--prices: line {line}, price: {row['price']!r} is not a number")
+        if not math.isfinite(price):
+            fail(f"--prices: line {line}, price: {row['price']!r} is not a finite price")
+        starts.append(text)
+        prices.append(price)
+    steps = {(b - a).total_seconds() for a, b in pairwise(instants)}
+    if len(steps) > 1 or any(s <= 0 for s in steps):
+        fail(f"--prices: {path} is not a regular series (spacings of {sorted(steps)} seconds)")
+    hours = (steps.pop() / 3600) if steps else 1.0
+    return starts, np.array(prices), hours
+
+
+@battery.command("optimize")
+def optimize(
+    prices: Annotated[
+        Path,
+        typer.Option(
+            "--prices", help="CSV with columns interval_start,price ($/MWh), regular.", dir_okay=False
+        ),
+    ],
+    power_mw: Annotated[float, typer.Option("--power-mw", help="Charge and discharge power, MW.")],
+    energy_mwh: Annotated[float, typer.Option("--energy-mwh", help="Energy capacity, MWh.")],
+    round_trip_efficiency: Annotated[
+        float, typer.Option("--round-trip-efficiency", help="Round-trip efficiency (0-1]; each way its root.")
+    ],
+    initial_soc_mwh: Annotated[
+        float, typer.Option("--initial-soc-mwh", help="State of charge at the start, MWh.")
+    ],
+    final_soc_mwh: Annotated[
+        float | None,
+        typer.Option("--final-soc-mwh", help="State of charge at the end, MWh (default: initial)."),
+    ] = None,
+    fmt: Annotated[
+        BatteryFormat, typer.Option("--format", help='table, or json: {"revenue", "dispatch": [...]}.')
+    ] = BatteryFormat.TABLE,
+) -> None:
+    """Perfect-foresight energy arbitrage: the schedule earning most from the prices, and its revenue ($)."""
+    starts, series, hours = read_price_series(prices)
+    try:
+        asset = Battery.from_round_trip(
+            power_mw=power_mw,
+            energy_mwh=energy_mwh,
+            round_trip_efficiency=round_trip_efficiency,
+            initial_soc_mwh=initial_soc_mwh,
+            final_soc_mwh=final_soc_mwh,
+        )
+        dispatch = optimize_arbitrage(series, hours, asset)
+    except BatteryError as exc:
+        field, _, message = str(exc).partition(": ")
+        fail(f"--{field.replace('_', '-')}: {message}" if field in _OPTIONS else str(exc))
+    if fmt is BatteryFormat.JSON:
+        print(json.dumps(_document(starts, dispatch)))
+    else:
+        _print(starts, dispatch, hours)
+
+
+def _document(starts: list[str], dispatch: Dispatch) -> dict[str, object]:
+    return {
+        "revenue": dispatch.revenue,
+        "dispatch": [
+            {"interval_start": start, "charge_mw": float(c), "discharge_mw": float(d), "soc_mwh": float(s)}
+            for start, c, d, s in zip(
+                starts, dispatch.charge_mw, dispatch.discharge_mw, dispatch.soc_mwh, strict=True
+            )
+        ],
+    }
+
+
+def _print(starts: list[str], dispatch: Dispatch, hours: float) -> None:
+    table = Table(title=f"Energy arbitrage, perfect foresight: revenue ${dispatch.revenue:,.2f}")
+    for name in ("interval_start", "charge MW", "discharge MW", "SOC MWh"):
+        table.add_column(name, justify="right" if name != "interval_start" else "left")
+    for start, c, d, s in list(
+        zip(starts, dispatch.charge_mw, dispatch.discharge_mw, dispatch.soc_mwh, strict=True)
+    )[:48]:
+        table.add_row(start, f"{c:,.2f}", f"{d:,.2f}", f"{s:,.2f}")
+    print_table(console, table)
+    discharged = float(dispatch.discharge_mw.sum() * hours)
+    console.print(f"{len(starts):,} intervals of {hours * 60:g} min; {discharged:,.1f} MWh discharged.")
