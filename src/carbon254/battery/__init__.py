@@ -1,6 +1,15 @@
-"""Battery storage analytics: the asset and its optimal dispatch (energy arbitrage, perfect foresight)."""
+"""Battery storage analytics: the asset, its optimal dispatch (energy arbitrage) and rainflow cycles."""
 
 from carbon254.battery.arbitrage import Dispatch, optimize_arbitrage
 from carbon254.battery.asset import Battery, BatteryError
+from carbon254.battery.rainflow import Cycle, count_cycles, equivalent_full_cycles
 
-__all__ = ["Battery", "BatteryError", "Dispatch", "optimize_arbitrage"]
+__all__ = [
+    "Battery",
+    "BatteryError",
+    "Cycle",
+    "Dispatch",
+    "count_cycles",
+    "equivalent_full_cycles",
+    "optimize_arbitrage",
+]
