@@ -10,6 +10,7 @@ in any process or on any machine, reads the same bytes back with
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 from collections.abc import Sequence
@@ -21,10 +22,10 @@ import pyarrow.ipc as ipc
 from pydantic import BaseModel, ConfigDict
 
 from carbon254.application.identity import AuthMethod, Entitlements, Principal
-from carbon254.application.scenarios import base_curves, needs_hours, replay_history
+from carbon254.application.scenarios import SCENARIOS_FEATURE, base_curves, needs_hours, replay_history
 from carbon254.config import Settings
 from carbon254.curves import CurveSet
-from carbon254.jobs.kinds import JobContext
+from carbon254.jobs.kinds import EntitlementCheck, JobContext
 from carbon254.metadata.database import MetadataDatabase
 from carbon254.metadata.scenarios import ScenarioRun, record_run
 from carbon254.objects import open_object_store
@@ -84,6 +85,16 @@ def table_bytes(table: pa.Table) -> bytes:
     with ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return sink.getvalue()
+
+
+def encoded_table(table: pa.Table) -> bytes:
+    """A table as base64 Arrow IPC, as a `Base64Bytes` task output field takes it (outputs are JSON)."""
+    return base64.b64encode(table_bytes(table))
+
+
+def scenarios_refusal(request: object, entitlements: EntitlementCheck) -> str | None:
+    """Why a tenant may not run scenario jobs (the `scenarios` feature), or None if it may."""
+    return None if entitlements.allows_feature(SCENARIOS_FEATURE) else "not entitled to the scenarios feature"
 
 
 def store_base(

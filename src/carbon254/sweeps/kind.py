@@ -13,7 +13,6 @@ one fingerprint over the points) beside interactive runs.
 
 from __future__ import annotations
 
-import base64
 import io
 from collections.abc import Sequence
 from datetime import date
@@ -24,9 +23,9 @@ import pyarrow.parquet as pq
 from pydantic import Base64Bytes, BaseModel, ConfigDict, Field
 
 from carbon254.application.errors import ApiError, bad_parameter
-from carbon254.application.scenarios import SCENARIOS_FEATURE, parse_scenario, summary_rows
+from carbon254.application.scenarios import parse_scenario, summary_rows
 from carbon254.config import Settings
-from carbon254.jobs.kinds import EntitlementCheck, JobContext, JobKind, JobResult
+from carbon254.jobs.kinds import JobContext, JobKind, JobResult
 from carbon254.jobs.registry import register
 from carbon254.scenarios import (
     Scenario,
@@ -40,11 +39,12 @@ from carbon254.store import Store
 from carbon254.sweeps.base import (
     StoredBase,
     combined_fingerprint,
+    encoded_table,
     load_base,
     objects_of,
     record_job_run,
+    scenarios_refusal,
     store_base,
-    table_bytes,
 )
 
 # Points one task applies: at ~2 ms a point on a 10-year hourly curve, a task of 100 is a fifth of
@@ -119,8 +119,7 @@ def run_task(task: SweepTask) -> SweepBatch:
         except ScenarioError as exc:
             raise ApiError(422, "scenario_failed", f"scenario {point.name!r}: {exc}", "scenario") from None
     rows = summary_rows([summarize(r) for r in results])
-    # Base64Bytes validates base64 text into bytes, so the raw IPC is handed over encoded.
-    encoded = base64.b64encode(table_bytes(rows))
+    encoded = encoded_table(rows)
     return SweepBatch(fingerprints=[r.fingerprint for r in results], rows=encoded, marks=task.base.marks)
 
 
@@ -157,11 +156,6 @@ def check(request: SweepRequest, store: Store, settings: Settings) -> None:
         raise bad_parameter("hubs", "hubs: name at least one marked hub to run the sweep on")
 
 
-def refusal(request: SweepRequest, entitlements: EntitlementCheck) -> str | None:
-    """Why a tenant may not run sweeps (the `scenarios` feature), or None if it may."""
-    return None if entitlements.allows_feature(SCENARIOS_FEATURE) else "not entitled to the scenarios feature"
-
-
 SCENARIO_SWEEP: JobKind[SweepRequest, SweepTask, SweepBatch] = JobKind(
     name="scenario_sweep",
     request=SweepRequest,
@@ -171,7 +165,7 @@ SCENARIO_SWEEP: JobKind[SweepRequest, SweepTask, SweepBatch] = JobKind(
     task=run_task,
     finish=finish,
     description="Every point of a scenario's sweep on hubs' marked curves; summaries in sweep.parquet.",
-    entitled=refusal,
+    entitled=scenarios_refusal,
     check=check,
 )
 register(SCENARIO_SWEEP)

@@ -13,7 +13,6 @@ reports P5/P50/P95 of the yearly means per hub and year, and records the run.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import math
@@ -28,11 +27,11 @@ import pyarrow.parquet as pq
 from pydantic import Base64Bytes, BaseModel, ConfigDict, Field
 
 from carbon254.application.errors import ApiError, bad_parameter
-from carbon254.application.scenarios import SCENARIOS_FEATURE, parse_scenario
+from carbon254.application.scenarios import parse_scenario
 from carbon254.config import Settings
 from carbon254.exports.parquet_join import join_parquet
 from carbon254.isos import iso_info
-from carbon254.jobs.kinds import EntitlementCheck, JobContext, JobKind, JobResult
+from carbon254.jobs.kinds import JobContext, JobKind, JobResult
 from carbon254.jobs.registry import register
 from carbon254.scenarios import PathsStep, PricePaths, Scenario, ScenarioError, apply_scenario
 from carbon254.scenarios.engine import scenario_seed
@@ -40,11 +39,12 @@ from carbon254.store import Store
 from carbon254.sweeps.base import (
     StoredBase,
     combined_fingerprint,
+    encoded_table,
     load_base,
     objects_of,
     record_job_run,
+    scenarios_refusal,
     store_base,
-    table_bytes,
 )
 from carbon254.timeseries._clock import clock_for
 
@@ -189,12 +189,11 @@ def run_task(task: PathsTask) -> PathsBatch:
     pq.write_table(table, sink, row_group_size=1 << 20)
     task.base.objects().put(task.part_key, sink.getvalue())
     joined = pa.concat_tables(means)
-    # Base64Bytes validates base64 text into bytes, so the raw IPC is handed over encoded.
     return PathsBatch(
         part_key=task.part_key,
         paths=task.count,
         rows=table.num_rows,
-        means=base64.b64encode(table_bytes(joined)),
+        means=encoded_table(joined),
         fingerprint=result.fingerprint,
         marks=task.base.marks,
     )
@@ -242,11 +241,6 @@ def check(request: PathsRequest, store: Store, settings: Settings) -> None:
         raise bad_parameter("hubs", "hubs: name at least one marked hub to draw paths for")
 
 
-def refusal(request: PathsRequest, entitlements: EntitlementCheck) -> str | None:
-    """Why a tenant may not draw paths (the `scenarios` feature), or None if it may."""
-    return None if entitlements.allows_feature(SCENARIOS_FEATURE) else "not entitled to the scenarios feature"
-
-
 SCENARIO_PATHS: JobKind[PathsRequest, PathsTask, PathsBatch] = JobKind(
     name="scenario_paths",
     request=PathsRequest,
@@ -256,7 +250,7 @@ SCENARIO_PATHS: JobKind[PathsRequest, PathsTask, PathsBatch] = JobKind(
     task=run_task,
     finish=finish,
     description="A scenario's Monte Carlo hourly price paths in batches: paths.parquet, yearly P5/P50/P95.",
-    entitled=refusal,
+    entitled=scenarios_refusal,
     check=check,
 )
 register(SCENARIO_PATHS)

@@ -67,6 +67,21 @@ from carbon254.timeseries.periods import Block
 NO_RENAMES: tuple[Mapping[str, str], ...] = ()
 
 
+# The trailing arguments of every Excel function reading a mark: which day, and the ISO if ambiguous.
+MARK_EXCEL_ARGUMENTS = (
+    ExcelArgument(
+        "as_of",
+        "as_of",
+        ExcelReader.TIME,
+        "Market day of the mark (a date cell or 2026-12-04; default: the latest).",
+        True,
+    ),
+    ExcelArgument(
+        "iso", "iso", ExcelReader.TEXT, "ISO/RTO (default: the one whose marks name the hub).", True
+    ),
+)
+
+
 class MarkRequest(OperationRequest):
     """Which mark: the hub's latest on or before `as_of` (latest of all when omitted)."""
 
@@ -236,16 +251,7 @@ CURVE: Operation[CurveRequest, MarkRead] = Operation(
             ExcelArgument(
                 "block", "block", ExcelReader.TEXT, "onpeak, offpeak, atc, 2x16 or 7x8; omit for all.", True
             ),
-            ExcelArgument(
-                "as_of",
-                "as_of",
-                ExcelReader.TIME,
-                "Market day of the mark (a date cell or 2026-12-04; default: the latest).",
-                True,
-            ),
-            ExcelArgument(
-                "iso", "iso", ExcelReader.TEXT, "ISO/RTO (default: the one whose marks name the hub).", True
-            ),
+            *MARK_EXCEL_ARGUMENTS,
         ),
         columns=("month", "block", "price"),
         scalar="price",
@@ -500,16 +506,7 @@ CURVE_HPFC: Operation[HpfcRequest, HpfcRead] = Operation(
                 "Delivery month to stop before (2027-02, M+2 or a date cell; default: after the last).",
                 True,
             ),
-            ExcelArgument(
-                "as_of",
-                "as_of",
-                ExcelReader.TIME,
-                "Market day of the mark (a date cell or 2026-12-04; default: the latest).",
-                True,
-            ),
-            ExcelArgument(
-                "iso", "iso", ExcelReader.TEXT, "ISO/RTO (default: the one whose marks name the hub).", True
-            ),
+            *MARK_EXCEL_ARGUMENTS,
         ),
         columns=("interval_start", "block", "price"),
         fixed=(("tz", "iso"),),
