@@ -15,6 +15,19 @@ class BatteryError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Augmentation:
+    """Energy capacity added in a project year (1 = the first), MWh: how owners offset fade."""
+
+    year: int
+    energy_mwh: float
+
+    def __post_init__(self) -> None:
+        if self.year < 1:
+            raise BatteryError(f"augmentation year {self.year!r} must be 1 or later")
+        _positive(f"augmentation in year {self.year}: energy_mwh", self.energy_mwh)
+
+
+@dataclass(frozen=True, slots=True)
 class Battery:
     """A battery: charge and discharge power (MW), energy (MWh), one-way efficiencies, SOC bounds (MWh).
 
@@ -23,8 +36,17 @@ class Battery:
     delivers `discharge_efficiency` MWh. `initial_soc_mwh` is the state of
     charge before the first interval, `final_soc_mwh` the one required after
     the last (None: the initial). `max_cycles` caps the discharged energy
-    over the horizon at that many times `energy_mwh` (None: no cap);
-    `degradation_cost` ($/MWh discharged) is charged in the objective.
+    over the horizon at that many times `energy_mwh` (None: no cap),
+    `daily_cycles` over each UTC-aligned 24 hours of the horizon and
+    `annual_cycles` over the horizon pro rata to its length (365 days a
+    year); `degradation_cost` ($/MWh discharged) is charged in the
+    objective. `aux_load_mw` is drawn from the grid in every interval
+    (cooling, controls) and paid at the energy price. `reserve_limits` are
+    the ancillary products the battery is qualified for, each with the most
+    MW it may be awarded; an award must fit the power rating and, held for
+    the product's duration, the usable energy (checked by the optimizer,
+    which knows the products). `augmentation` adds energy capacity in later
+    project years (used by the state-of-health projection).
     """
 
     power_mw: float
@@ -38,6 +60,11 @@ class Battery:
     charge_power_mw: float | None = None
     max_cycles: float | None = None
     degradation_cost: float = 0.0
+    daily_cycles: float | None = None
+    annual_cycles: float | None = None
+    aux_load_mw: float = 0.0
+    reserve_limits: tuple[tuple[str, float], ...] = ()
+    augmentation: tuple[Augmentation, ...] = ()
 
     def __post_init__(self) -> None:
         _positive("power_mw", self.power_mw)
@@ -57,8 +84,23 @@ class Battery:
             if value is not None and not (math.isfinite(value) and self.min_soc_mwh <= value <= top):
                 bounds = f"[{self.min_soc_mwh}, {top}]"
                 raise BatteryError(f"{name}: {value!r} MWh is outside the SOC bounds {bounds}")
-        if self.max_cycles is not None and not (math.isfinite(self.max_cycles) and self.max_cycles >= 0):
-            raise BatteryError(f"max_cycles: {self.max_cycles!r} must be a non-negative number")
+        for name in ("max_cycles", "daily_cycles", "annual_cycles"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise BatteryError(f"{name}: {value!r} must be a non-negative number")
+        if not (math.isfinite(self.aux_load_mw) and 0 <= self.aux_load_mw < self.charge_limit_mw):
+            raise BatteryError(f"aux_load_mw: {self.aux_load_mw!r} must be in [0, charge power)")
+        products = [product for product, _ in self.reserve_limits]
+        if len(set(products)) != len(products):
+            raise BatteryError(f"reserve_limits: a product is listed twice ({', '.join(products)})")
+        for product, limit in self.reserve_limits:
+            if not (math.isfinite(limit) and 0 < limit <= max(self.power_mw, self.charge_limit_mw)):
+                raise BatteryError(
+                    f"reserve_limits: {product} {limit!r} MW must be positive and within the power rating"
+                )
+        years = [step.year for step in self.augmentation]
+        if years != sorted(set(years)):
+            raise BatteryError("augmentation: one step per year, in year order")
         if not (math.isfinite(self.degradation_cost) and self.degradation_cost >= 0):
             raise BatteryError(f"degradation_cost: {self.degradation_cost!r} must be a non-negative $/MWh")
 
@@ -87,6 +129,15 @@ class Battery:
     def charge_limit_mw(self) -> float:
         """The charging power limit (MW): `charge_power_mw`, else `power_mw`."""
         return self.power_mw if self.charge_power_mw is None else self.charge_power_mw
+
+    @property
+    def usable_energy_mwh(self) -> float:
+        """The energy between the SOC floor and ceiling (MWh)."""
+        return self.soc_ceiling - self.min_soc_mwh
+
+    def reserve_limit_mw(self, product: str) -> float:
+        """The most MW of `product` the battery may be awarded (0 when it is not qualified)."""
+        return dict(self.reserve_limits).get(product, 0.0)
 
     @property
     def end_soc_mwh(self) -> float:
