@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from distributed import LocalCluster
 from screen_data import (
     BATTERY,
     BLOCKS,
@@ -32,6 +33,8 @@ from carbon254.application.errors import ApiError
 from carbon254.application.identity import AuthMethod, Entitlements, Principal
 from carbon254.application.jobs import download_artifact, submit_job
 from carbon254.compute import LocalExecutor
+from carbon254.compute.base import Executor
+from carbon254.compute.dask import DaskExecutor
 from carbon254.config import Settings
 from carbon254.jobs import JobContext, JobRecord, JobRegistry, JobState, JobStatus, TaskStatus, registry
 from carbon254.jobs.worker import Worker
@@ -56,7 +59,7 @@ def _kinds(*kinds: Any) -> JobRegistry:
 
 def _run(
     state: JobState,
-    executor: LocalExecutor,
+    executor: Executor,
     objects: ObjectStore,
     settings: Settings,
     request: dict[str, Any],
@@ -302,3 +305,23 @@ def test_a_screen_that_could_not_run_is_refused_at_submit_naming_the_field(
         _submit(tmp_path, settings, {**REQUEST, **change}, entitlements)
     assert (refused.value.status_code, refused.value.parameter) == (status, parameter)
     assert words in refused.value.message
+
+
+def test_the_screen_fans_out_on_dask_to_the_same_ranking(
+    tmp_path: Path, executor: LocalExecutor, objects: ObjectStore, settings: Settings
+) -> None:
+    db = MetadataDatabase(f"sqlite:///{tmp_path / 'metadata.db'}")
+    state = JobState(db)
+    try:
+        local = _ranking(objects, _run(state, executor, objects, settings, REQUEST))
+        # A free port for the dashboard: the default 8787 may be taken by another cluster here.
+        cluster_options = {"n_workers": 2, "threads_per_worker": 1, "dashboard_address": "127.0.0.1:0"}
+        with LocalCluster(processes=True, host="127.0.0.1", **cluster_options) as cluster:
+            dask = DaskExecutor(str(cluster.scheduler_address).replace("tcp://", "dask://"))
+            try:
+                on_dask = _ranking(objects, _run(state, dask, objects, settings, REQUEST))
+            finally:
+                dask.close()
+    finally:
+        db.close()
+    assert on_dask.equals(local)

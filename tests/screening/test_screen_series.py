@@ -22,6 +22,7 @@ def test_a_whole_series_keeps_its_prices_in_order() -> None:
     series = node_series(starts, ends, prices, DAY_START, DAY_START + 24 * HOUR)
     assert series.reason is None
     assert (series.intervals, series.missing, series.interval_hours) == (24, 0, 1.0)
+    assert series.first_start_us == DAY_START
     assert np.array_equal(series.prices, prices)
 
 

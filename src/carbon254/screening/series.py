@@ -26,7 +26,8 @@ class NodeSeries:
     `intervals` is how many intervals of its length the window holds and
     `missing` how many of them have no price; `reason` is None exactly when
     the series is whole and `prices` holds one price per interval in time
-    order (`interval_hours` long each).
+    order (`interval_hours` long each, the first starting at
+    `first_start_us`, µs UTC).
     """
 
     intervals: int
@@ -34,6 +35,7 @@ class NodeSeries:
     interval_hours: float
     prices: Floats
     reason: str | None
+    first_start_us: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,7 @@ def node_series(starts_us: Stamps, ends_us: Stamps, prices: Floats, start_us: in
         return NodeSeries(intervals, missing, hours, np.empty(0), reason)
     if present != len(starts_us):
         return NodeSeries(intervals, 0, hours, np.empty(0), "more than one price for an interval")
-    return NodeSeries(intervals, 0, hours, np.asarray(prices, dtype=np.float64), None)
+    return NodeSeries(intervals, 0, hours, np.asarray(prices, dtype=np.float64), None, first)
 
 
 def node_figures(
