@@ -325,3 +325,16 @@ def test_the_screen_fans_out_on_dask_to_the_same_ranking(
     finally:
         db.close()
     assert on_dask.equals(local)
+
+
+def test_a_daily_cycle_cap_binds_at_every_node(settings: Settings, objects: ObjectStore) -> None:
+    # Half a cycle a day: 10 MWh discharged at most, bought back at 10 / 0.81 MWh each day.
+    capped = {**REQUEST, "daily_cycles": 0.5, "degradation_cost": 0.0, "locations": ["WIDE", "NARROW"]}
+    (task,) = _plan(settings, objects, capped)
+    nodes = {node.location: node for node in screen_kind.run_task(task).nodes}
+    cap = 0.5 * BATTERY["energy_mwh"]
+    for location in ("WIDE", "NARROW"):
+        low, high = SPREADS[location]
+        node = nodes[location]
+        assert node.discharged_mwh == pytest.approx(2 * cap, abs=1e-6)
+        assert node.energy_revenue == pytest.approx(2 * (cap * high - cap / 0.81 * low), abs=1e-6)
