@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from screen_data import GAP_HOURS, GAPPY, SPREADS, lmp_rows, prices
+from screen_data import write_nodes
 
 from carbon254.compute import LocalExecutor
 from carbon254.config import Settings
@@ -14,18 +14,6 @@ from carbon254.jobs import JobState
 from carbon254.metadata import MetadataDatabase
 from carbon254.objects import open_object_store
 from carbon254.objects.base import ObjectStore
-from carbon254.store import open_store
-
-
-def write_nodes(data_dir: Path) -> None:
-    """The hand-solvable nodes (`screen_data.SPREADS`) and one with a gap, in an embedded store."""
-    store = open_store(data_dir)
-    try:
-        for location, (low, high) in SPREADS.items():
-            store.write("lmp", lmp_rows(location, prices(low, high)))
-        store.write("lmp", lmp_rows(GAPPY, prices(10.0, 90.0), skip=GAP_HOURS))
-    finally:
-        store.close()
 
 
 @pytest.fixture(scope="module")

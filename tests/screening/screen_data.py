@@ -11,10 +11,12 @@ beats the losses (high x 0.81 > low).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 
 from carbon254.schema import TIMESTAMP
+from carbon254.store import open_store
 
 START = datetime(2024, 3, 1, tzinfo=UTC)
 DAYS = 2
@@ -68,3 +70,14 @@ def lmp_rows(
             "loss": [0.0] * n,
         }
     )
+
+
+def write_nodes(data_dir: Path) -> None:
+    """The hand-solvable nodes (`screen_data.SPREADS`) and one with a gap, in an embedded store."""
+    store = open_store(data_dir)
+    try:
+        for location, (low, high) in SPREADS.items():
+            store.write("lmp", lmp_rows(location, prices(low, high)))
+        store.write("lmp", lmp_rows(GAPPY, prices(10.0, 90.0), skip=GAP_HOURS))
+    finally:
+        store.close()

@@ -26,6 +26,7 @@ from screen_data import (
     block_revenue,
     lmp_rows,
     prices,
+    write_nodes,
 )
 from slow_screen import SLOW_SCREEN
 
@@ -44,7 +45,6 @@ from carbon254.objects.base import ObjectStore
 from carbon254.screening import BATTERY_SCREEN, ScreenRequest
 from carbon254.screening import kind as screen_kind
 from carbon254.store import open_store
-from conftest import write_nodes
 
 DEGRADATION = 1.0  # $/MWh discharged: small beside every trading node's margin, so dispatch is unchanged
 REQUEST = {**WINDOW, **BATTERY, "degradation_cost": DEGRADATION}
