@@ -11,6 +11,7 @@ from carbon254.battery.degradation import (
     throughput_cost_per_mwh,
 )
 from carbon254.battery.rainflow import Cycle, count_cycles, equivalent_full_cycles
+from carbon254.battery.report import dispatch_table, revenue_stack
 
 __all__ = [
     "Battery",
@@ -22,8 +23,10 @@ __all__ = [
     "HealthYear",
     "count_cycles",
     "cycle_damage",
+    "dispatch_table",
     "equivalent_full_cycles",
     "optimize_arbitrage",
+    "revenue_stack",
     "state_of_health",
     "throughput_cost_per_mwh",
 ]
