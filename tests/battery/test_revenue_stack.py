@@ -43,7 +43,8 @@ def _schedule(start: datetime, hours: int, seed: int = 7) -> Schedule:
         soc_mwh=rng.uniform(0, 400, hours),
         cash=cash,
         reserve_mw={"REGDN": rng.uniform(0, 20, hours), "REGUP": rng.uniform(0, 20, hours)},
-        deployed_mwh=rng.normal(0, 2, hours),
+        deployed_up_mwh=rng.uniform(0, 2, hours),
+        deployed_down_mwh=rng.uniform(0, 2, hours),
     )
 
 
