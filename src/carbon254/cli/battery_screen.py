@@ -27,14 +27,10 @@ from rich.markup import escape
 from rich.table import Table
 
 import carbon254.screening  # noqa: F401  (registers the battery_screen kind in the process-wide registry)
-from carbon254.application.errors import ApiError
-from carbon254.application.identity import ANONYMOUS
-from carbon254.application.jobs import submit_job
 from carbon254.cli.battery import battery
-from carbon254.cli.console import CliError, console, err_console, fail
+from carbon254.cli.console import console, err_console, fail
 from carbon254.cli.export import copy_object
-from carbon254.cli.local_job import run_job_here
-from carbon254.cli.operations import option_message
+from carbon254.cli.local_job import run_job_here, submit_here
 from carbon254.cli.options import (
     DEFAULT_DATA_DIR,
     DEFAULT_STORE,
@@ -46,7 +42,6 @@ from carbon254.cli.options import (
     StoreUrl,
 )
 from carbon254.cli.output import print_table
-from carbon254.cli.stores import open_cli_store
 from carbon254.cli.tenants import open_metadata
 from carbon254.config import Settings
 from carbon254.jobs import JobRecord, JobState, JobStatus, registry
@@ -165,7 +160,7 @@ def screen(
     db = open_metadata(data_dir)
     try:
         state = JobState(db)
-        job = _submit(request, state, objects, settings)
+        job = submit_here(NAME, request, state, registry, objects, settings)
         what = f"{len(request.locations)} location(s)" if request.locations else "every location"
         place = f"{job.request['iso']} {market}".upper()
         out.print(f"Job {job.id}: screening {what} of {escape(place)}")
@@ -190,32 +185,6 @@ def _output_name(path: Path) -> Path:
     if not path.parent.is_dir():
         fail(f"--output: directory {path.parent} does not exist")
     return path
-
-
-def _submit(request: ScreenRequest, state: JobState, objects: ObjectStore, settings: Settings) -> JobRecord:
-    """Queue the screen for the local user, with every surface's checks; exits on a refusal."""
-    try:
-        store = open_cli_store(settings.store, settings.data_dir, create=False)
-    except CliError as exc:
-        fail(exc.message, exc.hint)
-    try:
-        return submit_job(
-            NAME,
-            request.model_dump(mode="json", exclude_none=True),
-            ANONYMOUS,
-            state=state,
-            kinds=registry,
-            objects=objects,
-            settings=settings,
-            store=store,
-        )
-    except ApiError as exc:
-        fail(
-            option_message(exc),
-            f"Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else None,
-        )
-    finally:
-        store.close()
 
 
 def _ranking(job: JobRecord, objects: ObjectStore) -> pa.Table:

@@ -24,14 +24,11 @@ from rich.markup import escape
 
 import carbon254.exports  # noqa: F401  (registers the export kind in the process-wide registry)
 from carbon254.application.datasets import SHAPES
-from carbon254.application.errors import ApiError
-from carbon254.application.identity import ANONYMOUS
-from carbon254.application.jobs import download_artifact, submit_job
+from carbon254.application.jobs import download_artifact
 from carbon254.cli.console import CliError, console, fail
 from carbon254.cli.export_remote import export_remote
-from carbon254.cli.local_job import run_job_here
+from carbon254.cli.local_job import run_job_here, submit_here
 from carbon254.cli.names import BadList
-from carbon254.cli.operations import option_message
 from carbon254.cli.options import (
     DEFAULT_DATA_DIR,
     DEFAULT_STORE,
@@ -160,7 +157,7 @@ def export(
     db = open_metadata(data_dir)
     try:
         state = JobState(db)
-        job = _submit(job_request, state, objects, settings, store_url, data_dir)
+        job = submit_here("export", job_request, state, registry, objects, settings)
         console.print(f"Job {job.id}: exporting {escape(label)} to {escape(str(output))}")
         done = run_job_here(job, state, registry, objects, settings, console, f"export {job.id[:8]}")
     finally:
@@ -222,36 +219,6 @@ def _job_request(url: str, data_dir: Path, request: QueryRequest, fmt: ExportFor
     if shape.names_parameter is not None and names.locations is not None:
         fields[shape.names_parameter] = ",".join(names.locations)
     return ExportRequest.model_validate(fields)
-
-
-def _submit(
-    job_request: ExportRequest,
-    state: JobState,
-    objects: ObjectStore,
-    settings: Settings,
-    store_url: str,
-    data_dir: Path,
-) -> JobRecord:
-    """Queue the export job for the local user, with every surface's checks; exits on a refusal."""
-    store = open_cli_store(store_url, data_dir, create=False)
-    try:
-        return submit_job(
-            "export",
-            job_request.model_dump(mode="json", exclude_none=True),
-            ANONYMOUS,
-            state=state,
-            kinds=registry,
-            objects=objects,
-            settings=settings,
-            store=store,
-        )
-    except ApiError as exc:
-        fail(
-            option_message(exc),
-            f"Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else None,
-        )
-    finally:
-        store.close()
 
 
 def _deliver(job: JobRecord, objects: ObjectStore, output: Path) -> None:

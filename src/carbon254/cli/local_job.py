@@ -16,10 +16,16 @@ import threading
 import time
 from typing import NoReturn
 
+from pydantic import BaseModel
 from rich.console import Console
 
-from carbon254.cli.console import interrupted
+from carbon254.application.errors import ApiError
+from carbon254.application.identity import ANONYMOUS
+from carbon254.application.jobs import submit_job
+from carbon254.cli.console import CliError, fail, interrupted
+from carbon254.cli.operations import option_message
 from carbon254.cli.progress import JobProgressBar
+from carbon254.cli.stores import open_cli_store
 from carbon254.compute import open_executor
 from carbon254.config import Settings
 from carbon254.jobs import InvalidTransition, JobRecord, JobRegistry, JobState
@@ -28,6 +34,43 @@ from carbon254.objects.base import ObjectStore
 
 # Seconds between looks at the job's progress.
 POLL_S = 0.1
+
+
+def submit_here(
+    kind: str,
+    request: BaseModel,
+    state: JobState,
+    kinds: JobRegistry,
+    objects: ObjectStore,
+    settings: Settings,
+) -> JobRecord:
+    """Queue a `kind` job for the local user with every surface's checks (the store's names included).
+
+    Exits naming the option at fault (and the names meant, when a name is
+    close to a stored one) when the request is refused.
+    """
+    try:
+        store = open_cli_store(settings.store, settings.data_dir, create=False)
+    except CliError as exc:
+        fail(exc.message, exc.hint)
+    try:
+        return submit_job(
+            kind,
+            request.model_dump(mode="json", exclude_none=True),
+            ANONYMOUS,
+            state=state,
+            kinds=kinds,
+            objects=objects,
+            settings=settings,
+            store=store,
+        )
+    except ApiError as exc:
+        fail(
+            option_message(exc),
+            f"Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else None,
+        )
+    finally:
+        store.close()
 
 
 def run_job_here(
