@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
 import pytest
+from real_prices import hb_south
 
-from carbon254.battery import Battery, BatteryError, dispatch_table, revenue_stack
+from carbon254.battery import (
+    Battery,
+    BatteryError,
+    CycleDepthCurve,
+    dispatch_table,
+    revenue_stack,
+    state_of_health,
+    throughput_cost_per_mwh,
+)
 from carbon254.battery.market import MarketPrices, ReserveDirection, ReservePrices, ReserveProduct
 from carbon254.battery.schedule import Schedule
+from carbon254.battery.two_settlement import optimize_da_rt
 
 US_PER_HOUR = 3_600_000_000
 BATTERY = Battery(100.0, 400.0, 0.95, 0.95, 200.0)
@@ -43,7 +54,8 @@ def _schedule(start: datetime, hours: int, seed: int = 7) -> Schedule:
         soc_mwh=rng.uniform(0, 400, hours),
         cash=cash,
         reserve_mw={"REGDN": rng.uniform(0, 20, hours), "REGUP": rng.uniform(0, 20, hours)},
-        deployed_mwh=rng.normal(0, 2, hours),
+        deployed_up_mwh=rng.uniform(0, 2, hours),
+        deployed_down_mwh=rng.uniform(0, 2, hours),
     )
 
 
@@ -167,3 +179,50 @@ def test_the_dispatch_table_with_prices() -> None:
     shifted = MarketPrices.energy_only(prices.energy, 1.0, int(schedule.interval_start[0]) + US_PER_HOUR)
     with pytest.raises(BatteryError, match="prices"):
         dispatch_table(schedule, shifted)
+
+
+def test_the_stack_and_health_of_a_two_settlement_run_on_real_ercot_prices() -> None:
+    # Forty-one days of HB_SOUTH DA (hourly) and RT (15-minute) prices across a month end, with synthetic
+    # regulation prices beside the real energy: the report must read what the optimizer writes.
+    da_all, rt_all = hb_south()
+    days = 41  # June 21 to July 31, whole Central days
+    da_first = da_all.window(24 * 20, 24 * (20 + days))
+    rng = np.random.default_rng(1)
+    regup = ReserveProduct("REGUP", ReserveDirection.UP, 1.0, 0.1)
+    regdn = ReserveProduct("REGDN", ReserveDirection.DOWN, 1.0, 0.1)
+    n = len(da_first)
+    da = MarketPrices(
+        da_first.interval_start,
+        1.0,
+        da_first.energy,
+        (
+            ReservePrices(regup, np.clip(rng.normal(8, 4, n), 0, None)),
+            ReservePrices(regdn, np.clip(rng.normal(5, 3, n), 0, None)),
+        ),
+    )
+    rt = rt_all.window(96 * 20, 96 * (20 + days))
+    battery = dataclasses.replace(
+        BATTERY,
+        aux_load_mw=1.0,
+        degradation_cost=throughput_cost_per_mwh(CycleDepthCurve.lithium_iron_phosphate(), 150.0, 0.8),
+        reserve_limits=(("REGUP", 20.0), ("REGDN", 20.0)),
+    )
+    schedule = optimize_da_rt(da, rt, battery)
+    stack = revenue_stack(schedule, battery, "America/Chicago")
+    assert stack.columns[1:7] == ["da_energy", "rt_energy", "REGUP", "REGDN", "aux", "degradation"]
+    assert stack["month"].to_list() == ["2024-06", "2024-07", "total"]
+    # July 31's evening is August in UTC: the zone decides the month.
+    utc = revenue_stack(schedule, battery, "UTC")
+    assert utc["month"].to_list() == ["2024-06", "2024-07", "2024-08", "total"]
+    total = stack.filter(pl.col("month") == "total")
+    assert total["net_revenue"].item() == pytest.approx(schedule.net_revenue, rel=1e-9)
+    assert total["degradation_cost"].item() == pytest.approx(
+        battery.degradation_cost * schedule.discharged_mwh.sum(), rel=1e-6
+    )
+    table = dispatch_table(schedule, rt)
+    assert table.height == len(rt)
+    assert {"REGUP_mw", "REGDN_mw", "energy_price"} <= set(table.columns)
+    health = state_of_health(schedule, battery, CycleDepthCurve.lithium_iron_phosphate(), years=20)
+    soh = health.table()["soh"].to_numpy()
+    assert (np.diff(soh) < 0).all()
+    assert health.years[0].cycles == pytest.approx(schedule.equivalent_cycles(400.0) * 365 / days)

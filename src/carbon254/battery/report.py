@@ -119,7 +119,7 @@ def _zone(tz: str) -> ZoneInfo:
 
 
 def _check_lengths(schedule: Schedule) -> None:
-    n = len(schedule)
+    n = len(schedule)  # the charge series' length
     series = {
         "interval_start": schedule.interval_start,
         "discharge_mw": schedule.discharge_mw,
@@ -127,8 +127,6 @@ def _check_lengths(schedule: Schedule) -> None:
         **{f"cash[{s}]": v for s, v in schedule.cash.items()},
         **{f"reserve_mw[{p}]": v for p, v in schedule.reserve_mw.items()},
     }
-    if schedule.deployed_mwh is not None:
-        series["deployed_mwh"] = schedule.deployed_mwh
     for name, values in series.items():
         if len(values) != n:
             raise BatteryError(f"schedule {name}: {len(values)} values for {n} intervals")

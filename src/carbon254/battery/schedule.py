@@ -9,7 +9,7 @@ negative), which is what a stack by month adds up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,13 +34,16 @@ class Schedule:
     and `discharge_mw` the scheduled energy (MW, each interval), `soc_mwh`
     the state of charge after each interval (MWh, including the expected
     energy of reserve deployments), `reserve_mw` each reserve product's
-    award (MW), `deployed_mwh` the expected energy those awards discharge
-    (positive) or charge (negative) each interval. `cash` maps each revenue
+    award (MW), `deployed_up_mwh` and `deployed_down_mwh` the expected
+    energy those awards discharge and charge at the terminals each interval
+    (MWh, both non-negative; symmetric regulation does both). `cash` maps each revenue
     stream to its $ per interval (earned positive, costs negative): an
     energy stream (`energy`, or `da_energy` and `rt_energy`), one per
     reserve product (capacity payments), `aux` and `degradation`.
-    `integer` says whether charge-or-discharge binaries were needed (the LP
-    alone charged and discharged at once: negative prices).
+    `integer` says whether the LP alone charged and discharged at once
+    (negative prices) so that the two had to be kept apart, and `bound_gap`
+    how far the result may be from optimal then: its relative distance to
+    the LP's revenue bound (0 when proved optimal; typically below 1e-6).
     """
 
     interval_start: Stamps
@@ -50,8 +53,10 @@ class Schedule:
     soc_mwh: Floats
     cash: Mapping[str, Floats]
     reserve_mw: Mapping[str, Floats] = field(default_factory=dict)
-    deployed_mwh: Floats | None = None
+    deployed_up_mwh: Floats | None = None
+    deployed_down_mwh: Floats | None = None
     integer: bool = False
+    bound_gap: float = 0.0
 
     def __len__(self) -> int:
         return len(self.charge_mw)
@@ -62,6 +67,11 @@ class Schedule:
         return {stream: float(values.sum()) for stream, values in self.cash.items()}
 
     @property
+    def energy_revenue(self) -> float:
+        """What the energy streams earned ($): price x (discharge - charge) x hours, deployments included."""
+        return float(sum(self.cash[s].sum() for s in (ENERGY, DA_ENERGY, RT_ENERGY) if s in self.cash))
+
+    @property
     def net_revenue(self) -> float:
         """Every stream together, costs included ($)."""
         return float(sum(values.sum() for values in self.cash.values()))
@@ -70,18 +80,61 @@ class Schedule:
     def discharged_mwh(self) -> Floats:
         """Energy leaving the battery's terminals each interval (MWh): dispatch and reserve deployment."""
         out = self.discharge_mw * self.interval_hours
-        if self.deployed_mwh is not None:
-            out = out + np.clip(self.deployed_mwh, 0.0, None)
+        if self.deployed_up_mwh is not None:
+            out = out + self.deployed_up_mwh
         return np.asarray(out, dtype=np.float64)
 
     @property
     def charged_mwh(self) -> Floats:
         """Energy entering the battery's terminals each interval (MWh): dispatch and reserve deployment."""
         into = self.charge_mw * self.interval_hours
-        if self.deployed_mwh is not None:
-            into = into + np.clip(-self.deployed_mwh, 0.0, None)
+        if self.deployed_down_mwh is not None:
+            into = into + self.deployed_down_mwh
         return np.asarray(into, dtype=np.float64)
 
     def equivalent_cycles(self, energy_mwh: float) -> float:
         """Discharged energy over the horizon in units of the battery's energy capacity (full cycles)."""
         return float(self.discharged_mwh.sum() / energy_mwh)
+
+
+def concatenate(parts: Sequence[Schedule]) -> Schedule:
+    """Consecutive schedules on one interval length as one (a rolling horizon's executed steps).
+
+    Streams and reserve awards missing from a part count as zero there; the
+    result is `integer` if any part was and carries the largest `bound_gap`.
+    """
+    if not parts:
+        raise ValueError("concatenate: no schedules")
+    hours = {part.interval_hours for part in parts}
+    if len(hours) != 1:
+        raise ValueError(f"concatenate: interval lengths differ ({sorted(hours)})")
+    streams = list(dict.fromkeys(stream for part in parts for stream in part.cash))
+    products = list(dict.fromkeys(product for part in parts for product in part.reserve_mw))
+
+    def joined(pick: Callable[[Schedule], Floats | None]) -> Floats:
+        return np.concatenate([_or_zeros(pick(part), len(part)) for part in parts])
+
+    with_deployment = any(part.deployed_up_mwh is not None for part in parts)
+    return Schedule(
+        interval_start=np.concatenate([part.interval_start for part in parts]),
+        interval_hours=parts[0].interval_hours,
+        charge_mw=joined(lambda part: part.charge_mw),
+        discharge_mw=joined(lambda part: part.discharge_mw),
+        soc_mwh=joined(lambda part: part.soc_mwh),
+        cash={stream: _joined([part.cash.get(stream) for part in parts], parts) for stream in streams},
+        reserve_mw={
+            product: _joined([part.reserve_mw.get(product) for part in parts], parts) for product in products
+        },
+        deployed_up_mwh=joined(lambda part: part.deployed_up_mwh) if with_deployment else None,
+        deployed_down_mwh=joined(lambda part: part.deployed_down_mwh) if with_deployment else None,
+        integer=any(part.integer for part in parts),
+        bound_gap=max(part.bound_gap for part in parts),
+    )
+
+
+def _joined(values: list[Floats | None], parts: Sequence[Schedule]) -> Floats:
+    return np.concatenate([_or_zeros(v, len(part)) for v, part in zip(values, parts, strict=True)])
+
+
+def _or_zeros(values: Floats | None, n: int) -> Floats:
+    return np.zeros(n) if values is None else values

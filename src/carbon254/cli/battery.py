@@ -27,7 +27,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from carbon254.battery import Battery, BatteryError, Dispatch, optimize_arbitrage
+from carbon254.battery import Battery, BatteryError, Schedule, optimize_arbitrage
 from carbon254.cli.battery_store import StoreRun, run_from_store
 from carbon254.cli.console import console, fail
 from carbon254.cli.options import DEFAULT_DATA_DIR, DataDir
@@ -214,9 +214,9 @@ def optimize(
         _print(starts, dispatch, hours)
 
 
-def _document(starts: list[str], dispatch: Dispatch) -> dict[str, object]:
+def _document(starts: list[str], dispatch: Schedule) -> dict[str, object]:
     return {
-        "revenue": dispatch.revenue,
+        "revenue": dispatch.energy_revenue,
         "dispatch": [
             {"interval_start": start, "charge_mw": float(c), "discharge_mw": float(d), "soc_mwh": float(s)}
             for start, c, d, s in zip(
@@ -226,8 +226,8 @@ def _document(starts: list[str], dispatch: Dispatch) -> dict[str, object]:
     }
 
 
-def _print(starts: list[str], dispatch: Dispatch, hours: float) -> None:
-    table = Table(title=f"Energy arbitrage, perfect foresight: revenue ${dispatch.revenue:,.2f}")
+def _print(starts: list[str], dispatch: Schedule, hours: float) -> None:
+    table = Table(title=f"Energy arbitrage, perfect foresight: revenue ${dispatch.energy_revenue:,.2f}")
     for name in ("interval_start", "charge MW", "discharge MW", "SOC MWh"):
         table.add_column(name, justify="right" if name != "interval_start" else "left")
     for start, c, d, s in list(
