@@ -41,8 +41,11 @@ from carbon254.application.identity import entitle_feature
 from carbon254.application.operation import CallContext, Input, OperationRequest
 from carbon254.application.params import required_text
 from carbon254.battery.asset import Battery, BatteryError
+from carbon254.battery.dispatch import optimize
 from carbon254.battery.market import MarketPrices, ReserveDirection, ReservePrices, ReserveProduct
+from carbon254.battery.rolling import capture_ratio, rolling_dispatch
 from carbon254.battery.schedule import Schedule
+from carbon254.battery.two_settlement import optimize_da_rt
 from carbon254.isos import declaration
 from carbon254.isos.declaration import ReserveMarket, ReserveService
 from carbon254.names import UnknownName, resolve_names
@@ -697,8 +700,6 @@ def run_battery(plan: BatteryPlan, inputs: Sequence[Input]) -> BatteryRun:
     A battery the optimizer cannot run (a final state of charge out of
     reach, a cycle limit it cannot meet) is a 422 naming the parameter.
     """
-    from carbon254.battery.dispatch import optimize
-
     prices, region, skipped = market_prices(plan, inputs)
     battery = with_reserves(plan.battery, prices[0].products, plan)
     names = list(BatteryRequest.model_fields)
@@ -706,13 +707,9 @@ def run_battery(plan: BatteryPlan, inputs: Sequence[Input]) -> BatteryRun:
     ratio: float | None = None
     try:
         if plan.market == BOTH:
-            from carbon254.battery.two_settlement import optimize_da_rt
-
             schedule = optimize_da_rt(prices[0], prices[1], battery)
             paid = prices[1]
         elif plan.dispatch is DispatchMode.ROLLING:
-            from carbon254.battery.rolling import capture_ratio, rolling_dispatch
-
             schedule = rolling_dispatch(prices[0], battery, horizon_h=plan.horizon_h, step_h=plan.step_h)
             perfect = optimize(prices[0], battery)
             ratio = capture_ratio(schedule, perfect)
