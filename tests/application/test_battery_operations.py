@@ -252,3 +252,20 @@ def test_entitlements_come_before_any_price_is_read(store: Store, settings: Sett
     # A tenant of PJM only is not told an ERCOT location exists.
     error = _refusal(store, settings, _principal(isos={"PJM"}), iso=None)
     assert error.status_code == 404 and error.parameter == "location"
+
+
+def test_names_come_back_in_the_catalogs_spelling_and_region_is_checked(
+    store: Store, settings: Settings
+) -> None:
+    result = _optimize(store, settings, location="hb_north", services="REGUP", region="ercot")
+    assert result.query["location"] == HUB and result.query["region"] == "ERCOT"
+    assert result.query["services"] == ["REGUP"]
+    error = _refusal(store, settings, region="ZONE_9")
+    assert (error.status_code, error.parameter) == (404, "region") and "ERCOT" in (error.suggestions or [])
+
+
+def test_a_rolling_step_shorter_than_an_interval_names_step_h(store: Store, settings: Settings) -> None:
+    error = _refusal(store, settings, dispatch="rolling", step_h=0.25, horizon_h=24)
+    assert (error.status_code, error.parameter) == (422, "step_h")
+    error = _refusal(store, settings, dispatch="rolling", step_h=48, horizon_h=24)
+    assert error.parameter == "step_h"

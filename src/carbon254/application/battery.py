@@ -218,15 +218,16 @@ class BatteryPlan:
 class BatteryRun:
     """A run's result: the schedule, the prices it was paid (on its grid) and the battery it ran.
 
-    `perfect` is the perfect-foresight schedule beside a rolling one (None
-    otherwise) and `capture_ratio` the share of its net revenue the rolling
-    schedule earned. `products` are the reserve products co-optimized (each
-    with the MW limit it was offered) and `skipped` the declared products
-    left out with the reason. `simulated` is set by the caller that read the
-    rows (`OperationCall.read`).
+    `location` is the catalog's spelling of the location priced; `battery`
+    carries the reserve limits it was offered (MW per product co-optimized,
+    the products of `prices`). `perfect` is the perfect-foresight schedule
+    beside a rolling one (None otherwise) and `capture_ratio` the share of
+    its net revenue the rolling schedule earned. `region` is the reserve
+    region read and `skipped` the declared products left out, with why.
     """
 
     plan: BatteryPlan
+    location: str
     battery: Battery
     prices: MarketPrices
     schedule: Schedule
@@ -254,6 +255,8 @@ def _battery_error(exc: BatteryError, names: Sequence[str]) -> ApiError:
     """
     message = str(exc)
     field = message.partition(":")[0].split("/")[0].strip()
+    if field == "rolling horizon":
+        return bad_parameter("step_h", f"step_h: {message.partition(':')[2].strip()}")
     if field == "reserve_limits":
         return bad_parameter("services", f"services: {message.partition(':')[2].strip()}")
     if field in names:
@@ -723,7 +726,8 @@ def run_battery(plan: BatteryPlan, inputs: Sequence[Input]) -> BatteryRun:
         # The chart and the dispatch table show real-time intervals: carry the day-ahead reserve
         # prices onto them, each hour's price over its intervals.
         paid = _with_reserves_on(paid, prices[0])
-    return BatteryRun(plan, battery, paid, schedule, perfect, ratio, region, skipped)
+    location = (inputs[0].query.locations or (plan.location,))[0]
+    return BatteryRun(plan, location, battery, paid, schedule, perfect, ratio, region, skipped)
 
 
 def _with_reserves_on(target: MarketPrices, source: MarketPrices) -> MarketPrices:

@@ -62,26 +62,27 @@ MAX_YEARS = 50
 INCLUDES = ("dispatch", "health")
 
 
-def describe(plan: BatteryPlan) -> dict[str, Any]:
-    """The request as understood, for answers: names as resolved, times in the output zone."""
+def describe(run: BatteryRun) -> dict[str, Any]:
+    """The request as understood, for answers: names as resolved, times in the output zone.
+
+    `services` are the reserve products co-optimized and `region` the
+    reserve region their prices were read in.
+    """
+    plan = run.plan
     energy = plan.inputs[0]
     zone = ZoneInfo(plan.tz or "UTC")
     return {
         "iso": plan.iso,
-        "location": (energy.locations or (plan.location,))[0],
+        "location": run.location,
         "market": plan.market,
         "start": energy.start.astimezone(zone).isoformat(),
         "end": energy.end.astimezone(zone).isoformat(),
         "tz": plan.tz or "UTC",
         "as_of": energy.as_of.astimezone(zone).isoformat() if energy.as_of else None,
         "dispatch": plan.dispatch.value,
-        "services": [s.product for s in plan.choice.services],
-        "region": plan.region,
+        "services": [p.name for p in run.prices.products],
+        "region": run.region,
     }
-
-
-def _location(run: BatteryRun, inputs: Sequence[Input]) -> str:
-    return (inputs[0].query.locations or (run.plan.location,))[0]
 
 
 def _zone(plan: BatteryPlan) -> str:
@@ -148,7 +149,7 @@ def compute_revenue(call: BatteryCall, inputs: Sequence[Input]) -> Answer:
     s = summarize(run)
     row = {
         "iso": run.plan.iso,
-        "location": _location(run, inputs),
+        "location": run.location,
         "market": run.plan.market,
         "net_revenue": s.net_revenue,
         "energy_revenue": s.energy_revenue,
@@ -161,7 +162,7 @@ def compute_revenue(call: BatteryCall, inputs: Sequence[Input]) -> Answer:
     }
     types = {ColumnType.TEXT: pa.string(), ColumnType.FLOAT: pa.float64()}
     table = pa.table({c.name: pa.array([row[c.name]], types[c.type]) for c in REVENUE_COLUMNS})
-    return Answer(table, {"query": describe(call.plan), "summary": summary_document(s)})
+    return Answer(table, {"query": describe(run), "summary": summary_document(s)})
 
 
 def summary_document(summary: BatterySummary) -> dict[str, Any]:
@@ -300,9 +301,7 @@ def dispatch_rows(run: BatteryRun) -> pa.Table:
 def compute_dispatch(call: BatteryCall, inputs: Sequence[Input]) -> Answer:
     """The schedule interval by interval."""
     run = run_battery(call.plan, inputs)
-    return Answer(
-        dispatch_rows(run), {"query": describe(call.plan), "summary": summary_document(summarize(run))}
-    )
+    return Answer(dispatch_rows(run), {"query": describe(run), "summary": summary_document(summarize(run))})
 
 
 BATTERY_DISPATCH: Operation[BatteryRequest, BatteryCall] = Operation(
@@ -409,9 +408,7 @@ def result_of(call: BatteryCall, run: BatteryRun, simulated: bool) -> BatteryRes
             run.schedule, run.battery, CycleDepthCurve.lithium_iron_phosphate(), call.years
         )
         health, end_of_life = projection.table().to_arrow(), projection.end_of_life_year
-    return BatteryResult(
-        summarize(run), stack, dispatch, health, end_of_life, describe(call.plan), simulated, run
-    )
+    return BatteryResult(summarize(run), stack, dispatch, health, end_of_life, describe(run), simulated, run)
 
 
 def battery_result(call: OperationCall[BatteryCall], store: Store) -> BatteryResult:

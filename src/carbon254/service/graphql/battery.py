@@ -198,7 +198,7 @@ def _answer(result: BatteryResult) -> BatteryOptimization:
         throughput_mwh=s.throughput_mwh,
         charged_mwh=s.charged_mwh,
         integer=s.integer,
-        capture_ratio=s.capture_ratio,
+        capture_ratio=_float(s.capture_ratio),
         perfect_net_revenue=s.perfect_net_revenue,
         services=list(s.services),
         skipped=[SkippedService(product=p, reason=r) for p, r in s.skipped.items()],
