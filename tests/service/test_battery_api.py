@@ -221,3 +221,24 @@ def test_tenants_run_batteries_only_within_their_entitlements(tenants: Any) -> N
         headers={"X-API-Key": keys["curves"]},
     )
     assert graphql.json()["errors"][0]["extensions"]["code"] == "NOT_ENTITLED"
+
+
+def test_graphql_generated_revenue_and_dispatch_fields(api: TestClient) -> None:
+    query = """
+    {
+      batteryRevenue(iso: "ERCOT", location: "HB_NORTH", start: "2024-01-01", end: "2024-01-08",
+                     powerMw: 100, energyMwh: 400, dispatch: "perfect") { rows { netRevenue cycles } unit }
+      batteryDispatch(iso: "ERCOT", location: "HB_NORTH", start: "2024-01-01", end: "2024-01-08",
+                      powerMw: 100, energyMwh: 400) { rows { intervalStart socMwh } unit }
+    }
+    """
+    response = api.post("/graphql", json={"query": query})
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    rest = api.get("/v1/battery/revenue", params=RUN).json()["data"][0]
+    [row] = data["batteryRevenue"]["rows"]
+    assert (
+        row["netRevenue"] == pytest.approx(rest["net_revenue"], rel=1e-9)
+        and data["batteryRevenue"]["unit"] == "$"
+    )
+    assert len(data["batteryDispatch"]["rows"]) == 7 * 24
