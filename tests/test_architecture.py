@@ -84,6 +84,11 @@ def test_exports_import_no_web_framework_or_surface() -> None:
     assert _offending(_modules("exports") + _modules("formats"), (*WEB, *SURFACES)) == []
 
 
+def test_job_kinds_import_no_web_framework_or_surface() -> None:
+    """Job kinds run in job workers (a pool process, a Dask worker), which have no web stack."""
+    assert _offending(_modules("screening") + _modules("sweeps"), (*WEB, *SURFACES)) == []
+
+
 def test_graphql_calls_down_into_the_application_layer_never_into_rest_routes() -> None:
     assert _offending(_modules("service", "graphql"), ("carbon254.service.routes",)) == []
 

@@ -18,8 +18,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-# Importing these registers their job kinds (export, scenario_sweep) in the process-wide registry.
+# Importing these registers their job kinds (export, scenario_sweep, battery_screen) in the
+# process-wide registry.
 import carbon254.exports
+import carbon254.screening
 import carbon254.sweeps  # noqa: F401
 from carbon254.cli.console import console, fail
 from carbon254.cli.options import DEFAULT_DATA_DIR, DataDir

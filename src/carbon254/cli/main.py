@@ -13,6 +13,7 @@ import typer
 
 from carbon254 import __version__
 from carbon254.cli.battery import battery
+from carbon254.cli.battery_screen import screen as _screen  # noqa: F401  (registers `battery screen`)
 from carbon254.cli.curves import curve
 from carbon254.cli.demo import demo
 from carbon254.cli.export import export

@@ -41,6 +41,7 @@ from carbon254.client.battery import (
     optimize_body,
     optimized,
 )
+from carbon254.client.battery_screen import SCREEN_KIND, screen_request
 from carbon254.client.curves import QuoteSource, chart_png, mark_upload, write_png
 from carbon254.client.frames import FrameKind
 from carbon254.client.inprocess import LOCAL_BASE_URL, LocalApp
@@ -1267,6 +1268,54 @@ class AsyncClient:
             as_of=as_of,
         )
         return await self.jobs.submit("export", query.params())
+
+    async def battery_screen(
+        self,
+        *,
+        iso: str,
+        start: TimeBound,
+        end: TimeBound,
+        power_mw: float,
+        energy_mwh: float,
+        round_trip_efficiency: float,
+        market: str = "DAM",
+        locations: str | Sequence[str] | None = None,
+        location_type: str | None = None,
+        initial_soc_mwh: float | None = None,
+        daily_cycles: float | None = None,
+        degradation_cost: float = 0.0,
+        as_of: TimeBound | None = None,
+        format: Literal["parquet", "csv"] = "parquet",
+    ) -> AsyncJob:
+        """Screen a battery at every node of `iso` (or `locations`) over [start, end): a `battery_screen` job.
+
+        Perfect-foresight energy arbitrage of `market`'s LMPs at each node:
+        power in MW, energy in MWh, `degradation_cost` in $/MWh discharged,
+        `daily_cycles` full cycles a UTC day at most, the state of charge
+        starting and ending at `initial_soc_mwh` (default: half the energy).
+        Without `locations`, every location of the ISO (of `location_type`
+        when given). The finished job's `result.summary["top"]` holds the
+        ten best nodes by net revenue ($); `job.download(path)` writes the
+        whole ranking (Parquet, or CSV with `format="csv"`), skipped nodes
+        last with the reason (e.g. missing intervals).
+        """
+        request = screen_request(
+            iso=iso,
+            start=start,
+            end=end,
+            power_mw=power_mw,
+            energy_mwh=energy_mwh,
+            round_trip_efficiency=round_trip_efficiency,
+            market=market,
+            locations=locations,
+            location_type=location_type,
+            initial_soc_mwh=initial_soc_mwh,
+            daily_cycles=daily_cycles,
+            degradation_cost=degradation_cost,
+            as_of=as_of,
+            format=format,
+        )
+        return await self.jobs.submit(SCREEN_KIND, request)
 
     # ---- streaming --------------------------------------------------------------------------
 

@@ -114,9 +114,14 @@ DOMAINS: tuple[Domain, ...] = (
     ),
     Domain(
         "jobs",
-        "long work as jobs and their signed downloads (/v1/jobs, /v1/downloads)",
-        (RouterRef("carbon254.service.routes.jobs"), RouterRef("carbon254.service.routes.downloads")),
-        ("/v1/jobs", "/v1/downloads"),
+        "long work as jobs and their signed downloads (/v1/jobs, /v1/downloads), and the battery fleet "
+        "screen's submit (/v1/battery/screen)",
+        (
+            RouterRef("carbon254.service.routes.jobs"),
+            RouterRef("carbon254.service.routes.downloads"),
+            RouterRef("carbon254.service.routes.battery_screen"),
+        ),
+        ("/v1/jobs", "/v1/downloads", "/v1/battery/screen"),
     ),
     Domain(
         "admin",
