@@ -92,7 +92,14 @@ DOMAINS: tuple[Domain, ...] = (
             RouterRef("carbon254.service.routes.scenarios"),
             RouterRef("carbon254.service.routes.battery"),
         ),
-        ("/v1/curves", "/v1/scenarios", "/v1/battery", *(operation.rest_path for operation in OPERATIONS)),
+        (
+            "/v1/curves",
+            "/v1/scenarios",
+            # Not all of /v1/battery: the fleet screen's submit is the jobs domain's.
+            "/v1/battery/optimize",
+            "/v1/battery/chart",
+            *(operation.rest_path for operation in OPERATIONS),
+        ),
     ),
     Domain(
         "quality",
