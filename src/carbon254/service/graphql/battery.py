@@ -270,6 +270,12 @@ def _argument_type(annotation: Any) -> Any:
 
 
 async def resolve_battery_optimize(info: GraphQLInfo, **arguments: Any) -> BatteryOptimization:
+    """The run the arguments describe ($, MW, MWh), computed on a worker thread; refusals as GraphQL errors.
+
+    Arguments are the optimize request's fields (camelCase); errors name
+    them so. The run's rows (stack, and dispatch and health when selected)
+    are charged to the request's row budget.
+    """
     context = info.context
     selected = _selected(info)
     include = ",".join(part for part in ("dispatch", "health") if part in selected)
