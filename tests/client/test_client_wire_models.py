@@ -20,8 +20,10 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from carbon254 import client as sdk
+from carbon254.application.battery import BatterySummary
 from carbon254.application.operations import OPERATIONS
-from carbon254.client import job_models, models, queries
+from carbon254.application.operations.battery import BatteryOptimizeRequest
+from carbon254.client import battery, job_models, models, queries
 from carbon254.config import AuthMode, Settings
 from carbon254.exports.request import ExportRequest
 from carbon254.exports.writers import ExportFormat
@@ -43,6 +45,8 @@ OPERATION_QUERIES: dict[str, type[queries.Query]] = {
     "/v1/curves/node": queries.NodeCurveQuery,
     "/v1/curves/quotes": queries.CurveQuotesQuery,
     "/v1/curves/history": queries.CurveHistoryQuery,
+    "/v1/battery/revenue": battery.BatteryRevenueQuery,
+    "/v1/battery/dispatch": battery.BatteryDispatchQuery,
 }
 
 
@@ -104,6 +108,7 @@ def _fields(model: type) -> set[str]:
         (job_models.JobResult, (job_view.JobResultOut,)),
         (job_models.JobQueued, (job_routes.JobQueued,)),
         (job_models.JobPage, (job_routes.JobList,)),
+        (battery.BatterySummary, (BatterySummary,)),
     ],
     ids=lambda m: getattr(m, "__name__", "server"),
 )
@@ -145,3 +150,19 @@ def test_the_export_query_sends_the_export_requests_fields() -> None:
         if not field.is_required():
             assert client[name].default == field.default, name
     assert client["dataset"].default == "lmp"
+
+
+def test_the_battery_bodies_send_the_optimize_requests_fields(tmp_path: Any) -> None:
+    # The POST body mirrors the optimize request; the chart adds its window to the same fields.
+    client = battery.BatteryOptimizeBody.model_fields
+    server = BatteryOptimizeRequest.model_fields
+    assert set(client) == set(server)
+    for name, field in server.items():
+        assert client[name].is_required() == field.is_required(), name
+        if not field.is_required():
+            assert client[name].default == field.default, name
+    app = create_app(Settings(data_dir=tmp_path, auth=AuthMode.OFF))
+    with TestClient(app) as http:
+        paths = http.get("/openapi.json").json()["paths"]
+    taken = {p["name"] for p in paths["/v1/battery/chart"]["get"]["parameters"] if p["in"] == "query"}
+    assert set(battery.BatteryChartQuery.model_fields) == taken

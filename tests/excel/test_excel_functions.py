@@ -65,12 +65,12 @@ def _key(tenant: str, data_dir: Path, *entitlements: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A platform process over simulated 2024-03-01..03 ERCOT and PJM LMPs, auth required."""
+    """A platform process over simulated 2024-03-01..03 ERCOT and PJM LMPs and reserve prices, auth on."""
     root = tmp_path_factory.mktemp("excel-live")
     data_dir = root / "data"
     _cli(
         "simulate", "--start", "2024-03-01", "--end", "2024-03-03", "--isos", "ERCOT,PJM",
-        "--nodes", NODES, "--datasets", "lmp", data_dir=data_dir,
+        "--nodes", NODES, "--datasets", "lmp,as_price", data_dir=data_dir,
     )  # fmt: skip
     key = _key("excel-all", data_dir)
     pjm_only_key = _key("excel-pjm", data_dir, "--isos", "PJM")

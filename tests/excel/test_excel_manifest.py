@@ -172,7 +172,16 @@ def test_every_referenced_file_is_served_without_credentials(client: TestClient)
         assert answer.headers["content-type"] == ASSET_MEDIA_TYPES[name]
         assert "max-age" in answer.headers["cache-control"]
     metadata = client.get("/excel/functions.json").json()
-    assert [f["id"] for f in metadata["functions"]] == ["LMP", "BASIS", "CURVE", "HPFC", "LOCATIONS", "LIVE"]
+    assert [f["id"] for f in metadata["functions"]] == [
+        "LMP",
+        "BASIS",
+        "CURVE",
+        "HPFC",
+        "BATTERY_REVENUE",
+        "BATTERY_DISPATCH",
+        "LOCATIONS",
+        "LIVE",
+    ]
 
 
 def test_icons_are_png_of_their_size(client: TestClient) -> None:

@@ -185,3 +185,28 @@ def test_importing_the_declarations_is_cheap() -> None:
 def test_the_cli_starts_without_any_isos_connector_replay_site_or_simulator_model() -> None:
     modules = _modules_after("import carbon254.cli.main")
     assert _iso_parts(modules) <= {f"carbon254.isos.{iso.value.lower()}.settings" for iso in Iso}
+
+
+@pytest.mark.parametrize("iso", list(Iso), ids=lambda i: i.value)
+def test_reserve_products_are_the_ones_the_simulator_prices(iso: Iso) -> None:
+    # A battery reads the demo's as_price rows by these names: a product declared but never
+    # simulated (or the reverse) would silently drop out of every revenue stack.
+    d = DECLARATIONS[iso]
+    model = d.simulation().model
+    assert sorted(s.product for s in d.reserves.services) == sorted(p.name for p in model.as_products)
+    assert d.reserves.regions[0] == model.as_regions[0][0]
+    for service in d.reserves.services:
+        assert service.direction in ("up", "down", "both")
+        assert 0 < service.duration_h <= 4 and 0 < service.deployment < 1
+        for name in service.names:
+            assert d.reserves.service(name.lower()) is service
+    assert d.reserves.service("NOT_A_PRODUCT") is None
+
+
+def test_a_reserve_service_refuses_a_duration_or_deployment_out_of_range() -> None:
+    from carbon254.isos.declaration import ReserveService
+
+    with pytest.raises(ValueError, match="REGUP"):
+        ReserveService("REGUP", "up", 0.0, 0.1)
+    with pytest.raises(ValueError, match="REGUP"):
+        ReserveService("REGUP", "up", 1.0, 1.5)

@@ -160,3 +160,27 @@ def test_no_package_attribute_shadows_a_router_submodule() -> None:
     # A factory named like its submodule would hide it: `graphql.router` must be the module itself.
     assert graphql_package.router is router_module
     assert isinstance(graphql_package.graphql_router(Settings(auth=AuthMode.OFF)), APIRouter)
+
+
+def test_every_battery_path_has_one_owning_domain() -> None:
+    # The battery runs are analytics; the fleet screen's submit is a job: a process serving one
+    # must point a caller of the other at the right domain.
+    from carbon254.service.routes import DOMAINS
+
+    owners = {
+        path: [d.name for d in DOMAINS if d.owns(path)]
+        for path in (
+            "/v1/battery/optimize",
+            "/v1/battery/chart",
+            "/v1/battery/revenue",
+            "/v1/battery/dispatch",
+            "/v1/battery/screen",
+        )
+    }
+    assert owners == {
+        "/v1/battery/optimize": ["analytics"],
+        "/v1/battery/chart": ["analytics"],
+        "/v1/battery/revenue": ["analytics"],
+        "/v1/battery/dispatch": ["analytics"],
+        "/v1/battery/screen": ["jobs"],
+    }

@@ -298,12 +298,20 @@ class OperationCall(Generic[CheckedT]):
             query.entitle(principal)
 
     def answer(self, store: Store) -> Answer:
-        """Read every input (names in catalog spelling; 404 for unknown ones), then compute.
+        """Read every input (names in catalog spelling; 404 for unknown ones), then compute."""
+        inputs, simulated = self.read(store)
+        computed = self.operation.compute(self.checked, inputs)
+        head = {"simulated": simulated, "unit": self.operation.unit, **computed.head}
+        return Answer(computed.table, head)
 
-        Each input is its own store read, even a node and its hub in one
-        market and window: the store prunes row groups by location, and one
-        read of two far-apart names scanned the groups between them (a year
-        of node and hub: 25 ms together, 19 ms apart).
+    def read(self, store: Store) -> tuple[list[Input], bool]:
+        """Every input's rows (names in catalog spelling; 404 for unknown ones), and whether any is simulated.
+
+        For a surface that needs more of a call than its `Answer` (a chart of
+        the computed result). Each input is its own store read, even a node
+        and its hub in one market and window: the store prunes row groups by
+        location, and one read of two far-apart names scanned the groups
+        between them (a year of node and hub: 25 ms together, 19 ms apart).
         """
         catalogs: dict[str, pa.Table] = {}
         resolved: list[DatasetQuery] = []
@@ -323,9 +331,7 @@ class OperationCall(Generic[CheckedT]):
             for i in inputs
             if i.query.dataset is Dataset.LMP
         )
-        computed = self.operation.compute(self.checked, inputs)
-        head = {"simulated": simulated, "unit": self.operation.unit, **computed.head}
-        return Answer(computed.table, head)
+        return inputs, simulated
 
 
 def stats_head(stats: Any) -> dict[str, Any]:

@@ -6,6 +6,10 @@ with charge and discharge efficiency the square root of the round trip each.
 `--format json` prints `{"revenue", "dispatch": [{"interval_start",
 "charge_mw", "discharge_mw", "soc_mwh"}]}` with revenue = sum price x
 (discharge - charge) x hours.
+
+Without `--prices`, `--location --start --end` (and `--iso`) read the prices
+from the store in `--data-dir`, with the ISO's reserve prices, and print the
+revenue stack by month (`cli.battery_store`).
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ import typer
 from rich.table import Table
 
 from carbon254.battery import Battery, BatteryError, Schedule, optimize_arbitrage
+from carbon254.cli.battery_store import StoreRun, run_from_store
 from carbon254.cli.console import console, fail
+from carbon254.cli.options import DEFAULT_DATA_DIR, DataDir
 from carbon254.cli.output import print_table
 
 battery = typer.Typer(
@@ -84,20 +90,27 @@ def read_price_series(path: Path) -> tuple[list[str], np.ndarray, float]:
 
 @battery.command("optimize")
 def optimize(
+    power_mw: Annotated[float, typer.Option("--power-mw", help="Charge and discharge power, MW.")],
+    energy_mwh: Annotated[float, typer.Option("--energy-mwh", help="Energy capacity, MWh.")],
     prices: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--prices", help="CSV with columns interval_start,price ($/MWh), regular.", dir_okay=False
         ),
-    ],
-    power_mw: Annotated[float, typer.Option("--power-mw", help="Charge and discharge power, MW.")],
-    energy_mwh: Annotated[float, typer.Option("--energy-mwh", help="Energy capacity, MWh.")],
+    ] = None,
     round_trip_efficiency: Annotated[
-        float, typer.Option("--round-trip-efficiency", help="Round-trip efficiency (0-1]; each way its root.")
-    ],
+        float | None,
+        typer.Option(
+            "--round-trip-efficiency",
+            help="Round-trip efficiency (0-1]; each way its root. Required with --prices; else 0.85.",
+        ),
+    ] = None,
     initial_soc_mwh: Annotated[
-        float, typer.Option("--initial-soc-mwh", help="State of charge at the start, MWh.")
-    ],
+        float | None,
+        typer.Option(
+            "--initial-soc-mwh", help="State of charge at the start, MWh. Required with --prices; else half."
+        ),
+    ] = None,
     final_soc_mwh: Annotated[
         float | None,
         typer.Option("--final-soc-mwh", help="State of charge at the end, MWh (default: initial)."),
@@ -105,8 +118,83 @@ def optimize(
     fmt: Annotated[
         BatteryFormat, typer.Option("--format", help='table, or json: {"revenue", "dispatch": [...]}.')
     ] = BatteryFormat.TABLE,
+    iso: Annotated[
+        str | None, typer.Option("--iso", help="Store mode: the ISO (default: the location's).")
+    ] = None,
+    location: Annotated[
+        str | None, typer.Option("--location", help="Store mode: the node, hub or zone, e.g. HB_NORTH.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="Store mode: first day (ISO market time), e.g. 2024-01-01.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Store mode: day to stop before.")] = None,
+    market: Annotated[
+        str, typer.Option("--market", help="Store mode: DAM, RTH, RT5, RT15 or both (DA then RT).")
+    ] = "DAM",
+    services: Annotated[
+        str, typer.Option("--services", help="Store mode: reserve products: all, none, or e.g. REGUP,RRS.")
+    ] = "all",
+    dispatch_mode: Annotated[
+        str,
+        typer.Option("--dispatch", help="Store mode: perfect foresight, or rolling (with capture ratio)."),
+    ] = "perfect",
+    chart: Annotated[
+        Path | None,
+        typer.Option("--chart", help="Store mode: draw the first week to this PNG.", dir_okay=False),
+    ] = None,
+    daily_cycles: Annotated[
+        float | None, typer.Option("--daily-cycles", help="Store mode: most full cycles a day.")
+    ] = None,
+    degradation_cost: Annotated[
+        float | None, typer.Option("--degradation-cost", help="Store mode: $/MWh discharged.")
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
-    """Perfect-foresight energy arbitrage: the schedule earning most from the prices, and its revenue ($)."""
+    """Perfect-foresight energy arbitrage: the schedule earning most from the prices, and its revenue ($).
+
+    With --prices, the file's energy prices alone. Without it, --location,
+    --start and --end read the store's prices, co-optimize the ISO's reserve
+    products and print the revenue stack by month.
+    """
+    store_options: dict[str, object] = {
+        "--iso": iso,
+        "--location": location,
+        "--start": start,
+        "--end": end,
+        "--chart": chart,
+    }
+    store_options |= {"--daily-cycles": daily_cycles, "--degradation-cost": degradation_cost}
+    if prices is None:
+        if location is None or start is None or end is None:
+            fail("give --prices FILE.csv, or --location, --start and --end to read the store's prices")
+        fields = {
+            "iso": iso,
+            "location": location,
+            "start": start,
+            "end": end,
+            "market": market,
+            "services": services,
+            "dispatch": dispatch_mode,
+            "power_mw": power_mw,
+            "energy_mwh": energy_mwh,
+            "round_trip_efficiency": round_trip_efficiency,
+            "initial_soc_mwh": initial_soc_mwh,
+            "final_soc_mwh": final_soc_mwh,
+            "daily_cycles": daily_cycles,
+            "degradation_cost": degradation_cost,
+        }
+        run_from_store(StoreRun(fields, data_dir, chart, fmt is BatteryFormat.JSON))
+        return
+    given = [name for name, value in store_options.items() if value is not None]
+    if given:
+        fail(f"{given[0]}: reads the store's prices; --prices reads a file instead. Give one or the other.")
+    for name, value in (
+        ("--round-trip-efficiency", round_trip_efficiency),
+        ("--initial-soc-mwh", initial_soc_mwh),
+    ):
+        if value is None:
+            fail(f"{name}: required with --prices")
+    assert round_trip_efficiency is not None and initial_soc_mwh is not None
     starts, series, hours = read_price_series(prices)
     try:
         asset = Battery.from_round_trip(

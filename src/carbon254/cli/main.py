@@ -69,4 +69,4 @@ app.add_typer(curve)
 app.add_typer(scenario)
 app.add_typer(battery)
 # Analytics: one command per declared operation (carbon254 spreads, carbon254 curve show ...).
-add_operation_commands(app, {"curve": curve})
+add_operation_commands(app, {"curve": curve, "battery": battery})

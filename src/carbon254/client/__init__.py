@@ -21,6 +21,7 @@ installs without the server's dependencies.
 
 from carbon254.client.async_client import AsyncClient
 from carbon254.client.async_jobs import AsyncJob, AsyncJobs
+from carbon254.client.battery import BatteryOptimized, BatterySummary
 from carbon254.client.errors import (
     AuthError,
     Carbon254Error,
@@ -65,6 +66,8 @@ __all__ = [
     "AsyncJob",
     "AsyncJobs",
     "AuthError",
+    "BatteryOptimized",
+    "BatterySummary",
     "Block",
     "Carbon254Error",
     "Client",

@@ -36,6 +36,14 @@ from carbon254.client.base import (
     progress_callback,
     stitch,
 )
+from carbon254.client.battery import (
+    BatteryChartQuery,
+    BatteryDispatchQuery,
+    BatteryOptimized,
+    BatteryRevenueQuery,
+    optimize_body,
+    optimized,
+)
 from carbon254.client.battery_screen import SCREEN_KIND, screen_request
 from carbon254.client.curves import QuoteSource, chart_png, mark_upload, write_png
 from carbon254.client.frames import FrameKind
@@ -965,6 +973,150 @@ class Client:
             else None
         )
         return write_png(path, chart_png(curve, hourly, earlier))
+
+    # ---- batteries --------------------------------------------------------------------------
+
+    def battery_optimize(
+        self,
+        location: str,
+        *,
+        start: TimeBound,
+        end: TimeBound,
+        power_mw: float,
+        energy_mwh: float,
+        iso: str | None = None,
+        market: str = "DAM",
+        services: str = "all",
+        dispatch: str = "perfect",
+        include: str | Sequence[str] | None = ("dispatch",),
+        years: int = 15,
+        frame: FrameKind = "pandas",
+        **asset: Any,
+    ) -> BatteryOptimized:
+        """Optimize a battery at `location` against stored prices (`POST /v1/battery/optimize`).
+
+        Energy arbitrage in `market` (DAM, RTH, RT5, RT15, or "both": a
+        day-ahead schedule settled against real time) co-optimized with the
+        ISO's reserve products (`services`: "all" it qualifies for, "none",
+        or "REGUP,RRS"), with perfect foresight or a rolling horizon
+        (`dispatch="rolling"`, with the capture ratio). `asset` takes the
+        rest of the battery: round_trip_efficiency (default 0.85) or
+        charge_efficiency and discharge_efficiency, charge_power_mw,
+        initial_soc_mwh (default half), final_soc_mwh, min_soc_mwh,
+        max_soc_mwh, daily_cycles, annual_cycles, degradation_cost ($/MWh
+        discharged), aux_load_mw, region, horizon_h, step_h, tz, as_of.
+        Returns the summary, the revenue stack by month (`.stack`), and the
+        parts in `include`: "dispatch" (`.dispatch`, default) and "health"
+        (`.health`, over `years`). A refused parameter raises
+        `InvalidRequest` naming it; a gap in the prices names its first
+        missing interval.
+        """
+        body = optimize_body(
+            location=location,
+            start=start,
+            end=end,
+            power_mw=power_mw,
+            energy_mwh=energy_mwh,
+            iso=iso,
+            market=market,
+            services=services,
+            dispatch=dispatch,
+            include=include,
+            years=years,
+            **asset,
+        )
+        request = self._http.build_request("POST", body.path, json=body.body())
+        return optimized((send(self._http, request, self.settings.retry)).content, frame)
+
+    def battery_revenue(
+        self,
+        location: str,
+        *,
+        start: TimeBound,
+        end: TimeBound,
+        power_mw: float,
+        energy_mwh: float,
+        frame: FrameKind = "pandas",
+        **options: Any,
+    ) -> Any:
+        """A battery's totals at `location` over [start, end): the one row of `GET /v1/battery/revenue`.
+
+        Columns iso, location, market, net_revenue, energy_revenue,
+        reserve_revenue, aux_cost, degradation_cost ($), cycles,
+        discharged_mwh, capture_ratio. `options` are `battery_optimize`'s
+        (iso, market, services, dispatch and the asset).
+        """
+        query = checked(
+            BatteryRevenueQuery,
+            location=location,
+            start=start,
+            end=end,
+            power_mw=power_mw,
+            energy_mwh=energy_mwh,
+            **options,
+        )
+        return as_frame(self._fetch_table(query), frame)
+
+    def battery_dispatch(
+        self,
+        location: str,
+        *,
+        start: TimeBound,
+        end: TimeBound,
+        power_mw: float,
+        energy_mwh: float,
+        frame: FrameKind = "pandas",
+        **options: Any,
+    ) -> Any:
+        """A battery's schedule interval by interval: the rows of `GET /v1/battery/dispatch`.
+
+        Columns interval_start, interval_end (in `tz`, the ISO's market time
+        by default), charge_mw, discharge_mw, net_mw, soc_mwh, reserve_up_mw,
+        reserve_down_mw, energy_price. `options` are `battery_optimize`'s.
+        """
+        query = checked(
+            BatteryDispatchQuery,
+            location=location,
+            start=start,
+            end=end,
+            power_mw=power_mw,
+            energy_mwh=energy_mwh,
+            **options,
+        )
+        return as_frame(self._fetch_table(query), frame)
+
+    def battery_chart(
+        self,
+        location: str,
+        *,
+        path: str | Path,
+        start: TimeBound,
+        end: TimeBound,
+        power_mw: float,
+        energy_mwh: float,
+        chart_start: TimeBound | None = None,
+        chart_end: TimeBound | None = None,
+        **options: Any,
+    ) -> Path:
+        """Draw a battery run to a PNG at `path` (`GET /v1/battery/chart`); the path written.
+
+        Price ($/MWh), net dispatch (MW, reserve awards beside) and state of
+        charge (MWh) for [chart_start, chart_end) (default: the first 7
+        days of the run). `options` are `battery_optimize`'s.
+        """
+        query = checked(
+            BatteryChartQuery,
+            location=location,
+            start=start,
+            end=end,
+            power_mw=power_mw,
+            energy_mwh=energy_mwh,
+            chart_start=chart_start,
+            chart_end=chart_end,
+            **options,
+        )
+        request = self._http.build_request("GET", query.path, params=query.params())
+        return write_png(path, (send(self._http, request, self.settings.retry)).content)
 
     # ---- scenarios --------------------------------------------------------------------------
 

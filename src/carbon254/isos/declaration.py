@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import time
 from enum import StrEnum
 from types import ModuleType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Literal, cast
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
@@ -92,6 +92,67 @@ class ForwardMarket:
     seasonal_strips: tuple[tuple[str, int, int], ...] = ()
 
 
+# Which way a reserve award moves energy when deployed: `up` (discharge more or charge less),
+# `down` (the reverse) or `both` (symmetric regulation: one award, headroom both ways).
+ReserveDirection = Literal["up", "down", "both"]
+
+
+# Expected deployment (MWh per MW awarded per hour), a modelling choice shared by every ISO:
+# regulation follows the ISO's control signal every few seconds, and over an hour its net
+# energy is about a tenth of the award; contingency reserves are called a few times a
+# month for minutes at a time, about a hundredth.
+REGULATION_DEPLOYMENT = 0.1
+CONTINGENCY_DEPLOYMENT = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveService:
+    """One ancillary-service product of the ISO as a storage resource sells it.
+
+    `product` is the name the simulator stores it under (`as_price.product`);
+    `aliases` are the names the ISO's own reports give the same product, as
+    the parsers store them (NYISO's `SPIN_10` is the simulator's `SPIN10`).
+    `duration_h` is how long a storage resource must be able to sustain a
+    full award (hours of state-of-charge headroom); `deployment` the energy
+    expected to be called per MW awarded per hour (MWh per MW-h): regulation
+    moves all the time, contingency reserves seldom.
+    """
+
+    product: str
+    direction: ReserveDirection
+    duration_h: float
+    deployment: float
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not (self.duration_h > 0 and 0 <= self.deployment <= 1):
+            raise ValueError(f"reserve service {self.product}: duration_h > 0 and deployment in [0, 1]")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every stored name of the product: the simulator's, then the reports'."""
+        return (self.product, *self.aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveMarket:
+    """The ISO's ancillary-service products and where the system-wide prices are stored.
+
+    `regions` names the system-wide reserve region as `as_price.region`
+    holds it, the simulator's first and then the reports' spellings (PJM's
+    `RTO` is `PJM_RTO` in Data Miner); `services` the products a battery
+    may be awarded, in the order revenue reports list them.
+    """
+
+    regions: tuple[str, ...]
+    services: tuple[ReserveService, ...]
+
+    def service(self, name: str) -> ReserveService | None:
+        """The product called `name` (any stored spelling, any case), or None."""
+        folded = name.strip().casefold()
+        return next((s for s in self.services if folded in (n.casefold() for n in s.names)), None)
+
+
 # The modules every ISO package holds, each imported only when first used.
 PARTS = ("settings", "reports", "replay", "simulation")
 
@@ -109,13 +170,15 @@ class IsoDeclaration:
     ISO, `SIMULATION`). `min_request_interval_s` is the spacing of requests to
     the ISO, in seconds, when `CARBON254_ISO_MIN_INTERVAL_S` does not set one:
     the ISO's published or observed limit. `forwards` is how its power
-    forwards trade (main hubs, liquid months, seasonal packs).
+    forwards trade (main hubs, liquid months, seasonal packs); `reserves`
+    its ancillary-service products as a battery sells them.
     """
 
     info: IsoInfo
     package: str
     min_request_interval_s: float
     forwards: ForwardMarket
+    reserves: ReserveMarket
 
     @property
     def iso(self) -> Iso:

@@ -1,7 +1,10 @@
 """Every analytics operation the platform serves, one declaration each (`application.operation`).
 
 Surfaces iterate `OPERATIONS`: a new operation is its domain package, one
-module here declaring it, and one entry in this tuple.
+module here declaring it, and one entry in this tuple. `BATTERY_OPTIMIZE`
+is declared like the others but answers a document richer than rows (a
+summary, the stack, the dispatch series, a health projection), so its
+surfaces are written by hand over `operations.battery.battery_result`.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from carbon254.application.operation import Operation
+from carbon254.application.operations.battery import BATTERY_DISPATCH, BATTERY_OPTIMIZE, BATTERY_REVENUE
 from carbon254.application.operations.curves import (
     CURVE,
     CURVE_DIFF,
@@ -27,9 +31,14 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
     NODE_CURVE,
     CURVE_QUOTES,
     CURVE_HISTORY,
+    BATTERY_REVENUE,
+    BATTERY_DISPATCH,
 )
 
 __all__ = [
+    "BATTERY_DISPATCH",
+    "BATTERY_OPTIMIZE",
+    "BATTERY_REVENUE",
     "CURVE",
     "CURVE_DIFF",
     "CURVE_HISTORY",

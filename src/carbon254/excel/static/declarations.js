@@ -222,5 +222,173 @@ export const OPERATION_FUNCTIONS = Object.freeze([
     "id": "HPFC",
     "scalar": null,
     "scalar_when": []
+  },
+  {
+    "arguments": [
+      {
+        "default": null,
+        "description": "Node, hub or zone, e.g. HB_NORTH.",
+        "field": "location",
+        "name": "location",
+        "optional": false,
+        "reader": "location"
+      },
+      {
+        "default": null,
+        "description": "Power, MW (charge and discharge).",
+        "field": "power_mw",
+        "name": "power_mw",
+        "optional": false,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Energy capacity, MWh.",
+        "field": "energy_mwh",
+        "name": "energy_mwh",
+        "optional": false,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "First day (inclusive), ISO market time: a date cell, or text like 2024-01-01 or today-365d.",
+        "field": "start",
+        "name": "start",
+        "optional": false,
+        "reader": "time"
+      },
+      {
+        "default": null,
+        "description": "Day to stop before (exclusive), same forms as start.",
+        "field": "end",
+        "name": "end",
+        "optional": false,
+        "reader": "time"
+      },
+      {
+        "default": "DAM",
+        "description": "Energy market: DAM (default), RTH, RT5, RT15 or both.",
+        "field": "market",
+        "name": "market",
+        "optional": true,
+        "reader": "text"
+      },
+      {
+        "default": "all",
+        "description": "Reserve products: all (default: those the battery qualifies for), none, or a list like REGUP,RRS.",
+        "field": "services",
+        "name": "services",
+        "optional": true,
+        "reader": "text"
+      },
+      {
+        "default": null,
+        "description": "Round-trip efficiency, 0-1 (default 0.85).",
+        "field": "round_trip_efficiency",
+        "name": "round_trip_efficiency",
+        "optional": true,
+        "reader": "number"
+      }
+    ],
+    "columns": [
+      "net_revenue",
+      "energy_revenue",
+      "reserve_revenue",
+      "cycles"
+    ],
+    "description": "Net revenue ($) of a battery at a location over a window: energy arbitrage and reserves co-optimized with perfect foresight, degradation taken off.",
+    "endpoint": "/v1/battery/revenue",
+    "fixed": {
+      "tz": "iso"
+    },
+    "id": "BATTERY_REVENUE",
+    "scalar": "net_revenue",
+    "scalar_when": []
+  },
+  {
+    "arguments": [
+      {
+        "default": null,
+        "description": "Node, hub or zone, e.g. HB_NORTH.",
+        "field": "location",
+        "name": "location",
+        "optional": false,
+        "reader": "location"
+      },
+      {
+        "default": null,
+        "description": "Power, MW (charge and discharge).",
+        "field": "power_mw",
+        "name": "power_mw",
+        "optional": false,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Energy capacity, MWh.",
+        "field": "energy_mwh",
+        "name": "energy_mwh",
+        "optional": false,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "First day (inclusive), ISO market time: a date cell, or text like 2024-01-01 or today-365d.",
+        "field": "start",
+        "name": "start",
+        "optional": false,
+        "reader": "time"
+      },
+      {
+        "default": null,
+        "description": "Day to stop before (exclusive), same forms as start.",
+        "field": "end",
+        "name": "end",
+        "optional": false,
+        "reader": "time"
+      },
+      {
+        "default": "DAM",
+        "description": "Energy market: DAM (default), RTH, RT5, RT15 or both.",
+        "field": "market",
+        "name": "market",
+        "optional": true,
+        "reader": "text"
+      },
+      {
+        "default": "all",
+        "description": "Reserve products: all (default: those the battery qualifies for), none, or a list like REGUP,RRS.",
+        "field": "services",
+        "name": "services",
+        "optional": true,
+        "reader": "text"
+      },
+      {
+        "default": null,
+        "description": "Round-trip efficiency, 0-1 (default 0.85).",
+        "field": "round_trip_efficiency",
+        "name": "round_trip_efficiency",
+        "optional": true,
+        "reader": "number"
+      }
+    ],
+    "columns": [
+      "interval_start",
+      "charge_mw",
+      "discharge_mw",
+      "net_mw",
+      "soc_mwh",
+      "reserve_up_mw",
+      "reserve_down_mw",
+      "energy_price"
+    ],
+    "description": "A battery's optimal schedule at a location: charge, discharge and net MW, state of charge (MWh), reserve awards (MW) and the energy price ($/MWh) per interval, in the ISO's market time.",
+    "endpoint": "/v1/battery/dispatch",
+    "fixed": {
+      "tz": "iso"
+    },
+    "id": "BATTERY_DISPATCH",
+    "scalar": null,
+    "scalar_when": []
   }
 ]);

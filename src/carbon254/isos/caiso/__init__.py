@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from datetime import time
 
-from carbon254.isos.declaration import ForwardMarket, Iso, IsoDeclaration, IsoInfo, PriceBounds
+from carbon254.isos.declaration import (
+    CONTINGENCY_DEPLOYMENT,
+    REGULATION_DEPLOYMENT,
+    ForwardMarket,
+    Iso,
+    IsoDeclaration,
+    IsoInfo,
+    PriceBounds,
+    ReserveMarket,
+    ReserveService,
+)
 
 DECLARATION = IsoDeclaration(
     IsoInfo(
@@ -26,5 +36,16 @@ DECLARATION = IsoDeclaration(
     min_request_interval_s=5.0,
     forwards=ForwardMarket(
         hubs=("TH_SP15_GEN-APND", "TH_NP15_GEN-APND"), months_traded=15, seasonal_strips=()
+    ),
+    reserves=ReserveMarket(
+        regions=("AS_CAISO_EXP", "AS_CAISO"),
+        # CAISO's tariff asks regulation to be sustainable for 60 minutes day-ahead and spinning and
+        # non-spinning reserve for 30 minutes (the real-time regulation requirement is shorter).
+        services=(
+            ReserveService("RU", "up", 1.0, REGULATION_DEPLOYMENT),
+            ReserveService("RD", "down", 1.0, REGULATION_DEPLOYMENT),
+            ReserveService("SR", "up", 0.5, CONTINGENCY_DEPLOYMENT),
+            ReserveService("NR", "up", 0.5, CONTINGENCY_DEPLOYMENT),
+        ),
     ),
 )

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from datetime import time
 
-from carbon254.isos.declaration import ForwardMarket, Iso, IsoDeclaration, IsoInfo, PriceBounds
+from carbon254.isos.declaration import (
+    CONTINGENCY_DEPLOYMENT,
+    REGULATION_DEPLOYMENT,
+    ForwardMarket,
+    Iso,
+    IsoDeclaration,
+    IsoInfo,
+    PriceBounds,
+    ReserveMarket,
+    ReserveService,
+)
 
 DECLARATION = IsoDeclaration(
     IsoInfo(
@@ -27,5 +37,17 @@ DECLARATION = IsoDeclaration(
     min_request_interval_s=2.0,
     forwards=ForwardMarket(
         hubs=("HB_NORTH", "HB_HOUSTON", "HB_WEST"), months_traded=18, seasonal_strips=(("JulAug", 7, 2),)
+    ),
+    reserves=ReserveMarket(
+        regions=("ERCOT",),
+        # NPRR 1186 asks an energy storage resource to hold the state of charge that sustains each
+        # award: Regulation Up and Down, RRS and ECRS for 1 hour, Non-Spin for 4 hours.
+        services=(
+            ReserveService("REGUP", "up", 1.0, REGULATION_DEPLOYMENT),
+            ReserveService("REGDN", "down", 1.0, REGULATION_DEPLOYMENT),
+            ReserveService("RRS", "up", 1.0, CONTINGENCY_DEPLOYMENT),
+            ReserveService("ECRS", "up", 1.0, CONTINGENCY_DEPLOYMENT),
+            ReserveService("NSPIN", "up", 4.0, CONTINGENCY_DEPLOYMENT),
+        ),
     ),
 )

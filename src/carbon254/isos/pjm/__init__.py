@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from datetime import time
 
-from carbon254.isos.declaration import ForwardMarket, Iso, IsoDeclaration, IsoInfo, PriceBounds
+from carbon254.isos.declaration import (
+    CONTINGENCY_DEPLOYMENT,
+    REGULATION_DEPLOYMENT,
+    ForwardMarket,
+    Iso,
+    IsoDeclaration,
+    IsoInfo,
+    PriceBounds,
+    ReserveMarket,
+    ReserveService,
+)
 
 DECLARATION = IsoDeclaration(
     IsoInfo(
@@ -28,5 +38,18 @@ DECLARATION = IsoDeclaration(
         hubs=("WESTERN HUB", "AEP-DAYTON HUB"),
         months_traded=18,
         seasonal_strips=(("JanFeb", 1, 2), ("JulAug", 7, 2)),
+    ),
+    reserves=ReserveMarket(
+        # Data Miner names the RTO locale PJM_RTO and the services REG, SR (synchronized), PR
+        # (primary: synchronized and non-synchronized, what a non-synchronized MW is paid) and 30MIN.
+        regions=("RTO", "PJM_RTO"),
+        # PJM's manuals set no storage duration for these; 1 hour each is a modelling choice: it
+        # covers the 30-minute longest synchronized reserve event and a 30-minute reserve's call.
+        services=(
+            ReserveService("REG", "both", 1.0, REGULATION_DEPLOYMENT),
+            ReserveService("SYNC_RESERVE", "up", 1.0, CONTINGENCY_DEPLOYMENT, ("SR",)),
+            ReserveService("NON_SYNC_RESERVE", "up", 1.0, CONTINGENCY_DEPLOYMENT, ("PR",)),
+            ReserveService("SECONDARY_RESERVE", "up", 1.0, CONTINGENCY_DEPLOYMENT, ("30MIN",)),
+        ),
     ),
 )

@@ -34,6 +34,7 @@ from carbon254.application.quality import quality_answer
 from carbon254.config import Settings
 from carbon254.excerpt import excerpt
 from carbon254.schema import Dataset, LocationType
+from carbon254.service.graphql.battery import BATTERY_QUERIES
 from carbon254.service.graphql.context import GraphQLContext
 from carbon254.service.graphql.errors import ServiceError, from_api_error, not_entitled
 from carbon254.service.graphql.jobs import JOB_QUERIES, Mutation
@@ -255,8 +256,9 @@ class _Query:
     )
 
 
-# Every analytics operation is a field too, generated from its declaration; then the jobs and scenarios.
-for _name, _field in (operation_fields() | JOB_QUERIES | SCENARIO_QUERIES).items():
+# Every analytics operation is a field too, generated from its declaration; then the jobs, scenarios and
+# battery runs.
+for _name, _field in (operation_fields() | JOB_QUERIES | SCENARIO_QUERIES | BATTERY_QUERIES).items():
     setattr(_Query, _name, _field)
 Query = strawberry.type(
     _Query,

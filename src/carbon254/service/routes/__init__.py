@@ -85,13 +85,21 @@ DOMAINS: tuple[Domain, ...] = (
     Domain(
         "analytics",
         "computed analytics under /v1: one route per declared operation (spreads, curves/...), "
-        "marking curves (POST /v1/curves) and scenarios (/v1/scenarios)",
+        "marking curves (POST /v1/curves), scenarios (/v1/scenarios) and battery runs (/v1/battery)",
         (
             RouterRef("carbon254.service.routes.operations"),
             RouterRef("carbon254.service.routes.curves"),
             RouterRef("carbon254.service.routes.scenarios"),
+            RouterRef("carbon254.service.routes.battery"),
         ),
-        ("/v1/curves", "/v1/scenarios", *(operation.rest_path for operation in OPERATIONS)),
+        (
+            "/v1/curves",
+            "/v1/scenarios",
+            # Not all of /v1/battery: the fleet screen's submit is the jobs domain's.
+            "/v1/battery/optimize",
+            "/v1/battery/chart",
+            *(operation.rest_path for operation in OPERATIONS),
+        ),
     ),
     Domain(
         "quality",
