@@ -84,3 +84,37 @@ def test_real_ercot_da_and_rt_settle_to_the_physical_dispatch() -> None:
     expected = float(np.sum(rt.energy * physical + (np.repeat(da.energy, 4) - rt.energy) * da_net))
     assert schedule.energy_revenue == pytest.approx(expected, rel=1e-9)
     assert not ((schedule.charge_mw > 1e-6) & (schedule.discharge_mw > 1e-6)).any()
+
+
+def test_negative_rt_prices_under_held_day_ahead_awards_still_keep_charge_and_discharge_apart() -> None:
+    # Heavy DA reserve awards box the RT dispatch in: at some negative-price hours only the
+    # direction the greedy separation would not pick is feasible, so the MILP decides them.
+    rng = np.random.default_rng(0)
+    n = 72
+    hours = np.arange(n)
+    da_energy = 30 + 15 * np.sin(2 * np.pi * (hours % 24 - 9) / 24) + rng.normal(0, 5, n)
+    products = [
+        ReserveProduct("REGUP", ReserveDirection.UP, 1.0, 0.1),
+        ReserveProduct("REGDN", ReserveDirection.DOWN, 1.0, 0.1),
+        ReserveProduct("RRS", ReserveDirection.UP, 1.0, 0.01),
+        ReserveProduct("NSPIN", ReserveDirection.UP, 4.0, 0.01),
+    ]
+    reserves = tuple(
+        ReservePrices(p, np.clip(rng.normal(m, m, n), 0, None))
+        for p, m in zip(products, (10, 8, 12, 4), strict=True)
+    )
+    da = MarketPrices(hours.astype(np.int64) * HOUR_US, 1.0, da_energy, reserves)
+    rt_energy = da_energy + rng.normal(0, 15, n)
+    rt_energy[rng.random(n) < 0.15] = -rng.uniform(5, 50)
+    battery = Battery(
+        100.0,
+        400.0,
+        0.85**0.5,
+        0.85**0.5,
+        initial_soc_mwh=200.0,
+        reserve_limits=(("REGUP", 100.0), ("REGDN", 100.0), ("RRS", 100.0), ("NSPIN", 92.0)),
+    )
+    schedule = optimize_da_rt(da, MarketPrices.energy_only(rt_energy, 1.0), battery)
+    assert not ((schedule.charge_mw > 1e-6) & (schedule.discharge_mw > 1e-6)).any()
+    assert schedule.net_revenue >= optimize(da, battery).net_revenue - 1e-6
+    assert schedule.soc_mwh[-1] == pytest.approx(200.0)

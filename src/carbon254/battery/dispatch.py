@@ -177,11 +177,12 @@ class DispatchSolver:
         assert highs is not None  # _solve_lp made it
         n = self._n
         bound = float(cost @ relaxed)
-        x = relaxed
+        x: Floats | None = relaxed
         fixed = np.zeros(n, dtype=bool)
         charge_only = np.zeros(n, dtype=bool)
         try:
             for _ in range(SEPARATION_ROUNDS):
+                assert x is not None
                 both = self._simultaneous(x)
                 if not both.any():
                     break
@@ -190,15 +191,32 @@ class DispatchSolver:
                 released = self._column(x, 1) / b.discharge_efficiency
                 charge_only[both] = stored[both] >= released[both]
                 fixed |= both
-                _zero_columns(highs, np.flatnonzero(fixed & ~charge_only) + 0)  # no charging there
-                _zero_columns(highs, np.flatnonzero(fixed & charge_only) + n)  # no discharging there
-                x = self._run(highs)
+                x = self._fixed_run(highs, fixed, charge_only)
+                if x is None:
+                    # This round's choice boxed the battery in (reserve awards held fixed can need
+                    # room that only the other direction leaves): try the other direction there.
+                    charge_only[both] = ~charge_only[both]
+                    x = self._fixed_run(highs, fixed, charge_only)
+                if x is None:
+                    break
             else:
-                raise BatteryError("could not separate charging from discharging (the LP kept doing both)")
+                x = None
         finally:
             # The model goes back to its own bounds for the next price series.
             columns = np.arange(2 * n, dtype=np.int32)
             highs.changeColsBounds(2 * n, columns, self._col_lower[: 2 * n], self._col_upper[: 2 * n])
+        if x is None:
+            # Fixing directions interval by interval found nothing feasible (reserve awards held fixed
+            # can leave one direction feasible only where it would not be chosen greedily): a binary on
+            # every interval, and the MILP decides them all.
+            found = self._solve_milp(cost, np.arange(n), None)
+            if found is None:
+                raise BatteryError(
+                    "no feasible schedule that keeps charging and discharging in separate intervals "
+                    f"within {MILP_SECONDS:g} s of search (the LP alone does both at once)"
+                )
+            x, gap = found
+            return x, max(gap, _relative_gap(float(cost @ x), bound)) if gap > 0 else gap
         gap = _relative_gap(float(cost @ x), bound)
         if gap > MIP_GAP and n <= MILP_MAX_INTERVALS:
             proved = self._solve_milp(cost, np.flatnonzero(fixed), x)
@@ -206,13 +224,27 @@ class DispatchSolver:
                 x, gap = proved
         return x, gap
 
+    def _fixed_run(
+        self, highs: highspy.Highs, fixed: npt.NDArray[np.bool_], charge_only: npt.NDArray[np.bool_]
+    ) -> Floats | None:
+        """Re-solve with every fixed interval charge-only or discharge-only; None if that is infeasible."""
+        n = self._n
+        columns = np.arange(2 * n, dtype=np.int32)
+        highs.changeColsBounds(2 * n, columns, self._col_lower[: 2 * n], self._col_upper[: 2 * n])
+        _zero_columns(highs, np.flatnonzero(fixed & ~charge_only))  # no charging there
+        _zero_columns(highs, np.flatnonzero(fixed & charge_only) + n)  # no discharging there
+        highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(highs.getSolution().col_value, dtype=np.float64)
+
     def _solve_milp(
-        self, cost: Floats, binaries: npt.NDArray[np.intp], start: Floats
+        self, cost: Floats, binaries: npt.NDArray[np.intp], start: Floats | None
     ) -> tuple[Floats, float] | None:
         """The MILP with a binary u_j on each interval of `binaries`: c_j <= P_c u_j, d_j <= P_d (1 - u_j).
 
-        Started from `start` (feasible, with no simultaneous flows) and
-        stopped after `MILP_SECONDS`. Binaries elsewhere are not needed: the
+        Started from `start` when given (feasible, with no simultaneous
+        flows) and stopped after `MILP_SECONDS`. Binaries elsewhere are not needed: the
         MILP is a relaxation of the whole problem, so a solution of it that
         does both nowhere is optimal for the whole, within the MILP's gap.
         Returns that solution and gap, or None when it found none better.
@@ -245,16 +277,17 @@ class DispatchSolver:
         highs.setOptionValue("mip_rel_gap", MIP_GAP)
         highs.setOptionValue("time_limit", MILP_SECONDS)
         highs.passModel(lp)
-        charging = (self._column(start, 0)[binaries] > SIMULTANEOUS_MW).astype(np.float64)
-        solution = highspy.HighsSolution()
-        solution.col_value = np.concatenate([start, charging])
-        highs.setSolution(solution)
+        if start is not None:
+            charging = (self._column(start, 0)[binaries] > SIMULTANEOUS_MW).astype(np.float64)
+            solution = highspy.HighsSolution()
+            solution.col_value = np.concatenate([start, charging])
+            highs.setSolution(solution)
         highs.run()
         info = highs.getInfo()
         if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
             return None
         x = np.asarray(highs.getSolution().col_value, dtype=np.float64)[:cols]
-        if self._simultaneous(x).any() or float(cost @ x) > float(cost @ start):
+        if self._simultaneous(x).any() or (start is not None and float(cost @ x) > float(cost @ start)):
             return None
         return x, max(0.0, float(info.mip_gap))
 
