@@ -46,7 +46,7 @@ import scipy.sparse as sp
 
 from carbon254.battery.asset import Battery, BatteryError
 from carbon254.battery.market import MarketPrices, ReserveDirection, ReserveProduct, Stamps
-from carbon254.battery.schedule import AUX, DEGRADATION, ENERGY, Schedule
+from carbon254.battery.schedule import AUX, DEGRADATION, ENERGY, Schedule, or_zeros
 
 Floats = npt.NDArray[np.float64]
 
@@ -371,9 +371,8 @@ def settle(
     settles what it planned on forecasts at the prices that came.
     """
     h, energy = schedule.interval_hours, prices.energy
-    zero = np.zeros(len(schedule))
-    up = zero if schedule.deployed_up_mwh is None else schedule.deployed_up_mwh
-    down = zero if schedule.deployed_down_mwh is None else schedule.deployed_down_mwh
+    up = or_zeros(schedule.deployed_up_mwh, len(schedule))
+    down = or_zeros(schedule.deployed_down_mwh, len(schedule))
     cash: dict[str, Floats] = {
         energy_stream: energy * ((schedule.discharge_mw - schedule.charge_mw) * h + up - down)
     }

@@ -9,7 +9,7 @@ negative), which is what a stack by month adds up.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,30 +111,30 @@ def concatenate(parts: Sequence[Schedule]) -> Schedule:
     streams = list(dict.fromkeys(stream for part in parts for stream in part.cash))
     products = list(dict.fromkeys(product for part in parts for product in part.reserve_mw))
 
-    def joined(pick: Callable[[Schedule], Floats | None]) -> Floats:
-        return np.concatenate([_or_zeros(pick(part), len(part)) for part in parts])
-
     with_deployment = any(part.deployed_up_mwh is not None for part in parts)
     return Schedule(
         interval_start=np.concatenate([part.interval_start for part in parts]),
         interval_hours=parts[0].interval_hours,
-        charge_mw=joined(lambda part: part.charge_mw),
-        discharge_mw=joined(lambda part: part.discharge_mw),
-        soc_mwh=joined(lambda part: part.soc_mwh),
+        charge_mw=_joined([part.charge_mw for part in parts], parts),
+        discharge_mw=_joined([part.discharge_mw for part in parts], parts),
+        soc_mwh=_joined([part.soc_mwh for part in parts], parts),
         cash={stream: _joined([part.cash.get(stream) for part in parts], parts) for stream in streams},
         reserve_mw={
             product: _joined([part.reserve_mw.get(product) for part in parts], parts) for product in products
         },
-        deployed_up_mwh=joined(lambda part: part.deployed_up_mwh) if with_deployment else None,
-        deployed_down_mwh=joined(lambda part: part.deployed_down_mwh) if with_deployment else None,
+        deployed_up_mwh=_joined([part.deployed_up_mwh for part in parts], parts) if with_deployment else None,
+        deployed_down_mwh=_joined([part.deployed_down_mwh for part in parts], parts)
+        if with_deployment
+        else None,
         integer=any(part.integer for part in parts),
         bound_gap=max(part.bound_gap for part in parts),
     )
 
 
 def _joined(values: list[Floats | None], parts: Sequence[Schedule]) -> Floats:
-    return np.concatenate([_or_zeros(v, len(part)) for v, part in zip(values, parts, strict=True)])
+    return np.concatenate([or_zeros(v, len(part)) for v, part in zip(values, parts, strict=True)])
 
 
-def _or_zeros(values: Floats | None, n: int) -> Floats:
+def or_zeros(values: Floats | None, n: int) -> Floats:
+    """`values`, or `n` zeros where a schedule has none (no reserves, so no deployment)."""
     return np.zeros(n) if values is None else values

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from carbon254.battery.asset import Battery, BatteryError
 from carbon254.battery.dispatch import DispatchSolver, optimize
 from carbon254.battery.market import MarketPrices, ReservePrices
-from carbon254.battery.schedule import AUX, DA_ENERGY, DEGRADATION, RT_ENERGY, Schedule
+from carbon254.battery.schedule import AUX, DA_ENERGY, DEGRADATION, RT_ENERGY, Schedule, or_zeros
 
 Floats = npt.NDArray[np.float64]
 
@@ -53,8 +53,8 @@ def optimize_da_rt(da: MarketPrices, rt: MarketPrices, battery: Battery) -> Sche
     h = rt.interval_hours
     da_net_mw = np.repeat(day_ahead.discharge_mw - day_ahead.charge_mw, per)
     da_price = np.repeat(da.energy, per)
-    up = _or_zeros(physical.deployed_up_mwh, len(rt))
-    down = _or_zeros(physical.deployed_down_mwh, len(rt))
+    up = or_zeros(physical.deployed_up_mwh, len(rt))
+    down = or_zeros(physical.deployed_down_mwh, len(rt))
     actual_mwh = (physical.discharge_mw - physical.charge_mw) * h + up - down
     cash: dict[str, Floats] = {
         DA_ENERGY: da_price * da_net_mw * h,
@@ -99,7 +99,3 @@ def _sub_intervals(da: MarketPrices, rt: MarketPrices) -> int:
 
 def _first(prices: MarketPrices) -> str:
     return str(np.datetime64(int(prices.interval_start[0]), "us")) + "Z"
-
-
-def _or_zeros(values: Floats | None, n: int) -> Floats:
-    return np.zeros(n) if values is None else values
