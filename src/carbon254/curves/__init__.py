@@ -9,6 +9,7 @@ from carbon254.curves.errors import (
     QuoteProblem,
     UndeterminedBlock,
 )
+from carbon254.curves.extend import extend_curve
 from carbon254.curves.fit import CurveFit, SeasonalPrior, fit_monthly_curve
 from carbon254.curves.hours import DayHours, daily_block_hours, day_hours
 from carbon254.curves.hpfc import CurveShapeError, base_blocks, build_hpfc, hpfc_table
@@ -67,6 +68,7 @@ __all__ = [
     "day_hours",
     "estimate_basis",
     "estimate_shape",
+    "extend_curve",
     "fit_monthly_curve",
     "flat_shape",
     "hourly_history",
