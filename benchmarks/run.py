@@ -8,7 +8,8 @@ run. The 17.52M-row store the read, HTTP and size benchmarks share is built
 once and cached under `benchmarks/.work` (`--rebuild` forces a fresh build).
 `--full` adds the real-scale store (18,601 locations over the seven ISOs,
 162.9M rows). Results of benchmarks not run this time are kept from earlier
-runs (in `benchmarks/.work/results.json`) and marked with the run they come from.
+runs (in `benchmarks/results.json`, committed beside BENCHMARKS.md so a fresh checkout keeps
+them) and marked with the run they come from.
 
 `parse` times the ISO parsers against gridstatus on the same payloads. gridstatus
 0.37.0 needs pandas 2, the locked environment has pandas 3, so `parse` runs in an
@@ -71,7 +72,7 @@ BENCHES: dict[str, ModuleType] = {
     )
 }
 REPORT = ROOT / "BENCHMARKS.md"
-STATE = WORK / "results.json"
+STATE = ROOT / "benchmarks" / "results.json"
 STATE_FORMAT = 2
 NOISY_SHARE = 0.10  # above this share of CPU used by others, the run is flagged as noisy
 NOISY = " **Noisy run: absolute figures are inflated; the ratios hold up better.**"

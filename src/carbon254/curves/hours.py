@@ -12,7 +12,8 @@ starts, so these counts agree with how prices are bucketed into blocks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -96,3 +97,10 @@ def daily_block_hours(iso: str, start: date, end: date, block: Block) -> Hours:
     atc = all (23 on the spring-forward day, 25 on the fall-back day).
     """
     return day_hours(iso, start, end).of(block)
+
+
+def month_start_utc(iso: str, month: date) -> int:
+    """The UTC instant (µs since the epoch) the month of `month` starts at in `iso`'s market time."""
+    zone = ZoneInfo(iso_info(iso).timezone)
+    start = datetime(month.year, month.month, 1, tzinfo=zone)
+    return int(start.timestamp()) * 1_000_000

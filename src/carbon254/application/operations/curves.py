@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -57,7 +56,7 @@ from carbon254.curves import (
     hpfc_table,
     node_curve,
 )
-from carbon254.isos import iso_info
+from carbon254.curves.hours import month_start_utc
 from carbon254.metadata.curves import CurveMark, curve_history
 from carbon254.metadata.database import MetadataDatabase
 from carbon254.schema import Dataset
@@ -431,9 +430,9 @@ def compute_hpfc(read: HpfcRead, inputs: Sequence[Input]) -> Answer:
     if read.start is not None or read.end is not None:
         keep = np.ones(len(hourly.starts), dtype=np.bool_)
         if read.start is not None:
-            keep &= hourly.starts >= _month_start_utc(curve.iso, read.start)
+            keep &= hourly.starts >= month_start_utc(curve.iso, read.start)
         if read.end is not None:
-            keep &= hourly.starts < _month_start_utc(curve.iso, read.end)
+            keep &= hourly.starts < month_start_utc(curve.iso, read.end)
         hourly = replace(hourly, starts=hourly.starts[keep], prices=hourly.prices[keep])
     table = hpfc_table(hourly, read.tz)
     head = _mark_head(read.mark)
@@ -459,13 +458,6 @@ def mark_hpfc(
     return HourlyCurve(
         curve.iso, curve.hub, curve.as_of, starts, table.column("price").to_numpy(), curve.simulated
     )
-
-
-def _month_start_utc(iso: str, month: date) -> int:
-    """The UTC instant (microseconds since the epoch) the month starts at in the ISO's market time."""
-    zone = ZoneInfo(iso_info(iso).timezone)
-    start = datetime(month.year, month.month, 1, tzinfo=zone)
-    return int(start.timestamp()) * 1_000_000
 
 
 CURVE_HPFC: Operation[HpfcRequest, HpfcRead] = Operation(

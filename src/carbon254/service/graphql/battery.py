@@ -16,12 +16,8 @@ the other two battery operations.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import math
-import types
-import typing
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import pyarrow as pa
@@ -36,17 +32,13 @@ from carbon254.application.operations.battery import (
     BatteryResult,
     battery_result,
 )
+from carbon254.service.graphql.arguments import camel, sign_resolver
 from carbon254.service.graphql.context import GraphQLContext
 from carbon254.service.graphql.errors import from_api_error
 
 GraphQLInfo = Info[GraphQLContext, None]
 _FIXED = ("month", "net_revenue", "discharged_mwh", "charged_mwh", "cycles", "degradation_cost")
 _DISPATCH_FIXED = ("interval_start", "charge_mw", "discharge_mw", "net_mw", "soc_mwh", "energy_price")
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 @strawberry.type(
@@ -259,16 +251,6 @@ def _selected(info: GraphQLInfo) -> set[str]:
 _ARGUMENTS = {n: f for n, f in BatteryOptimizeRequest.model_fields.items() if n != "include"}
 
 
-def _argument_type(annotation: Any) -> Any:
-    """Enums are taken as text, as the generated operation fields take them."""
-    if isinstance(annotation, type) and issubclass(annotation, StrEnum):
-        return str
-    options = typing.get_args(annotation) if typing.get_origin(annotation) is types.UnionType else ()
-    if any(isinstance(o, type) and issubclass(o, StrEnum) for o in options):
-        return str | None
-    return annotation
-
-
 async def resolve_battery_optimize(info: GraphQLInfo, **arguments: Any) -> BatteryOptimization:
     """The run the arguments describe ($, MW, MWh), computed on a worker thread; refusals as GraphQL errors.
 
@@ -293,7 +275,7 @@ async def resolve_battery_optimize(info: GraphQLInfo, **arguments: Any) -> Batte
         )
         result = await asyncio.to_thread(battery_result, call, context.store)
     except ApiError as exc:
-        renames = {name: _camel(name) for name in _ARGUMENTS}
+        renames = {name: camel(name) for name in _ARGUMENTS}
         raise from_api_error(renamed(exc, renames)) from None
     rows = result.stack.num_rows
     rows += result.dispatch.num_rows if result.dispatch is not None else 0
@@ -302,23 +284,7 @@ async def resolve_battery_optimize(info: GraphQLInfo, **arguments: Any) -> Batte
     return _answer(result)
 
 
-_parameters = [inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info)]
-for _name, _field in _ARGUMENTS.items():
-    _default = _field.default.value if isinstance(_field.default, StrEnum) else _field.default
-    _parameters.append(
-        inspect.Parameter(
-            _name,
-            inspect.Parameter.KEYWORD_ONLY,
-            default=inspect.Parameter.empty if _field.is_required() else _default,
-            annotation=_argument_type(_field.annotation),
-        )
-    )
-resolve_battery_optimize.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-    _parameters, return_annotation=BatteryOptimization
-)
-resolve_battery_optimize.__annotations__ = {p.name: p.annotation for p in _parameters} | {
-    "return": BatteryOptimization
-}
+sign_resolver(resolve_battery_optimize, _ARGUMENTS, BatteryOptimization)
 
 BATTERY_QUERIES = {
     "battery_optimize": strawberry.field(

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import inspect
 import types
 import typing
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import strawberry
@@ -28,6 +26,7 @@ from strawberry.types import Info
 from carbon254.application.errors import BAD_PARAMETER_STATUS, ApiError
 from carbon254.application.operation import ColumnType, Operation
 from carbon254.application.operations import OPERATIONS
+from carbon254.service.graphql.arguments import sign_resolver
 from carbon254.service.graphql.context import GraphQLContext
 from carbon254.service.graphql.errors import from_api_error
 from carbon254.service.graphql.types import to_rows
@@ -75,14 +74,6 @@ def _answer_type(operation: Operation[Any, Any], row: type, stats: type | None) 
     )
 
 
-def _argument_type(annotation: Any) -> Any:
-    """A request field's type as a GraphQL argument: enums are taken as text, like `resample` elsewhere."""
-    options = typing.get_args(annotation) if typing.get_origin(annotation) is types.UnionType else ()
-    if any(isinstance(o, type) and issubclass(o, StrEnum) for o in options):
-        return str | None
-    return annotation
-
-
 def _field(operation: Operation[Any, Any]) -> Any:
     """The strawberry field of `operation`: arguments from its request model, resolved via the layer."""
     row, stats = _row_type(operation), _stats_type(operation)
@@ -120,18 +111,7 @@ def _field(operation: Operation[Any, Any]) -> Any:
             values["stats"] = stats(**found) if found is not None else None
         return answer_type(**values)
 
-    parameters = [inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info)]
-    for name, field in fields.items():
-        parameters.append(
-            inspect.Parameter(
-                name,
-                inspect.Parameter.KEYWORD_ONLY,
-                default=inspect.Parameter.empty if field.is_required() else field.default,
-                annotation=_argument_type(field.annotation),
-            )
-        )
-    resolve.__signature__ = inspect.Signature(parameters, return_annotation=answer_type | None)  # type: ignore[attr-defined]
-    resolve.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": answer_type | None}
+    sign_resolver(resolve, fields, answer_type | None)
     resolve.__name__ = f"resolve_{operation.name}"
     return strawberry.field(resolver=resolve, description=operation.summary)
 
