@@ -183,6 +183,8 @@ def parse_positions(csv_text: str, name: str = "portfolio") -> Portfolio:
     """
     reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
     header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+    if not header:
+        raise PositionFileError([PositionProblem(1, "header", "the file is empty: no positions")])
     problems: list[PositionProblem] = []
     missing = [c for c in REQUIRED if c not in header]
     unknown = [h for h in header if h not in REQUIRED and h not in OPTIONAL]
