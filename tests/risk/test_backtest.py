@@ -20,7 +20,7 @@ from carbon254.risk import (
     var_es,
 )
 
-SERIES = [0, 0, 1, 0, 0, 0, 1, 1, 0, 0]
+SERIES = [0, 0, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0]
 
 
 def test_exceedances_are_losses_beyond_var() -> None:
@@ -40,9 +40,9 @@ def test_kupiec_by_hand() -> None:
 
 
 def test_christoffersen_by_hand() -> None:
-    # Transitions of 0 0 1 0 0 0 1 1 0 0, counted by eye: 00 x4, 01 x2, 10 x2, 11 x1.
-    n00, n01, n10, n11 = 4, 2, 2, 1
-    pi0, pi1, pi = 2 / 6, 1 / 3, 3 / 9
+    # Transitions of 0 0 1 1 0 0 0 1 1 1 0 0, counted by eye: 00 x4, 01 x2, 10 x2, 11 x3.
+    n00, n01, n10, n11 = 4, 2, 2, 3
+    pi0, pi1, pi = 2 / 6, 3 / 5, 5 / 11
     null = (n00 + n10) * math.log(1 - pi) + (n01 + n11) * math.log(pi)
     alternative = (
         n00 * math.log(1 - pi0) + n01 * math.log(pi0) + n10 * math.log(1 - pi1) + n11 * math.log(pi1)
@@ -52,7 +52,8 @@ def test_christoffersen_by_hand() -> None:
     assert (found.n00, found.n01, found.n10, found.n11) == (n00, n01, n10, n11)
     assert found.ind_lr == pytest.approx(ind, abs=1e-12)
     assert found.ind_pvalue == pytest.approx(chi2.sf(ind, 1))
-    pof = kupiec(3, 10, 0.95).lr
+    assert ind > 0.5  # exceedances that follow exceedances: not independent
+    pof = kupiec(5, 12, 0.95).lr
     assert found.cc_lr == pytest.approx(pof + ind)
     assert found.cc_pvalue == pytest.approx(chi2.sf(pof + ind, 2))
 
