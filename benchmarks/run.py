@@ -44,6 +44,7 @@ import bench_jobs
 import bench_layer
 import bench_parse
 import bench_read
+import bench_risk
 import bench_sdk
 import bench_service
 import bench_size
@@ -68,6 +69,7 @@ BENCHES: dict[str, ModuleType] = {
         bench_jobs,
         bench_curves,
         bench_battery,
+        bench_risk,
     )
 }
 REPORT = ROOT / "BENCHMARKS.md"
@@ -267,6 +269,7 @@ def render(state: dict[str, Any]) -> str:
         ".venv/bin/python benchmarks/run.py --only jobs        # jobs, fan-out and 10M-row exports, 6 min",
         ".venv/bin/python benchmarks/run.py --only curves      # curve fit, HPFC and a sweep vs CVXPY, 20 s",
         ".venv/bin/python benchmarks/run.py --only battery     # battery LPs and a 1,000-node screen, 4 min",
+        ".venv/bin/python benchmarks/run.py --only risk        # Monte Carlo and historical VaR vs pandas",
         "```",
         "",
         "`--rebuild` rebuilds the cached stores under `benchmarks/.work` (otherwise rebuilt only when their "
