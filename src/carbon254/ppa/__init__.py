@@ -3,7 +3,9 @@
 Contracts (`FixedPrice`, `Collar`, `IndexPlus`, `FloatingDiscount`, parsed
 from JSON by `parse_contract`) settle hour by hour on UTC hour starts
 (`settle`) and are valued with a `DiscountCurve` (`value_ppa`,
-`breakeven_price`). No I/O: arrays in, typed results out.
+`breakeven_price`). Generation comes from pvlib (`solar_profile`), a wind
+power curve (`wind_profile`) or an uploaded shape (`shape_profile`), with
+P50/P90 from `VolumeUncertainty`. No I/O: arrays in, typed results out.
 """
 
 from carbon254.ppa.contracts import (
@@ -14,24 +16,39 @@ from carbon254.ppa.contracts import (
     IndexPlus,
     parse_contract,
 )
+from carbon254.ppa.degradation import degradation_factors
 from carbon254.ppa.discount import DiscountCurve
 from carbon254.ppa.errors import PpaError
 from carbon254.ppa.settlement import Settlement, Side, settle
+from carbon254.ppa.shape import shape_profile
+from carbon254.ppa.solar import Cloudiness, SolarSite, Weather, nearest_station, solar_profile
+from carbon254.ppa.uncertainty import VolumeUncertainty
 from carbon254.ppa.valuation import Valuation, breakeven_price, value_ppa
+from carbon254.ppa.wind import PowerCurve, wind_profile
 
 __all__ = [
+    "Cloudiness",
     "Collar",
     "Contract",
     "DiscountCurve",
     "FixedPrice",
     "FloatingDiscount",
     "IndexPlus",
+    "PowerCurve",
     "PpaError",
     "Settlement",
     "Side",
+    "SolarSite",
     "Valuation",
+    "VolumeUncertainty",
+    "Weather",
     "breakeven_price",
+    "degradation_factors",
+    "nearest_station",
     "parse_contract",
     "settle",
+    "shape_profile",
+    "solar_profile",
     "value_ppa",
+    "wind_profile",
 ]
