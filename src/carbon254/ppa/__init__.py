@@ -28,6 +28,8 @@ from carbon254.ppa.discount import DiscountCurve
 from carbon254.ppa.distribution import Percentiles, PpaDistribution
 from carbon254.ppa.errors import PpaError
 from carbon254.ppa.montecarlo import simulate_ppa, value_paths
+from carbon254.ppa.risk import RiskComponent, RiskDecomposition, WaterfallStep, risk_decomposition, waterfall
+from carbon254.ppa.sensitivity import Axis, sensitivity
 from carbon254.ppa.settlement import Settlement, Side, settle
 from carbon254.ppa.shape import shape_profile
 from carbon254.ppa.solar import Cloudiness, SolarSite, Weather, nearest_station, solar_profile
@@ -36,6 +38,7 @@ from carbon254.ppa.valuation import Valuation, breakeven_price, value_ppa
 from carbon254.ppa.wind import PowerCurve, wind_profile
 
 __all__ = [
+    "Axis",
     "Cloudiness",
     "Collar",
     "Contract",
@@ -47,23 +50,29 @@ __all__ = [
     "PowerCurve",
     "PpaDistribution",
     "PpaError",
+    "RiskComponent",
+    "RiskDecomposition",
     "SettleAt",
     "Settlement",
     "Side",
     "SolarSite",
     "Valuation",
     "VolumeUncertainty",
+    "WaterfallStep",
     "Weather",
     "breakeven_price",
     "calibrate_paths",
     "degradation_factors",
     "nearest_station",
     "parse_contract",
+    "risk_decomposition",
+    "sensitivity",
     "settle",
     "shape_profile",
     "simulate_ppa",
     "solar_profile",
     "value_paths",
     "value_ppa",
+    "waterfall",
     "wind_profile",
 ]
