@@ -15,7 +15,7 @@ from carbon254.ppa import (
     value_ppa,
 )
 from carbon254.ppa.hourly import MonthGrid
-from carbon254.ppa.price_paths import PathModel, path_generator
+from carbon254.ppa.price_paths import PathModel, path_generator, row_generators
 from carbon254.scenarios import PathsStep, PricePaths
 
 from .hours import US_PER_HOUR, years
@@ -214,3 +214,31 @@ def test_bad_monte_carlo_inputs_are_refused(kwargs: dict[str, object], message: 
         simulate_ppa(
             parse_contract({"type": "fixed", "strike": 30}), starts, curve, solar, DISCOUNT, **kwargs
         )  # type: ignore[arg-type]
+
+
+def test_antithetic_pairs_mirror_their_diffusion_and_odd_counts_work() -> None:
+    starts, curve, solar = _market(1)
+    window = slice(0, 24 * 31)
+    step = PathsStep(n_paths=1, kappa=0.5, sigma=4.0)
+    kernel = PathModel.of(step, curve[window], MonthGrid.of(starts).month_of_hour[window])
+    paths = kernel.draw(row_generators(3, 0, 4, antithetic=True), antithetic=True).astype(np.float64)
+    positive = curve[window] > 0
+    # log(p / curve) = x - m (m the mean correction); a pair's x are opposite, so the two sum to -2 m.
+    hub = curve[window][positive]
+    correction = np.log(hub) - kernel.offset[positive].astype(np.float64)
+    pair = np.log(paths[0, positive] / hub) + np.log(paths[1, positive] / hub)
+    np.testing.assert_allclose(pair, -2 * correction, atol=2e-5)
+    assert np.log(paths[0, positive] / hub).std() > 0.1  # while each path moves on its own
+    assert not np.allclose(paths[0], paths[2])
+    fixed = parse_contract({"type": "fixed", "strike": 30})
+    odd = simulate_ppa(
+        fixed, starts, curve, solar, DISCOUNT, model=PathsStep(n_paths=5), seed=1, chunk_paths=3
+    )
+    again = simulate_ppa(
+        fixed, starts, curve, solar, DISCOUNT, model=PathsStep(n_paths=5), seed=1, chunk_paths=4
+    )
+    assert odd.n_paths == 5 and odd.npv.tobytes() == again.npv.tobytes()
+    plain = simulate_ppa(
+        fixed, starts, curve, solar, DISCOUNT, model=PathsStep(n_paths=5), seed=1, antithetic=False
+    )
+    assert not np.array_equal(plain.npv, odd.npv)

@@ -18,8 +18,9 @@ Sources of uncertainty, each switched on by its parameter:
 Volume scales a year's settlement linearly (every volume rule is linear in
 the generation), so the volume factors are applied to per-path, per-month
 sums after the prices have been settled, which is what keeps a 20-year
-hourly run of 1,000 paths to seconds: paths are drawn and settled in chunks
-on `threads` threads and only monthly sums are kept.
+hourly run of 1,000 paths to seconds: paths are drawn (by default in
+antithetic pairs) and settled in chunks on `threads` threads, and only
+monthly sums are kept.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from carbon254.ppa.discount import DiscountCurve
 from carbon254.ppa.distribution import PpaDistribution
 from carbon254.ppa.errors import PpaError
 from carbon254.ppa.hourly import HOURS_PER_YEAR, Floats
-from carbon254.ppa.price_paths import Floats32, PathModel, path_generator
+from carbon254.ppa.price_paths import Floats32, PathModel, row_generators
 from carbon254.ppa.settlement import Side
 from carbon254.ppa.uncertainty import VolumeUncertainty
 from carbon254.ppa.valuation import Valuation, value_ppa
@@ -83,6 +84,7 @@ def simulate_ppa(
     settle_at: SettleAt = "hub",
     side: Side = "buyer",
     valuation_start: int | datetime | date | None = None,
+    antithetic: bool = True,
     threads: int = 2,
     chunk_paths: int = DEFAULT_CHUNK,
     on_progress: Progress | None = None,
@@ -96,8 +98,10 @@ def simulate_ppa(
     energy as a fraction of P50; `price_volume_correlation` in [-1, 1]
     (negative: windy or sunny years are cheap years). `basis` and
     `basis_sd` ($/MWh) make the node price; `settle_at` says which price the
-    contract settles at. The same `seed` gives the same paths whatever
-    `threads` and `chunk_paths`. `on_progress(done_paths, n_paths)` is called
+    contract settles at. `antithetic` pairs paths 2k and 2k + 1 on opposite
+    diffusion shocks (each path still follows the model; half the normal
+    draws, and a steadier mean). The same `seed` gives the same paths
+    whatever `threads` and `chunk_paths`. `on_progress(done_paths, n_paths)` is called
     as chunks finish. See the module docstring for the models.
     """
     step = model if model is not None else PathsStep(n_paths=n_paths or DEFAULT_PATHS)
@@ -117,14 +121,15 @@ def simulate_ppa(
     noisy_basis = settle_at == "node" and basis_sd > 0
 
     def task(first: int, stop: int) -> PathSums:
-        generators = [path_generator(seed, p) for p in range(first, stop)]
+        generators = row_generators(seed, first, stop, antithetic)
         work = np.empty((stop - first, book.hours), dtype=np.float32)
-        prices = kernel.draw(generators, work)
+        prices = kernel.draw(generators, work, antithetic=antithetic)
         noise = _basis_noise(generators, len(book.grid), basis_sd) if noisy_basis else None
         settle_prices = book.node_prices(prices, noise, in_place=True) if settle_at == "node" else prices
         return _sums(book, settle_prices, work, generators)
 
-    sums = _stack(run_chunks(paths, chunk_paths, threads, task, on_progress))
+    chunk = chunk_paths + chunk_paths % 2 if antithetic else chunk_paths
+    sums = _stack(run_chunks(paths, chunk, threads, task, on_progress))
     node = book.hub + book.basis if settle_at == "node" else book.hub
     deterministic = value_ppa(
         contract, book.starts, node, book.generation, discount, side=book.side, valuation_start=book.origin_us

@@ -12,10 +12,12 @@ absolute curve price of the month).
 What differs is only how the numbers are drawn, so that a 20-year hourly
 PPA with 1,000 paths fits in seconds and a few hundred MB: paths are drawn
 in chunks, in float32, each from its own random stream (path i of a seed is
-the same path whatever the chunk size or thread that draws it), and a
-path's jumps are placed directly (a Poisson number over the whole horizon at
-uniformly drawn hours: the same law as a Poisson count per hour, without
-drawing one for every hour).
+the same path whatever the chunk size or thread that draws it), optionally
+in antithetic pairs (the second path of a pair takes the first's diffusion
+shocks with the opposite sign), the volatility is applied by the filter
+itself, and a path's jumps are placed directly (a Poisson number over the
+whole horizon at uniformly drawn hours: the same law as a Poisson count per
+hour, without drawing one for every hour).
 """
 
 from __future__ import annotations
@@ -37,6 +39,21 @@ Floats32 = npt.NDArray[np.float32]
 def path_generator(seed: int, path: int) -> np.random.Generator:
     """The random stream of path `path` of a run seeded with `seed` (independent of chunking and threads)."""
     return np.random.Generator(np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(path,))))
+
+
+def row_generators(seed: int, first: int, stop: int, antithetic: bool) -> list[np.random.Generator]:
+    """The random stream of each path in [first, stop): its own, or its antithetic pair's (`first` even).
+
+    With `antithetic`, paths 2k and 2k + 1 share one stream (the same object
+    twice): the pair's diffusion shocks, then each path's jumps and further
+    draws in path order.
+    """
+    if not antithetic:
+        return [path_generator(seed, p) for p in range(first, stop)]
+    if first % 2:
+        raise ValueError(f"antithetic chunks start on an even path, not {first}")
+    pairs = [path_generator(seed, k) for k in range(first // 2, (stop + 1) // 2)]
+    return [pairs[(p - first) // 2] for p in range(first, stop)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +110,19 @@ class PathModel:
         """Whether every path is the curve itself (no volatility, no jumps)."""
         return self.sigma_h == 0 and self.jump_rate == 0
 
-    def draw(self, generators: Sequence[np.random.Generator], shocks: Floats32 | None = None) -> Floats32:
-        """One path ($/MWh, float32) per generator, as rows of a (paths x hours) matrix.
+    def draw(
+        self,
+        generators: Sequence[np.random.Generator],
+        shocks: Floats32 | None = None,
+        *,
+        antithetic: bool = False,
+    ) -> Floats32:
+        """One path ($/MWh, float32) per generator (`row_generators`), as rows of a (paths x hours) matrix.
 
+        With `antithetic`, rows 2k and 2k + 1 are a pair: the second's
+        diffusion shocks are the first's with the opposite sign (each still
+        follows the model; together they halve the normal draws and cancel
+        much of the diffusion noise in means); jumps are drawn for each row.
         `shocks`, when given, is a (paths x hours) float32 buffer the draw may
         use as scratch (and leaves holding garbage).
         """
@@ -104,18 +131,25 @@ class PathModel:
         if self.deterministic:
             return np.broadcast_to(self.curve.astype(np.float32), (rows, n)).copy()
         buffer = np.empty((rows, n), dtype=np.float32) if shocks is None else shocks
-        for row, generator in zip(buffer, generators, strict=True):
-            generator.standard_normal(dtype=np.float32, out=row)
-        buffer *= np.float32(self.sigma_h)
+        diffusion = self.sigma_h > 0
+        for i, (row, generator) in enumerate(zip(buffer, generators, strict=True)):
+            if not diffusion:
+                row.fill(0.0)
+            elif antithetic and i % 2:
+                np.negative(buffer[i - 1], out=row)
+            else:
+                generator.standard_normal(dtype=np.float32, out=row)
+        # The filter scales by sigma_h (its numerator), so jumps go in divided by it.
+        gain = self.sigma_h if diffusion else 1.0
         if self.jump_rate > 0:
             for row, generator in zip(buffer, generators, strict=True):
                 count = int(generator.poisson(self.jump_rate * n))
                 if count:
                     at = generator.integers(0, n, count)
                     size = self.step.jump_mean + self.step.jump_sd * generator.standard_normal(count)
-                    np.add.at(row, at, size.astype(np.float32))
+                    np.add.at(row, at, (size / gain).astype(np.float32))
         paths = np.asarray(
-            lfilter(np.array([1.0], np.float32), np.array([1.0, -self.decay], np.float32), buffer, axis=1),
+            lfilter(np.array([gain], np.float32), np.array([1.0, -self.decay], np.float32), buffer, axis=1),
             dtype=np.float32,
         )
         paths += self.offset

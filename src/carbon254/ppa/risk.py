@@ -40,7 +40,7 @@ from carbon254.ppa.distribution import Percentiles
 from carbon254.ppa.errors import PpaError
 from carbon254.ppa.hourly import Floats
 from carbon254.ppa.montecarlo import DEFAULT_CHUNK, PathSums, volume_factors
-from carbon254.ppa.price_paths import Floats32, PathModel, path_generator
+from carbon254.ppa.price_paths import Floats32, PathModel, row_generators
 from carbon254.ppa.settlement import Side
 from carbon254.ppa.uncertainty import VolumeUncertainty
 from carbon254.scenarios import PathsStep
@@ -115,6 +115,7 @@ def risk_decomposition(
     settle_at: SettleAt = "hub",
     side: Side = "buyer",
     valuation_start: int | datetime | date | None = None,
+    antithetic: bool = True,
     threads: int = 2,
     chunk_paths: int = DEFAULT_CHUNK,
     on_progress: Progress | None = None,
@@ -125,8 +126,8 @@ def risk_decomposition(
     ($/MWh), P50 generation `mwh` (MWh/h), `basis` and `basis_sd` ($/MWh),
     the path `model` (default `PathsStep` defaults, 500 paths unless
     `n_paths`), `volume_sd` (fraction of P50 per year, or a
-    `VolumeUncertainty`). Path i of a seed is the same hub path as in
-    `simulate_ppa`.
+    `VolumeUncertainty`), `antithetic`. Path i of a seed is the same hub
+    path as in `simulate_ppa`.
     """
     step = model if model is not None else PathsStep(n_paths=n_paths or DEFAULT_RISK_PATHS)
     paths = n_paths if n_paths is not None else step.n_paths
@@ -151,9 +152,9 @@ def risk_decomposition(
         return np.asarray(cash @ book.factors)
 
     def task(first: int, stop: int) -> _Chunk:
-        generators = [path_generator(seed, p) for p in range(first, stop)]
+        generators = row_generators(seed, first, stop, antithetic)
         work = np.empty((stop - first, book.hours), dtype=np.float32)
-        hub = kernel.draw(generators, work)
+        hub = kernel.draw(generators, work, antithetic=antithetic)
         noise = (
             np.stack([basis_sd * g.standard_normal(len(book.grid)) for g in generators])
             if basis_sd > 0
@@ -178,7 +179,8 @@ def risk_decomposition(
             sums=PathSums(empty, empty, empty, empty, eps, life),
         )
 
-    chunks = run_chunks(paths, chunk_paths, threads, task, on_progress)
+    chunk = chunk_paths + chunk_paths % 2 if antithetic else chunk_paths
+    chunks = run_chunks(paths, chunk, threads, task, on_progress)
     sums = PathSums(
         cash=np.zeros((paths, len(book.grid))),
         volume=np.zeros((paths, len(book.grid))),
