@@ -242,3 +242,28 @@ def test_antithetic_pairs_mirror_their_diffusion_and_odd_counts_work() -> None:
         fixed, starts, curve, solar, DISCOUNT, model=PathsStep(n_paths=5), seed=1, antithetic=False
     )
     assert not np.array_equal(plain.npv, odd.npv)
+
+
+def test_kernel_draws_the_same_distribution_as_the_scenario_engine() -> None:
+    from carbon254.scenarios.paths import simulate
+
+    starts, curve, _ = _market(1)
+    window = slice(0, 24 * 14)
+    hub, month = curve[window], MonthGrid.of(starts).month_of_hour[window]
+    step = PathsStep(n_paths=3000, kappa=0.4, sigma=5.0, jump_intensity=40, jump_mean=0.3, jump_sd=0.3)
+    engine = simulate(step, hub, month, np.ones(len(hub)), np.random.default_rng(1))
+    kernel = PathModel.of(step, hub, month)
+    ours = kernel.draw(row_generators(1, 0, 3000, antithetic=False)).astype(np.float64)
+    positive = hub > 0
+    theirs_log, ours_log = (
+        np.log(engine[:, positive] / hub[positive]),
+        np.log(ours[:, positive] / hub[positive]),
+    )
+    # The same law hour by hour: the spread of log(price / curve) and its quantiles over all hours.
+    late = slice(48, None)  # past the first two days, where both start from x = 0
+    ratio = ours_log.std(axis=0)[late].mean() / theirs_log.std(axis=0)[late].mean()
+    assert ratio == pytest.approx(1.0, abs=0.03)
+    # Tolerances are a few times the sampling noise of 3,000 paths (the tail's is larger).
+    for q, tolerance in ((5, 0.02), (50, 0.02), (95, 0.02), (99.5, 0.05)):
+        expected = np.percentile(theirs_log[:, late], q)
+        assert np.percentile(ours_log[:, late], q) == pytest.approx(expected, abs=tolerance)
