@@ -107,7 +107,7 @@ def simulate_ppa(
     step = model if model is not None else PathsStep(n_paths=n_paths or DEFAULT_PATHS)
     paths = n_paths if n_paths is not None else step.n_paths
     check_run(paths, threads, chunk_paths)
-    uncertainty = _uncertainty(volume_sd)
+    uncertainty = volume_uncertainty(volume_sd)
     if not (math.isfinite(price_volume_correlation) and -1 <= price_volume_correlation <= 1):
         raise PpaError(f"price_volume_correlation: {price_volume_correlation!r} must be in [-1, 1]")
     if not (math.isfinite(basis_sd) and basis_sd >= 0):
@@ -185,7 +185,8 @@ def value_paths(
     return _distribution(book, sums, factors, count, 0, deterministic)
 
 
-def _uncertainty(volume_sd: float | VolumeUncertainty) -> VolumeUncertainty:
+def volume_uncertainty(volume_sd: float | VolumeUncertainty) -> VolumeUncertainty:
+    """`volume_sd` as a `VolumeUncertainty` (a number is the year-to-year sd, a fraction of P50)."""
     if isinstance(volume_sd, VolumeUncertainty):
         return volume_sd
     try:

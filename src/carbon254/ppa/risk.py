@@ -39,7 +39,7 @@ from carbon254.ppa.discount import DiscountCurve
 from carbon254.ppa.distribution import Percentiles
 from carbon254.ppa.errors import PpaError
 from carbon254.ppa.hourly import Floats
-from carbon254.ppa.montecarlo import DEFAULT_CHUNK, PathSums, volume_factors
+from carbon254.ppa.montecarlo import DEFAULT_CHUNK, PathSums, volume_factors, volume_uncertainty
 from carbon254.ppa.price_paths import Floats32, PathModel, row_generators
 from carbon254.ppa.settlement import Side
 from carbon254.ppa.uncertainty import VolumeUncertainty
@@ -136,9 +136,7 @@ def risk_decomposition(
         raise PpaError(f"settle_at: {settle_at!r} is not hub or node")
     if not (math.isfinite(basis_sd) and basis_sd >= 0):
         raise PpaError(f"basis_sd: {basis_sd!r} must be >= 0 ($/MWh)")
-    uncertainty = (
-        volume_sd if isinstance(volume_sd, VolumeUncertainty) else VolumeUncertainty(float(volume_sd))
-    )
+    uncertainty = volume_uncertainty(volume_sd)
     book = make_book(
         contract, starts, curve, mwh, discount, side=side, basis=basis, valuation_start=valuation_start
     )
