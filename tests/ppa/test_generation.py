@@ -93,6 +93,9 @@ def test_uploaded_weather_on_the_same_hours_or_as_a_typical_year(year: np.ndarra
     assert typical.sum() > 0.9 * same.sum()
     with pytest.raises(PpaError, match="weather: hour 0 of the profile has no weather"):
         solar_profile(WEST_TEXAS, later, weather=Weather(year[:100], ghi[:100]))
+    leap = years(2024, 1)[:8760]  # 8,760 hours of a leap year: 29 February and 28 February collide
+    with pytest.raises(PpaError, match="weather: a typical year must hold each hour"):
+        solar_profile(WEST_TEXAS, year, weather=Weather(leap, np.zeros(8760)))
     with pytest.raises(PpaError, match="weather: give both dni and dhi"):
         Weather(year, ghi, dni=ghi)
     with pytest.raises(PpaError, match="weather ghi: hour 0 is negative"):

@@ -358,9 +358,7 @@ def _uploaded(
                 f"weather: hour {missing} of the profile has no weather; give the same hours or one "
                 "8,760-hour typical year"
             )
-        at = np.empty(HOURS_TYPICAL, dtype=np.int64)
-        at[typical_hour(weather.starts)] = np.arange(HOURS_TYPICAL)
-        at = at[typical_hour(starts)]
+        at = _typical_positions(typical_hour(weather.starts), "weather")[typical_hour(starts)]
 
     def pick(values: Floats | None, default: float | None) -> Floats | None:
         if values is None:
@@ -410,20 +408,24 @@ def _station(file: str, kind: str) -> _Station:
     clear = location.get_clearsky(pd.DatetimeIndex(mid), model="ineichen")["ghi"].to_numpy(dtype=np.float64)
     utc = pd.DatetimeIndex(mid).tz_convert("UTC").tz_localize(None).to_numpy().astype("datetime64[us]")
     starts = (utc.astype(np.int64) // US_PER_HOUR) * US_PER_HOUR
-    hour = typical_hour(starts)
+    position = _typical_positions(typical_hour(starts), file)
     # Daily index (by solar day) where the hour is too dim to say much on its own.
     solar_day = (starts + int(meta["longitude"] / 15.0 * US_PER_HOUR)) // (24 * US_PER_HOUR)
     _, day = np.unique(solar_day, return_inverse=True)
     daily = np.bincount(day, weights=ghi) / np.maximum(np.bincount(day, weights=clear), 1e-9)
     bright = clear > _MIN_CLEAR_GHI
     ratio = np.where(bright, ghi / np.where(bright, clear, 1.0), daily[day])
-    index = np.empty(HOURS_TYPICAL)
-    index[hour] = np.clip(ratio, 0.0, 1.2)
-    temp_by_hour = np.empty(HOURS_TYPICAL)
-    temp_by_hour[hour] = temp
-    wind_by_hour = np.empty(HOURS_TYPICAL)
-    wind_by_hour[hour] = wind
-    return _Station(float(meta["latitude"]), float(meta["longitude"]), index, temp_by_hour, wind_by_hour)
+    index = np.clip(ratio, 0.0, 1.2)[position]
+    return _Station(float(meta["latitude"]), float(meta["longitude"]), index, temp[position], wind[position])
+
+
+def _typical_positions(hours: npt.NDArray[np.int64], what: str) -> npt.NDArray[np.int64]:
+    """For each typical-year hour (0..8759), the position holding it; every hour must appear exactly once."""
+    if len(hours) != HOURS_TYPICAL or len(np.unique(hours)) != HOURS_TYPICAL:
+        raise PpaError(f"{what}: a typical year must hold each hour of a 365-day year exactly once")
+    positions = np.empty(HOURS_TYPICAL, dtype=np.int64)
+    positions[hours] = np.arange(HOURS_TYPICAL)
+    return positions
 
 
 def nearest_station(latitude: float, longitude: float) -> tuple[str, float]:
