@@ -44,6 +44,7 @@ DOMAINS = (
     "scenarios",
     "battery",
     "risk",
+    "ppa",
 )
 
 
