@@ -23,13 +23,14 @@ from carbon254 import client as sdk
 from carbon254.application.battery import BatterySummary
 from carbon254.application.operations import OPERATIONS
 from carbon254.application.operations.battery import BatteryOptimizeRequest
-from carbon254.client import battery, job_models, models, queries
+from carbon254.client import battery, job_models, models, ppa, queries
 from carbon254.config import AuthMode, Settings
 from carbon254.exports.request import ExportRequest
 from carbon254.exports.writers import ExportFormat
 from carbon254.jobs import JobStatus
 from carbon254.quality import DayQuality, Gap, MarketSummary
 from carbon254.service import create_app, job_view
+from carbon254.service.graphql import ppa as graphql_ppa
 from carbon254.service.graphql import types as graphql_types
 from carbon254.service.routes import curves as curve_routes
 from carbon254.service.routes import jobs as job_routes
@@ -47,6 +48,9 @@ OPERATION_QUERIES: dict[str, type[queries.Query]] = {
     "/v1/curves/history": queries.CurveHistoryQuery,
     "/v1/battery/revenue": battery.BatteryRevenueQuery,
     "/v1/battery/dispatch": battery.BatteryDispatchQuery,
+    "/v1/ppa/npv": ppa.PpaNpvQuery,
+    "/v1/ppa/breakeven": ppa.PpaBreakevenQuery,
+    "/v1/ppa/cashflows": ppa.PpaCashflowsQuery,
 }
 
 
@@ -109,6 +113,7 @@ def _fields(model: type) -> set[str]:
         (job_models.JobQueued, (job_routes.JobQueued,)),
         (job_models.JobPage, (job_routes.JobList,)),
         (battery.BatterySummary, (BatterySummary,)),
+        (ppa.PpaSummary, (graphql_ppa.PpaSummary,)),
     ],
     ids=lambda m: getattr(m, "__name__", "server"),
 )

@@ -179,6 +179,9 @@ def test_every_referenced_file_is_served_without_credentials(client: TestClient)
         "HPFC",
         "BATTERY_REVENUE",
         "BATTERY_DISPATCH",
+        "PPA_NPV",
+        "PPA_BREAKEVEN",
+        "PPA_CASHFLOWS",
         "LOCATIONS",
         "LIVE",
     ]

@@ -21,6 +21,7 @@ from carbon254.cli.ingest import ingest
 from carbon254.cli.jobs import jobs
 from carbon254.cli.keys import keys
 from carbon254.cli.operations import add_operation_commands
+from carbon254.cli.ppa import ppa
 from carbon254.cli.quality import quality
 from carbon254.cli.query import query
 from carbon254.cli.replay import replay
@@ -70,5 +71,6 @@ app.add_typer(curve)
 app.add_typer(scenario)
 app.add_typer(battery)
 app.add_typer(risk)
+app.add_typer(ppa)
 # Analytics: one command per declared operation (carbon254 spreads, carbon254 curve show ...).
-add_operation_commands(app, {"curve": curve, "battery": battery, "risk": risk})
+add_operation_commands(app, {"curve": curve, "battery": battery, "risk": risk, "ppa": ppa})

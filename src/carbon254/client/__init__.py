@@ -49,6 +49,7 @@ from carbon254.client.models import (
     Tick,
 )
 from carbon254.client.oidc import ClientCredentials, DeviceCode, OidcError
+from carbon254.client.ppa import PpaSummary, PpaValued
 from carbon254.client.queries import Block, ExportFormat, Resample
 from carbon254.client.scenarios import (
     ScenarioChecked,
@@ -91,6 +92,8 @@ __all__ = [
     "NotEntitled",
     "NotFound",
     "OidcError",
+    "PpaSummary",
+    "PpaValued",
     "QualityDay",
     "QualityGap",
     "QualityReport",

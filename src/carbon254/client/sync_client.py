@@ -50,6 +50,15 @@ from carbon254.client.frames import FrameKind
 from carbon254.client.inprocess import LOCAL_BASE_URL, LocalApp, SyncInProcessTransport
 from carbon254.client.jobs import Job, Jobs
 from carbon254.client.models import CurveMarked, QualityReport, SpreadStats, SpreadStatsAnswer, Tick
+from carbon254.client.ppa import (
+    PpaBreakevenQuery,
+    PpaCashflowsQuery,
+    PpaChartQuery,
+    PpaNpvQuery,
+    PpaValueBody,
+    PpaValued,
+    valued,
+)
 from carbon254.client.queries import (
     AsPriceQuery,
     Block,
@@ -1115,6 +1124,62 @@ class Client:
             chart_end=chart_end,
             **options,
         )
+        request = self._http.build_request("GET", query.path, params=query.params())
+        return write_png(path, (send(self._http, request, self.settings.retry)).content)
+
+    # ---- PPAs -------------------------------------------------------------------------------
+
+    def ppa_value(self, hub: str, *, frame: FrameKind = "pandas", **terms: Any) -> PpaValued:
+        """Value a PPA on `hub`'s marked forward curve (`POST /v1/ppa/value`).
+
+        `terms` are the request's fields: iso, node (settle at a node: hub +
+        basis), as_of (the mark's day), contract (fixed, collar, index_plus,
+        floating_discount) with strike / floor and cap / adder / discount
+        ($/MWh; discount a fraction), start (YYYY-MM), term_years,
+        escalator, negative_price, rec_price, volume, side (buyer or
+        seller), technology (solar or flat), capacity_mw, latitude,
+        longitude, tracking, degradation, volume_sd, discount_rate,
+        curve_escalation, paths, seed, volatility, basis_sd,
+        price_volume_correlation, tz. Returns the summary (NPV at P50 and
+        P90 volume, breakeven, capture price and rate), the settlement by
+        year, the risk waterfall and, with paths, the NPV distribution and
+        each risk's spread. A refused parameter raises `InvalidRequest`
+        naming it.
+        """
+        body = checked(PpaValueBody, hub=hub, **terms)
+        request = self._http.build_request("POST", body.path, json=body.body())
+        return valued((send(self._http, request, self.settings.retry)).content, frame)
+
+    def ppa_npv(self, hub: str, *, frame: FrameKind = "pandas", **terms: Any) -> Any:
+        """One row led by the NPV ($) of a PPA at `hub`: `GET /v1/ppa/npv` (`terms` as `ppa_value`'s).
+
+        Columns settlement_point, npv, npv_p90_volume, settlement,
+        annual_settlement, npv_p5, npv_p50, npv_p95 (the last three with paths).
+        """
+        return as_frame(self._fetch_table(checked(PpaNpvQuery, hub=hub, **terms)), frame)
+
+    def ppa_breakeven(self, hub: str, *, frame: FrameKind = "pandas", **terms: Any) -> Any:
+        """One row led by the breakeven fixed price ($/MWh) of a PPA at `hub`: `GET /v1/ppa/breakeven`.
+
+        Columns settlement_point, breakeven, capture_price, baseload_price
+        ($/MWh), capture_rate, volume_mwh. `terms` as `ppa_value`'s.
+        """
+        return as_frame(self._fetch_table(checked(PpaBreakevenQuery, hub=hub, **terms)), frame)
+
+    def ppa_cashflows(self, hub: str, *, frame: FrameKind = "pandas", **terms: Any) -> Any:
+        """A PPA's settlement month by month: `GET /v1/ppa/cashflows` (`terms` as `ppa_value`'s).
+
+        Columns month (YYYY-MM, ISO market time by default), volume_mwh,
+        capture_price ($/MWh), settlement and discounted ($).
+        """
+        return as_frame(self._fetch_table(checked(PpaCashflowsQuery, hub=hub, **terms)), frame)
+
+    def ppa_chart(self, hub: str, *, path: str | Path, **terms: Any) -> Path:
+        """Draw a PPA's NPV distribution over Monte Carlo paths to a PNG at `path` (`GET /v1/ppa/chart`).
+
+        `terms` as `ppa_value`'s; paths default to 1,000. Returns the path written.
+        """
+        query = checked(PpaChartQuery, hub=hub, **terms)
         request = self._http.build_request("GET", query.path, params=query.params())
         return write_png(path, (send(self._http, request, self.settings.retry)).content)
 

@@ -2,9 +2,11 @@
 
 Surfaces iterate `OPERATIONS`: a new operation is its domain package, one
 module here declaring it, and one entry in this tuple. `BATTERY_OPTIMIZE`
-is declared like the others but answers a document richer than rows (a
-summary, the stack, the dispatch series, a health projection), so its
-surfaces are written by hand over `operations.battery.battery_result`.
+and `PPA_VALUE` are declared like the others but answer documents richer
+than rows (a summary, the stack, the dispatch series, a health projection;
+a summary, the years, an NPV distribution, a risk waterfall), so their
+surfaces are written by hand over `operations.battery.battery_result` and
+`operations.ppa.ppa_result`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from carbon254.application.operations.curves import (
     CURVE_QUOTES,
     NODE_CURVE,
 )
+from carbon254.application.operations.ppa import PPA_BREAKEVEN, PPA_CASHFLOWS, PPA_NPV, PPA_VALUE
 from carbon254.application.operations.spreads import SPREADS
 
 OPERATIONS: tuple[Operation[Any, Any], ...] = (
@@ -33,6 +36,9 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
     CURVE_HISTORY,
     BATTERY_REVENUE,
     BATTERY_DISPATCH,
+    PPA_NPV,
+    PPA_BREAKEVEN,
+    PPA_CASHFLOWS,
 )
 
 __all__ = [
@@ -46,5 +52,9 @@ __all__ = [
     "CURVE_QUOTES",
     "NODE_CURVE",
     "OPERATIONS",
+    "PPA_BREAKEVEN",
+    "PPA_CASHFLOWS",
+    "PPA_NPV",
+    "PPA_VALUE",
     "SPREADS",
 ]

@@ -390,5 +390,354 @@ export const OPERATION_FUNCTIONS = Object.freeze([
     "id": "BATTERY_DISPATCH",
     "scalar": null,
     "scalar_when": []
+  },
+  {
+    "arguments": [
+      {
+        "default": null,
+        "description": "The settlement hub, as marked, e.g. HB_NORTH.",
+        "field": "hub",
+        "name": "hub",
+        "optional": false,
+        "reader": "location"
+      },
+      {
+        "default": null,
+        "description": "fixed, collar, index_plus or floating_discount.",
+        "field": "contract",
+        "name": "contract",
+        "optional": false,
+        "reader": "text"
+      },
+      {
+        "default": null,
+        "description": "Fixed price, $/MWh (fixed).",
+        "field": "strike",
+        "name": "strike",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Term, years (default 10).",
+        "field": "term_years",
+        "name": "term_years",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Plant capacity, MW AC (default 100).",
+        "field": "capacity_mw",
+        "name": "capacity_mw",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Annual discount rate (default 0.08).",
+        "field": "discount_rate",
+        "name": "discount_rate",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Collar floor, $/MWh.",
+        "field": "floor",
+        "name": "floor",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Collar cap, $/MWh.",
+        "field": "cap",
+        "name": "cap",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "First delivery month (default M+1).",
+        "field": "start",
+        "name": "start_month",
+        "optional": true,
+        "reader": "month"
+      },
+      {
+        "default": null,
+        "description": "solar (default) or flat.",
+        "field": "technology",
+        "name": "technology",
+        "optional": true,
+        "reader": "text"
+      },
+      {
+        "default": null,
+        "description": "Settle at this node instead of the hub.",
+        "field": "node",
+        "name": "node",
+        "optional": true,
+        "reader": "location"
+      },
+      {
+        "default": null,
+        "description": "Market day of the mark (default: the latest).",
+        "field": "as_of",
+        "name": "as_of",
+        "optional": true,
+        "reader": "time"
+      }
+    ],
+    "columns": [
+      "settlement_point",
+      "npv",
+      "npv_p90_volume",
+      "settlement",
+      "annual_settlement",
+      "npv_p5",
+      "npv_p50",
+      "npv_p95"
+    ],
+    "description": "NPV ($) to the buyer of a virtual PPA settled at a hub, on its marked forward curve.",
+    "endpoint": "/v1/ppa/npv",
+    "fixed": {},
+    "id": "PPA_NPV",
+    "scalar": "npv",
+    "scalar_when": [
+      "hub"
+    ]
+  },
+  {
+    "arguments": [
+      {
+        "default": null,
+        "description": "The settlement hub, as marked, e.g. HB_NORTH.",
+        "field": "hub",
+        "name": "hub",
+        "optional": false,
+        "reader": "location"
+      },
+      {
+        "default": null,
+        "description": "fixed, collar, index_plus or floating_discount.",
+        "field": "contract",
+        "name": "contract",
+        "optional": false,
+        "reader": "text"
+      },
+      {
+        "default": null,
+        "description": "Fixed price, $/MWh (fixed).",
+        "field": "strike",
+        "name": "strike",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Term, years (default 10).",
+        "field": "term_years",
+        "name": "term_years",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Plant capacity, MW AC (default 100).",
+        "field": "capacity_mw",
+        "name": "capacity_mw",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Annual discount rate (default 0.08).",
+        "field": "discount_rate",
+        "name": "discount_rate",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Collar floor, $/MWh.",
+        "field": "floor",
+        "name": "floor",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Collar cap, $/MWh.",
+        "field": "cap",
+        "name": "cap",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "First delivery month (default M+1).",
+        "field": "start",
+        "name": "start_month",
+        "optional": true,
+        "reader": "month"
+      },
+      {
+        "default": null,
+        "description": "solar (default) or flat.",
+        "field": "technology",
+        "name": "technology",
+        "optional": true,
+        "reader": "text"
+      },
+      {
+        "default": null,
+        "description": "Settle at this node instead of the hub.",
+        "field": "node",
+        "name": "node",
+        "optional": true,
+        "reader": "location"
+      },
+      {
+        "default": null,
+        "description": "Market day of the mark (default: the latest).",
+        "field": "as_of",
+        "name": "as_of",
+        "optional": true,
+        "reader": "time"
+      }
+    ],
+    "columns": [
+      "settlement_point",
+      "breakeven",
+      "capture_price",
+      "baseload_price",
+      "capture_rate",
+      "volume_mwh"
+    ],
+    "description": "Breakeven fixed price ($/MWh) of a PPA at a hub: the strike whose NPV is zero.",
+    "endpoint": "/v1/ppa/breakeven",
+    "fixed": {},
+    "id": "PPA_BREAKEVEN",
+    "scalar": "breakeven",
+    "scalar_when": [
+      "hub"
+    ]
+  },
+  {
+    "arguments": [
+      {
+        "default": null,
+        "description": "The settlement hub, as marked, e.g. HB_NORTH.",
+        "field": "hub",
+        "name": "hub",
+        "optional": false,
+        "reader": "location"
+      },
+      {
+        "default": null,
+        "description": "fixed, collar, index_plus or floating_discount.",
+        "field": "contract",
+        "name": "contract",
+        "optional": false,
+        "reader": "text"
+      },
+      {
+        "default": null,
+        "description": "Fixed price, $/MWh (fixed).",
+        "field": "strike",
+        "name": "strike",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Term, years (default 10).",
+        "field": "term_years",
+        "name": "term_years",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Plant capacity, MW AC (default 100).",
+        "field": "capacity_mw",
+        "name": "capacity_mw",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Annual discount rate (default 0.08).",
+        "field": "discount_rate",
+        "name": "discount_rate",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Collar floor, $/MWh.",
+        "field": "floor",
+        "name": "floor",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Collar cap, $/MWh.",
+        "field": "cap",
+        "name": "cap",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "First delivery month (default M+1).",
+        "field": "start",
+        "name": "start_month",
+        "optional": true,
+        "reader": "month"
+      },
+      {
+        "default": null,
+        "description": "solar (default) or flat.",
+        "field": "technology",
+        "name": "technology",
+        "optional": true,
+        "reader": "text"
+      },
+      {
+        "default": null,
+        "description": "Settle at this node instead of the hub.",
+        "field": "node",
+        "name": "node",
+        "optional": true,
+        "reader": "location"
+      },
+      {
+        "default": null,
+        "description": "Market day of the mark (default: the latest).",
+        "field": "as_of",
+        "name": "as_of",
+        "optional": true,
+        "reader": "time"
+      }
+    ],
+    "columns": [
+      "month",
+      "volume_mwh",
+      "capture_price",
+      "settlement",
+      "discounted"
+    ],
+    "description": "Monthly settlement ($) of a PPA at a hub, in the ISO's market time.",
+    "endpoint": "/v1/ppa/cashflows",
+    "fixed": {
+      "tz": "iso"
+    },
+    "id": "PPA_CASHFLOWS",
+    "scalar": null,
+    "scalar_when": []
   }
 ]);

@@ -40,6 +40,7 @@ from carbon254.service.graphql.errors import ServiceError, from_api_error, not_e
 from carbon254.service.graphql.jobs import JOB_QUERIES, Mutation
 from carbon254.service.graphql.limits import QueryLimiter, QueryLimits
 from carbon254.service.graphql.operations import operation_fields
+from carbon254.service.graphql.ppa import PPA_QUERIES
 from carbon254.service.graphql.scenarios import SCENARIO_QUERIES
 from carbon254.service.graphql.types import (
     AsPriceRow,
@@ -256,9 +257,10 @@ class _Query:
     )
 
 
-# Every analytics operation is a field too, generated from its declaration; then the jobs, scenarios and
-# battery runs.
-for _name, _field in (operation_fields() | JOB_QUERIES | SCENARIO_QUERIES | BATTERY_QUERIES).items():
+# Every analytics operation is a field too, generated from its declaration; then the jobs, scenarios,
+# battery runs and PPA valuations.
+_FIELDS = operation_fields() | JOB_QUERIES | SCENARIO_QUERIES | BATTERY_QUERIES | PPA_QUERIES
+for _name, _field in _FIELDS.items():
     setattr(_Query, _name, _field)
 Query = strawberry.type(
     _Query,

@@ -85,12 +85,14 @@ DOMAINS: tuple[Domain, ...] = (
     Domain(
         "analytics",
         "computed analytics under /v1: one route per declared operation (spreads, curves/...), "
-        "marking curves (POST /v1/curves), scenarios (/v1/scenarios) and battery runs (/v1/battery)",
+        "marking curves (POST /v1/curves), scenarios (/v1/scenarios), battery runs (/v1/battery) and PPA "
+        "valuations (/v1/ppa)",
         (
             RouterRef("carbon254.service.routes.operations"),
             RouterRef("carbon254.service.routes.curves"),
             RouterRef("carbon254.service.routes.scenarios"),
             RouterRef("carbon254.service.routes.battery"),
+            RouterRef("carbon254.service.routes.ppa"),
         ),
         (
             "/v1/curves",
@@ -98,6 +100,8 @@ DOMAINS: tuple[Domain, ...] = (
             # Not all of /v1/battery: the fleet screen's submit is the jobs domain's.
             "/v1/battery/optimize",
             "/v1/battery/chart",
+            "/v1/ppa/value",
+            "/v1/ppa/chart",
             *(operation.rest_path for operation in OPERATIONS),
         ),
     ),
