@@ -21,6 +21,13 @@ from carbon254.application.operations.curves import (
     CURVE_QUOTES,
     NODE_CURVE,
 )
+from carbon254.application.operations.risk import (
+    RISK_ATTRIBUTION,
+    RISK_BACKTEST,
+    RISK_ES,
+    RISK_STRESS,
+    RISK_VAR,
+)
 from carbon254.application.operations.spreads import SPREADS
 
 OPERATIONS: tuple[Operation[Any, Any], ...] = (
@@ -33,6 +40,11 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
     CURVE_HISTORY,
     BATTERY_REVENUE,
     BATTERY_DISPATCH,
+    RISK_VAR,
+    RISK_ES,
+    RISK_ATTRIBUTION,
+    RISK_STRESS,
+    RISK_BACKTEST,
 )
 
 __all__ = [
@@ -46,5 +58,10 @@ __all__ = [
     "CURVE_QUOTES",
     "NODE_CURVE",
     "OPERATIONS",
+    "RISK_ATTRIBUTION",
+    "RISK_BACKTEST",
+    "RISK_ES",
+    "RISK_STRESS",
+    "RISK_VAR",
     "SPREADS",
 ]

@@ -91,6 +91,7 @@ DOMAINS: tuple[Domain, ...] = (
             RouterRef("carbon254.service.routes.curves"),
             RouterRef("carbon254.service.routes.scenarios"),
             RouterRef("carbon254.service.routes.battery"),
+            RouterRef("carbon254.service.routes.risk"),
         ),
         (
             "/v1/curves",
@@ -98,6 +99,8 @@ DOMAINS: tuple[Domain, ...] = (
             # Not all of /v1/battery: the fleet screen's submit is the jobs domain's.
             "/v1/battery/optimize",
             "/v1/battery/chart",
+            "/v1/risk/portfolios",
+            "/v1/risk/backtest/chart",
             *(operation.rest_path for operation in OPERATIONS),
         ),
     ),
