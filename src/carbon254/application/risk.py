@@ -477,8 +477,8 @@ def factor_history(plan: HistoryPlan, inputs: Sequence[Input]) -> FactorHistory:
         daily_block_prices(iso, i.rows, lead, plan.day)
         for (iso, _), i in zip(plan.locations, inputs, strict=True)
     ]
-    levels = np.concatenate(columns, axis=1)[LEAD_DAYS - 1 :]
-    days = [lead + timedelta(days=k) for k in range(LEAD_DAYS - 1, LEAD_DAYS - 1 + levels.shape[0])]
+    levels = np.concatenate(columns, axis=1)[LEAD_DAYS:]
+    days = [plan.first + timedelta(days=k) for k in range(levels.shape[0])]
     try:
         return FactorHistory.from_levels(location_factors(plan.locations), days, levels)
     except RiskError as error:
