@@ -179,6 +179,8 @@ def test_every_referenced_file_is_served_without_credentials(client: TestClient)
         "HPFC",
         "BATTERY_REVENUE",
         "BATTERY_DISPATCH",
+        "VAR",
+        "ES",
         "LOCATIONS",
         "LIVE",
     ]
