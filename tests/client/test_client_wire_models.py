@@ -23,7 +23,7 @@ from carbon254 import client as sdk
 from carbon254.application.battery import BatterySummary
 from carbon254.application.operations import OPERATIONS
 from carbon254.application.operations.battery import BatteryOptimizeRequest
-from carbon254.client import battery, job_models, models, ppa, queries
+from carbon254.client import battery, job_models, models, ppa, queries, risk
 from carbon254.config import AuthMode, Settings
 from carbon254.exports.request import ExportRequest
 from carbon254.exports.writers import ExportFormat
@@ -51,6 +51,11 @@ OPERATION_QUERIES: dict[str, type[queries.Query]] = {
     "/v1/ppa/npv": ppa.PpaNpvQuery,
     "/v1/ppa/breakeven": ppa.PpaBreakevenQuery,
     "/v1/ppa/cashflows": ppa.PpaCashflowsQuery,
+    "/v1/risk/var": risk.RiskVarQuery,
+    "/v1/risk/es": risk.RiskEsQuery,
+    "/v1/risk/attribution": risk.RiskAttributionQuery,
+    "/v1/risk/stress": risk.RiskStressQuery,
+    "/v1/risk/backtest": risk.RiskBacktestQuery,
 }
 
 

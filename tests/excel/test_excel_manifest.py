@@ -182,6 +182,8 @@ def test_every_referenced_file_is_served_without_credentials(client: TestClient)
         "PPA_NPV",
         "PPA_BREAKEVEN",
         "PPA_CASHFLOWS",
+        "VAR",
+        "ES",
         "LOCATIONS",
         "LIVE",
     ]

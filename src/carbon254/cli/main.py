@@ -26,6 +26,7 @@ from carbon254.cli.quality import quality
 from carbon254.cli.query import query
 from carbon254.cli.replay import replay
 from carbon254.cli.risk import risk
+from carbon254.cli.risk_store import portfolio
 from carbon254.cli.scenarios import scenario
 from carbon254.cli.serve import serve
 from carbon254.cli.simulate import simulate
@@ -72,5 +73,6 @@ app.add_typer(scenario)
 app.add_typer(battery)
 app.add_typer(risk)
 app.add_typer(ppa)
+risk.add_typer(portfolio)
 # Analytics: one command per declared operation (carbon254 spreads, carbon254 curve show ...).
 add_operation_commands(app, {"curve": curve, "battery": battery, "risk": risk, "ppa": ppa})

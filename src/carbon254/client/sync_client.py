@@ -85,6 +85,13 @@ from carbon254.client.queries import (
     month_text,
     stats_request,
 )
+from carbon254.client.risk import (
+    RiskAttributionQuery,
+    RiskBacktestQuery,
+    RiskEsQuery,
+    RiskStressQuery,
+    RiskVarQuery,
+)
 from carbon254.client.scenarios import (
     PRESET_LIST,
     RUN_LIST,
@@ -1036,6 +1043,57 @@ class Client:
         )
         request = self._http.build_request("POST", body.path, json=body.body())
         return optimized((send(self._http, request, self.settings.retry)).content, frame)
+
+    # ---- risk ----------------------------------------------------------------------------------
+
+    def risk_save_portfolio(self, name: str, positions: str | Path) -> dict[str, Any]:
+        """Save a position file (CSV text, or a path to one) as the next version of portfolio `name`.
+
+        Returns `{"name", "version", "positions", "digest", "created_at"}`. A
+        file with bad lines raises `InvalidRequest` naming every line and
+        field (nothing is stored); without the `risk` feature `NotEntitled`.
+        """
+        text = positions.read_text(encoding="utf-8-sig") if isinstance(positions, Path) else positions
+        request = self._http.build_request(
+            "POST",
+            "/v1/risk/portfolios",
+            params={"name": name},
+            content=text.encode(),
+            headers={"Content-Type": "text/csv"},
+        )
+        saved: dict[str, Any] = send(self._http, request, self.settings.retry).json()
+        return saved
+
+    def risk_var(self, portfolio: str, *, frame: FrameKind = "pandas", **options: Any) -> Any:
+        """VaR and ES ($) of a saved portfolio: the one row of `GET /v1/risk/var`.
+
+        `options`: version, as_of, method (historical, parametric,
+        monte_carlo), confidence, horizon_days, window, paths, seed, copula,
+        covariance.
+        """
+        return as_frame(self._fetch_table(checked(RiskVarQuery, portfolio=portfolio, **options)), frame)
+
+    def risk_es(self, portfolio: str, *, frame: FrameKind = "pandas", **options: Any) -> Any:
+        """Expected shortfall and VaR ($): the row of `GET /v1/risk/es` (the same as `risk_var`'s)."""
+        return as_frame(self._fetch_table(checked(RiskEsQuery, portfolio=portfolio, **options)), frame)
+
+    def risk_attribution(self, portfolio: str, *, frame: FrameKind = "pandas", **options: Any) -> Any:
+        """VaR and ES by book node and position ($): the rows of `GET /v1/risk/attribution`.
+
+        Columns level, book, id, standalone_var, component_var, marginal_var,
+        incremental_var, diversification, standalone_es, component_es.
+        """
+        query = checked(RiskAttributionQuery, portfolio=portfolio, **options)
+        return as_frame(self._fetch_table(query), frame)
+
+    def risk_stress(self, portfolio: str, *, frame: FrameKind = "pandas", **options: Any) -> Any:
+        """P&L ($) per book node and position under `shock=` moves or a replayed `event=`."""
+        return as_frame(self._fetch_table(checked(RiskStressQuery, portfolio=portfolio, **options)), frame)
+
+    def risk_backtest(self, portfolio: str, *, frame: FrameKind = "pandas", **options: Any) -> Any:
+        """Each day's P&L, VaR and ES forecast ($) and exceedance: the rows of `GET /v1/risk/backtest`."""
+        query = checked(RiskBacktestQuery, portfolio=portfolio, **options)
+        return as_frame(self._fetch_table(query), frame)
 
     def battery_revenue(
         self,

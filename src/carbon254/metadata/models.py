@@ -1,5 +1,5 @@
 """The ORM tables: tenants, api_keys, credentials_version, audit_events, jobs, job_tasks,
-curve_marks, curve_points, scenarios and scenario_runs.
+curve_marks, curve_points, scenarios, scenario_runs and risk_portfolios.
 
 The Alembic migrations in `migrations/versions/` create exactly these tables;
 a change here needs a new migration beside them.
@@ -288,3 +288,21 @@ class ScenarioRunRow(Base):
     artifact_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
     job_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PortfolioRow(Base):
+    """One version of a tenant's risk portfolio: its position file (CSV text) and its position count."""
+
+    __tablename__ = "risk_portfolios"
+    __table_args__ = (UniqueConstraint("owner", "name_key", "version", name="uq_risk_portfolios_version"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    name_key: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    version: Mapped[int] = mapped_column(Integer)
+    positions: Mapped[int] = mapped_column(Integer)
+    csv: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))

@@ -24,6 +24,13 @@ from carbon254.application.operations.curves import (
     NODE_CURVE,
 )
 from carbon254.application.operations.ppa import PPA_BREAKEVEN, PPA_CASHFLOWS, PPA_NPV, PPA_VALUE
+from carbon254.application.operations.risk import (
+    RISK_ATTRIBUTION,
+    RISK_BACKTEST,
+    RISK_ES,
+    RISK_STRESS,
+    RISK_VAR,
+)
 from carbon254.application.operations.spreads import SPREADS
 
 OPERATIONS: tuple[Operation[Any, Any], ...] = (
@@ -39,6 +46,11 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
     PPA_NPV,
     PPA_BREAKEVEN,
     PPA_CASHFLOWS,
+    RISK_VAR,
+    RISK_ES,
+    RISK_ATTRIBUTION,
+    RISK_STRESS,
+    RISK_BACKTEST,
 )
 
 __all__ = [
@@ -56,5 +68,10 @@ __all__ = [
     "PPA_CASHFLOWS",
     "PPA_NPV",
     "PPA_VALUE",
+    "RISK_ATTRIBUTION",
+    "RISK_BACKTEST",
+    "RISK_ES",
+    "RISK_STRESS",
+    "RISK_VAR",
     "SPREADS",
 ]

@@ -739,5 +739,119 @@ export const OPERATION_FUNCTIONS = Object.freeze([
     "id": "PPA_CASHFLOWS",
     "scalar": null,
     "scalar_when": []
+  },
+  {
+    "arguments": [
+      {
+        "default": null,
+        "description": "A saved portfolio's name.",
+        "field": "portfolio",
+        "name": "portfolio",
+        "optional": false,
+        "reader": "text"
+      },
+      {
+        "default": "0.99",
+        "description": "Confidence level, e.g. 0.99 (default).",
+        "field": "confidence",
+        "name": "confidence",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": "historical",
+        "description": "historical (default), parametric or monte_carlo.",
+        "field": "method",
+        "name": "method",
+        "optional": true,
+        "reader": "text"
+      },
+      {
+        "default": "1",
+        "description": "Horizon in days, 1-10 (default 1).",
+        "field": "horizon_days",
+        "name": "horizon",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Market day the history ends on (default: today).",
+        "field": "as_of",
+        "name": "as_of",
+        "optional": true,
+        "reader": "time"
+      }
+    ],
+    "columns": [
+      "var",
+      "es",
+      "method",
+      "confidence",
+      "horizon_days"
+    ],
+    "description": "Value at risk ($, a positive loss) of a saved portfolio.",
+    "endpoint": "/v1/risk/var",
+    "fixed": {},
+    "id": "VAR",
+    "scalar": "var",
+    "scalar_when": []
+  },
+  {
+    "arguments": [
+      {
+        "default": null,
+        "description": "A saved portfolio's name.",
+        "field": "portfolio",
+        "name": "portfolio",
+        "optional": false,
+        "reader": "text"
+      },
+      {
+        "default": "0.99",
+        "description": "Confidence level, e.g. 0.99 (default).",
+        "field": "confidence",
+        "name": "confidence",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": "historical",
+        "description": "historical (default), parametric or monte_carlo.",
+        "field": "method",
+        "name": "method",
+        "optional": true,
+        "reader": "text"
+      },
+      {
+        "default": "1",
+        "description": "Horizon in days, 1-10 (default 1).",
+        "field": "horizon_days",
+        "name": "horizon",
+        "optional": true,
+        "reader": "number"
+      },
+      {
+        "default": null,
+        "description": "Market day the history ends on (default: today).",
+        "field": "as_of",
+        "name": "as_of",
+        "optional": true,
+        "reader": "time"
+      }
+    ],
+    "columns": [
+      "es",
+      "var",
+      "method",
+      "confidence",
+      "horizon_days"
+    ],
+    "description": "Expected shortfall ($, the mean loss beyond VaR) of a saved portfolio.",
+    "endpoint": "/v1/risk/es",
+    "fixed": {},
+    "id": "ES",
+    "scalar": "es",
+    "scalar_when": []
   }
 ]);

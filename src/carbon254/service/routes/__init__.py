@@ -93,6 +93,7 @@ DOMAINS: tuple[Domain, ...] = (
             RouterRef("carbon254.service.routes.scenarios"),
             RouterRef("carbon254.service.routes.battery"),
             RouterRef("carbon254.service.routes.ppa"),
+            RouterRef("carbon254.service.routes.risk"),
         ),
         (
             "/v1/curves",
@@ -102,6 +103,8 @@ DOMAINS: tuple[Domain, ...] = (
             "/v1/battery/chart",
             "/v1/ppa/value",
             "/v1/ppa/chart",
+            "/v1/risk/portfolios",
+            "/v1/risk/backtest/chart",
             *(operation.rest_path for operation in OPERATIONS),
         ),
     ),

@@ -1,0 +1,574 @@
+"""A stored book's market risk as every surface asks for it: portfolios in, VaR/ES, attribution, stress out.
+
+Portfolios are position files (`carbon254.risk.position_file`) saved per
+tenant by name (`save_book`; each save a version, a malformed file refused
+whole with every line and field at fault) and read back by name and
+optional version (`find_book`). A risk request names a portfolio and how to
+measure it; `plan_risk` checks it into a `RiskPlan` that names the stored
+prices it reads, and `factor_history` turns those prices into the
+`FactorHistory` the domain measures on.
+
+Risk factors. Every location the book touches (a forward's hub, a basis
+position's node and hub, a load's zone) has two SPOT factors: its onpeak
+and its offpeak day-ahead price, each the day's average of the location's
+DAM LMPs in that block's hours (days in the ISO's market time). Every
+delivery month of a position maps onto them (`carbon254.risk.exposure`:
+onpeak hours to onpeak, 2x16 and 7x8 hours to offpeak), so a forward's
+risk is its MWh times the day-to-day move of the spot block price. Stored
+curve marks are not used as tenor factors: marks exist only for the days
+someone marked a hub (the demo's marks are weekly), while day-ahead prices
+exist for every day of every location, nodes included, so one source
+covers every position and its basis consistently. Onpeak has no hours on
+weekends and NERC holidays: its price is carried over those days (a zero
+change) and the next weekday's change spans the gap. A day without any
+stored price is missing history, refused naming the factor and the day.
+
+Reproducibility: the history ends on the request's `as_of` market day
+(default: today, UTC) and is read as it was known at the end of that day,
+so a later revision of a price does not change yesterday's VaR.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+from pydantic import Field
+
+from carbon254.application.curves import parse_day
+from carbon254.application.datasets import DatasetQuery, with_catalog_names
+from carbon254.application.errors import ApiError, bad_parameter
+from carbon254.application.identity import Principal, entitle_feature
+from carbon254.application.operation import CallContext, Input, OperationRequest
+from carbon254.isos import iso_info
+from carbon254.metadata.database import MetadataDatabase
+from carbon254.metadata.portfolios import (
+    InvalidPortfolio,
+    PortfolioRecord,
+    UnknownPortfolio,
+    get_portfolio,
+    list_portfolios,
+    portfolio_name,
+    save_portfolio,
+)
+from carbon254.risk import (
+    BasisPosition,
+    Copula,
+    CovarianceMethod,
+    EmptyPortfolio,
+    ExposureMatrix,
+    FactorHistory,
+    ForwardPosition,
+    HourlyPosition,
+    LoadObligation,
+    MissingHistory,
+    Portfolio,
+    PositionFileError,
+    RiskError,
+    RiskFactor,
+    RiskMethod,
+    RiskResult,
+    UnknownFactor,
+    exposures,
+    historical_var,
+    monte_carlo_var,
+    parametric_var,
+    parse_positions,
+)
+from carbon254.risk.position_file import OPTIONAL, REQUIRED
+from carbon254.schema import Dataset
+from carbon254.timeseries._clock import DAY, clock_for
+from carbon254.timeseries.blocks import block_mask_local
+from carbon254.timeseries.periods import Block
+
+Floats = npt.NDArray[np.float64]
+
+RISK_FEATURE = "risk"
+# The factor blocks of every location: onpeak and offpeak partition every hour of every day.
+FACTOR_BLOCKS = (Block.ONPEAK, Block.OFFPEAK)
+DEFAULT_WINDOW = 250
+MAX_WINDOW = 2_500
+MAX_HORIZON = 10
+# A Monte Carlo run in a request (not a job) stays well under a second on a small book.
+MAX_PATHS = 200_000
+MAX_BACKTEST_DAYS = 2_500
+# Days read before the window so the onpeak price of a window starting after a long weekend or
+# holiday has a weekday to carry over from.
+LEAD_DAYS = 7
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+class Method(StrEnum):
+    """How the P&L distribution is obtained (`carbon254.risk.RiskMethod`)."""
+
+    HISTORICAL = "historical"
+    PARAMETRIC = "parametric"
+    MONTE_CARLO = "monte_carlo"
+
+
+# ---- portfolios --------------------------------------------------------------------------------
+
+
+def positions_problem(error: PositionFileError | RiskError) -> ApiError:
+    """A 422 `invalid_positions` naming every bad line and field (or the whole file's problem)."""
+    return ApiError(422, "invalid_positions", f"positions: {error}", "positions")
+
+
+def check_positions(text: str, name: str) -> Portfolio:
+    """The portfolio a position file holds; 422 naming every bad line and field, nothing kept otherwise."""
+    try:
+        return parse_positions(text, name)
+    except (PositionFileError, RiskError) as error:
+        raise positions_problem(error) from None
+
+
+def csv_from_records(records: Sequence[object]) -> str:
+    """JSON positions (objects with the position file's fields) as position-file CSV text.
+
+    Columns are the file's (`carbon254.risk.position_file`), in its order;
+    a field not among them is a 422 naming it, as is an item that is not an
+    object. The text is then checked like any uploaded file.
+    """
+    known = (*REQUIRED, *OPTIONAL)
+    rows: list[dict[str, str]] = []
+    for i, item in enumerate(records, start=1):
+        if not isinstance(item, dict):
+            raise bad_parameter("positions", f"positions: item {i} is not an object with the file's fields")
+        unknown = sorted(str(k) for k in item if str(k).lower() not in known)
+        if unknown:
+            raise bad_parameter(
+                "positions",
+                f"positions: item {i} has unknown field(s) {', '.join(unknown)}; "
+                f"the fields are {', '.join(known)}",
+            )
+        row = {}
+        for key, value in item.items():
+            if isinstance(value, list):
+                value = ";".join(str(v) for v in value)
+            row[str(key).lower()] = "" if value is None else str(value)
+        rows.append(row)
+    if not rows:
+        raise bad_parameter("positions", "positions: no positions given; a portfolio needs at least one")
+    columns = [c for c in known if any(c in r for r in rows)]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def save_book(db: MetadataDatabase, principal: Principal, name: str, text: str) -> PortfolioRecord:
+    """Check position-file `text` and store it as the next version of the tenant's portfolio `name`.
+
+    403 without the `risk` feature; 422 naming the name, or every bad line
+    and field of the file (then nothing is stored).
+    """
+    entitle_feature(principal, RISK_FEATURE)
+    try:
+        checked = portfolio_name(name)
+    except InvalidPortfolio as error:
+        raise bad_parameter("name", str(error)) from None
+    portfolio = check_positions(text, checked)
+    return save_portfolio(
+        db,
+        owner=principal.tenant,
+        name=checked,
+        csv=text,
+        positions=len(portfolio.positions),
+        created_by=principal.subject,
+    )
+
+
+def find_book(
+    db: MetadataDatabase,
+    principal: Principal,
+    name: str,
+    version: int | None = None,
+    parameter: str = "portfolio",
+) -> tuple[PortfolioRecord, Portfolio]:
+    """The tenant's portfolio `name` (latest version unless `version`) and its positions.
+
+    403 without the `risk` feature; 404 naming `parameter` when there is no
+    such portfolio or version; 422 for a version below 1.
+    """
+    entitle_feature(principal, RISK_FEATURE)
+    if version is not None and version < 1:
+        raise bad_parameter("version", "version: versions start at 1")
+    try:
+        record = get_portfolio(db, owner=principal.tenant, name=name, version=version)
+    except UnknownPortfolio as error:
+        raise ApiError(
+            404,
+            "portfolio_not_found",
+            f"{parameter}: {error}; save one with POST /v1/risk/portfolios or `carbon254 risk portfolio "
+            "save`",
+            parameter,
+        ) from None
+    return record, check_positions(record.csv, record.name)
+
+
+def books(db: MetadataDatabase, principal: Principal) -> list[PortfolioRecord]:
+    """The latest version of each of the tenant's portfolios; 403 without the `risk` feature."""
+    entitle_feature(principal, RISK_FEATURE)
+    return list_portfolios(db, owner=principal.tenant)
+
+
+# ---- requests and plans -------------------------------------------------------------------------
+
+
+class PortfolioRequest(OperationRequest):
+    """Which stored portfolio, and the market day its risk is measured on."""
+
+    portfolio: str = Field(description="A saved portfolio's name (any case), e.g. demo_book.")
+    version: int | None = Field(None, description="The portfolio's version (default: its latest).")
+    as_of: str | None = Field(
+        None,
+        description="Market day YYYY-MM-DD (or today-1d) the history ends on, read as known at its end, so "
+        "the answer can be reproduced; default: today (UTC). Delivery before it carries no risk.",
+    )
+
+
+class RiskRequest(PortfolioRequest):
+    """A portfolio, and how its VaR and ES are measured."""
+
+    method: str = Field(
+        "historical", description="historical (simulation), parametric (delta-normal) or monte_carlo."
+    )
+    confidence: float = Field(0.99, description="Confidence level in (0, 1): 0.95, 0.975, 0.99, 0.999.")
+    horizon_days: int = Field(
+        1,
+        description="Horizon, days (1-10): overlapping h-day changes (historical), square-root-of-time "
+        "(parametric and Monte Carlo copulas).",
+    )
+    window: int = Field(DEFAULT_WINDOW, description="Days of daily price changes the model is estimated on.")
+    paths: int = Field(10_000, description="Monte Carlo: simulated paths.")
+    seed: int = Field(0, description="Monte Carlo: the random seed (same seed, same answer).")
+    copula: str = Field(
+        "gaussian",
+        description="Monte Carlo: gaussian, student_t or bootstrap (filtered historical residuals).",
+    )
+    covariance: str = Field(
+        "ewma", description="Parametric and Monte Carlo: ewma (RiskMetrics lambda 0.94) or sample covariance."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """A checked choice of method and its settings."""
+
+    method: Method
+    confidence: float
+    horizon: int
+    window: int
+    paths: int
+    seed: int
+    copula: Copula
+    covariance: CovarianceMethod
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPlan:
+    """The portfolio, the market day, and the DAM prices of each of its locations over the days read.
+
+    `locations[i]` (ISO, catalog name) is what `inputs[i]` reads; `first`
+    and `day` bound the market days the factor history covers (inclusive).
+    """
+
+    record: PortfolioRecord
+    portfolio: Portfolio
+    day: date
+    first: date
+    locations: tuple[tuple[str, str], ...]
+    inputs: tuple[DatasetQuery, ...]
+    renames: tuple[Mapping[str, str], ...]
+    valued: date | None = None
+    tz: str | None = None
+
+    @property
+    def book_day(self) -> date:
+        """The market day the book is valued on: delivery after it carries risk (default: `day`)."""
+        return self.valued or self.day
+
+    def parameters(self) -> dict[str, Any]:
+        """The portfolio version's digest (changes with each save) and the market days."""
+        return {
+            "portfolio": [self.record.name, self.record.version, self.record.digest],
+            "as_of": self.day.isoformat(),
+            "valued": self.book_day.isoformat(),
+        }
+
+
+def parse_method(text: str) -> Method:
+    """The method `text` names (any case); 422 naming `method` otherwise."""
+    try:
+        return Method(text.strip().lower())
+    except ValueError:
+        names = ", ".join(m.value for m in Method)
+        raise bad_parameter("method", f"method: {text!r} is not one of {names}") from None
+
+
+def check_measure(request: RiskRequest) -> Measure:
+    """The request's method and settings, each checked; 422 naming the field at fault."""
+    method = parse_method(request.method)
+    c = request.confidence
+    if not (math.isfinite(c) and 0.5 <= c < 1.0):
+        raise bad_parameter("confidence", f"confidence: must be in [0.5, 1), e.g. 0.99; got {c}")
+    if not 1 <= request.horizon_days <= MAX_HORIZON:
+        raise bad_parameter(
+            "horizon_days", f"horizon_days: must be 1 to {MAX_HORIZON}; got {request.horizon_days}"
+        )
+    needed = math.ceil(1.0 / (1.0 - c) - 1e-9)
+    if not request.horizon_days + 1 <= request.window <= MAX_WINDOW:
+        raise bad_parameter(
+            "window", f"window: must be {request.horizon_days + 1} to {MAX_WINDOW} days; got {request.window}"
+        )
+    if method is Method.HISTORICAL and request.window - request.horizon_days + 1 < needed:
+        raise bad_parameter(
+            "window",
+            f"window: historical VaR at {c:g} needs {needed} scenarios; {request.window} days at a "
+            f"{request.horizon_days}-day horizon give {request.window - request.horizon_days + 1}",
+        )
+    if method is Method.MONTE_CARLO and not needed <= request.paths <= MAX_PATHS:
+        raise bad_parameter(
+            "paths", f"paths: must be {needed} to {MAX_PATHS:,} at {c:g}; got {request.paths}"
+        )
+    try:
+        copula = Copula(request.copula.strip().lower())
+    except ValueError:
+        names = ", ".join(k.value for k in Copula)
+        raise bad_parameter("copula", f"copula: {request.copula!r} is not one of {names}") from None
+    try:
+        covariance = CovarianceMethod(request.covariance.strip().lower())
+    except ValueError:
+        names = ", ".join(k.value for k in CovarianceMethod)
+        raise bad_parameter(
+            "covariance", f"covariance: {request.covariance!r} is not one of {names}"
+        ) from None
+    return Measure(
+        method, c, request.horizon_days, request.window, request.paths, request.seed, copula, covariance
+    )
+
+
+def book_locations(portfolio: Portfolio) -> tuple[tuple[str, str], ...]:
+    """Every (ISO, location) whose price a position moves with, in order of first appearance."""
+    found: dict[tuple[str, str], None] = {}
+    for p in portfolio.positions:
+        if isinstance(p, ForwardPosition):
+            found[(p.iso, p.hub)] = None
+        elif isinstance(p, BasisPosition):
+            found[(p.iso, p.node)] = None
+            found[(p.iso, p.hub)] = None
+        elif isinstance(p, LoadObligation | HourlyPosition):
+            found[(p.iso, p.location)] = None
+    return tuple(found)
+
+
+def market_day(text: str | None) -> date:
+    """The request's `as_of` market day (default: today, UTC); 422 naming `as_of`."""
+    return parse_day("as_of", text) if text else datetime.now(UTC).date()
+
+
+def plan_history(
+    context: CallContext,
+    request: PortfolioRequest,
+    days: int,
+    day: date | None = None,
+    parameter: str = "window",
+) -> HistoryPlan:
+    """The portfolio `request` names and the DAM reads of `days` market days of its locations up to `as_of`.
+
+    Each location is one query, known at the end of the last day; 404
+    naming the portfolio's position location the store does not hold, 422
+    (naming `parameter`) when the days exceed the service's range limit.
+    """
+    entitle_feature(context.principal, RISK_FEATURE)
+    record, portfolio = find_book(
+        context.require_metadata(), context.principal, request.portfolio, request.version
+    )
+    last = day if day is not None else market_day(request.as_of)
+    first = last - timedelta(days=days - 1)
+    end = last + timedelta(days=1)
+    locations: list[tuple[str, str]] = []
+    inputs: list[DatasetQuery] = []
+    catalogs: dict[str, pa.Table] = {}
+    for iso, location in book_locations(portfolio):
+        query = context.query(
+            Dataset.LMP,
+            iso=iso,
+            rename={"start": parameter, "end": "as_of", "as_of": "as_of", "locations": "portfolio"},
+            market="DAM",
+            locations=[location],
+            start=(first - timedelta(days=LEAD_DAYS)).isoformat(),
+            end=end.isoformat(),
+            tz="iso",
+            as_of=f"{end.isoformat()}T00:00",
+        )
+        if iso not in catalogs:
+            catalogs[iso] = context.store.locations(iso=iso)
+        try:
+            query = with_catalog_names(catalogs[iso], query)
+        except ApiError as error:
+            raise ApiError(
+                404,
+                "unknown_location",
+                f"portfolio: {record.name} prices {iso} {location}, which the store has no day-ahead "
+                f"prices of ({error.message})",
+                "portfolio",
+                error.suggestions,
+            ) from None
+        assert query.locations is not None
+        locations.append((iso, query.locations[0]))
+        inputs.append(query)
+    return HistoryPlan(
+        record, portfolio, last, first, tuple(locations), tuple(inputs), tuple({} for _ in inputs)
+    )
+
+
+# ---- factor history ------------------------------------------------------------------------------
+
+
+def location_factors(locations: Sequence[tuple[str, str]]) -> tuple[RiskFactor, ...]:
+    """The spot factors of `locations`: onpeak and offpeak of each, in order."""
+    return tuple(RiskFactor(iso, name, block) for iso, name in locations for block in FACTOR_BLOCKS)
+
+
+def daily_block_prices(iso: str, rows: pa.Table, first: date, last: date) -> Floats:
+    """Daily average DAM price ($/MWh) of onpeak and offpeak hours, days `first`..`last` of market time.
+
+    Shape (days, 2). A day with prices but no onpeak hours (weekend, NERC
+    holiday) carries the previous onpeak price; a day without any price
+    stays NaN (missing history).
+    """
+    n = (last - first).days + 1
+    sums = np.zeros((n, 2))
+    counts = np.zeros((n, 2))
+    if rows.num_rows:
+        starts = rows.column("interval_start").cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
+        prices = rows.column("lmp").to_numpy(zero_copy_only=False).astype(np.float64)
+        local = clock_for(iso_info(iso).timezone, starts).to_local(starts)
+        day = local // DAY - (first - date(1970, 1, 1)).days
+        onpeak = block_mask_local(local, Block.ONPEAK)
+        keep = (day >= 0) & (day < n) & np.isfinite(prices)
+        column = np.where(onpeak, 0, 1)
+        np.add.at(sums, (day[keep], column[keep]), prices[keep])
+        np.add.at(counts, (day[keep], column[keep]), 1.0)
+    levels = np.divide(sums, counts, out=np.full((n, 2), np.nan), where=counts > 0)
+    priced = counts.sum(axis=1) > 0
+    for i in range(1, n):
+        if priced[i] and counts[i, 0] == 0:
+            levels[i, 0] = levels[i - 1, 0]
+    result: Floats = levels
+    return result
+
+
+def factor_history(plan: HistoryPlan, inputs: Sequence[Input]) -> FactorHistory:
+    """Daily changes ($/MWh) of the plan's spot factors over its days (the module docstring's rule)."""
+    lead = plan.first - timedelta(days=LEAD_DAYS)
+    columns = [
+        daily_block_prices(iso, i.rows, lead, plan.day)
+        for (iso, _), i in zip(plan.locations, inputs, strict=True)
+    ]
+    levels = np.concatenate(columns, axis=1)[LEAD_DAYS:]
+    days = [plan.first + timedelta(days=k) for k in range(levels.shape[0])]
+    try:
+        return FactorHistory.from_levels(location_factors(plan.locations), days, levels)
+    except RiskError as error:
+        raise risk_problem(error, "window") from None
+
+
+def risk_problem(error: RiskError, parameter: str) -> ApiError:
+    """A domain refusal as a 422: missing history names the factor and day, unknown factors the position."""
+    if isinstance(error, MissingHistory):
+        return ApiError(422, "missing_history", f"{parameter}: {error}", parameter)
+    if isinstance(error, UnknownFactor | EmptyPortfolio):
+        return ApiError(422, "invalid_portfolio", f"portfolio: {error}", "portfolio")
+    return bad_parameter(parameter, f"{parameter}: {error}")
+
+
+def book_exposures(plan: HistoryPlan) -> ExposureMatrix:
+    """The book's MWh on its spot factors, delivery from the day after `as_of` on; 422 if nothing is left."""
+    try:
+        matrix = exposures(
+            plan.portfolio, location_factors(plan.locations), as_of=plan.book_day + timedelta(days=1)
+        )
+    except RiskError as error:
+        raise risk_problem(error, "portfolio") from None
+    if not matrix.exposed:
+        raise bad_parameter(
+            "as_of",
+            f"as_of: every position of {plan.record.name} has delivered by {plan.book_day}; "
+            "nothing is at risk",
+        )
+    return matrix
+
+
+def measure(measure: Measure, exposure: ExposureMatrix, history: FactorHistory) -> RiskResult:
+    """VaR and ES ($) of `exposure` on `history` by the measure's method; 422 for the domain's refusals."""
+    try:
+        if measure.method is Method.HISTORICAL:
+            return historical_var(
+                exposure,
+                history,
+                confidence=measure.confidence,
+                horizon=measure.horizon,
+                window=measure.window,
+            )
+        if measure.method is Method.PARAMETRIC:
+            return parametric_var(
+                exposure,
+                history,
+                confidence=measure.confidence,
+                horizon=measure.horizon,
+                covariance=measure.covariance,
+                window=measure.window,
+            )
+        return monte_carlo_var(
+            exposure,
+            history,
+            confidence=measure.confidence,
+            horizon=measure.horizon,
+            paths=measure.paths,
+            copula=measure.copula,
+            covariance=measure.covariance,
+            window=measure.window,
+            seed=measure.seed,
+        )
+    except RiskError as error:
+        raise risk_problem(error, "window") from None
+
+
+__all__ = [
+    "DEFAULT_WINDOW",
+    "FACTOR_BLOCKS",
+    "MAX_UPLOAD_BYTES",
+    "RISK_FEATURE",
+    "HistoryPlan",
+    "Measure",
+    "Method",
+    "PortfolioRequest",
+    "RiskMethod",
+    "RiskRequest",
+    "book_exposures",
+    "book_locations",
+    "books",
+    "check_measure",
+    "csv_from_records",
+    "daily_block_prices",
+    "factor_history",
+    "find_book",
+    "location_factors",
+    "market_day",
+    "measure",
+    "plan_history",
+    "risk_problem",
+    "save_book",
+]
