@@ -51,6 +51,7 @@ OPERATION_QUERIES: dict[str, type[queries.Query]] = {
     "/v1/ppa/npv": ppa.PpaNpvQuery,
     "/v1/ppa/breakeven": ppa.PpaBreakevenQuery,
     "/v1/ppa/cashflows": ppa.PpaCashflowsQuery,
+    "/v1/ppa/sensitivity": ppa.PpaSensitivityQuery,
     "/v1/risk/var": risk.RiskVarQuery,
     "/v1/risk/es": risk.RiskEsQuery,
     "/v1/risk/attribution": risk.RiskAttributionQuery,

@@ -225,3 +225,24 @@ def test_many_paths_run_as_the_ppa_simulate_job(app: TestClient) -> None:
     assert summary["mean_npv"] == pytest.approx(on_curve, rel=0.1)
     again = _wait(app, app.post("/v1/jobs", json={"kind": "ppa_simulate", "request": request}).json()["id"])
     assert again["result"]["summary"]["percentiles"] == p  # seeded, batch by batch
+
+
+def test_the_strike_sensitivity_moves_npv_by_volume_times_the_strike_step(
+    app: TestClient, hpfc: list[float]
+) -> None:
+    params = {**FLAT, "discount_rate": 0.0, "axis": "strike", "values": "30,35,40"}
+    response = app.get("/v1/ppa/sensitivity", params=params)
+    assert response.status_code == 200, response.text
+    rows = response.json()["data"]
+    assert [r["value"] for r in rows] == [30.0, 35.0, 40.0]
+    for row in rows:
+        assert row["npv"] == pytest.approx(sum(10.0 * (p - row["value"]) for p in hpfc), rel=1e-9)
+    # Volatility runs paths: its spread widens as volatility grows.
+    vol = app.get(
+        "/v1/ppa/sensitivity", params={**params, "strike": 40.0, "axis": "volatility", "values": "1,6"}
+    )
+    assert vol.status_code == 200, vol.text
+    low, high = vol.json()["data"]
+    assert high["npv_p90"] - high["npv_p10"] > low["npv_p90"] - low["npv_p10"] > 0
+    bad = app.get("/v1/ppa/sensitivity", params={**params, "axis": "weather"})
+    assert bad.status_code == 422 and bad.json()["parameter"] == "axis"

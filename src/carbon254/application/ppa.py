@@ -307,7 +307,7 @@ def contract_from_terms(terms: Mapping[str, object]) -> Contract:
     try:
         return parse_contract(terms)
     except PpaError as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
 
 
 def _default_site(iso: str) -> tuple[float, float]:
@@ -424,7 +424,7 @@ def _site(request: PpaRequest, capacity: float, latitude: float, longitude: floa
     try:
         return SolarSite(latitude=lat, longitude=lon, capacity_mw=capacity, tracking=tracking)
     except PpaError as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,7 +492,7 @@ def _volume(plan: PpaPlan, starts: npt.NDArray[np.int64]) -> Floats:
     try:
         return solar_profile(plan.site, starts, degradation=plan.degradation)
     except PpaError as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
 
 
 def path_model(plan: PpaPlan, market: PpaMarket) -> PathsStep:
@@ -590,11 +590,11 @@ def run_ppa(plan: PpaPlan, inputs: Sequence[Input], paths: int | None = None) ->
                 side=side,
             )
     except PpaError as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
     return PpaRun(plan, market, valuation, p90, steps, distribution, risk)
 
 
-def _refused(exc: PpaError) -> ApiError:
+def refused(exc: PpaError) -> ApiError:
     """A domain refusal as a 422 naming the field the message starts with (else the contract)."""
     field, _, rest = str(exc).partition(": ")
     known = field in PpaRequest.model_fields

@@ -51,6 +51,7 @@ from carbon254.client.ppa import (
     PpaCashflowsQuery,
     PpaChartQuery,
     PpaNpvQuery,
+    PpaSensitivityQuery,
     PpaValueBody,
     PpaValued,
     valued,
@@ -1232,6 +1233,26 @@ class AsyncClient:
         capture_price ($/MWh), settlement and discounted ($).
         """
         return as_frame(await self._fetch_table(checked(PpaCashflowsQuery, hub=hub, **terms)), frame)
+
+    async def ppa_sensitivity(
+        self,
+        hub: str,
+        *,
+        axis: str,
+        values: str | Sequence[float],
+        frame: FrameKind = "pandas",
+        **terms: Any,
+    ) -> Any:
+        """How a PPA's NPV moves with one input: the rows of `GET /v1/ppa/sensitivity`.
+
+        `axis` is strike, floor, cap, adder, discount, escalator, rec_price,
+        basis ($/MWh), volatility or p_level (0.9 = P90); `values` a list or
+        "30,35,40". Columns axis, value, npv, settlement ($), breakeven
+        ($/MWh), npv_p10 and npv_p90 (volatility only). `terms` as `ppa_value`'s.
+        """
+        listed = values if isinstance(values, str) else ",".join(f"{v:g}" for v in values)
+        query = checked(PpaSensitivityQuery, hub=hub, axis=axis, values=listed, **terms)
+        return as_frame(await self._fetch_table(query), frame)
 
     async def ppa_chart(self, hub: str, *, path: str | Path, **terms: Any) -> Path:
         """Draw a PPA's NPV distribution over Monte Carlo paths to a PNG at `path` (`GET /v1/ppa/chart`).

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from carbon254.client.base import as_frame
 from carbon254.client.errors import InvalidRequest
-from carbon254.client.frames import FrameKind
+from carbon254.client.frames import FrameKind, numeric_rows
 from carbon254.client.queries import Query, TimeBound, bound_text, checked
 
 
@@ -172,17 +172,6 @@ def _dispatch_table(rows: list[dict[str, Any]], zone: str) -> pa.Table:
     return table.add_column(0, "interval_start", stamps)
 
 
-def _numbers(rows: list[dict[str, Any]], kept: Sequence[str]) -> pa.Table:
-    """Rows as a table, every column but `kept` as float64 (JSON writes 0.0 as 0, read back as an int)."""
-    table = pa.Table.from_pylist(rows)
-    return pa.table(
-        {
-            name: table.column(name) if name in kept else table.column(name).cast(pa.float64())
-            for name in table.column_names
-        }
-    )
-
-
 def optimized(content: bytes, frame: FrameKind) -> BatteryOptimized:
     """The answer of `POST /v1/battery/optimize` with its tables as `frame`s."""
     try:
@@ -190,14 +179,14 @@ def optimized(content: bytes, frame: FrameKind) -> BatteryOptimized:
     except ValueError as exc:
         raise InvalidRequest(f"the service's answer is not JSON ({exc})") from None
     zone = str(document["query"].get("tz") or "UTC")
-    stack = _numbers(document["stack"], ("month",))
+    stack = numeric_rows(document["stack"], ("month",))
     dispatch = document.get("dispatch")
     health = document.get("health")
     return BatteryOptimized(
         summary=BatterySummary.model_validate(document["summary"]),
         stack=as_frame(stack, frame),
         dispatch=as_frame(_dispatch_table(dispatch, zone), frame) if dispatch is not None else None,
-        health=as_frame(_numbers(health, ("year",)), frame) if health is not None else None,
+        health=as_frame(numeric_rows(health, ("year",)), frame) if health is not None else None,
         end_of_life_year=document.get("end_of_life_year"),
         query=dict(document["query"]),
         simulated=bool(document.get("simulated", False)),

@@ -9,7 +9,8 @@ locations repeats each name thousands of times.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -43,6 +44,17 @@ def read_ipc(body: bytes) -> pa.Table:
     """The table of an Arrow IPC stream body."""
     with pa.ipc.open_stream(io.BytesIO(body)) as reader:
         return reader.read_all()
+
+
+def numeric_rows(rows: list[dict[str, Any]], kept: Sequence[str]) -> pa.Table:
+    """JSON rows as a table, every column but `kept` as float64 (JSON writes 0.0 as 0, an int)."""
+    table = pa.Table.from_pylist(rows)
+    return pa.table(
+        {
+            name: table.column(name) if name in kept else table.column(name).cast(pa.float64())
+            for name in table.column_names
+        }
+    )
 
 
 def check_frame(frame: str) -> FrameKind:

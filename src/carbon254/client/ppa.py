@@ -13,12 +13,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 from carbon254.client.base import as_frame
 from carbon254.client.errors import InvalidRequest
-from carbon254.client.frames import FrameKind
+from carbon254.client.frames import FrameKind, numeric_rows
 from carbon254.client.queries import Query
 
 
@@ -80,6 +79,14 @@ class PpaCashflowsQuery(PpaNpvQuery):
     """`GET /v1/ppa/cashflows`: the settlement month by month ($)."""
 
     path: ClassVar[str] = "/v1/ppa/cashflows"
+
+
+class PpaSensitivityQuery(PpaNpvQuery):
+    """`GET /v1/ppa/sensitivity`: NPV, settlement and breakeven as one input (`axis`) takes `values`."""
+
+    path: ClassVar[str] = "/v1/ppa/sensitivity"
+    axis: str
+    values: str
 
 
 class PpaValueBody(PpaNpvQuery):
@@ -144,17 +151,6 @@ class PpaValued:
     simulated: bool
 
 
-def _numbers(rows: list[dict[str, Any]], kept: tuple[str, ...]) -> pa.Table:
-    """Rows as a table, every column but `kept` as float64 (JSON writes 0.0 as 0, read back as an int)."""
-    table = pa.Table.from_pylist(rows)
-    return pa.table(
-        {
-            name: table.column(name) if name in kept else table.column(name).cast(pa.float64())
-            for name in table.column_names
-        }
-    )
-
-
 def valued(content: bytes, frame: FrameKind) -> PpaValued:
     """The answer of `POST /v1/ppa/value` with its tables as `frame`s."""
     try:
@@ -168,8 +164,8 @@ def valued(content: bytes, frame: FrameKind) -> PpaValued:
             "paths": found["paths"],
             "mean": found["mean"],
             "std": found["std"],
-            "percentiles": as_frame(_numbers(found["percentiles"], ("percentile",)), frame),
-            "histogram": as_frame(_numbers(found["histogram"], ("paths",)), frame),
+            "percentiles": as_frame(numeric_rows(found["percentiles"], ("percentile",)), frame),
+            "histogram": as_frame(numeric_rows(found["histogram"], ("paths",)), frame),
         }
     risks = document.get("risks")
     risk_rows = None
@@ -184,10 +180,10 @@ def valued(content: bytes, frame: FrameKind) -> PpaValued:
         ]
     return PpaValued(
         summary=PpaSummary.model_validate(document["summary"]),
-        annual=as_frame(_numbers(document["annual"], ("year",)), frame),
-        waterfall=as_frame(_numbers(document["waterfall"], ("step",)), frame),
+        annual=as_frame(numeric_rows(document["annual"], ("year",)), frame),
+        waterfall=as_frame(numeric_rows(document["waterfall"], ("step",)), frame),
         distribution=distribution,
-        risks=as_frame(_numbers(risk_rows, ("risk",)), frame) if risk_rows is not None else None,
+        risks=as_frame(numeric_rows(risk_rows, ("risk",)), frame) if risk_rows is not None else None,
         query=dict(document["query"]),
         simulated=bool(document.get("simulated", False)),
     )

@@ -55,6 +55,7 @@ from carbon254.client.ppa import (
     PpaCashflowsQuery,
     PpaChartQuery,
     PpaNpvQuery,
+    PpaSensitivityQuery,
     PpaValueBody,
     PpaValued,
     valued,
@@ -1231,6 +1232,26 @@ class Client:
         capture_price ($/MWh), settlement and discounted ($).
         """
         return as_frame(self._fetch_table(checked(PpaCashflowsQuery, hub=hub, **terms)), frame)
+
+    def ppa_sensitivity(
+        self,
+        hub: str,
+        *,
+        axis: str,
+        values: str | Sequence[float],
+        frame: FrameKind = "pandas",
+        **terms: Any,
+    ) -> Any:
+        """How a PPA's NPV moves with one input: the rows of `GET /v1/ppa/sensitivity`.
+
+        `axis` is strike, floor, cap, adder, discount, escalator, rec_price,
+        basis ($/MWh), volatility or p_level (0.9 = P90); `values` a list or
+        "30,35,40". Columns axis, value, npv, settlement ($), breakeven
+        ($/MWh), npv_p10 and npv_p90 (volatility only). `terms` as `ppa_value`'s.
+        """
+        listed = values if isinstance(values, str) else ",".join(f"{v:g}" for v in values)
+        query = checked(PpaSensitivityQuery, hub=hub, axis=axis, values=listed, **terms)
+        return as_frame(self._fetch_table(query), frame)
 
     def ppa_chart(self, hub: str, *, path: str | Path, **terms: Any) -> Path:
         """Draw a PPA's NPV distribution over Monte Carlo paths to a PNG at `path` (`GET /v1/ppa/chart`).

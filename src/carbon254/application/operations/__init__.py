@@ -23,7 +23,13 @@ from carbon254.application.operations.curves import (
     CURVE_QUOTES,
     NODE_CURVE,
 )
-from carbon254.application.operations.ppa import PPA_BREAKEVEN, PPA_CASHFLOWS, PPA_NPV, PPA_VALUE
+from carbon254.application.operations.ppa import (
+    PPA_BREAKEVEN,
+    PPA_CASHFLOWS,
+    PPA_NPV,
+    PPA_SENSITIVITY,
+    PPA_VALUE,
+)
 from carbon254.application.operations.risk import (
     RISK_ATTRIBUTION,
     RISK_BACKTEST,
@@ -46,6 +52,7 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
     PPA_NPV,
     PPA_BREAKEVEN,
     PPA_CASHFLOWS,
+    PPA_SENSITIVITY,
     RISK_VAR,
     RISK_ES,
     RISK_ATTRIBUTION,
@@ -67,6 +74,7 @@ __all__ = [
     "PPA_BREAKEVEN",
     "PPA_CASHFLOWS",
     "PPA_NPV",
+    "PPA_SENSITIVITY",
     "PPA_VALUE",
     "RISK_ATTRIBUTION",
     "RISK_BACKTEST",

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import orjson
 import polars as pl
 import pyarrow as pa
+from pydantic import Field
 
 from carbon254.application.answer import Answer
+from carbon254.application.errors import bad_parameter
 from carbon254.application.operation import (
     CallContext,
     Column,
@@ -35,9 +37,18 @@ from carbon254.application.operation import (
     Operation,
     OperationCall,
 )
-from carbon254.application.ppa import PPA_FEATURE, PpaPlan, PpaRequest, PpaRun, plan_ppa, run_ppa
+from carbon254.application.ppa import (
+    PPA_FEATURE,
+    PpaPlan,
+    PpaRequest,
+    PpaRun,
+    path_model,
+    plan_ppa,
+    refused,
+    run_ppa,
+)
 from carbon254.formats import text_frame
-from carbon254.ppa import Percentiles, settle
+from carbon254.ppa import Axis, Percentiles, PpaError, sensitivity, settle
 from carbon254.ppa.distribution import PERCENTILES
 from carbon254.reports.ppa_chart import npv_png
 from carbon254.store.base import Store
@@ -208,7 +219,7 @@ _EXCEL_ARGUMENTS = (
     ExcelArgument("cap", "cap", ExcelReader.NUMBER, "Collar cap, $/MWh.", True),
     ExcelArgument("start_month", "start", ExcelReader.MONTH, "First delivery month (default M+1).", True),
     ExcelArgument("technology", "technology", ExcelReader.TEXT, "solar (default) or flat.", True),
-    ExcelArgument("node", "node", ExcelReader.LOCATION, "Settle at this node instead of the hub.", True),
+    ExcelArgument("node", "node", ExcelReader.TEXT, "Settle at this node instead of the hub.", True),
     ExcelArgument("as_of", "as_of", ExcelReader.TIME, "Market day of the mark (default: the latest).", True),
 )
 
@@ -348,6 +359,108 @@ PPA_CASHFLOWS: Operation[PpaRequest, PpaCall] = Operation(
 )
 
 
+# ---- ppa_sensitivity --------------------------------------------------------------------------------
+
+SENSITIVITY_AXES = (
+    "strike", "floor", "cap", "adder", "discount", "escalator", "rec_price", "basis", "volatility", "p_level"
+)  # fmt: skip
+MAX_SENSITIVITY_POINTS = 25
+
+
+class PpaSensitivityRequest(PpaRequest):
+    """A PPA valuation and the input varied: `axis` over `values`."""
+
+    axis: str = Field(
+        description="The input varied: strike, floor, cap, adder, discount, escalator, rec_price (contract "
+        "terms), basis (node minus hub, $/MWh), volatility (of the Monte Carlo paths) or p_level "
+        "(generation exceedance probability, 0.9 = P90)."
+    )
+    values: str = Field(description="Comma-separated values of the axis, e.g. 30,35,40 (at most 25).")
+
+
+@dataclass(frozen=True, slots=True)
+class SensitivityCall(PpaCall):
+    """A checked sensitivity: the plan, the axis and its values."""
+
+    axis: Axis = "strike"
+    values: tuple[float, ...] = ()
+
+    def parameters(self) -> dict[str, Any]:
+        """The plan's parameters, the axis and its values."""
+        return {**self.plan.parameters(), "axis": self.axis, "values": list(self.values)}
+
+
+def check_sensitivity(context: CallContext, request: PpaSensitivityRequest) -> SensitivityCall:
+    """The plan, and the axis and values checked (422 naming `axis` or `values`)."""
+    axis = request.axis.strip().lower()
+    if axis not in SENSITIVITY_AXES:
+        raise bad_parameter("axis", f"axis: {request.axis!r} is not one of {', '.join(SENSITIVITY_AXES)}")
+    try:
+        values = tuple(float(v) for v in request.values.split(",") if v.strip())
+    except ValueError:
+        message = f"values: {request.values!r} is not a comma-separated list of numbers"
+        raise bad_parameter("values", message) from None
+    if not values or len(values) > MAX_SENSITIVITY_POINTS:
+        raise bad_parameter("values", f"values: give 1 to {MAX_SENSITIVITY_POINTS} numbers")
+    plan = plan_ppa(context, request, priced=axis != "strike")
+    return SensitivityCall(plan, cast(Axis, axis), values)
+
+
+SENSITIVITY_COLUMNS = (
+    Column("axis", ColumnType.TEXT, "The input varied."),
+    Column("value", ColumnType.FLOAT, "Its value ($/MWh, fraction or probability, by axis)."),
+    Column("npv", ColumnType.FLOAT, "NPV, $ (volatility: the mean over the paths)."),
+    Column("settlement", ColumnType.FLOAT, "Undiscounted settlement, $."),
+    Column("breakeven", ColumnType.FLOAT, "Breakeven fixed price, $/MWh."),
+    Column("npv_p10", ColumnType.FLOAT, "Volatility: 10th percentile of NPV over the paths, $ (else null)."),
+    Column("npv_p90", ColumnType.FLOAT, "Volatility: 90th percentile of NPV over the paths, $ (else null)."),
+)
+
+
+def compute_sensitivity(call: SensitivityCall, inputs: Sequence[Input]) -> Answer:
+    """One row per value of the axis."""
+    run = run_ppa(call.plan, inputs, paths=0)
+    plan, market = call.plan, run.market
+    price = market.hub if call.axis == "basis" else market.price
+    try:
+        table = sensitivity(
+            plan.contract,
+            market.starts,
+            price,
+            market.mwh,
+            plan.discount,
+            axis=call.axis,
+            values=call.values,
+            side=plan.side,
+            uncertainty=plan.volume,
+            years=plan.term_years,
+            model=path_model(plan, market),
+            n_paths=max(plan.paths, 200),
+            seed=plan.seed,
+        )
+    except PpaError as exc:
+        raise refused(exc) from None
+    return Answer(table.select([c.name for c in SENSITIVITY_COLUMNS]).to_arrow(), {"query": describe(run)})
+
+
+PPA_SENSITIVITY: Operation[PpaSensitivityRequest, SensitivityCall] = Operation(
+    name="ppa_sensitivity",
+    path="ppa/sensitivity",
+    command=("ppa", "sensitivity"),
+    needs_metadata=True,
+    summary="How a PPA's NPV moves with one input: strike, collar bounds, basis, volatility or P-level",
+    description=_DESCRIPTION
+    + " One row per value of `axis`, every other input as the request gives it; volatility runs "
+    "`paths` Monte Carlo paths (at least 200) per value.",
+    feature=PPA_FEATURE,
+    unit="$",
+    request=PpaSensitivityRequest,
+    columns=SENSITIVITY_COLUMNS,
+    check=check_sensitivity,
+    compute=compute_sensitivity,
+)
+
+
 # ---- ppa_value: the whole valuation -----------------------------------------------------------------
 
 
@@ -480,8 +593,6 @@ def result_json(result: PpaResult) -> bytes:
 
 def chart_png(result: PpaResult) -> bytes:
     """A PNG of the NPV distribution over the paths, P5/P50/P95 marked; 422 naming `paths` without any."""
-    from carbon254.application.errors import bad_parameter
-
     run = result.run
     if run.distribution is None:
         raise bad_parameter(

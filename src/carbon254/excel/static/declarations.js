@@ -479,7 +479,7 @@ export const OPERATION_FUNCTIONS = Object.freeze([
         "field": "node",
         "name": "node",
         "optional": true,
-        "reader": "location"
+        "reader": "text"
       },
       {
         "default": null,
@@ -597,7 +597,7 @@ export const OPERATION_FUNCTIONS = Object.freeze([
         "field": "node",
         "name": "node",
         "optional": true,
-        "reader": "location"
+        "reader": "text"
       },
       {
         "default": null,
@@ -713,7 +713,7 @@ export const OPERATION_FUNCTIONS = Object.freeze([
         "field": "node",
         "name": "node",
         "optional": true,
-        "reader": "location"
+        "reader": "text"
       },
       {
         "default": null,

@@ -54,6 +54,20 @@ _OPTIMIZE_EXAMPLE = {
 }
 
 
+async def json_fields(http: Request) -> dict[str, Any]:
+    """The request body as a JSON object of fields: 413 past `MAX_BODY_BYTES`, 422 if not an object."""
+    body = await http.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise ApiError(413, "too_large", f"body: over {MAX_BODY_BYTES // 1024} KB; a request is a few fields")
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise bad_parameter("body", "body: not JSON; send the request as a JSON object") from None
+    if not isinstance(parsed, dict):
+        raise bad_parameter("body", "body: a JSON object of the request's fields is required")
+    return parsed
+
+
 def invalid(exc: ValidationError) -> ApiError:
     """Pydantic's first complaint as a 422 naming the field."""
     first = exc.errors()[0]
@@ -98,15 +112,7 @@ async def post_optimize(
     settings: Annotated[Settings, Depends(get_settings)],
 ) -> Response:
     """Optimize a battery against stored prices; the body is the request as JSON (see the schema)."""
-    body = await http.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise ApiError(413, "too_large", f"body: over {MAX_BODY_BYTES // 1024} KB; a request is a few fields")
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise bad_parameter("body", "body: not JSON; send the request as a JSON object") from None
-    if not isinstance(parsed, dict):
-        raise bad_parameter("body", "body: a JSON object of the request's fields is required")
+    parsed = await json_fields(http)
     try:
         request = BatteryOptimizeRequest.model_validate(parsed)
     except ValidationError as exc:

@@ -13,13 +13,11 @@ from __future__ import annotations
 import inspect
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from carbon254.application.errors import ApiError, bad_parameter
 from carbon254.application.identity import Principal
 from carbon254.application.operations.ppa import PPA_VALUE, chart_png, ppa_result, result_json
 from carbon254.application.ppa import PpaRequest
@@ -27,12 +25,10 @@ from carbon254.config import Settings
 from carbon254.service.deps import get_settings, get_store
 from carbon254.service.errors import error_responses
 from carbon254.service.identity import CurrentPrincipal
-from carbon254.service.routes.battery import invalid
+from carbon254.service.routes.battery import invalid, json_fields
 from carbon254.store.base import Store
 
 router = APIRouter(tags=["analytics"])
-
-MAX_BODY_BYTES = 64 * 1024  # a request is a few dozen fields; this refuses a mistaken upload early
 
 _VALUE_EXAMPLE = {
     "hub": "HB_NORTH",
@@ -80,15 +76,7 @@ async def post_value(
     settings: Annotated[Settings, Depends(get_settings)],
 ) -> Response:
     """Value a PPA on the hub's marked curve; the body is the request as JSON (see the schema)."""
-    body = await http.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise ApiError(413, "too_large", f"body: over {MAX_BODY_BYTES // 1024} KB; a request is a few fields")
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise bad_parameter("body", "body: not JSON; send the request as a JSON object") from None
-    if not isinstance(parsed, dict):
-        raise bad_parameter("body", "body: a JSON object of the request's fields is required")
+    parsed = await json_fields(http)
     try:
         request = PpaRequest.model_validate(parsed)
     except ValidationError as exc:
