@@ -27,7 +27,7 @@ TABLES = {
     "scenario_runs",
     "alembic_version",
 }
-HEAD = "0006"
+HEAD = "0007"
 
 
 def _version(db: MetadataDatabase) -> list[str]:
