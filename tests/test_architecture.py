@@ -43,6 +43,7 @@ DOMAINS = (
     "curves",
     "scenarios",
     "battery",
+    "forecast",
 )
 
 
