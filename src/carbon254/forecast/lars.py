@@ -80,9 +80,9 @@ def lasso_lars_aic(
         return LassoFit(beta, 0.0, 0, 0)
     corr = xy.astype(np.float64, copy=True)
     kmax = min(p, n_samples - 1)
-    # The inverse of the active Gram block's Cholesky factor, grown a row per entering variable:
-    # the direction is then two small products instead of two triangular solves.
-    inv_chol = np.zeros((kmax, kmax))
+    # The inverse of the active variables' Gram block, updated by rank-one steps as variables enter
+    # and leave (no factorisation per knot: tiny LAPACK calls are slow through threaded BLAS).
+    inverse = np.zeros((kmax, kmax))
     gram_active = np.zeros((kmax, p))
     active = np.zeros(kmax, dtype=np.intp)
     blocked = np.zeros(p, dtype=bool)  # active, or degenerate for good
@@ -97,14 +97,13 @@ def lasso_lars_aic(
         while big_c > _TINY:
             if add >= 0:
                 blocked[add] = True
-                if _append(inv_chol, gram_active, k, gram, add):
+                if _append(inverse, gram_active, k, gram, add):
                     active[k] = add
                     k += 1
             if k == 0:
                 break
             act = active[:k]
-            inv = inv_chol[:k, :k]
-            direction = (np.sign(corr[act]) @ inv.T) @ inv
+            direction = inverse[:k, :k] @ np.sign(corr[act])
             slope = direction @ gram_active[:k]
             # The longest step before an inactive correlation catches up with the active ones
             # (or all of them reach 0).
@@ -145,12 +144,9 @@ def lasso_lars_aic(
                 gone = int(act[drop])
                 beta[gone] = 0.0
                 kept = np.delete(act, drop)
+                _remove(inverse, gram_active, k, drop)
                 k -= 1
                 active[:k] = kept
-                # The factor of the variables before the one that left is unchanged; those after it
-                # are appended again (no LAPACK call: tiny factorisations are slow through threaded BLAS).
-                for position in range(drop, k):
-                    _append(inv_chol, gram_active, position, gram, int(kept[position]))
                 blocked[gone] = False
                 rejoin = gone
             else:
@@ -162,17 +158,28 @@ def lasso_lars_aic(
     return LassoFit(best.coef, best.alpha, best.df, knots)
 
 
-def _append(inv_chol: Floats, gram_active: Floats, k: int, gram: Floats, variable: int) -> bool:
-    """Grow the inverse Cholesky factor of the first `k` active variables by `variable`; False (and no
-    change) when it is a linear combination of them."""
-    v = inv_chol[:k, :k] @ gram_active[:k, variable]
+def _append(inverse: Floats, gram_active: Floats, k: int, gram: Floats, variable: int) -> bool:
+    """Grow the inverse of the first `k` active variables' Gram block by `variable` (block inversion);
+    False (and no change) when it is a linear combination of them."""
+    u = gram_active[:k, variable]
+    b = inverse[:k, :k] @ u
     diagonal = float(gram[variable, variable])
-    pivot = diagonal - float(v @ v)
-    if not pivot > _DEGENERATE * max(diagonal, _TINY):
+    schur = diagonal - float(u @ b)
+    if not schur > _DEGENERATE * max(diagonal, _TINY):
         return False
-    d = np.sqrt(pivot)
-    inv_chol[k, :k] = -(v @ inv_chol[:k, :k]) / d
-    inv_chol[k, k] = 1.0 / d
-    inv_chol[k, k + 1 :] = 0.0
+    inverse[:k, :k] += np.outer(b, b) / schur
+    inverse[:k, k] = inverse[k, :k] = -b / schur
+    inverse[k, k] = 1.0 / schur
     gram_active[k] = gram[variable]
     return True
+
+
+def _remove(inverse: Floats, gram_active: Floats, k: int, position: int) -> None:
+    """Shrink the inverse of the first `k` active variables' Gram block by the one at `position`."""
+    column = inverse[:k, position].copy()
+    pivot = column[position]
+    keep = np.r_[0:position, position + 1 : k]
+    inverse[: k - 1, : k - 1] = inverse[np.ix_(keep, keep)] - np.outer(column[keep], column[keep]) / pivot
+    inverse[k - 1, :k] = 0.0
+    inverse[:k, k - 1] = 0.0
+    gram_active[: k - 1] = gram_active[keep]
