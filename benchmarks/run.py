@@ -39,6 +39,7 @@ from typing import Any
 import bench_battery
 import bench_curves
 import bench_demo
+import bench_forecast
 import bench_http
 import bench_jobs
 import bench_layer
@@ -68,6 +69,7 @@ BENCHES: dict[str, ModuleType] = {
         bench_jobs,
         bench_curves,
         bench_battery,
+        bench_forecast,
     )
 }
 REPORT = ROOT / "BENCHMARKS.md"
@@ -190,6 +192,8 @@ def fmt_value(value: float, unit: str) -> str:
         return f"{value:.2f} MB / M rows"
     if unit == "s":
         return f"{value:.1f} s"
+    if unit == "$/MWh":
+        return f"{value:.3f} $/MWh"
     return f"{value:.3g} {unit}"
 
 
@@ -204,7 +208,8 @@ def render(state: dict[str, Any]) -> str:
         "",
         "Written by `benchmarks/run.py` — rerun it rather than editing this file. Targets are from the "
         'issues "The spine", for (m) "Jobs, distributed compute and the download center" and for (n) '
-        '"Forward curves and the scenario engine" and for (o) "Battery storage analytics" (2-core machine). '
+        '"Forward curves and the scenario engine", for (o) "Battery storage analytics" and for (p) "Price '
+        'forecasting" (2-core machine). '
         "Every figure has a baseline measured in the same run; "
         "**ratio = figure ÷ baseline figure** (machines are noisy, so read the ratios first).",
         "",
@@ -267,6 +272,7 @@ def render(state: dict[str, Any]) -> str:
         ".venv/bin/python benchmarks/run.py --only jobs        # jobs, fan-out and 10M-row exports, 6 min",
         ".venv/bin/python benchmarks/run.py --only curves      # curve fit, HPFC and a sweep vs CVXPY, 20 s",
         ".venv/bin/python benchmarks/run.py --only battery     # battery LPs and a 1,000-node screen, 4 min",
+        ".venv/bin/python benchmarks/run.py --only forecast    # PJM day-ahead backtests, sub-hourly, 15 min",
         "```",
         "",
         "`--rebuild` rebuilds the cached stores under `benchmarks/.work` (otherwise rebuilt only when their "
@@ -356,6 +362,15 @@ def render(state: dict[str, Any]) -> str:
         "per-node arbitrage LP as a straightforward CVXPY model (HiGHS through CVXPY, building "
         "included, 5 nodes timed) × 1,000 ÷ 2. Per node: one task of the screen run in process, store "
         "read included, against that CVXPY model. Details in `benchmarks/bench_battery.py`.",
+        "- **Forecast:** (p) the EPF PJM dataset (`shared/data/epf/PJM.csv`, Lago et al. 2021): COMED "
+        "day-ahead prices with system and zonal load forecasts; test 2016-12-27 to 2018-12-24 (728 days), "
+        "each day forecast from the prices before it. `best` (mean of the LEAR ensemble, windows "
+        "56/84/1092/1456 days refit daily, and LightGBM refit every 7 days) and XGBoost are backtested on 2 "
+        "processes; MAE against the published LEAR ensemble (3.013) and DNN ensemble (2.779); the full "
+        "table (MAE, rMAE, sMAPE, RMSE) is in the notes. Fit times at the test start against scikit-learn's "
+        "LassoLarsIC + Lasso per hour (LEAR) and XGBoost (LightGBM). Sub-hourly: update + forecast of 12 "
+        "five-minute intervals per new interval on simulated ERCOT RT prices, against 12 scikit-learn "
+        "LinearRegression predictions. Details in `benchmarks/bench_forecast.py`.",
         "",
         "## Notes",
         "",
