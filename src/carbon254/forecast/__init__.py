@@ -35,7 +35,7 @@ from carbon254.forecast.ensemble import Ensemble, FittedEnsemble
 from carbon254.forecast.errors import ForecastError
 from carbon254.forecast.features import gbm_design, gbm_feature_names, lear_design
 from carbon254.forecast.gbm import FittedGbm, GbmParams, LightGbm, XgBoost
-from carbon254.forecast.lars import LassoFit, lasso_lars_aic
+from carbon254.forecast.lars import LassoFit, lasso_lars_aic, lasso_lars_aic_many
 from carbon254.forecast.lear import FittedLear, FittedLearEnsemble, Lear, LearEnsemble
 from carbon254.forecast.metrics import ForecastMetrics, coverage, evaluate, mae, mape, pinball, rmse, smape
 from carbon254.forecast.periodic import Periodic
@@ -102,6 +102,7 @@ __all__ = [
     "gbm_feature_names",
     "is_holiday",
     "lasso_lars_aic",
+    "lasso_lars_aic_many",
     "lear_design",
     "mae",
     "mape",

@@ -26,6 +26,7 @@ from itertools import pairwise
 
 import numpy as np
 import polars as pl
+from threadpoolctl import threadpool_limits
 
 from carbon254.forecast.days import HOURS, DayAheadData, Days, Floats, Mask
 from carbon254.forecast.errors import ForecastError
@@ -294,11 +295,13 @@ def backtest(
     outputs: list[BlockForecasts] = []
     done = 0
     if processes == 1 or len(blocks) == 1:
-        for block in blocks:
-            outputs += run_blocks(model, data, spec, [block])
-            done += block.stop - block.first
-            if progress is not None:
-                progress(done, total)
+        # One BLAS thread: the matrices are small, and threaded BLAS on them crawls on a busy machine.
+        with threadpool_limits(1):
+            for block in blocks:
+                outputs += run_blocks(model, data, spec, [block])
+                done += block.stop - block.first
+                if progress is not None:
+                    progress(done, total)
     else:
         chunks = _chunks(blocks, 4 * processes)
         context = multiprocessing.get_context("spawn")
@@ -330,10 +333,6 @@ def _start_worker(model: Forecaster, data: DayAheadData, spec: BacktestSpec) -> 
     """Keep the backtest's inputs for the process's tasks; one thread for BLAS, as processes share cores."""
     global _WORKER
     _WORKER = (model, data, spec)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - scikit-learn brings it
-        return
     threadpool_limits(1)
 
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from carbon254.forecast.days import HOURS, Floats, History
+from carbon254.forecast.days import Floats, History
 from carbon254.forecast.errors import ForecastError
 from carbon254.forecast.features import LOOKBACK_DAYS, WEEKDAYS, lear_design
-from carbon254.forecast.lars import lasso_lars_aic
+from carbon254.forecast.lars import lasso_lars_aic_many
 from carbon254.forecast.protocol import DayForecast
 from carbon254.forecast.scaling import AsinhScaler
 
@@ -68,7 +68,7 @@ def _scale_inputs(design: Floats, scaler: AsinhScaler) -> Floats:
 
 def fit_lear_rows(design: Floats, targets: Floats) -> FittedLear:
     """A LEAR fitted on design rows (m, p) and their day prices (m, 24) $/MWh (see the module docstring)."""
-    m, p = design.shape
+    m = len(design)
     x_scaler = AsinhScaler.fit(design[:, :-WEEKDAYS])
     y_scaler = AsinhScaler.fit(targets)
     x = _scale_inputs(design, x_scaler)
@@ -79,12 +79,9 @@ def fit_lear_rows(design: Floats, targets: Floats) -> FittedLear:
     xy = xc.T @ yc
     yy = np.einsum("ij,ij->j", yc, yc)
     floor = _least_squares_rss(gram, xy, yy, m)
-    coef = np.zeros((HOURS, p))
-    df = np.zeros(HOURS, dtype=np.int64)
-    for h in range(HOURS):
-        fit = lasso_lars_aic(gram, xy[:, h], float(yy[h]), m, rss_floor=float(floor[h]))
-        coef[h] = fit.coef
-        df[h] = fit.df
+    fits = lasso_lars_aic_many(gram, xy, yy, m, rss_floor=floor)
+    coef = np.vstack([fit.coef for fit in fits])
+    df = np.array([fit.df for fit in fits], dtype=np.int64)
     return FittedLear(coef, y_mean, center, x_scaler, y_scaler, df, m)
 
 
