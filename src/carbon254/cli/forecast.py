@@ -198,7 +198,7 @@ def _day(text: str, option: str) -> date:
         fail(f"{option}: {text!r} is not a date (YYYY-MM-DD)")
 
 
-def _progress(fmt: ForecastFormat) -> tuple[JobProgressBar | None, Callable[[int, int], None] | None]:
+def _progress() -> tuple[JobProgressBar | None, Callable[[int, int], None] | None]:
     """A progress bar on a terminal's stderr (never in the way of the JSON on stdout)."""
     if not err_console.is_terminal:
         return None, None
@@ -264,7 +264,7 @@ def backtest_command(
     end = None if test_end is None else _day(test_end, "--test-end")
     workers = 1 if chosen in _CHEAP else (processes or available_cores())
     hourly = read_hourly_csv(data, tz)
-    bar, progress = _progress(fmt)
+    bar, progress = _progress()
     try:
         grid = from_hourly(hourly.local_day, hourly.local_hour, hourly.prices, hourly.exogenous)
         forecaster = model_by_name(chosen.value, tree_refit_days=recalibrate_every or TREE_REFIT_DAYS)

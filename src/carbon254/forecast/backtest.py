@@ -208,8 +208,12 @@ def _run_block(model: Forecaster, data: DayAheadData, spec: BacktestSpec, block:
         same_quantiles = (forecast.quantiles is None) == (head.quantiles is None)
         if forecast.member_names != head.member_names or not same_quantiles:
             raise ForecastError(f"model {model.name}: forecasts of one block differ in shape")
-    quantiles = None if head.quantiles is None else np.stack([f.quantiles for f in forecasts])  # type: ignore[misc]
-    members = None if head.members is None else np.stack([f.members for f in forecasts])  # type: ignore[misc]
+    quantiles = None
+    if head.quantiles is not None:
+        quantiles = np.stack([f.quantiles for f in forecasts if f.quantiles is not None])
+    members = None
+    if head.members is not None:
+        members = np.stack([f.members for f in forecasts if f.members is not None])
     return BlockForecasts(
         block,
         np.vstack([f.point for f in forecasts]),
@@ -303,7 +307,7 @@ def backtest(
                 if progress is not None:
                     progress(done, total)
     else:
-        chunks = _chunks(blocks, 4 * processes)
+        chunks = _chunks(blocks, 4 * processes, data.days)
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
             processes, mp_context=context, initializer=_start_worker, initargs=(model, data, spec)
@@ -320,10 +324,17 @@ def backtest(
     return assemble(model.name, data, spec, outputs, time.perf_counter() - started)
 
 
-def _chunks(blocks: Sequence[DayBlock], count: int) -> list[list[DayBlock]]:
-    """`blocks` in at most `count` contiguous runs of near-equal length."""
+def _chunks(blocks: Sequence[DayBlock], count: int, days: Days) -> list[list[DayBlock]]:
+    """`blocks` in at most `count` contiguous runs of near-equal length, each run (but the first) starting
+    on a weekly anchor day where it can: a `Periodic` weekly member then fits each week in one process."""
     size = -(-len(blocks) // count)
-    return [list(blocks[i : i + size]) for i in range(0, len(blocks), size)]
+    starts = [0]
+    for i in range(size, len(blocks), size):
+        window = range(i, min(i + 7, len(blocks)))
+        anchored = next((j for j in window if int(days[blocks[j].first].astype(np.int64)) % 7 == 0), i)
+        if anchored > starts[-1]:
+            starts.append(anchored)
+    return [list(blocks[a:b]) for a, b in zip(starts, [*starts[1:], len(blocks)], strict=True)]
 
 
 _WORKER: tuple[Forecaster, DayAheadData, BacktestSpec] | None = None
