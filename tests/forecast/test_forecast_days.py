@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from carbon254.forecast import DayAheadData, ForecastError, from_hourly
+from carbon254.forecast import DayAheadData, ForecastError, from_hourly, from_utc
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -42,6 +42,19 @@ def test_fall_back_hour_averages_its_two_prices() -> None:
     assert fall[1] == pytest.approx((25.0 + 26.0) / 2)
     assert fall[2] == 27.0 and fall[23] == 48.0
     assert grid.observed.all()
+
+
+def test_utc_stamps_go_on_the_market_clock() -> None:
+    first = datetime(2024, 3, 9, 6, tzinfo=UTC)
+    hours = 24 + 23 + 24
+    stamps = np.array([int((first + timedelta(hours=h)).timestamp()) * 1_000_000 for h in range(hours)])
+    prices = np.arange(hours, dtype=np.float64)
+    grid = from_utc(stamps, prices, "America/Chicago", {"load": prices * 2})
+    local = from_hourly(*_local_rows(first, hours), {"load": prices * 2})
+    assert np.array_equal(grid.days, local.days) and np.array_equal(grid.prices, local.prices)
+    assert np.array_equal(grid.exogenous, local.exogenous) and np.array_equal(grid.observed, local.observed)
+    with pytest.raises(ForecastError, match="tz: 'Mars/Olympus' is not an IANA time zone"):
+        from_utc(stamps, prices, "Mars/Olympus")
 
 
 def test_exogenous_series_follow_the_same_grid_and_rows_may_come_in_any_order() -> None:

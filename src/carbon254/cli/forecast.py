@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
 import typer
 from rich.table import Table
 
@@ -42,6 +41,7 @@ from carbon254.forecast import (
     ModelName,
     backtest,
     from_hourly,
+    from_utc,
     model_by_name,
 )
 
@@ -93,13 +93,21 @@ class ForecastFormat(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class HourlyFile:
-    """A price file as the forecasting grid needs it: local day and hour of each row, prices, exogenous."""
+    """A price file's rows: UTC starts (µs) when the file gave offsets, else the local day and hour of
+    each row (the market clock), with the prices, exogenous columns and the columns left out."""
 
+    utc_us: npt.NDArray[np.int64] | None
     local_day: npt.NDArray[np.datetime64]
     local_hour: npt.NDArray[np.int64]
     prices: npt.NDArray[np.float64]
     exogenous: dict[str, npt.NDArray[np.float64]]
     ignored: tuple[str, ...]
+
+    def grid(self, tz: str) -> DayAheadData:
+        """The rows on the day grid: UTC starts on the clock of `tz`, local rows as they are."""
+        if self.utc_us is not None:
+            return from_utc(self.utc_us, self.prices, tz, self.exogenous)
+        return from_hourly(self.local_day, self.local_hour, self.prices, self.exogenous)
 
 
 def _number(text: str) -> float:
@@ -111,7 +119,7 @@ def _number(text: str) -> float:
 def read_hourly_csv(path: Path, tz: str) -> HourlyFile:
     """Read `path` (see the module docstring), exiting with a message naming the line at fault."""
     try:
-        zone = ZoneInfo(tz)
+        ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         fail(f"--tz: {tz!r} is not an IANA time zone")
     try:
@@ -143,13 +151,11 @@ def read_hourly_csv(path: Path, tz: str) -> HourlyFile:
     aware = [t.tzinfo is not None for t in instants]
     if any(aware) and not all(aware):
         fail("--data: interval_start mixes times with and without a UTC offset")
+    utc_us = None
     if all(aware):
         utc_us = np.array([round(t.timestamp() * 1_000_000) for t in instants], dtype=np.int64)
-        local = (
-            pl.Series("t", utc_us).cast(pl.Datetime("us", "UTC")).dt.convert_time_zone(zone.key).to_frame()
-        )
-        local_day = local["t"].dt.date().to_numpy().astype("datetime64[D]")
-        local_hour = local["t"].dt.hour().to_numpy().astype(np.int64)
+        local_day = np.empty(0, dtype="datetime64[D]")
+        local_hour = np.empty(0, dtype=np.int64)
     else:
         local_day = np.array([t.date() for t in instants], dtype="datetime64[D]")
         local_hour = np.array([t.hour for t in instants], dtype=np.int64)
@@ -165,7 +171,7 @@ def read_hourly_csv(path: Path, tz: str) -> HourlyFile:
         else:
             exogenous[name] = values
     assert prices is not None
-    return HourlyFile(local_day, local_hour, prices, exogenous, tuple(ignored))
+    return HourlyFile(utc_us, local_day, local_hour, prices, exogenous, tuple(ignored))
 
 
 def _numeric(cells: list[str], name: str, *, required: bool) -> npt.NDArray[np.float64] | None:
@@ -266,7 +272,7 @@ def backtest_command(
     hourly = read_hourly_csv(data, tz)
     bar, progress = _progress()
     try:
-        grid = from_hourly(hourly.local_day, hourly.local_hour, hourly.prices, hourly.exogenous)
+        grid = hourly.grid(tz)
         forecaster = model_by_name(chosen.value, tree_refit_days=recalibrate_every or TREE_REFIT_DAYS)
         spec = BacktestSpec(start, end, recalibrate_every=recalibrate_every or 1, seed=seed)
         if bar is not None:

@@ -1,7 +1,8 @@
 """Price forecasting: day-ahead models, backtests that cannot look ahead, and sub-hourly real-time forecasts.
 
 Day-ahead data sits on a day x 24-hour grid (`DayAheadData`, built from
-hourly rows by `from_hourly`, DST days included). Every model is a
+hourly rows by `from_hourly`, or from UTC stamps on a market clock by
+`from_utc`, DST days included). Every model is a
 `Forecaster` (`fit(history, seed)` -> `predict_day(history)` -> 24 prices,
 with P10/P50/P90 for quantile models) that only ever sees a `History`:
 prices before the day it forecasts, exogenous day-ahead forecasts up to it.
@@ -29,7 +30,7 @@ from carbon254.forecast.backtest import (
 from carbon254.forecast.baselines import Naive, SeasonalNaive
 from carbon254.forecast.calendar import HolidayCalendar, is_holiday, us_holidays, weekday
 from carbon254.forecast.catalog import ModelName, best_model, model_by_name
-from carbon254.forecast.days import DayAheadData, History, from_hourly
+from carbon254.forecast.days import DayAheadData, History, from_hourly, from_utc
 from carbon254.forecast.dm import DieboldMariano, diebold_mariano, diebold_mariano_hourly
 from carbon254.forecast.ensemble import Ensemble, FittedEnsemble
 from carbon254.forecast.errors import ForecastError
@@ -98,6 +99,7 @@ __all__ = [
     "evaluate",
     "fit_subhourly",
     "from_hourly",
+    "from_utc",
     "gbm_design",
     "gbm_feature_names",
     "is_holiday",

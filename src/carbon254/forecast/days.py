@@ -22,9 +22,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
 from carbon254.forecast.errors import ForecastError
 
@@ -214,6 +216,28 @@ def from_hourly(
     if names:
         exog = np.stack([_grid(f"exogenous {name}", v, cell, first, n)[0] for name, v in series.items()])
     return DayAheadData(first + np.arange(n), price_grid, exog, names, observed)
+
+
+def from_utc(
+    interval_start_us: npt.NDArray[np.int64],
+    prices: Floats,
+    tz: str,
+    exogenous: Mapping[str, Floats] | None = None,
+) -> DayAheadData:
+    """Hourly rows stamped in UTC (µs since the epoch, the canonical `interval_start`) on the day grid of
+    the market clock `tz` (IANA, e.g. America/Chicago), DST days handled as `from_hourly` says.
+
+    Raises `ForecastError` for an unknown zone or what `from_hourly` refuses.
+    """
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ForecastError(f"tz: {tz!r} is not an IANA time zone") from None
+    stamps = pl.Series("t", np.asarray(interval_start_us, dtype=np.int64)).cast(pl.Datetime("us", "UTC"))
+    local = stamps.dt.convert_time_zone(zone.key)
+    day = local.dt.date().to_numpy().astype("datetime64[D]")
+    hour = local.dt.hour().to_numpy().astype(np.int64)
+    return from_hourly(day, hour, prices, exogenous)
 
 
 def _without_partial_edges(days: Days, hours: npt.NDArray[np.int64]) -> Mask:
