@@ -131,6 +131,16 @@ def test_utc_times_are_put_on_the_market_clock_and_dst_hours_handled(
             "line 2, price: 'abc'",
         ),
         ("interval_start,price\nyesterday,1\n", ["--test-start", "2021-01-01"], "line 2, interval_start"),
+        (
+            "interval_start,price\n2021-01-01 00:00,inf\n",
+            ["--test-start", "2021-01-01"],
+            "line 2, price: 'inf'",
+        ),
+        (
+            "Interval_Start,Price\n2021-01-01 00:00,1\n",
+            ["--test-start", "2021-01-01"],
+            "2021-01-01 has values for only 1 of 24 hours",
+        ),
         (None, ["--test-start", "2022-01-01"], "--test-start: 2022-01-01 is outside the data"),
         (None, ["--test-start", "2021-01-10"], "--test-start: lear needs 21 days of prices before the first"),
         (

@@ -125,7 +125,9 @@ def read_hourly_csv(path: Path, tz: str) -> HourlyFile:
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f)
+            # The two required columns are matched whatever their case; others keep their names.
             header = [name.strip() for name in next(reader, [])]
+            header = [n.lower() if n.lower() in ("interval_start", "price") else n for n in header]
             rows = [row for row in reader if any(cell.strip() for cell in row)]
     except OSError as exc:
         fail(f"--data: cannot read {path} ({exc.strerror or exc})")
@@ -188,9 +190,11 @@ def _numeric(cells: list[str], name: str, *, required: bool) -> npt.NDArray[np.f
                 first_text = i
             texts += 1
     if texts == 0:
-        if required and not np.isfinite(values).all():
-            bad = int(np.argmin(np.isfinite(values)))
-            fail(f"--data: line {bad + 2}, price: {cells[bad]!r} is not a finite price")
+        # An empty cell is a gap (filled in, not scored); a written NaN or infinity is a mistake.
+        wrong = ~np.isfinite(values) & np.array([bool(cell.strip()) for cell in cells])
+        if wrong.any():
+            bad = int(np.argmax(wrong))
+            fail(f"--data: line {bad + 2}, {name}: {cells[bad]!r} is not a finite number")
         return values
     if texts == len(cells) and not required:
         return None
