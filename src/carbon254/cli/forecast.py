@@ -64,7 +64,7 @@ naive (yesterday; Monday, Saturday and Sunday a week earlier, as in the
 EPF literature), seasonal_naive (a week earlier), lear (LASSO-estimated
 AR, 1456-day window), lear_ensemble (LEAR over 56/84/1092/1456-day
 windows), lightgbm, xgboost, ensemble (mean of lear, lightgbm, xgboost)
-and best (mean of lear_ensemble and lightgbm, the strongest shipped).
+and best (mean of lear and lightgbm, the strongest shipped).
 
 Recalibration: LEAR is refitted every day and the tree models every
 {TREE_REFIT_DAYS} days (also inside ensemble and best); --recalibrate-every N

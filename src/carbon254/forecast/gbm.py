@@ -35,13 +35,15 @@ class GbmParams:
     `max_leaves` (depth-unbounded, lossguide growth); `min_child_samples`
     is the fewest rows in a leaf (XGBoost: the minimum child weight);
     `subsample` and `colsample` the share of rows and features each tree sees.
+    The defaults were chosen on the PJM benchmark for accuracy at a few
+    seconds per fit on one thread (400 trees at 0.075 matched 600 at 0.05).
     """
 
-    n_estimators: int = 600
-    learning_rate: float = 0.05
+    n_estimators: int = 400
+    learning_rate: float = 0.075
     leaves: int = 31
     min_child_samples: int = 20
-    subsample: float = 0.8
+    subsample: float = 0.5
     colsample: float = 0.8
     reg_lambda: float = 0.0
 
