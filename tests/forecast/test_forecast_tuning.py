@@ -9,16 +9,14 @@ from carbon254.forecast import ForecastError, LightGbm, tune_gbm, validation_mae
 
 
 def test_a_tiny_search_returns_parameters_no_worse_than_the_defaults() -> None:
-    data = synthetic_data(90)
-    result = tune_gbm(
-        data, budget_seconds=60, max_trials=3, validation_days=14, calibration_days=None, seed=2
-    )
-    assert 1 <= result.trials <= 3
+    data = synthetic_data(70)
+    result = tune_gbm(data, budget_seconds=60, max_trials=2, validation_days=7, calibration_days=None, seed=2)
+    assert 1 <= result.trials <= 2
     assert result.validation_mae <= result.default_mae
-    assert validation_mae(data, LightGbm(result.params, None), 14, seed=2) == pytest.approx(
+    assert validation_mae(data, LightGbm(result.params, None), 7, seed=2) == pytest.approx(
         result.validation_mae
     )
-    again = tune_gbm(data, budget_seconds=60, max_trials=3, validation_days=14, calibration_days=None, seed=2)
+    again = tune_gbm(data, budget_seconds=60, max_trials=2, validation_days=7, calibration_days=None, seed=2)
     assert again.params == result.params
 
 
