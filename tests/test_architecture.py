@@ -45,6 +45,7 @@ DOMAINS = (
     "battery",
     "risk",
     "ppa",
+    "forecast",
 )
 
 
