@@ -64,12 +64,21 @@ class OutageTracker:
             self.retry_after_s,
         )
 
-    def succeeded(self) -> None:
-        """Record a successful operation; the first after an outage logs that the backend is back."""
+    def now(self) -> float:
+        """The tracker's clock: read it when an operation starts, to report its success with it."""
+        return self._clock()
+
+    def succeeded(self, started: float | None = None) -> None:
+        """Record a successful operation; the first after an outage logs that the backend is back.
+
+        `started` is when the operation began (`now()`): one that began before
+        the outage was noticed says nothing of the backend now (it was in
+        flight when the backend went away), so it ends no outage.
+        """
         if self._down_since is None:  # the common case, without taking the lock
             return
         with self._lock:
-            if self._down_since is None:
+            if self._down_since is None or (started is not None and started < self._down_since):
                 return
             outage_s = self._clock() - self._down_since
             self._down_since = None

@@ -164,12 +164,13 @@ class RedisCache:
             return near
         if not self._outage.allows():
             return None
+        started = self._outage.now()
         try:
             stored = cast("bytes | None", self._client.get(self._value_key(key)))
         except redis.RedisError as exc:
             self._failed(exc)
             return None
-        self._outage.succeeded()
+        self._outage.succeeded(started)
         if stored is None:
             return None
         try:
@@ -193,12 +194,13 @@ class RedisCache:
     def _fetch(self, key: str, compute: Callable[[], bytes], ttl_s: float) -> bytes:
         if not self._outage.allows():
             return self._uncached(compute)
+        started = self._outage.now()
         try:
             stored = cast("bytes | None", self._client.get(self._value_key(key)))  # typed for async too
         except redis.RedisError as exc:
             self._failed(exc)
             return self._uncached(compute)
-        self._outage.succeeded()
+        self._outage.succeeded(started)
         if stored is None:
             return self._compute_locked(key, compute, ttl_s)
         return self._hit_or_replace(key, stored, compute, ttl_s)
