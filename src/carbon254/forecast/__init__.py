@@ -7,7 +7,8 @@ hourly rows by `from_hourly`, or from UTC stamps on a market clock by
 with P10/P50/P90 for quantile models) that only ever sees a `History`:
 prices before the day it forecasts, exogenous day-ahead forecasts up to it.
 Models: `Naive`, `SeasonalNaive`, `Lear`, `LearEnsemble`, `LightGbm`,
-`XgBoost`, `Ensemble`, `Conformal` (prediction intervals) and `best_model()`.
+`XgBoost`, `NeuralNet` (a multilayer perceptron), `Ensemble`, `Conformal`
+(prediction intervals) and `best_model()`.
 `backtest` scores a model over any period (MAE, RMSE, sMAPE, MAPE, rMAE,
 pinball, coverage) and `diebold_mariano` compares two. `tune_gbm` searches
 tree parameters in a time budget. `fit_subhourly` gives a five-minute
@@ -39,6 +40,7 @@ from carbon254.forecast.gbm import FittedGbm, GbmParams, LightGbm, XgBoost
 from carbon254.forecast.lars import LassoFit, lasso_lars_aic, lasso_lars_aic_many
 from carbon254.forecast.lear import FittedLear, FittedLearEnsemble, Lear, LearEnsemble
 from carbon254.forecast.metrics import ForecastMetrics, coverage, evaluate, mae, mape, pinball, rmse, smape
+from carbon254.forecast.neural import FittedNeuralNet, NeuralNet
 from carbon254.forecast.periodic import Periodic
 from carbon254.forecast.protocol import QUANTILE_LEVELS, DayForecast, FittedForecaster, Forecaster
 from carbon254.forecast.quantile import Conformal, FittedConformal
@@ -69,6 +71,7 @@ __all__ = [
     "FittedGbm",
     "FittedLear",
     "FittedLearEnsemble",
+    "FittedNeuralNet",
     "ForecastError",
     "ForecastMetrics",
     "Forecaster",
@@ -82,6 +85,7 @@ __all__ = [
     "LightGbm",
     "ModelName",
     "Naive",
+    "NeuralNet",
     "Periodic",
     "SeasonalNaive",
     "SubHourlyForecast",

@@ -23,18 +23,47 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
+from typing import Protocol
 
 import numpy as np
 import polars as pl
 from threadpoolctl import threadpool_limits
 
-from carbon254.forecast.days import HOURS, DayAheadData, Days, Floats, Mask
+from carbon254.forecast.days import HOURS, Days, Floats, History, Mask
 from carbon254.forecast.errors import ForecastError
 from carbon254.forecast.metrics import ForecastMetrics, evaluate
 from carbon254.forecast.protocol import Forecaster
 
 SEASONAL_LAG_DAYS = 7
 Progress = Callable[[int, int], None]
+
+
+class BacktestData(Protocol):
+    """What a backtest walks: delivery days, the prices it scores against and what was known each day.
+
+    `DayAheadData` is one (every day's history a slice of one grid); a
+    store-backed one reads each day's history as it was known when that day
+    was forecast, so a later revision never reaches an earlier forecast.
+    """
+
+    @property
+    def days(self) -> Days:
+        """Consecutive delivery days (datetime64[D])."""
+        ...
+
+    @property
+    def prices(self) -> Floats:
+        """The prices scored against, (days, 24) $/MWh."""
+        ...
+
+    @property
+    def observed(self) -> Mask:
+        """False where a price was filled in (not scored), (days, 24)."""
+        ...
+
+    def known_at(self, d: int) -> History:
+        """What was known when day index `d` was forecast."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +186,7 @@ def quantile_column(level: float) -> str:
     return f"p{level * 100:g}"
 
 
-def plan_backtest(model: Forecaster, data: DayAheadData, spec: BacktestSpec) -> tuple[DayBlock, ...]:
+def plan_backtest(model: Forecaster, data: BacktestData, spec: BacktestSpec) -> tuple[DayBlock, ...]:
     """The blocks of test days, each fitted once; `ForecastError` naming what does not fit the data.
 
     The test period must lie within the data, and the days before it must
@@ -188,13 +217,13 @@ def plan_backtest(model: Forecaster, data: DayAheadData, spec: BacktestSpec) -> 
 
 
 def run_blocks(
-    model: Forecaster, data: DayAheadData, spec: BacktestSpec, blocks: Sequence[DayBlock]
+    model: Forecaster, data: BacktestData, spec: BacktestSpec, blocks: Sequence[DayBlock]
 ) -> list[BlockForecasts]:
     """Fit and forecast each block (see the module docstring); pure, so any process may run any block."""
     return [_run_block(model, data, spec, block) for block in blocks]
 
 
-def _run_block(model: Forecaster, data: DayAheadData, spec: BacktestSpec, block: DayBlock) -> BlockForecasts:
+def _run_block(model: Forecaster, data: BacktestData, spec: BacktestSpec, block: DayBlock) -> BlockForecasts:
     history = data.known_at(block.first)
     if spec.calibration_days is not None:
         history = history.latest(spec.calibration_days)
@@ -228,7 +257,7 @@ def _run_block(model: Forecaster, data: DayAheadData, spec: BacktestSpec, block:
 
 def assemble(
     model_name: str,
-    data: DayAheadData,
+    data: BacktestData,
     spec: BacktestSpec,
     outputs: Sequence[BlockForecasts],
     wall_seconds: float = 0.0,
@@ -283,14 +312,15 @@ def assemble(
 
 def backtest(
     model: Forecaster,
-    data: DayAheadData,
+    data: BacktestData,
     spec: BacktestSpec,
     *,
     processes: int = 1,
     progress: Progress | None = None,
 ) -> BacktestResult:
     """Backtest `model` on `data` over `spec`'s test days; `processes` > 1 splits the blocks over spawned
-    processes (each single-threaded). `progress(done_days, total_days)` is called as blocks finish."""
+    processes (each single-threaded; `data` must then pickle, as `DayAheadData` does).
+    `progress(done_days, total_days)` is called as blocks finish."""
     if processes < 1:
         raise ForecastError(f"processes: {processes}; need at least 1")
     blocks = plan_backtest(model, data, spec)
@@ -337,10 +367,10 @@ def _chunks(blocks: Sequence[DayBlock], count: int, days: Days) -> list[list[Day
     return [list(blocks[a:b]) for a, b in zip(starts, [*starts[1:], len(blocks)], strict=True)]
 
 
-_WORKER: tuple[Forecaster, DayAheadData, BacktestSpec] | None = None
+_WORKER: tuple[Forecaster, BacktestData, BacktestSpec] | None = None
 
 
-def _start_worker(model: Forecaster, data: DayAheadData, spec: BacktestSpec) -> None:
+def _start_worker(model: Forecaster, data: BacktestData, spec: BacktestSpec) -> None:
     """Keep the backtest's inputs for the process's tasks; one thread for BLAS, as processes share cores."""
     global _WORKER
     _WORKER = (model, data, spec)

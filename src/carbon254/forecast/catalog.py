@@ -21,6 +21,7 @@ from carbon254.forecast.ensemble import Ensemble
 from carbon254.forecast.errors import ForecastError
 from carbon254.forecast.gbm import LightGbm, XgBoost
 from carbon254.forecast.lear import Lear, LearEnsemble
+from carbon254.forecast.neural import NeuralNet
 from carbon254.forecast.periodic import Periodic
 from carbon254.forecast.protocol import Forecaster
 
@@ -34,6 +35,7 @@ class ModelName(StrEnum):
     LEAR_ENSEMBLE = "lear_ensemble"
     LIGHTGBM = "lightgbm"
     XGBOOST = "xgboost"
+    NEURAL = "neural"
     ENSEMBLE = "ensemble"
     BEST = "best"
 
@@ -79,6 +81,8 @@ def model_by_name(name: str, *, threads: int = 1, tree_refit_days: int = 7) -> F
             return lightgbm
         case ModelName.XGBOOST:
             return xgboost
+        case ModelName.NEURAL:
+            return Periodic(NeuralNet(), tree_refit_days)
         case ModelName.ENSEMBLE:
             return Ensemble((Lear(), lightgbm, xgboost))
         case ModelName.BEST:

@@ -213,3 +213,27 @@ def fit_subhourly(
     return SubHourlyModel(
         interval_us, np.ascontiguousarray(shared), seasonal, season, np.asarray(offsets), levels
     )
+
+
+def regular_series(
+    starts: Stamps, prices: Floats, interval_us: int = FIVE_MINUTES_US
+) -> tuple[Stamps, Floats]:
+    """A series (µs UTC starts in time order, $/MWh) on its regular grid: a missing interval carries the
+    last price over (as the live state does), an off-grid or repeated start raises `ForecastError`."""
+    s = np.asarray(starts, dtype=np.int64)
+    p = np.asarray(prices, dtype=np.float64)
+    if len(s) != len(p):
+        raise ForecastError(f"interval_start/prices: {len(s)} starts for {len(p)} prices")
+    if len(s) == 0:
+        return s, p
+    offsets = s - s[0]
+    if (offsets % interval_us).any() or (np.diff(s) <= 0).any():
+        raise ForecastError("interval_start: starts must rise on a regular grid")
+    slots = offsets // interval_us
+    filled = np.full(int(slots[-1]) + 1, np.nan)
+    filled[slots] = p
+    # Carry each price forward over the slots after it that have none.
+    index = np.where(np.isfinite(filled), np.arange(len(filled)), 0)
+    np.maximum.accumulate(index, out=index)
+    grid = s[0] + interval_us * np.arange(len(filled), dtype=np.int64)
+    return grid, filled[index]
