@@ -17,7 +17,6 @@ from carbon254.metadata.forecast_models import (
     InvalidModel,
     InvalidModelStage,
     ModelStage,
-    ModelVersion,
     UnknownModel,
     archive,
     get_model,
@@ -28,38 +27,11 @@ from carbon254.metadata.forecast_models import (
     rollback,
 )
 from carbon254.metadata.models import ForecastModelRow, ForecastModelStageRow
-
-SHA = "ab" * 32
+from registry_models import SHA, fields, register
 
 
 def tenant() -> str:
     return f"tenant-{uuid.uuid4().hex[:8]}"
-
-
-def fields(**changes: Any) -> dict[str, Any]:
-    """The keyword arguments of one registration, with `changes` applied."""
-    base: dict[str, Any] = {
-        "name": "houston-dam",
-        "iso": "ERCOT",
-        "location": "HB_HOUSTON",
-        "market": "dam",
-        "model": "lear",
-        "parameters": json.dumps({"window_days": 1456, "alpha": None}),
-        "features": ["price_lag_24", "load_forecast"],
-        "train_start": date(2022, 1, 1),
-        "train_end": date(2023, 12, 31),
-        "metrics": json.dumps(
-            {"mae": 4.2, "rmse": 7.1, "smape": 0.11, "rmae": 0.7, "coverage": 0.8, "n": 720}
-        ),
-        "artifact_key": f"models/x/houston-dam/{uuid.uuid4().hex}.pkl",
-        "artifact_sha256": SHA,
-        "seed": 7,
-    }
-    return base | changes
-
-
-def register(db: MetadataDatabase, owner: str, **changes: Any) -> ModelVersion:
-    return register_model(db, owner=owner, **fields(**changes))
 
 
 def stages(db: MetadataDatabase, owner: str, name: str = "houston-dam") -> dict[int, ModelStage]:
