@@ -25,9 +25,11 @@ TABLES = {
     "curve_points",
     "scenarios",
     "scenario_runs",
+    "forecast_models",
+    "forecast_model_stages",
     "alembic_version",
 }
-HEAD = "0007"
+HEAD = "0008"
 
 
 def _version(db: MetadataDatabase) -> list[str]:

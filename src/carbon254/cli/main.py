@@ -18,6 +18,7 @@ from carbon254.cli.curves import curve
 from carbon254.cli.demo import demo
 from carbon254.cli.export import export
 from carbon254.cli.forecast import forecast
+from carbon254.cli.forecast_models import models
 from carbon254.cli.ingest import ingest
 from carbon254.cli.jobs import jobs
 from carbon254.cli.keys import keys
@@ -76,5 +77,6 @@ app.add_typer(risk)
 app.add_typer(ppa)
 risk.add_typer(portfolio)
 app.add_typer(forecast)
+forecast.add_typer(models)
 # Analytics: one command per declared operation (carbon254 spreads, carbon254 curve show ...).
 add_operation_commands(app, {"curve": curve, "battery": battery, "risk": risk, "ppa": ppa})

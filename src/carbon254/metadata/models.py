@@ -1,5 +1,6 @@
 """The ORM tables: tenants, api_keys, credentials_version, audit_events, jobs, job_tasks,
-curve_marks, curve_points, scenarios, scenario_runs and risk_portfolios.
+curve_marks, curve_points, scenarios, scenario_runs, risk_portfolios, forecast_models and
+forecast_model_stages.
 
 The Alembic migrations in `migrations/versions/` create exactly these tables;
 a change here needs a new migration beside them.
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -306,3 +308,67 @@ class PortfolioRow(Base):
     digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(200))
+
+
+class ForecastModelRow(Base):
+    """One version of a tenant's registered forecast model: what it serves, how it was trained, its stage.
+
+    `parameters` and `metrics` are JSON text as registered; `features` the
+    feature and exogenous series names. At most one version of a name is in
+    production at a time (the partial unique index), whatever the backend.
+    """
+
+    __tablename__ = "forecast_models"
+    __table_args__ = (
+        UniqueConstraint("owner", "name_key", "version", name="uq_forecast_models_version"),
+        Index("ix_forecast_models_serving", "owner", "iso", "location", "market", "stage"),
+        Index(
+            "uq_forecast_models_production",
+            "owner",
+            "name_key",
+            unique=True,
+            sqlite_where=text("stage = 'production'"),
+            postgresql_where=text("stage = 'production'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    name_key: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    version: Mapped[int] = mapped_column(Integer)
+    iso: Mapped[str] = mapped_column(String(16))
+    location: Mapped[str] = mapped_column(String(200))
+    market: Mapped[str] = mapped_column(String(16))
+    model: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    parameters: Mapped[str] = mapped_column(Text)
+    features: Mapped[list[str]] = mapped_column(JSON)
+    train_start: Mapped[date] = mapped_column(Date)
+    train_end: Mapped[date] = mapped_column(Date)
+    metrics: Mapped[str] = mapped_column(Text)
+    artifact_key: Mapped[str] = mapped_column(String(500))
+    artifact_sha256: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    stage: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    stage_changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ForecastModelStageRow(Base):
+    """One stage change of a forecast model version, and the registry action that made it.
+
+    Rows are appended, never updated; their ids order them. `rollback`
+    replays them to find the version that was in production before the
+    current one (`carbon254.metadata.forecast_models`).
+    """
+
+    __tablename__ = "forecast_model_stages"
+    __table_args__ = (Index("ix_forecast_model_stages_name", "owner", "name_key", "id"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    name_key: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    version: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

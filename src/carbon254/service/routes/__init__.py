@@ -85,8 +85,8 @@ DOMAINS: tuple[Domain, ...] = (
     Domain(
         "analytics",
         "computed analytics under /v1: one route per declared operation (spreads, curves/...), "
-        "marking curves (POST /v1/curves), scenarios (/v1/scenarios), battery runs (/v1/battery) and PPA "
-        "valuations (/v1/ppa)",
+        "marking curves (POST /v1/curves), scenarios (/v1/scenarios), battery runs (/v1/battery), PPA "
+        "valuations (/v1/ppa) and the forecast model registry (/v1/models)",
         (
             RouterRef("carbon254.service.routes.operations"),
             RouterRef("carbon254.service.routes.curves"),
@@ -94,6 +94,7 @@ DOMAINS: tuple[Domain, ...] = (
             RouterRef("carbon254.service.routes.battery"),
             RouterRef("carbon254.service.routes.ppa"),
             RouterRef("carbon254.service.routes.risk"),
+            RouterRef("carbon254.service.routes.models"),
         ),
         (
             "/v1/curves",
@@ -105,6 +106,7 @@ DOMAINS: tuple[Domain, ...] = (
             "/v1/ppa/chart",
             "/v1/risk/portfolios",
             "/v1/risk/backtest/chart",
+            "/v1/models",
             *(operation.rest_path for operation in OPERATIONS),
         ),
     ),
