@@ -21,9 +21,10 @@ from pydantic import BaseModel
 
 from carbon254 import client as sdk
 from carbon254.application.battery import BatterySummary
+from carbon254.application.forecast_models import ModelVersionOut
 from carbon254.application.operations import OPERATIONS
 from carbon254.application.operations.battery import BatteryOptimizeRequest
-from carbon254.client import battery, job_models, models, ppa, queries, risk
+from carbon254.client import battery, forecast_models, job_models, models, ppa, queries, risk
 from carbon254.config import AuthMode, Settings
 from carbon254.exports.request import ExportRequest
 from carbon254.exports.writers import ExportFormat
@@ -120,6 +121,7 @@ def _fields(model: type) -> set[str]:
         (job_models.JobPage, (job_routes.JobList,)),
         (battery.BatterySummary, (BatterySummary,)),
         (ppa.PpaSummary, (graphql_ppa.PpaSummary,)),
+        (forecast_models.ForecastModel, (ModelVersionOut,)),
     ],
     ids=lambda m: getattr(m, "__name__", "server"),
 )

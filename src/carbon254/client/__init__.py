@@ -35,6 +35,7 @@ from carbon254.client.errors import (
     RateLimited,
     ServerError,
 )
+from carbon254.client.forecast_models import ForecastModel
 from carbon254.client.job_models import JobInfo, JobProgress, JobResult, JobStatus
 from carbon254.client.jobs import Job, Jobs
 from carbon254.client.models import (
@@ -76,6 +77,7 @@ __all__ = [
     "CurveMarked",
     "DeviceCode",
     "ExportFormat",
+    "ForecastModel",
     "ImpliedOut",
     "InvalidRequest",
     "Job",

@@ -46,6 +46,14 @@ from carbon254.client.battery import (
 )
 from carbon254.client.battery_screen import SCREEN_KIND, screen_request
 from carbon254.client.curves import QuoteSource, chart_png, mark_upload, write_png
+from carbon254.client.forecast_models import (
+    MODEL_LIST,
+    MODELS_PATH,
+    ForecastModel,
+    model_filters,
+    model_path,
+    pick_model,
+)
 from carbon254.client.frames import FrameKind
 from carbon254.client.inprocess import LOCAL_BASE_URL, LocalApp, SyncInProcessTransport
 from carbon254.client.jobs import Job, Jobs
@@ -1357,6 +1365,60 @@ class Client:
         """
         request = sweep_request(hubs=hubs, text=text, path=path, iso=iso, as_of=as_of, hourly=hourly)
         return self.jobs.submit(SWEEP_KIND, request)
+
+    # ---- forecast model registry -------------------------------------------------------------
+
+    def models(
+        self,
+        *,
+        name: str | None = None,
+        iso: str | None = None,
+        location: str | None = None,
+        market: str | None = None,
+    ) -> list[ForecastModel]:
+        """The tenant's registered forecast model versions, newest first (`GET /v1/models`).
+
+        Filters: `name` (any case), `iso`, `location`, `market` (dam or
+        rtm); an unknown ISO or market raises `InvalidRequest`. Without the
+        `forecast` feature `NotEntitled`.
+        """
+        params = model_filters(name, iso, location, market)
+        return MODEL_LIST.validate_json(self._scenario_call("GET", MODELS_PATH, params=params))
+
+    def model(self, name: str, version: int | None = None) -> ForecastModel:
+        """Model `name` at `version`; None: its production version, else its latest (as the service picks).
+
+        `NotFound` (naming `name` or `version`) when there is none; every
+        version is `models(name=name)`.
+        """
+        if version is not None:
+            return ForecastModel.model_validate_json(self._scenario_call("GET", model_path(name, version)))
+        versions = MODEL_LIST.validate_json(self._scenario_call("GET", model_path(name)))
+        return pick_model(versions)
+
+    def promote_model(self, name: str, version: int) -> ForecastModel:
+        """Make `version` the production version of model `name`; the one it replaces is archived.
+
+        Promoting an archived version brings it back explicitly. Returns the
+        promoted version; `NotFound` for an unknown name or version.
+        """
+        body = {"version": version}
+        answer = self._scenario_call("POST", model_path(name, "promote"), json=body)
+        return ForecastModel.model_validate_json(answer)
+
+    def rollback_model(self, name: str) -> ForecastModel:
+        """Archive model `name`'s production version and restore the one in production before it.
+
+        Returns the restored version; `InvalidRequest` (status 409) when
+        there is nothing to roll back to, `NotFound` for an unknown name.
+        """
+        return ForecastModel.model_validate_json(self._scenario_call("POST", model_path(name, "rollback")))
+
+    def archive_model(self, name: str, version: int) -> ForecastModel:
+        """Retire `version` of model `name`: archived, never a rollback target again; returns it."""
+        body = {"version": version}
+        answer = self._scenario_call("POST", model_path(name, "archive"), json=body)
+        return ForecastModel.model_validate_json(answer)
 
     # ---- jobs -------------------------------------------------------------------------------
 

@@ -161,14 +161,13 @@ def model_market(market: str) -> str:
     return cleaned
 
 
-def _json_object(field: str, text: str) -> str:
+def _json_object(field: str, text: str) -> None:
     try:
         parsed = json.loads(text)
     except (TypeError, ValueError):
         raise InvalidModel(field, f"{field}: not JSON text ({text[:80]!r})") from None
     if not isinstance(parsed, dict):
         raise InvalidModel(field, f"{field}: must be a JSON object, got {type(parsed).__name__}")
-    return text
 
 
 def _tenant(owner: str) -> str:
