@@ -24,7 +24,7 @@ from carbon254.application.battery import BatterySummary
 from carbon254.application.forecast_models import ModelVersionOut
 from carbon254.application.operations import OPERATIONS
 from carbon254.application.operations.battery import BatteryOptimizeRequest
-from carbon254.client import battery, forecast_models, job_models, models, ppa, queries, risk
+from carbon254.client import battery, forecast, forecast_models, job_models, models, ppa, queries, risk
 from carbon254.config import AuthMode, Settings
 from carbon254.exports.request import ExportRequest
 from carbon254.exports.writers import ExportFormat
@@ -58,6 +58,7 @@ OPERATION_QUERIES: dict[str, type[queries.Query]] = {
     "/v1/risk/attribution": risk.RiskAttributionQuery,
     "/v1/risk/stress": risk.RiskStressQuery,
     "/v1/risk/backtest": risk.RiskBacktestQuery,
+    "/v1/forecast": forecast.ForecastQuery,
 }
 
 

@@ -184,6 +184,7 @@ def test_every_referenced_file_is_served_without_credentials(client: TestClient)
         "PPA_CASHFLOWS",
         "VAR",
         "ES",
+        "FORECAST",
         "LOCATIONS",
         "LIVE",
     ]

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from carbon254.application.errors import ApiError, bad_parameter
+from carbon254.application.forecast import FORECAST_FEATURE
 from carbon254.application.identity import Principal, entitle_feature
 from carbon254.metadata.database import MetadataDatabase
 from carbon254.metadata.errors import MetadataError
@@ -35,8 +36,6 @@ from carbon254.metadata.forecast_models import (
     promote,
     rollback,
 )
-
-FORECAST_FEATURE = "forecast"
 
 
 class ModelVersionOut(BaseModel):

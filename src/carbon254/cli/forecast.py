@@ -30,6 +30,8 @@ import typer
 from rich.table import Table
 
 from carbon254.cli.console import console, err_console, fail
+from carbon254.cli.forecast_store import StoreJob, backtest_on_store, market_day, train_on_store
+from carbon254.cli.options import DEFAULT_DATA_DIR, DEFAULT_STORE, DataDir, StoreUrl
 from carbon254.cli.output import print_table
 from carbon254.cli.progress import JobProgressBar
 from carbon254.compute.local import available_cores
@@ -47,7 +49,7 @@ from carbon254.forecast import (
 
 forecast = typer.Typer(
     name="forecast",
-    help="Price forecasting: day-ahead backtests of forecasting models ($/MWh).",
+    help="Price forecasting ($/MWh): forecasts, training and registered models, backtests.",
     no_args_is_help=True,
 )
 
@@ -222,17 +224,12 @@ def _progress() -> tuple[JobProgressBar | None, Callable[[int, int], None] | Non
 
 @forecast.command("backtest", help=BACKTEST_HELP)
 def backtest_command(
-    data: Annotated[
-        Path,
-        typer.Option(
-            "--data",
-            help="CSV: interval_start,price ($/MWh), hourly, plus optional numeric exogenous columns.",
-            dir_okay=False,
-        ),
-    ],
     model: Annotated[
         str,
-        typer.Option("--model", help=f"One of: {', '.join(m.value for m in ModelName)}."),
+        typer.Option(
+            "--model",
+            help=f"One of: {', '.join(m.value for m in ModelName)}; with --location a comma list to compare.",
+        ),
     ],
     test_start: Annotated[str, typer.Option("--test-start", help="First test day (YYYY-MM-DD, local).")],
     test_end: Annotated[
@@ -259,9 +256,48 @@ def backtest_command(
     seed: Annotated[int, typer.Option("--seed", help="Seed of every fit (tree models).")] = 0,
     chart: Annotated[
         Path | None,
-        typer.Option("--chart", help="Draw the first two test weeks to this PNG.", dir_okay=False),
+        typer.Option(
+            "--chart", help="Draw two test weeks (the last, with --location) to this PNG.", dir_okay=False
+        ),
     ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="CSV: interval_start,price ($/MWh), hourly, plus optional numeric exogenous columns.",
+            dir_okay=False,
+        ),
+    ] = None,
+    location: Annotated[
+        str | None,
+        typer.Option("--location", help="Instead of --data: a stored location, backtested as a job."),
+    ] = None,
+    iso: Annotated[str | None, typer.Option("--iso", help="With --location: its ISO, e.g. ERCOT.")] = None,
+    train_days: Annotated[
+        int, typer.Option("--train-days", help="With --location: days of prices each fit learns from.")
+    ] = 365,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    store_url: StoreUrl = DEFAULT_STORE,
 ) -> None:
+    if (data is None) == (location is None):
+        fail("--data or --location: give one, a price file or a stored location")
+    if location is not None:
+        if iso is None:
+            fail("--iso: a stored location's ISO, e.g. ERCOT")
+        fields = {
+            "iso": iso,
+            "location": location,
+            "models": [m.strip() for m in model.split(",") if m.strip()],
+            "start": market_day(test_start, "--test-start"),
+            "end": market_day(test_end, "--test-end") if test_end else None,
+            "recalibrate_every": recalibrate_every or 7,
+            "train_days": train_days,
+            "seed": seed,
+        }
+        where = StoreJob(data_dir, store_url, fmt is ForecastFormat.JSON)
+        backtest_on_store(fields, where, chart)
+        return
+    assert data is not None
     try:
         chosen = ModelName(model)
     except ValueError:
@@ -357,3 +393,50 @@ def _print(result: BacktestResult, grid: DayAheadData, ignored: tuple[str, ...])
         console.print(
             f"{int((~grid.observed).sum())} hours of the file were filled in (DST or gaps), not scored."
         )
+
+
+@forecast.command("train")
+def train_command(
+    name: Annotated[str, typer.Option("--name", help="The registered model's name (a new version of it).")],
+    iso: Annotated[str, typer.Option("--iso", help="ISO/RTO, e.g. ERCOT.")],
+    location: Annotated[str, typer.Option("--location", help="The stored location, e.g. HB_HOUSTON.")],
+    market: Annotated[
+        str, typer.Option("--market", help="DAM (hourly day-ahead) or RT5 (five-minute).")
+    ] = "DAM",
+    model: Annotated[
+        str,
+        typer.Option("--model", help=f"DAM: {', '.join(m.value for m in ModelName)}; RT5: subhourly."),
+    ] = "lear",
+    train_days: Annotated[
+        int | None, typer.Option("--train-days", help="Days of prices to learn from (DAM 365, RT5 14).")
+    ] = None,
+    holdout_days: Annotated[
+        int, typer.Option("--holdout-days", help="DAM: the last days scored out of sample first.")
+    ] = 28,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of every fit.")] = 0,
+    promote_it: Annotated[
+        bool, typer.Option("--promote", help="Make the new version the production one serving forecasts.")
+    ] = False,
+    fmt: Annotated[ForecastFormat, typer.Option("--format", help="table, or json.")] = ForecastFormat.TABLE,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    store_url: StoreUrl = DEFAULT_STORE,
+) -> None:
+    """Train a forecast model on a stored location and register it as a new version, as a job.
+
+    The model is scored on the last --holdout-days days (each forecast from
+    the prices known the morning before), then fitted on --train-days days
+    and registered as a candidate (or, with --promote, production) version
+    of --name: `carbon254 forecast predict --location ...` then uses it.
+    """
+    fields = {
+        "name": name,
+        "iso": iso,
+        "location": location,
+        "market": market,
+        "model": model,
+        "train_days": train_days,
+        "holdout_days": holdout_days,
+        "seed": seed,
+    }
+    where = StoreJob(data_dir, store_url, fmt is ForecastFormat.JSON)
+    train_on_store(fields, where, promote_it)

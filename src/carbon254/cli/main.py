@@ -79,4 +79,6 @@ risk.add_typer(portfolio)
 app.add_typer(forecast)
 forecast.add_typer(models)
 # Analytics: one command per declared operation (carbon254 spreads, carbon254 curve show ...).
-add_operation_commands(app, {"curve": curve, "battery": battery, "risk": risk, "ppa": ppa})
+add_operation_commands(
+    app, {"curve": curve, "battery": battery, "risk": risk, "ppa": ppa, "forecast": forecast}
+)

@@ -46,6 +46,7 @@ from carbon254.client.battery import (
 )
 from carbon254.client.battery_screen import SCREEN_KIND, screen_request
 from carbon254.client.curves import QuoteSource, chart_png, mark_upload, write_png
+from carbon254.client.forecast import BACKTEST_KIND, TRAIN_KIND, ForecastQuery, backtest_path, job_request
 from carbon254.client.forecast_models import (
     MODEL_LIST,
     MODELS_PATH,
@@ -1365,6 +1366,92 @@ class Client:
         """
         request = sweep_request(hubs=hubs, text=text, path=path, iso=iso, as_of=as_of, hourly=hourly)
         return self.jobs.submit(SWEEP_KIND, request)
+
+    # ---- forecasts --------------------------------------------------------------------------
+
+    def forecast(self, location: str, *, frame: FrameKind = "pandas", **options: Any) -> Any:
+        """Forecast LMPs ($/MWh) of `location`: `GET /v1/forecast`, one row per hour or interval.
+
+        `options`: iso, market (DAM: the 24 hours of `day`, default
+        tomorrow, as forecast at 09:00 market time the day before; RT5: the
+        next 12 five-minute intervals), horizon, day, model (a registered
+        name or a kind such as lear or best; default the production model,
+        else lear), version, train_days, seed, as_of, tz. Columns
+        interval_start, interval_end, forecast, p10, p50, p90.
+        """
+        return as_frame(self._fetch_table(checked(ForecastQuery, location=location, **options)), frame)
+
+    def forecast_train(
+        self,
+        *,
+        name: str,
+        iso: str,
+        location: str,
+        market: str = "DAM",
+        model: str = "lear",
+        train_days: int | None = None,
+        holdout_days: int | None = None,
+        seed: int | None = None,
+        as_of: str | None = None,
+    ) -> Job:
+        """Train `model` on a stored location and register it as a candidate version of `name` (a job).
+
+        The model is scored on the last `holdout_days` days without
+        look-ahead, then fitted on `train_days` days; `job.wait()` gives the
+        version and its holdout metrics in `result.summary`. Promote it with
+        `promote_model(name, version)` to serve `forecast`.
+        """
+        request = job_request(
+            name=name,
+            iso=iso,
+            location=location,
+            market=market,
+            model=model,
+            train_days=train_days,
+            holdout_days=holdout_days,
+            seed=seed,
+            as_of=as_of,
+        )
+        return self.jobs.submit(TRAIN_KIND, request)
+
+    def forecast_backtest(
+        self,
+        *,
+        iso: str,
+        location: str,
+        models: Sequence[str],
+        start: str | date,
+        end: str | date,
+        recalibrate_every: int | None = None,
+        train_days: int | None = None,
+        intervals: bool | None = None,
+        seed: int | None = None,
+    ) -> Job:
+        """Backtest `models` on a stored location over [start, end] (delivery days), as a job.
+
+        Each day is forecast from the prices known at 09:00 market time the
+        day before. `job.wait()`'s `result.summary["metrics"]` holds one row
+        per model (MAE, RMSE, sMAPE, MAPE, rMAE, pinball, coverage, the
+        Diebold-Mariano test against the first); `backtest_chart(job.id,
+        path=...)` draws the last two weeks.
+        """
+        request = job_request(
+            iso=iso,
+            location=location,
+            models=list(models),
+            start=start,
+            end=end,
+            recalibrate_every=recalibrate_every,
+            train_days=train_days,
+            intervals=intervals,
+            seed=seed,
+        )
+        return self.jobs.submit(BACKTEST_KIND, request)
+
+    def backtest_chart(self, job_id: str, *, path: str | Path) -> Path:
+        """Write a finished backtest's chart (forecasts and P10-P90 against actuals) to a PNG at `path`."""
+        request = self._http.build_request("GET", backtest_path(job_id, chart=True))
+        return write_png(path, (send(self._http, request, self.settings.retry)).content)
 
     # ---- forecast model registry -------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from carbon254.application.operations.curves import (
     CURVE_QUOTES,
     NODE_CURVE,
 )
+from carbon254.application.operations.forecast import FORECAST
 from carbon254.application.operations.ppa import (
     PPA_BREAKEVEN,
     PPA_CASHFLOWS,
@@ -58,6 +59,7 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
     RISK_ATTRIBUTION,
     RISK_STRESS,
     RISK_BACKTEST,
+    FORECAST,
 )
 
 __all__ = [
@@ -69,6 +71,7 @@ __all__ = [
     "CURVE_HISTORY",
     "CURVE_HPFC",
     "CURVE_QUOTES",
+    "FORECAST",
     "NODE_CURVE",
     "OPERATIONS",
     "PPA_BREAKEVEN",

@@ -853,5 +853,47 @@ export const OPERATION_FUNCTIONS = Object.freeze([
     "id": "ES",
     "scalar": "es",
     "scalar_when": []
+  },
+  {
+    "arguments": [
+      {
+        "default": null,
+        "description": "Node, hub or zone, e.g. HB_HOUSTON.",
+        "field": "location",
+        "name": "location",
+        "optional": false,
+        "reader": "location"
+      },
+      {
+        "default": "DAM",
+        "description": "DAM (default) or RT5.",
+        "field": "market",
+        "name": "market",
+        "optional": true,
+        "reader": "text"
+      },
+      {
+        "default": null,
+        "description": "Hours (DAM, 1-24) or five-minute intervals (RT5, 1-12).",
+        "field": "horizon",
+        "name": "horizon",
+        "optional": true,
+        "reader": "number"
+      }
+    ],
+    "columns": [
+      "interval_start",
+      "forecast",
+      "p10",
+      "p90"
+    ],
+    "description": "Forecast LMPs ($/MWh) of a location: DAM hours of tomorrow or the next RT5 intervals.",
+    "endpoint": "/v1/forecast",
+    "fixed": {
+      "tz": "iso"
+    },
+    "id": "FORECAST",
+    "scalar": null,
+    "scalar_when": []
   }
 ]);

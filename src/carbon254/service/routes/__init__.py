@@ -86,7 +86,8 @@ DOMAINS: tuple[Domain, ...] = (
         "analytics",
         "computed analytics under /v1: one route per declared operation (spreads, curves/...), "
         "marking curves (POST /v1/curves), scenarios (/v1/scenarios), battery runs (/v1/battery), PPA "
-        "valuations (/v1/ppa) and the forecast model registry (/v1/models)",
+        "valuations (/v1/ppa), risk portfolios (/v1/risk), forecast training and backtests "
+        "(/v1/forecast/train, /v1/backtests) and the forecast model registry (/v1/models)",
         (
             RouterRef("carbon254.service.routes.operations"),
             RouterRef("carbon254.service.routes.curves"),
@@ -95,6 +96,7 @@ DOMAINS: tuple[Domain, ...] = (
             RouterRef("carbon254.service.routes.ppa"),
             RouterRef("carbon254.service.routes.risk"),
             RouterRef("carbon254.service.routes.models"),
+            RouterRef("carbon254.service.routes.forecast"),
         ),
         (
             "/v1/curves",
@@ -107,6 +109,8 @@ DOMAINS: tuple[Domain, ...] = (
             "/v1/risk/portfolios",
             "/v1/risk/backtest/chart",
             "/v1/models",
+            "/v1/forecast/train",
+            "/v1/backtests",
             *(operation.rest_path for operation in OPERATIONS),
         ),
     ),
