@@ -11,21 +11,31 @@ prices it reads, and `factor_history` turns those prices into the
 Risk factors. Every location the book touches (a forward's hub, a basis
 position's node and hub, a load's zone) has two SPOT factors: its onpeak
 and its offpeak day-ahead price, each the day's average of the location's
-DAM LMPs in that block's hours (days in the ISO's market time). Every
-delivery month of a position maps onto them (`carbon254.risk.exposure`:
-onpeak hours to onpeak, 2x16 and 7x8 hours to offpeak), so a forward's
-risk is its MWh times the day-to-day move of the spot block price. Stored
-curve marks are not used as tenor factors: marks exist only for the days
-someone marked a hub (the demo's marks are weekly), while day-ahead prices
-exist for every day of every location, nodes included, so one source
-covers every position and its basis consistently. Onpeak has no hours on
-weekends and NERC holidays: its price is carried over those days (a zero
-change) and the next weekday's change spans the gap. A day without any
-stored price is missing history, refused naming the factor and the day.
+DAM LMPs in that block's hours (days in the ISO's market time). Onpeak has
+no hours on weekends and NERC holidays: its price is carried over those
+days (a zero change) and the next weekday's change spans the gap. A day
+without any stored price is missing history, refused naming the factor
+and the day.
+
+A forward's hub whose curve is marked (`carbon254.metadata.curves`: the
+tenant's own marks before the shared ones) over the whole window adds
+CURVE factors: the hub's monthly block prices by tenor M+1, M+2, ...
+(`carbon254.risk.calendar_curve_history`; a day without a mark is a zero
+change, the next mark carries the move). Forward positions on that hub map
+their delivery months onto them, so a Cal strip moves with its tenors, not
+with the day-ahead price; the current month and months beyond the curve's
+reach stay on spot. Every other position (load, basis, PPA, battery) keeps
+spot factors, so a basis position's two legs move consistently. A hub is
+measured on spot instead when it has no mark, when its marks start after
+the window's first day or stop more than `LEAD_DAYS` before `as_of`, or
+when its marks lack onpeak/offpeak (or atc) prices; the answer says which
+hubs came from curves and why the others did not (`CurveSource`).
 
 Reproducibility: the history ends on the request's `as_of` market day
 (default: today, UTC) and is read as it was known at the end of that day,
-so a later revision of a price does not change yesterday's VaR.
+so a later revision of a price does not change yesterday's VaR; curve marks
+are those marked for days up to `as_of` (their ids are part of the call's
+parameters, so a re-mark of one of those days shows as a new answer).
 """
 
 from __future__ import annotations
@@ -50,6 +60,7 @@ from carbon254.application.errors import ApiError, bad_parameter
 from carbon254.application.identity import Principal, entitle_feature
 from carbon254.application.operation import CallContext, Input, OperationRequest
 from carbon254.isos import iso_info
+from carbon254.metadata.curves import CurveMark, curve_history
 from carbon254.metadata.database import MetadataDatabase
 from carbon254.metadata.portfolios import (
     InvalidPortfolio,
@@ -78,6 +89,7 @@ from carbon254.risk import (
     RiskMethod,
     RiskResult,
     UnknownFactor,
+    calendar_curve_history,
     exposures,
     historical_var,
     monte_carlo_var,
@@ -276,6 +288,42 @@ class Measure:
 
 
 @dataclass(frozen=True, slots=True)
+class CurveSource:
+    """Whether the forwards on one hub are measured on its marked curve, and the marks (or why not).
+
+    `hub` is the name the positions give, `location` the catalog's;
+    `marks` are the hub's marks over the history (ascending as-of days),
+    `blocks` the curve blocks used; `reason` says why the hub stays on spot
+    factors when `used` is False.
+    """
+
+    iso: str
+    hub: str
+    location: str
+    marks: tuple[CurveMark, ...]
+    blocks: tuple[Block, ...]
+    reason: str | None
+
+    @property
+    def used(self) -> bool:
+        """Whether the hub's forwards map onto its curve factors."""
+        return self.reason is None
+
+    def document(self) -> dict[str, Any]:
+        """The source as the answers' `query.curves` items: hub, used, marks, first and last, reason."""
+        return {
+            "iso": self.iso,
+            "hub": self.location,
+            "used": self.used,
+            "marks": len(self.marks),
+            "first": self.marks[0].as_of.isoformat() if self.marks else None,
+            "last": self.marks[-1].as_of.isoformat() if self.marks else None,
+            "blocks": [b.value for b in self.blocks],
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryPlan:
     """The portfolio, the market day, and the DAM prices of each of its locations over the days read.
 
@@ -290,6 +338,7 @@ class HistoryPlan:
     locations: tuple[tuple[str, str], ...]
     inputs: tuple[DatasetQuery, ...]
     renames: tuple[Mapping[str, str], ...]
+    curves: tuple[CurveSource, ...] = ()
     valued: date | None = None
     tz: str | None = None
 
@@ -298,12 +347,20 @@ class HistoryPlan:
         """The market day the book is valued on: delivery after it carries risk (default: `day`)."""
         return self.valued or self.day
 
+    @property
+    def on_curves(self) -> frozenset[str]:
+        """Ids of the forward positions whose hub is measured on its curve."""
+        used = {(c.iso, c.hub) for c in self.curves if c.used}
+        forwards = (p for p in self.portfolio.positions if isinstance(p, ForwardPosition))
+        return frozenset(p.id for p in forwards if (p.iso, p.hub) in used)
+
     def parameters(self) -> dict[str, Any]:
-        """The portfolio version's digest (changes with each save) and the market days."""
+        """The portfolio version's digest (changes with each save), the market days and the marks read."""
         return {
             "portfolio": [self.record.name, self.record.version, self.record.digest],
             "as_of": self.day.isoformat(),
             "valued": self.book_day.isoformat(),
+            "curves": [[c.iso, c.location, [m.id for m in c.marks]] for c in self.curves if c.used],
         }
 
 
@@ -428,9 +485,77 @@ def plan_history(
         assert query.locations is not None
         locations.append((iso, query.locations[0]))
         inputs.append(query)
-    return HistoryPlan(
-        record, portfolio, last, first, tuple(locations), tuple(inputs), tuple({} for _ in inputs)
+    catalog = dict(zip(book_locations(portfolio), locations, strict=True))
+    curves = tuple(
+        curve_source(context, iso, hub, catalog[(iso, hub)][1], first, last)
+        for iso, hub in forward_hubs(portfolio)
     )
+    return HistoryPlan(
+        record,
+        portfolio,
+        last,
+        first,
+        tuple(locations),
+        tuple(inputs),
+        tuple({} for _ in inputs),
+        curves,
+    )
+
+
+def forward_hubs(portfolio: Portfolio) -> tuple[tuple[str, str], ...]:
+    """Every (ISO, hub) a forward position of the book is on, in order of first appearance."""
+    found = {(p.iso, p.hub): None for p in portfolio.positions if isinstance(p, ForwardPosition)}
+    return tuple(found)
+
+
+def curve_blocks(marks: Sequence[CurveMark]) -> tuple[Block, ...]:
+    """The blocks every mark prices: onpeak and offpeak, else atc; () when the marks share neither."""
+    common = set.intersection(*(set(m.curve.blocks) for m in marks))
+    for blocks in ((Block.ONPEAK, Block.OFFPEAK), (Block.ATC,)):
+        if set(blocks) <= common:
+            return blocks
+    return ()
+
+
+def curve_source(
+    context: CallContext, iso: str, hub: str, location: str, first: date, last: date
+) -> CurveSource:
+    """The marks of `location` from `LEAD_DAYS` before `first` to `last`, and whether they cover the history.
+
+    They do when a mark falls on or before `first` (so the first day's
+    change has a previous mark), the latest is at most `LEAD_DAYS` before
+    `last` (a curve left unmarked longer would show no risk), and every
+    mark prices the same blocks (`curve_blocks`).
+    """
+    marks = tuple(
+        curve_history(
+            context.require_metadata(),
+            tenant=context.principal.tenant,
+            iso=iso,
+            hub=location,
+            start=first - timedelta(days=LEAD_DAYS),
+            end=last + timedelta(days=1),
+        )
+    )
+    reason = None
+    blocks: tuple[Block, ...] = ()
+    if not marks:
+        reason = f"no curve of {iso} {location} is marked from {first - timedelta(days=LEAD_DAYS)} to {last}"
+    elif marks[0].as_of > first:
+        reason = (
+            f"the marks of {iso} {location} start on {marks[0].as_of}, after the window's first day {first}: "
+            "use a shorter window to measure its forwards on the curve"
+        )
+    elif marks[-1].as_of < last - timedelta(days=LEAD_DAYS):
+        reason = (
+            f"the latest mark of {iso} {location} is of {marks[-1].as_of}, "
+            f"over {LEAD_DAYS} days before {last}"
+        )
+    else:
+        blocks = curve_blocks(marks)
+        if not blocks:
+            reason = f"the marks of {iso} {location} do not all price onpeak and offpeak (or atc)"
+    return CurveSource(iso, hub, location, marks, blocks, reason)
 
 
 # ---- factor history ------------------------------------------------------------------------------
@@ -480,9 +605,24 @@ def factor_history(plan: HistoryPlan, inputs: Sequence[Input]) -> FactorHistory:
     levels = np.concatenate(columns, axis=1)[LEAD_DAYS:]
     days = [plan.first + timedelta(days=k) for k in range(levels.shape[0])]
     try:
-        return FactorHistory.from_levels(location_factors(plan.locations), days, levels)
+        spot = FactorHistory.from_levels(location_factors(plan.locations), days, levels)
+        parts = [spot] + [
+            calendar_curve_history(
+                [m.curve for m in c.marks], c.blocks, spot.dates, location=c.location, as_of=plan.book_day
+            )
+            for c in plan.curves
+            if c.used
+        ]
     except RiskError as error:
         raise risk_problem(error, "window") from None
+    if len(parts) == 1:
+        return spot
+    return FactorHistory(
+        tuple(f for part in parts for f in part.factors),
+        spot.dates,
+        np.concatenate([part.changes for part in parts], axis=1),
+        np.concatenate([part.levels for part in parts if part.levels is not None]),
+    )
 
 
 def risk_problem(error: RiskError, parameter: str) -> ApiError:
@@ -494,11 +634,15 @@ def risk_problem(error: RiskError, parameter: str) -> ApiError:
     return bad_parameter(parameter, f"{parameter}: {error}")
 
 
-def book_exposures(plan: HistoryPlan) -> ExposureMatrix:
-    """The book's MWh on its spot factors, delivery from the day after `as_of` on; 422 if nothing is left."""
+def book_exposures(plan: HistoryPlan, history: FactorHistory) -> ExposureMatrix:
+    """The book's MWh on the history's factors, delivery from the day after `as_of` on; 422 if none is left.
+
+    Forwards on a hub measured on its curve map onto its tenor factors
+    (spot for months the curve does not reach); everything else onto spot.
+    """
     try:
         matrix = exposures(
-            plan.portfolio, location_factors(plan.locations), as_of=plan.book_day + timedelta(days=1)
+            plan.portfolio, history.factors, as_of=plan.book_day + timedelta(days=1), monthly=plan.on_curves
         )
     except RiskError as error:
         raise risk_problem(error, "portfolio") from None
@@ -551,6 +695,7 @@ __all__ = [
     "FACTOR_BLOCKS",
     "MAX_UPLOAD_BYTES",
     "RISK_FEATURE",
+    "CurveSource",
     "HistoryPlan",
     "Measure",
     "Method",

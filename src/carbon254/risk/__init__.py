@@ -26,7 +26,7 @@ from carbon254.risk.backtest import (
     kupiec,
 )
 from carbon254.risk.covariance import CovarianceMethod, FactorCovariance, estimate_covariance
-from carbon254.risk.curve_history import history_from_curve_returns
+from carbon254.risk.curve_history import calendar_curve_history, history_from_curve_returns
 from carbon254.risk.errors import (
     CovarianceError,
     EmptyPortfolio,
@@ -103,6 +103,7 @@ __all__ = [
     "attribute",
     "backtest",
     "basel_zone",
+    "calendar_curve_history",
     "christoffersen",
     "estimate_covariance",
     "exceedances",

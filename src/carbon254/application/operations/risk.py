@@ -121,8 +121,9 @@ def check_risk(context: CallContext, request: RiskRequest) -> RiskCall:
 
 def run_risk(call: RiskCall, inputs: Sequence[Input]) -> tuple[RiskResult, Attribution]:
     """The VaR/ES of the call's book and its attribution by position and book node."""
-    exposure = book_exposures(call.plan)
-    result = measure(call.measure, exposure, factor_history(call.plan, inputs))
+    history = factor_history(call.plan, inputs)
+    exposure = book_exposures(call.plan, history)
+    result = measure(call.measure, exposure, history)
     try:
         return result, attribute(exposure, result)
     except RiskError as error:
@@ -136,6 +137,9 @@ def _query(call: RiskCall, result: RiskResult) -> dict[str, Any]:
         "version": plan.record.version,
         "as_of": plan.day.isoformat(),
         "factors": [f.label for f in result.factors],
+        "curve_factors": [f.label for f in result.factors if not f.is_spot],
+        "spot_factors": [f.label for f in result.factors if f.is_spot],
+        "curves": [c.document() for c in plan.curves],
         "settings": result.settings,
     }
 
@@ -179,7 +183,9 @@ def compute_var(call: RiskCall, inputs: Sequence[Input]) -> Answer:
 
 _DESCRIPTION = (
     "Market risk of a saved portfolio (POST /v1/risk/portfolios): each location's onpeak and offpeak "
-    "day-ahead price (daily averages of DAM LMPs in the block's hours) are its risk factors, every "
+    "day-ahead price (daily averages of DAM LMPs in the block's hours) are its spot risk factors; a "
+    "forward's hub with a marked curve over the window adds its tenors M+1, M+2, ... as factors of the "
+    "forwards' delivery months (the head's `curves` says which hubs did and why others did not); every "
     "delivery month of a position maps onto them, and the last `window` daily changes up to `as_of` "
     "(as known at the end of that day) give the P&L distribution: historical simulation, delta-normal "
     "(EWMA or sample covariance) or Monte Carlo (Gaussian or Student-t copula, or bootstrapped "
@@ -445,7 +451,7 @@ def check_stress(context: CallContext, request: StressRequest) -> StressCall:
 def run_stress(call: StressCall, inputs: Sequence[Input]) -> StressResult:
     """The book's P&L ($) under the call's shocks."""
     history = factor_history(call.plan, inputs)
-    exposure = book_exposures(call.plan)
+    exposure = book_exposures(call.plan, history)
     try:
         if call.event is not None:
             shocks = historical_shocks(call.name, history, call.event[0], call.event[1], exposure.exposed)
@@ -490,6 +496,7 @@ def compute_stress(call: StressCall, inputs: Sequence[Input]) -> Answer:
             "version": call.plan.record.version,
             "as_of": call.plan.day.isoformat(),
             "name": result.name,
+            "curves": [c.document() for c in call.plan.curves],
         },
         "pnl": result.pnl,
         "factors": [
@@ -598,7 +605,7 @@ def run_backtest(call: BacktestCall, inputs: Sequence[Input]) -> Backtested:
     (no look-ahead); an exceedance is a loss beyond it.
     """
     history = factor_history(call.plan, inputs)
-    exposure = book_exposures(call.plan)
+    exposure = book_exposures(call.plan, history)
     try:
         factors = exposure.exposed
         pnl = history.columns(factors) @ exposure.total_on(factors)
@@ -655,6 +662,7 @@ def compute_backtest(call: BacktestCall, inputs: Sequence[Input]) -> Answer:
             "as_of": call.plan.day.isoformat(),
             "window": call.window,
             "confidence": call.confidence,
+            "curves": [c.document() for c in call.plan.curves],
         },
         "backtest": backtest_document(run.result),
     }
