@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ from carbon254.metadata.portfolios import (
 )
 from carbon254.risk import (
     BasisPosition,
+    BatteryPosition,
     Copula,
     CovarianceMethod,
     EmptyPortfolio,
@@ -84,18 +86,21 @@ from carbon254.risk import (
     MissingHistory,
     Portfolio,
     PositionFileError,
+    PpaPosition,
     RiskError,
     RiskFactor,
     RiskMethod,
     RiskResult,
     UnknownFactor,
     calendar_curve_history,
+    engine_positions,
     exposures,
     historical_var,
     monte_carlo_var,
     parametric_var,
     parse_positions,
 )
+from carbon254.risk.engines import hour_of_day
 from carbon254.risk.position_file import OPTIONAL, REQUIRED
 from carbon254.schema import Dataset
 from carbon254.timeseries._clock import DAY, clock_for
@@ -166,6 +171,8 @@ def csv_from_records(records: Sequence[object]) -> str:
         for key, value in item.items():
             if isinstance(value, list):
                 value = ";".join(str(v) for v in value)
+            elif isinstance(value, dict):
+                value = json.dumps(value)
             row[str(key).lower()] = "" if value is None else str(value)
         rows.append(row)
     if not rows:
@@ -424,7 +431,7 @@ def book_locations(portfolio: Portfolio) -> tuple[tuple[str, str], ...]:
         elif isinstance(p, BasisPosition):
             found[(p.iso, p.node)] = None
             found[(p.iso, p.hub)] = None
-        elif isinstance(p, LoadObligation | HourlyPosition):
+        elif isinstance(p, LoadObligation | HourlyPosition | PpaPosition | BatteryPosition):
             found[(p.iso, p.location)] = None
     return tuple(found)
 
@@ -634,15 +641,50 @@ def risk_problem(error: RiskError, parameter: str) -> ApiError:
     return bad_parameter(parameter, f"{parameter}: {error}")
 
 
-def book_exposures(plan: HistoryPlan, history: FactorHistory) -> ExposureMatrix:
+def typical_day(iso: str, rows: pa.Table) -> Floats:
+    """The average DAM price ($/MWh) of each market-time hour beginning 0-23 over `rows`; NaN where none."""
+    sums = np.zeros(24)
+    counts = np.zeros(24)
+    if rows.num_rows:
+        starts = rows.column("interval_start").cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
+        prices = rows.column("lmp").to_numpy(zero_copy_only=False).astype(np.float64)
+        hour = hour_of_day(iso, starts)
+        keep = np.isfinite(prices)
+        np.add.at(sums, hour[keep], prices[keep])
+        np.add.at(counts, hour[keep], 1.0)
+    result: Floats = np.divide(sums, counts, out=np.full(24, np.nan), where=counts > 0)
+    return result
+
+
+def book_portfolio(plan: HistoryPlan, inputs: Sequence[Input]) -> Portfolio:
+    """The plan's portfolio with its PPA and battery positions made hourly by their engines.
+
+    Each is priced on its location's typical day over the DAM prices read
+    (`typical_day`); 422 naming the portfolio when an engine refuses one.
+    """
+    days = {
+        located: typical_day(iso, i.rows)
+        for located, (iso, _), i in zip(book_locations(plan.portfolio), plan.locations, inputs, strict=True)
+    }
+    try:
+        return engine_positions(plan.portfolio, days)
+    except RiskError as error:
+        raise risk_problem(error, "portfolio") from None
+
+
+def book_exposures(plan: HistoryPlan, history: FactorHistory, inputs: Sequence[Input]) -> ExposureMatrix:
     """The book's MWh on the history's factors, delivery from the day after `as_of` on; 422 if none is left.
 
-    Forwards on a hub measured on its curve map onto its tenor factors
-    (spot for months the curve does not reach); everything else onto spot.
+    PPAs and batteries are first made hourly (`book_portfolio`). Forwards
+    on a hub measured on its curve map onto its tenor factors (spot for
+    months the curve does not reach); everything else onto spot.
     """
     try:
         matrix = exposures(
-            plan.portfolio, history.factors, as_of=plan.book_day + timedelta(days=1), monthly=plan.on_curves
+            book_portfolio(plan, inputs),
+            history.factors,
+            as_of=plan.book_day + timedelta(days=1),
+            monthly=plan.on_curves,
         )
     except RiskError as error:
         raise risk_problem(error, "portfolio") from None
@@ -704,6 +746,7 @@ __all__ = [
     "RiskRequest",
     "book_exposures",
     "book_locations",
+    "book_portfolio",
     "books",
     "check_measure",
     "csv_from_records",
@@ -716,4 +759,5 @@ __all__ = [
     "plan_history",
     "risk_problem",
     "save_book",
+    "typical_day",
 ]

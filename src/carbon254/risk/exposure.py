@@ -40,10 +40,12 @@ from carbon254.risk.factors import BASE_BLOCKS, RiskFactor, base_blocks
 from carbon254.risk.hours import classify, hour_counts, month_code, month_of
 from carbon254.risk.positions import (
     BasisPosition,
+    BatteryPosition,
     ForwardPosition,
     LoadObligation,
     Portfolio,
     Position,
+    PpaPosition,
 )
 from carbon254.timeseries._clock import DAY, clock_for
 from carbon254.timeseries.periods import Block
@@ -95,7 +97,15 @@ def buckets(position: Position, as_of: date | None = None) -> list[Bucket]:
     Forwards and basis: hours of the block (per MW; basis long the node,
     short the hub). Load: minus the shaped share of one MWh of volume
     falling in each bucket. Hourly: MW x interval hours (profile scale 1).
+    PPA and battery positions have no buckets until their engines have
+    made them hourly (`carbon254.risk.engines.engine_positions`): RiskError.
     """
+    if isinstance(position, PpaPosition | BatteryPosition):
+        kind = "PPA" if isinstance(position, PpaPosition) else "battery"
+        raise RiskError(
+            f"position {position.id}: a {kind} position is measured on its hourly position; "
+            "make it with carbon254.risk.engine_positions first"
+        )
     if isinstance(position, ForwardPosition | BasisPosition):
         month, base, hours = _strip_hours(position.iso, position.start, position.end, as_of)
         keep = _in_block(base, position.block)

@@ -122,7 +122,7 @@ def check_risk(context: CallContext, request: RiskRequest) -> RiskCall:
 def run_risk(call: RiskCall, inputs: Sequence[Input]) -> tuple[RiskResult, Attribution]:
     """The VaR/ES of the call's book and its attribution by position and book node."""
     history = factor_history(call.plan, inputs)
-    exposure = book_exposures(call.plan, history)
+    exposure = book_exposures(call.plan, history, inputs)
     result = measure(call.measure, exposure, history)
     try:
         return result, attribute(exposure, result)
@@ -451,7 +451,7 @@ def check_stress(context: CallContext, request: StressRequest) -> StressCall:
 def run_stress(call: StressCall, inputs: Sequence[Input]) -> StressResult:
     """The book's P&L ($) under the call's shocks."""
     history = factor_history(call.plan, inputs)
-    exposure = book_exposures(call.plan, history)
+    exposure = book_exposures(call.plan, history, inputs)
     try:
         if call.event is not None:
             shocks = historical_shocks(call.name, history, call.event[0], call.event[1], exposure.exposed)
@@ -605,7 +605,7 @@ def run_backtest(call: BacktestCall, inputs: Sequence[Input]) -> Backtested:
     (no look-ahead); an exceedance is a loss beyond it.
     """
     history = factor_history(call.plan, inputs)
-    exposure = book_exposures(call.plan, history)
+    exposure = book_exposures(call.plan, history, inputs)
     try:
         factors = exposure.exposed
         pnl = history.columns(factors) @ exposure.total_on(factors)
