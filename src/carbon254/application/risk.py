@@ -401,10 +401,14 @@ def check_measure(request: RiskRequest) -> Measure:
             f"window: historical VaR at {c:g} needs {needed} scenarios; {request.window} days at a "
             f"{request.horizon_days}-day horizon give {request.window - request.horizon_days + 1}",
         )
-    if method is Method.MONTE_CARLO and not needed <= request.paths <= MAX_PATHS:
+    if method is Method.MONTE_CARLO and request.paths > MAX_PATHS:
         raise bad_parameter(
-            "paths", f"paths: must be {needed} to {MAX_PATHS:,} at {c:g}; got {request.paths}"
+            "paths",
+            f"paths: {request.paths:,} is more than one request draws ({MAX_PATHS:,}); submit it as a "
+            "`risk_var` job (POST /v1/jobs with kind risk_var)",
         )
+    if method is Method.MONTE_CARLO and request.paths < needed:
+        raise bad_parameter("paths", f"paths: at {c:g} at least {needed} are needed; got {request.paths}")
     try:
         copula = Copula(request.copula.strip().lower())
     except ValueError:
