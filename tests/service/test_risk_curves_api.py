@@ -222,3 +222,46 @@ def test_a_percent_shock_moves_a_curve_measured_forward_by_its_marked_prices(
     by_id = {r["id"]: r["pnl"] for r in response.json()["data"] if r["level"] == "position"}
     assert by_id == pytest.approx({"on": expected, "off": 0.0})
     assert response.json()["query"]["curves"][0]["used"] is True
+
+
+def _scenario(api: TestClient, text: str) -> None:
+    response = api.post("/v1/scenarios", content=text, headers={"Content-Type": "application/json"})
+    assert response.status_code == 201, response.text
+
+
+def test_a_saved_scenario_revalues_the_book_on_its_shocked_curves(
+    api: TestClient, marks: list[MonthlyCurve]
+) -> None:
+    _save(api, "StripScenario", BOOK + LOAD)
+    _scenario(api, '{"name": "up10pct", "steps": [{"type": "shift", "percent": 10}]}')
+    response = api.get(
+        "/v1/risk/stress",
+        params={"portfolio": "StripScenario", "as_of": MARKS_TO.isoformat(), "scenario": "up10pct"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    [last] = [c for c in marks if c.as_of == MARKS_TO]
+    months = [date(2024, m, 1) for m in (7, 8, 9)]
+    mw = {Block.ONPEAK: 5.0, Block.OFFPEAK: -3.0}
+    by_id = {r["id"]: r["pnl"] for r in body["data"] if r["level"] == "position"}
+    for position, block in (("on", Block.ONPEAK), ("off", Block.OFFPEAK)):
+        expected = sum(mw[block] * _block_hours(m)[block] * 0.1 * last.price(m, block) for m in months)
+        assert by_id[position] == pytest.approx(expected, rel=1e-9)
+    # The load is on spot factors: they move with the mark's first month (May: these marks start at
+    # their own month).
+    hours = _block_hours(date(2024, 7, 1))
+    load_mwh = {b: -10_000.0 * hours[b] / sum(hours.values()) for b in hours}
+    expected_load = sum(load_mwh[b] * 0.1 * last.price(last.months[0], b) for b in hours)
+    assert by_id["load"] == pytest.approx(expected_load, rel=1e-9)
+    assert body["query"]["scenario"]["name"] == "up10pct"
+    assert body["query"]["scenario"]["marks"] == [{"hub": "HB_NORTH", "as_of": MARKS_TO.isoformat()}]
+    missing = api.get(
+        "/v1/risk/stress",
+        params={"portfolio": "StripScenario", "as_of": MARKS_TO.isoformat(), "scenario": "nope"},
+    )
+    assert missing.status_code == 404 and missing.json()["parameter"] == "scenario"
+    both = api.get(
+        "/v1/risk/stress",
+        params={"portfolio": "StripScenario", "scenario": "up10pct", "shock": "ERCOT:HB_NORTH:atc:+1"},
+    )
+    assert both.status_code == 422 and both.json()["parameter"] == "shock"
