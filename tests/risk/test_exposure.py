@@ -87,6 +87,20 @@ def test_months_without_a_factor_fall_back_to_spot_and_unknown_hubs_fail() -> No
         _one(west, factors)
 
 
+def test_positions_not_named_monthly_map_straight_onto_spot() -> None:
+    factors = [RiskFactor("ERCOT", "HB_NORTH", Block.ATC, JULY), RiskFactor("ERCOT", "HB_NORTH", Block.ATC)]
+    forward = _forward(Block.ATC, 1.0)
+    load = LoadObligation("l", "Retail", "ERCOT", "HB_NORTH", JULY, JULY, 744.0)
+    found = exposures(Portfolio("p", (forward, load)), factors, monthly={"f"}).frame().to_dicts()
+    assert {(r["id"], r["factor"]): r["mwh"] for r in found} == {
+        ("f", "ERCOT:HB_NORTH:atc:2026-07"): 744.0,
+        ("l", "ERCOT:HB_NORTH:atc:spot"): pytest.approx(-744.0),
+    }
+    # Without the restriction both take the month's factor.
+    every = exposures(Portfolio("p", (forward, load)), factors).frame()
+    assert set(every["factor"].to_list()) == {"ERCOT:HB_NORTH:atc:2026-07"}
+
+
 def test_a_basis_position_is_long_the_node_and_short_the_hub() -> None:
     weekdays, _ = _july_days()
     position = BasisPosition("b", "Power", "ERCOT", "NODE_A", "HB_NORTH", Block.ONPEAK, JULY, JULY, 3.0)

@@ -11,27 +11,38 @@ prices it reads, and `factor_history` turns those prices into the
 Risk factors. Every location the book touches (a forward's hub, a basis
 position's node and hub, a load's zone) has two SPOT factors: its onpeak
 and its offpeak day-ahead price, each the day's average of the location's
-DAM LMPs in that block's hours (days in the ISO's market time). Every
-delivery month of a position maps onto them (`carbon254.risk.exposure`:
-onpeak hours to onpeak, 2x16 and 7x8 hours to offpeak), so a forward's
-risk is its MWh times the day-to-day move of the spot block price. Stored
-curve marks are not used as tenor factors: marks exist only for the days
-someone marked a hub (the demo's marks are weekly), while day-ahead prices
-exist for every day of every location, nodes included, so one source
-covers every position and its basis consistently. Onpeak has no hours on
-weekends and NERC holidays: its price is carried over those days (a zero
-change) and the next weekday's change spans the gap. A day without any
-stored price is missing history, refused naming the factor and the day.
+DAM LMPs in that block's hours (days in the ISO's market time). Onpeak has
+no hours on weekends and NERC holidays: its price is carried over those
+days (a zero change) and the next weekday's change spans the gap. A day
+without any stored price is missing history, refused naming the factor
+and the day.
+
+A forward's hub whose curve is marked (`carbon254.metadata.curves`: the
+tenant's own marks before the shared ones) over the whole window adds
+CURVE factors: the hub's monthly block prices by tenor M+1, M+2, ...
+(`carbon254.risk.calendar_curve_history`; a day without a mark is a zero
+change, the next mark carries the move). Forward positions on that hub map
+their delivery months onto them, so a Cal strip moves with its tenors, not
+with the day-ahead price; the current month and months beyond the curve's
+reach stay on spot. Every other position (load, basis, PPA, battery) keeps
+spot factors, so a basis position's two legs move consistently. A hub is
+measured on spot instead when it has no mark, when its marks start after
+the window's first day or stop more than `LEAD_DAYS` before `as_of`, or
+when its marks lack onpeak/offpeak (or atc) prices; the answer says which
+hubs came from curves and why the others did not (`CurveSource`).
 
 Reproducibility: the history ends on the request's `as_of` market day
 (default: today, UTC) and is read as it was known at the end of that day,
-so a later revision of a price does not change yesterday's VaR.
+so a later revision of a price does not change yesterday's VaR; curve marks
+are those marked for days up to `as_of` (their ids are part of the call's
+parameters, so a re-mark of one of those days shows as a new answer).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +61,7 @@ from carbon254.application.errors import ApiError, bad_parameter
 from carbon254.application.identity import Principal, entitle_feature
 from carbon254.application.operation import CallContext, Input, OperationRequest
 from carbon254.isos import iso_info
+from carbon254.metadata.curves import CurveMark, curve_history
 from carbon254.metadata.database import MetadataDatabase
 from carbon254.metadata.portfolios import (
     InvalidPortfolio,
@@ -62,6 +74,7 @@ from carbon254.metadata.portfolios import (
 )
 from carbon254.risk import (
     BasisPosition,
+    BatteryPosition,
     Copula,
     CovarianceMethod,
     EmptyPortfolio,
@@ -73,17 +86,21 @@ from carbon254.risk import (
     MissingHistory,
     Portfolio,
     PositionFileError,
+    PpaPosition,
     RiskError,
     RiskFactor,
     RiskMethod,
     RiskResult,
     UnknownFactor,
+    calendar_curve_history,
+    engine_positions,
     exposures,
     historical_var,
     monte_carlo_var,
     parametric_var,
     parse_positions,
 )
+from carbon254.risk.engines import hour_of_day
 from carbon254.risk.position_file import OPTIONAL, REQUIRED
 from carbon254.schema import Dataset
 from carbon254.timeseries._clock import DAY, clock_for
@@ -154,6 +171,8 @@ def csv_from_records(records: Sequence[object]) -> str:
         for key, value in item.items():
             if isinstance(value, list):
                 value = ";".join(str(v) for v in value)
+            elif isinstance(value, dict):
+                value = json.dumps(value)
             row[str(key).lower()] = "" if value is None else str(value)
         rows.append(row)
     if not rows:
@@ -276,6 +295,42 @@ class Measure:
 
 
 @dataclass(frozen=True, slots=True)
+class CurveSource:
+    """Whether the forwards on one hub are measured on its marked curve, and the marks (or why not).
+
+    `hub` is the name the positions give, `location` the catalog's;
+    `marks` are the hub's marks over the history (ascending as-of days),
+    `blocks` the curve blocks used; `reason` says why the hub stays on spot
+    factors when `used` is False.
+    """
+
+    iso: str
+    hub: str
+    location: str
+    marks: tuple[CurveMark, ...]
+    blocks: tuple[Block, ...]
+    reason: str | None
+
+    @property
+    def used(self) -> bool:
+        """Whether the hub's forwards map onto its curve factors."""
+        return self.reason is None
+
+    def document(self) -> dict[str, Any]:
+        """The source as the answers' `query.curves` items: hub, used, marks, first and last, reason."""
+        return {
+            "iso": self.iso,
+            "hub": self.location,
+            "used": self.used,
+            "marks": len(self.marks),
+            "first": self.marks[0].as_of.isoformat() if self.marks else None,
+            "last": self.marks[-1].as_of.isoformat() if self.marks else None,
+            "blocks": [b.value for b in self.blocks],
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryPlan:
     """The portfolio, the market day, and the DAM prices of each of its locations over the days read.
 
@@ -290,6 +345,7 @@ class HistoryPlan:
     locations: tuple[tuple[str, str], ...]
     inputs: tuple[DatasetQuery, ...]
     renames: tuple[Mapping[str, str], ...]
+    curves: tuple[CurveSource, ...] = ()
     valued: date | None = None
     tz: str | None = None
 
@@ -298,12 +354,20 @@ class HistoryPlan:
         """The market day the book is valued on: delivery after it carries risk (default: `day`)."""
         return self.valued or self.day
 
+    @property
+    def on_curves(self) -> frozenset[str]:
+        """Ids of the forward positions whose hub is measured on its curve."""
+        used = {(c.iso, c.hub) for c in self.curves if c.used}
+        forwards = (p for p in self.portfolio.positions if isinstance(p, ForwardPosition))
+        return frozenset(p.id for p in forwards if (p.iso, p.hub) in used)
+
     def parameters(self) -> dict[str, Any]:
-        """The portfolio version's digest (changes with each save) and the market days."""
+        """The portfolio version's digest (changes with each save), the market days and the marks read."""
         return {
             "portfolio": [self.record.name, self.record.version, self.record.digest],
             "as_of": self.day.isoformat(),
             "valued": self.book_day.isoformat(),
+            "curves": [[c.iso, c.location, [m.id for m in c.marks]] for c in self.curves if c.used],
         }
 
 
@@ -337,10 +401,14 @@ def check_measure(request: RiskRequest) -> Measure:
             f"window: historical VaR at {c:g} needs {needed} scenarios; {request.window} days at a "
             f"{request.horizon_days}-day horizon give {request.window - request.horizon_days + 1}",
         )
-    if method is Method.MONTE_CARLO and not needed <= request.paths <= MAX_PATHS:
+    if method is Method.MONTE_CARLO and request.paths > MAX_PATHS:
         raise bad_parameter(
-            "paths", f"paths: must be {needed} to {MAX_PATHS:,} at {c:g}; got {request.paths}"
+            "paths",
+            f"paths: {request.paths:,} is more than one request draws ({MAX_PATHS:,}); submit it as a "
+            "`risk_var` job (POST /v1/jobs with kind risk_var)",
         )
+    if method is Method.MONTE_CARLO and request.paths < needed:
+        raise bad_parameter("paths", f"paths: at {c:g} at least {needed} are needed; got {request.paths}")
     try:
         copula = Copula(request.copula.strip().lower())
     except ValueError:
@@ -367,7 +435,7 @@ def book_locations(portfolio: Portfolio) -> tuple[tuple[str, str], ...]:
         elif isinstance(p, BasisPosition):
             found[(p.iso, p.node)] = None
             found[(p.iso, p.hub)] = None
-        elif isinstance(p, LoadObligation | HourlyPosition):
+        elif isinstance(p, LoadObligation | HourlyPosition | PpaPosition | BatteryPosition):
             found[(p.iso, p.location)] = None
     return tuple(found)
 
@@ -428,9 +496,77 @@ def plan_history(
         assert query.locations is not None
         locations.append((iso, query.locations[0]))
         inputs.append(query)
-    return HistoryPlan(
-        record, portfolio, last, first, tuple(locations), tuple(inputs), tuple({} for _ in inputs)
+    catalog = dict(zip(book_locations(portfolio), locations, strict=True))
+    curves = tuple(
+        curve_source(context, iso, hub, catalog[(iso, hub)][1], first, last)
+        for iso, hub in forward_hubs(portfolio)
     )
+    return HistoryPlan(
+        record,
+        portfolio,
+        last,
+        first,
+        tuple(locations),
+        tuple(inputs),
+        tuple({} for _ in inputs),
+        curves,
+    )
+
+
+def forward_hubs(portfolio: Portfolio) -> tuple[tuple[str, str], ...]:
+    """Every (ISO, hub) a forward position of the book is on, in order of first appearance."""
+    found = {(p.iso, p.hub): None for p in portfolio.positions if isinstance(p, ForwardPosition)}
+    return tuple(found)
+
+
+def curve_blocks(marks: Sequence[CurveMark]) -> tuple[Block, ...]:
+    """The blocks every mark prices: onpeak and offpeak, else atc; () when the marks share neither."""
+    common = set.intersection(*(set(m.curve.blocks) for m in marks))
+    for blocks in ((Block.ONPEAK, Block.OFFPEAK), (Block.ATC,)):
+        if set(blocks) <= common:
+            return blocks
+    return ()
+
+
+def curve_source(
+    context: CallContext, iso: str, hub: str, location: str, first: date, last: date
+) -> CurveSource:
+    """The marks of `location` from `LEAD_DAYS` before `first` to `last`, and whether they cover the history.
+
+    They do when a mark falls on or before `first` (so the first day's
+    change has a previous mark), the latest is at most `LEAD_DAYS` before
+    `last` (a curve left unmarked longer would show no risk), and every
+    mark prices the same blocks (`curve_blocks`).
+    """
+    marks = tuple(
+        curve_history(
+            context.require_metadata(),
+            tenant=context.principal.tenant,
+            iso=iso,
+            hub=location,
+            start=first - timedelta(days=LEAD_DAYS),
+            end=last + timedelta(days=1),
+        )
+    )
+    reason = None
+    blocks: tuple[Block, ...] = ()
+    if not marks:
+        reason = f"no curve of {iso} {location} is marked from {first - timedelta(days=LEAD_DAYS)} to {last}"
+    elif marks[0].as_of > first:
+        reason = (
+            f"the marks of {iso} {location} start on {marks[0].as_of}, after the window's first day {first}: "
+            "use a shorter window to measure its forwards on the curve"
+        )
+    elif marks[-1].as_of < last - timedelta(days=LEAD_DAYS):
+        reason = (
+            f"the latest mark of {iso} {location} is of {marks[-1].as_of}, "
+            f"over {LEAD_DAYS} days before {last}"
+        )
+    else:
+        blocks = curve_blocks(marks)
+        if not blocks:
+            reason = f"the marks of {iso} {location} do not all price onpeak and offpeak (or atc)"
+    return CurveSource(iso, hub, location, marks, blocks, reason)
 
 
 # ---- factor history ------------------------------------------------------------------------------
@@ -480,9 +616,24 @@ def factor_history(plan: HistoryPlan, inputs: Sequence[Input]) -> FactorHistory:
     levels = np.concatenate(columns, axis=1)[LEAD_DAYS:]
     days = [plan.first + timedelta(days=k) for k in range(levels.shape[0])]
     try:
-        return FactorHistory.from_levels(location_factors(plan.locations), days, levels)
+        spot = FactorHistory.from_levels(location_factors(plan.locations), days, levels)
+        parts = [spot] + [
+            calendar_curve_history(
+                [m.curve for m in c.marks], c.blocks, spot.dates, location=c.location, as_of=plan.book_day
+            )
+            for c in plan.curves
+            if c.used
+        ]
     except RiskError as error:
         raise risk_problem(error, "window") from None
+    if len(parts) == 1:
+        return spot
+    return FactorHistory(
+        tuple(f for part in parts for f in part.factors),
+        spot.dates,
+        np.concatenate([part.changes for part in parts], axis=1),
+        np.concatenate([part.levels for part in parts if part.levels is not None]),
+    )
 
 
 def risk_problem(error: RiskError, parameter: str) -> ApiError:
@@ -494,11 +645,50 @@ def risk_problem(error: RiskError, parameter: str) -> ApiError:
     return bad_parameter(parameter, f"{parameter}: {error}")
 
 
-def book_exposures(plan: HistoryPlan) -> ExposureMatrix:
-    """The book's MWh on its spot factors, delivery from the day after `as_of` on; 422 if nothing is left."""
+def typical_day(iso: str, rows: pa.Table) -> Floats:
+    """The average DAM price ($/MWh) of each market-time hour beginning 0-23 over `rows`; NaN where none."""
+    sums = np.zeros(24)
+    counts = np.zeros(24)
+    if rows.num_rows:
+        starts = rows.column("interval_start").cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
+        prices = rows.column("lmp").to_numpy(zero_copy_only=False).astype(np.float64)
+        hour = hour_of_day(iso, starts)
+        keep = np.isfinite(prices)
+        np.add.at(sums, hour[keep], prices[keep])
+        np.add.at(counts, hour[keep], 1.0)
+    result: Floats = np.divide(sums, counts, out=np.full(24, np.nan), where=counts > 0)
+    return result
+
+
+def book_portfolio(plan: HistoryPlan, inputs: Sequence[Input]) -> Portfolio:
+    """The plan's portfolio with its PPA and battery positions made hourly by their engines.
+
+    Each is priced on its location's typical day over the DAM prices read
+    (`typical_day`); 422 naming the portfolio when an engine refuses one.
+    """
+    days = {
+        located: typical_day(iso, i.rows)
+        for located, (iso, _), i in zip(book_locations(plan.portfolio), plan.locations, inputs, strict=True)
+    }
+    try:
+        return engine_positions(plan.portfolio, days)
+    except RiskError as error:
+        raise risk_problem(error, "portfolio") from None
+
+
+def book_exposures(plan: HistoryPlan, history: FactorHistory, inputs: Sequence[Input]) -> ExposureMatrix:
+    """The book's MWh on the history's factors, delivery from the day after `as_of` on; 422 if none is left.
+
+    PPAs and batteries are first made hourly (`book_portfolio`). Forwards
+    on a hub measured on its curve map onto its tenor factors (spot for
+    months the curve does not reach); everything else onto spot.
+    """
     try:
         matrix = exposures(
-            plan.portfolio, location_factors(plan.locations), as_of=plan.book_day + timedelta(days=1)
+            book_portfolio(plan, inputs),
+            history.factors,
+            as_of=plan.book_day + timedelta(days=1),
+            monthly=plan.on_curves,
         )
     except RiskError as error:
         raise risk_problem(error, "portfolio") from None
@@ -551,6 +741,7 @@ __all__ = [
     "FACTOR_BLOCKS",
     "MAX_UPLOAD_BYTES",
     "RISK_FEATURE",
+    "CurveSource",
     "HistoryPlan",
     "Measure",
     "Method",
@@ -559,6 +750,7 @@ __all__ = [
     "RiskRequest",
     "book_exposures",
     "book_locations",
+    "book_portfolio",
     "books",
     "check_measure",
     "csv_from_records",
@@ -571,4 +763,5 @@ __all__ = [
     "plan_history",
     "risk_problem",
     "save_book",
+    "typical_day",
 ]

@@ -19,10 +19,11 @@ from rich.markup import escape
 from rich.table import Table
 
 # Importing these registers their job kinds (export, scenario_sweep, scenario_paths, battery_screen,
-# ppa_simulate, forecast_backtest, forecast_train) in the process-wide registry.
+# ppa_simulate, forecast_backtest, forecast_train, risk_var) in the process-wide registry.
 import carbon254.exports
 import carbon254.forecast_jobs
 import carbon254.ppa_montecarlo
+import carbon254.risk_montecarlo
 import carbon254.screening
 import carbon254.sweeps  # noqa: F401
 from carbon254.cli.console import console, fail

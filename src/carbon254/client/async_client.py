@@ -1096,7 +1096,7 @@ class AsyncClient:
         return as_frame(await self._fetch_table(query), frame)
 
     async def risk_stress(self, portfolio: str, *, frame: FrameKind = "pandas", **options: Any) -> Any:
-        """P&L ($) per book node and position under `shock=` moves or a replayed `event=`."""
+        """P&L ($) per book node and position under `shock=`, a past `event=` or a saved `scenario=`."""
         return as_frame(
             await self._fetch_table(checked(RiskStressQuery, portfolio=portfolio, **options)), frame
         )

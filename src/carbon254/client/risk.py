@@ -42,7 +42,7 @@ class RiskAttributionQuery(RiskVarQuery):
 
 
 class RiskStressQuery(Query):
-    """`GET /v1/risk/stress`: P&L ($) per book node and position under a shock or a replayed event."""
+    """`GET /v1/risk/stress`: P&L ($) per book node and position under a shock, event or saved scenario."""
 
     path: ClassVar[str] = "/v1/risk/stress"
     portfolio: str
@@ -50,6 +50,7 @@ class RiskStressQuery(Query):
     as_of: str | None = None
     shock: str | None = None
     event: str | None = None
+    scenario: str | None = None
 
 
 class RiskBacktestQuery(Query):

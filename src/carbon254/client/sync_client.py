@@ -1097,7 +1097,7 @@ class Client:
         return as_frame(self._fetch_table(query), frame)
 
     def risk_stress(self, portfolio: str, *, frame: FrameKind = "pandas", **options: Any) -> Any:
-        """P&L ($) per book node and position under `shock=` moves or a replayed `event=`."""
+        """P&L ($) per book node and position under `shock=`, a past `event=` or a saved `scenario=`."""
         return as_frame(self._fetch_table(checked(RiskStressQuery, portfolio=portfolio, **options)), frame)
 
     def risk_backtest(self, portfolio: str, *, frame: FrameKind = "pandas", **options: Any) -> Any:

@@ -26,7 +26,8 @@ from carbon254.risk.backtest import (
     kupiec,
 )
 from carbon254.risk.covariance import CovarianceMethod, FactorCovariance, estimate_covariance
-from carbon254.risk.curve_history import history_from_curve_returns
+from carbon254.risk.curve_history import calendar_curve_history, history_from_curve_returns
+from carbon254.risk.engines import battery_hourly, engine_positions, ppa_hourly
 from carbon254.risk.errors import (
     CovarianceError,
     EmptyPortfolio,
@@ -45,11 +46,13 @@ from carbon254.risk.parametric import parametric_var
 from carbon254.risk.position_file import parse_positions
 from carbon254.risk.positions import (
     BasisPosition,
+    BatteryPosition,
     ForwardPosition,
     HourlyPosition,
     LoadObligation,
     Portfolio,
     Position,
+    PpaPosition,
     position_from_schedule,
 )
 from carbon254.risk.result import RiskMethod, RiskResult
@@ -70,6 +73,7 @@ __all__ = [
     "BacktestResult",
     "BaselZone",
     "BasisPosition",
+    "BatteryPosition",
     "BookRisk",
     "Christoffersen",
     "Copula",
@@ -92,6 +96,7 @@ __all__ = [
     "PositionFileError",
     "PositionProblem",
     "PositionRisk",
+    "PpaPosition",
     "RiskError",
     "RiskFactor",
     "RiskMethod",
@@ -103,7 +108,10 @@ __all__ = [
     "attribute",
     "backtest",
     "basel_zone",
+    "battery_hourly",
+    "calendar_curve_history",
     "christoffersen",
+    "engine_positions",
     "estimate_covariance",
     "exceedances",
     "exposures",
@@ -118,6 +126,7 @@ __all__ = [
     "parse_positions",
     "portfolio_factors",
     "position_from_schedule",
+    "ppa_hourly",
     "rolling_var",
     "shocks_from_curves",
     "shocks_from_rules",

@@ -9,6 +9,10 @@ of the same ISO and location, the finest one whose hours contain it:
    else of `offpeak` (for 2x16 and 7x8 hours), else of `atc`;
 2. failing any monthly factor, the location's spot factor, same order.
 
+A caller may restrict monthly factors to some positions (`monthly`): the
+others map straight onto spot factors (a load or basis position measured
+on day-ahead prices while the book's forwards are measured on curves).
+
 So a 7x24 forward maps to onpeak + 2x16 + 7x8 factors when the history
 has them, to onpeak + offpeak, or to atc, and a book can be measured on
 spot prices alone. A bucket with no factor at all is an error
@@ -21,7 +25,7 @@ amount (`unit`) and scaled by the amounts (`mwh`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -36,10 +40,12 @@ from carbon254.risk.factors import BASE_BLOCKS, RiskFactor, base_blocks
 from carbon254.risk.hours import classify, hour_counts, month_code, month_of
 from carbon254.risk.positions import (
     BasisPosition,
+    BatteryPosition,
     ForwardPosition,
     LoadObligation,
     Portfolio,
     Position,
+    PpaPosition,
 )
 from carbon254.timeseries._clock import DAY, clock_for
 from carbon254.timeseries.periods import Block
@@ -91,7 +97,15 @@ def buckets(position: Position, as_of: date | None = None) -> list[Bucket]:
     Forwards and basis: hours of the block (per MW; basis long the node,
     short the hub). Load: minus the shaped share of one MWh of volume
     falling in each bucket. Hourly: MW x interval hours (profile scale 1).
+    PPA and battery positions have no buckets until their engines have
+    made them hourly (`carbon254.risk.engines.engine_positions`): RiskError.
     """
+    if isinstance(position, PpaPosition | BatteryPosition):
+        kind = "PPA" if isinstance(position, PpaPosition) else "battery"
+        raise RiskError(
+            f"position {position.id}: a {kind} position is measured on its hourly position; "
+            "make it with carbon254.risk.engine_positions first"
+        )
     if isinstance(position, ForwardPosition | BasisPosition):
         month, base, hours = _strip_hours(position.iso, position.start, position.end, as_of)
         keep = _in_block(base, position.block)
@@ -140,11 +154,11 @@ class _Resolver:
             self.locations.setdefault(f.iso, set()).add(f.location)
         self.memo: dict[tuple[str, str, int, int], int | None] = {}
 
-    def column(self, iso: str, location: str, month: int, base: int) -> int | None:
-        key = (iso, location, month, base)
+    def column(self, iso: str, location: str, month: int, base: int, monthly: bool = True) -> int | None:
+        key = (iso, location, month if monthly else _SPOT, base)
         if key not in self.memo:
             found = None
-            for when in (month, _SPOT):
+            for when in (month, _SPOT) if monthly else (_SPOT,):
                 for block in _CONTAINING[base]:
                     found = self.columns.get((iso, location, when, block))
                     if found is not None:
@@ -238,11 +252,17 @@ class ExposureMatrix:
 
 
 def exposures(
-    portfolio: Portfolio, factors: Sequence[RiskFactor], *, as_of: date | None = None
+    portfolio: Portfolio,
+    factors: Sequence[RiskFactor],
+    *,
+    as_of: date | None = None,
+    monthly: Collection[str] | None = None,
 ) -> ExposureMatrix:
     """Each position's exposure (MWh, $ per $/MWh) to each of `factors`, from `as_of` (market day) on.
 
-    Buckets map to factors by the rule of the module docstring. Raises
+    Buckets map to factors by the rule of the module docstring; `monthly`
+    names the positions (ids) that may map onto monthly factors (None:
+    every position), the others map onto spot factors only. Raises
     UnknownFactor listing positions whose hub, node, month or block no
     factor covers.
     """
@@ -253,10 +273,11 @@ def exposures(
     values: list[Floats] = []
     problems: list[str] = []
     for i, position in enumerate(portfolio.positions):
+        tenors = monthly is None or position.id in monthly
         for bucket in buckets(position, as_of):
             columns = np.empty(len(bucket.mwh), dtype=np.int64)
             for k, (month, base) in enumerate(zip(bucket.month.tolist(), bucket.base.tolist(), strict=True)):
-                col = resolver.column(position.iso, bucket.location, month, base)
+                col = resolver.column(position.iso, bucket.location, month, base, tenors)
                 if col is None:
                     problems.append(resolver.problem(position, bucket.location, month, base))
                     col = -1

@@ -1,4 +1,4 @@
-"""Position files: a CSV of forwards, basis positions and load obligations, checked line by line.
+"""Position files: a CSV of forwards, basis, load, PPA and battery positions, checked line by line.
 
 Columns (header on line 1, any order, names case-insensitive):
 
@@ -6,48 +6,72 @@ Columns (header on line 1, any order, names case-insensitive):
 |---|---|---|
 | id | all | unique position id |
 | book | all | book path, e.g. `Power/East/Forwards` |
-| kind | all | `forward`, `basis` or `load` |
+| kind | all | `forward`, `basis`, `load`, `ppa` or `battery` |
 | iso | all | ISO name (ERCOT, PJM, ...) |
-| location | all | forward: the hub; basis: the node; load: the zone or hub served |
+| location | all | forward: hub; basis: node; load: zone or hub; ppa: where it settles; battery: node |
 | hub | basis | the hub of node minus hub |
 | block | forward, basis | onpeak, offpeak, atc, 2x16, 7x8 (also 5x16, 7x24) |
 | start, end | all | first and last delivery month, `YYYY-MM` (inclusive) |
-| mw | forward, basis | MW, long positive |
+| mw | forward, basis, ppa, battery | MW, long positive; a PPA's plant capacity, a battery's power |
 | price | forward, basis | trade price $/MWh (optional, 0) |
 | volume_mwh | load | MWh served over the period |
 | shape | load | 24 weights for hour-ending 1-24, `;`-separated (optional, flat) |
+| contract | ppa | the PPA engine's contract as JSON, e.g. `{"type": "fixed", "strike": 45}` |
+| technology | ppa | `solar` (default) or `flat` |
+| side | ppa | `buyer` (default, the offtaker) or `seller` |
+| energy_mwh | battery | the battery's energy, MWh |
 
 Every bad field of every line is reported (`PositionFileError.problems`,
 with the line and column), and nothing is returned unless all are good: a
-file is taken whole or not at all. Hourly positions (PPA, battery) come
-from their engines, not from files.
+file is taken whole or not at all. A PPA's or battery's hourly position
+comes from its engine when the book is measured (`carbon254.risk.engines`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from collections.abc import Callable
 from datetime import date
 from typing import TypeVar
 
+from carbon254.ppa.contracts import Contract, parse_contract
+from carbon254.ppa.errors import PpaError
 from carbon254.risk.errors import PositionError, PositionFileError, PositionProblem, RiskError
 from carbon254.risk.factors import normalize_iso, parse_block
 from carbon254.risk.positions import (
     FLAT_SHAPE,
+    PPA_SIDES,
+    PPA_TECHNOLOGIES,
     BasisPosition,
+    BatteryPosition,
     ForwardPosition,
     LoadObligation,
     Portfolio,
     Position,
+    PpaPosition,
     book_path,
 )
 from carbon254.timeseries.periods import Block
 
 REQUIRED = ("id", "book", "kind", "iso", "location", "start", "end")
-OPTIONAL = ("hub", "block", "mw", "price", "volume_mwh", "shape")
-KINDS = ("forward", "basis", "load")
+OPTIONAL = (
+    "hub",
+    "block",
+    "mw",
+    "price",
+    "volume_mwh",
+    "shape",
+    "contract",
+    "technology",
+    "side",
+    "energy_mwh",
+)
+KINDS = ("forward", "basis", "load", "ppa", "battery")
+# Columns that belong to one kind only: any other kind's line leaves them empty.
+ONLY = {"contract": "ppa", "technology": "ppa", "side": "ppa", "energy_mwh": "battery"}
 T = TypeVar("T")
 
 
@@ -125,6 +149,37 @@ def _shape(text: str) -> tuple[float, ...]:
     return weights
 
 
+def _positive(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise ValueError(f"must be positive, got {text!r}")
+    return value
+
+
+def _contract(text: str) -> Contract:
+    """A PPA contract from its JSON text; ValueError naming what the PPA engine refuses."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f'is not JSON ({error.msg}); e.g. {{"type": "fixed", "strike": 45}}') from None
+    if not isinstance(document, dict):
+        raise ValueError('must be a JSON object such as {"type": "fixed", "strike": 45}')
+    try:
+        return parse_contract(document)
+    except PpaError as error:
+        raise ValueError(str(error)) from None
+
+
+def _one_of(name: str, options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in options:
+            raise ValueError(f"{text!r} is not one of {', '.join(options)}")
+        return value
+
+    return parse
+
+
 def _position(line: _Line) -> Position | None:
     kind = line.required("kind").lower()
     if kind and kind not in KINDS:
@@ -140,6 +195,26 @@ def _position(line: _Line) -> Position | None:
     end = line.parsed("end", _month)
     if start is not None and end is not None and end < start:
         line.bad("end", f"{end:%Y-%m} is before start {start:%Y-%m}")
+    for column, owner in ONLY.items():
+        if kind != owner:
+            line.absent(column, kind)
+    if kind in ("ppa", "battery"):
+        for column in ("hub", "block", "price", "volume_mwh", "shape"):
+            line.absent(column, kind)
+        mw = line.parsed("mw", _positive)
+        if kind == "battery":
+            energy = line.parsed("energy_mwh", _positive)
+            if not line.ok or start is None or end is None or mw is None or energy is None:
+                return None
+            return BatteryPosition(*common, location, start, end, mw, energy)
+        contract = line.parsed("contract", _contract)
+        technology = line.parsed("technology", _one_of("technology", PPA_TECHNOLOGIES), required=False)
+        side = line.parsed("side", _one_of("side", PPA_SIDES), required=False)
+        if not line.ok or start is None or end is None or mw is None or contract is None:
+            return None
+        return PpaPosition(
+            *common, location, start, end, mw, contract, technology or "solar", side or "buyer"
+        )
     if kind == "load":
         line.absent("mw", kind)
         line.absent("hub", kind)

@@ -14,6 +14,10 @@ per unit of it.
   over hours by a 24-hour `shape` (hour-ending 1-24): short, negative MW.
 - `BasisPosition`: `mw` of node minus hub (long the node, short the hub).
 - `HourlyPosition`: expected MW per interval from a PPA or battery engine.
+- `PpaPosition` and `BatteryPosition`: a PPA (contract, plant, term) or a
+  battery (MW, MWh, term) as stored in a position file; their hourly
+  positions come from the PPA and battery engines
+  (`carbon254.risk.engines`), which the exposures are measured on.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from carbon254.battery.schedule import Schedule
+from carbon254.ppa.contracts import Contract
 from carbon254.risk.errors import EmptyPortfolio, PositionError, RiskError
 from carbon254.risk.factors import normalize_iso
 from carbon254.timeseries.periods import Block
@@ -280,7 +285,100 @@ def position_from_schedule(id: str, book: str, iso: str, location: str, schedule
     )
 
 
-Position = ForwardPosition | LoadObligation | BasisPosition | HourlyPosition
+@dataclass(frozen=True, slots=True)
+class PpaPosition:
+    """A PPA settling at `location` (hub or node) over months `start`..`end` on a `technology` plant.
+
+    `contract` is the PPA engine's (`carbon254.ppa`: fixed, collar,
+    index_plus, floating_discount; $/MWh); `capacity_mw` the plant's AC
+    capacity, `technology` solar (pvlib at the ISO's representative site)
+    or flat (the capacity every hour); `side` buyer (the offtaker: long the
+    market price under a virtual fixed price) or seller.
+    """
+
+    id: str
+    book: str
+    iso: str
+    location: str
+    start: date
+    end: date
+    capacity_mw: float
+    contract: Contract
+    technology: str = "solar"
+    side: str = "buyer"
+
+    def __post_init__(self) -> None:
+        position_id, book, iso = _identity(self.id, self.book, self.iso)
+        object.__setattr__(self, "id", position_id)
+        object.__setattr__(self, "book", book)
+        object.__setattr__(self, "iso", iso)
+        object.__setattr__(self, "location", _location("location", self.location))
+        _months(self.start, self.end)
+        _finite("capacity_mw", self.capacity_mw)
+        if self.capacity_mw <= 0:
+            raise PositionError("capacity_mw", f"must be positive, got {self.capacity_mw}")
+        if self.technology not in PPA_TECHNOLOGIES:
+            raise PositionError(
+                "technology", f"{self.technology!r} is not one of {', '.join(PPA_TECHNOLOGIES)}"
+            )
+        if self.side not in PPA_SIDES:
+            raise PositionError("side", f"{self.side!r} is not one of {', '.join(PPA_SIDES)}")
+
+    @property
+    def amount(self) -> float:
+        """The position's size: MW of plant capacity."""
+        return self.capacity_mw
+
+    @property
+    def amount_unit(self) -> str:
+        return "MW"
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryPosition:
+    """A battery of `power_mw` and `energy_mwh` at `location` (a node), operated months `start`..`end`.
+
+    Its hourly position is the battery engine's arbitrage schedule against
+    the location's typical day of prices (`carbon254.risk.engines`).
+    """
+
+    id: str
+    book: str
+    iso: str
+    location: str
+    start: date
+    end: date
+    power_mw: float
+    energy_mwh: float
+
+    def __post_init__(self) -> None:
+        position_id, book, iso = _identity(self.id, self.book, self.iso)
+        object.__setattr__(self, "id", position_id)
+        object.__setattr__(self, "book", book)
+        object.__setattr__(self, "iso", iso)
+        object.__setattr__(self, "location", _location("location", self.location))
+        _months(self.start, self.end)
+        for name in ("power_mw", "energy_mwh"):
+            value = getattr(self, name)
+            _finite(name, value)
+            if value <= 0:
+                raise PositionError(name, f"must be positive, got {value}")
+
+    @property
+    def amount(self) -> float:
+        """The position's size: MW of power."""
+        return self.power_mw
+
+    @property
+    def amount_unit(self) -> str:
+        return "MW"
+
+
+PPA_TECHNOLOGIES = ("solar", "flat")
+PPA_SIDES = ("buyer", "seller")
+
+Position = ForwardPosition | LoadObligation | BasisPosition | HourlyPosition | PpaPosition | BatteryPosition
+EngineSpec = PpaPosition | BatteryPosition
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +408,11 @@ class Portfolio:
     def books(self) -> tuple[str, ...]:
         """Every node of the book hierarchy, parents before children: `""` (the whole portfolio) first."""
         return book_nodes(p.book for p in self.positions)
+
+    def replaced(self, positions: Sequence[Position]) -> Portfolio:
+        """The same portfolio with each position whose id is in `positions` replaced by it (same order)."""
+        by_id = {p.id: p for p in positions}
+        return Portfolio(self.name, tuple(by_id.get(p.id, p) for p in self.positions))
 
     def subset(self, ids: Sequence[str]) -> Portfolio:
         """The positions with `ids`, in this portfolio's order; RiskError for ids it does not have."""

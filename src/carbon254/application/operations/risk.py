@@ -27,7 +27,7 @@ from pydantic import Field
 from carbon254.application.answer import Answer
 from carbon254.application.curves import parse_day
 from carbon254.application.datasets import DatasetQuery
-from carbon254.application.errors import bad_parameter
+from carbon254.application.errors import ApiError, bad_parameter
 from carbon254.application.operation import (
     CallContext,
     Column,
@@ -52,12 +52,17 @@ from carbon254.application.risk import (
     plan_history,
     risk_problem,
 )
+from carbon254.application.scenarios import needs_hours, parse_scenario, saved_scenario
+from carbon254.curves.model import CurveSet
+from carbon254.metadata.curves import CurveMark, find_curve
+from carbon254.metadata.scenarios import ScenarioRecord
 from carbon254.risk import (
     Attribution,
     BacktestResult,
     ExposureMatrix,
     FactorShocks,
     RiskError,
+    RiskFactor,
     RiskResult,
     ShockRule,
     StressResult,
@@ -66,10 +71,12 @@ from carbon254.risk import (
     exceedances,
     historical_shocks,
     rolling_var,
+    shocks_from_curves,
     shocks_from_rules,
     stress,
 )
 from carbon254.risk.factors import parse_block
+from carbon254.scenarios import Scenario, ScenarioError, apply_scenario
 from carbon254.scenarios.replay import PRESETS
 
 # ---- risk_var and risk_es -------------------------------------------------------------------------
@@ -121,8 +128,9 @@ def check_risk(context: CallContext, request: RiskRequest) -> RiskCall:
 
 def run_risk(call: RiskCall, inputs: Sequence[Input]) -> tuple[RiskResult, Attribution]:
     """The VaR/ES of the call's book and its attribution by position and book node."""
-    exposure = book_exposures(call.plan)
-    result = measure(call.measure, exposure, factor_history(call.plan, inputs))
+    history = factor_history(call.plan, inputs)
+    exposure = book_exposures(call.plan, history, inputs)
+    result = measure(call.measure, exposure, history)
     try:
         return result, attribute(exposure, result)
     except RiskError as error:
@@ -136,6 +144,9 @@ def _query(call: RiskCall, result: RiskResult) -> dict[str, Any]:
         "version": plan.record.version,
         "as_of": plan.day.isoformat(),
         "factors": [f.label for f in result.factors],
+        "curve_factors": [f.label for f in result.factors if not f.is_spot],
+        "spot_factors": [f.label for f in result.factors if f.is_spot],
+        "curves": [c.document() for c in plan.curves],
         "settings": result.settings,
     }
 
@@ -179,7 +190,9 @@ def compute_var(call: RiskCall, inputs: Sequence[Input]) -> Answer:
 
 _DESCRIPTION = (
     "Market risk of a saved portfolio (POST /v1/risk/portfolios): each location's onpeak and offpeak "
-    "day-ahead price (daily averages of DAM LMPs in the block's hours) are its risk factors, every "
+    "day-ahead price (daily averages of DAM LMPs in the block's hours) are its spot risk factors; a "
+    "forward's hub with a marked curve over the window adds its tenors M+1, M+2, ... as factors of the "
+    "forwards' delivery months (the head's `curves` says which hubs did and why others did not); every "
     "delivery month of a position maps onto them, and the last `window` daily changes up to `as_of` "
     "(as known at the end of that day) give the P&L distribution: historical simulation, delta-normal "
     "(EWMA or sample covariance) or Monte Carlo (Gaussian or Student-t copula, or bootstrapped "
@@ -344,6 +357,27 @@ class StressRequest(PortfolioRequest):
         "caiso_heat_2020, polar_vortex_2014) or dates YYYY-MM-DD..YYYY-MM-DD; the moves are the sums of "
         "the stored daily changes over those days.",
     )
+    scenario: str | None = Field(
+        None,
+        description="A saved scenario (POST /v1/scenarios) by name, its latest version: applied to the "
+        "marked curves (on or before as_of) of the book's locations, each factor moves by the shocked "
+        "minus the marked price of its month and block (spot factors: the prompt month's); locations "
+        "without a mark do not move. Scenarios with hourly steps or a sweep are refused.",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioStress:
+    """A saved scenario to stress with, and the marks of the book's locations it is applied to."""
+
+    record: ScenarioRecord
+    scenario: Scenario
+    marks: tuple[tuple[str, CurveMark], ...]  # (the location as the book's factors name it, its mark)
+
+    @property
+    def base(self) -> CurveSet:
+        """The marked monthly curves, by the factors' location names."""
+        return CurveSet(monthly={location: mark.curve for location, mark in self.marks})
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +388,7 @@ class StressCall:
     name: str
     rules: tuple[ShockRule, ...]
     event: tuple[date, date] | None
+    scenario: ScenarioStress | None = None
 
     @property
     def inputs(self) -> tuple[DatasetQuery, ...]:
@@ -374,11 +409,15 @@ class StressCall:
         """The portfolio version, the day and the shock."""
         event = [d.isoformat() for d in self.event] if self.event else None
         rules = [[r.iso, r.location, r.block.value, r.change, r.percent] for r in self.rules]
+        scenario = (
+            [self.scenario.record.digest, [m.id for _, m in self.scenario.marks]] if self.scenario else None
+        )
         return {
             **self.plan.parameters(),
             "name": self.name,
             "rules": rules,
             "event": event,
+            "scenario": scenario,
             "day": self.plan.day.isoformat(),
         }
 
@@ -412,9 +451,14 @@ def parse_shocks(text: str) -> tuple[ShockRule, ...]:
 
 
 def check_stress(context: CallContext, request: StressRequest) -> StressCall:
-    """Exactly one of `shock` and `event`, checked; then the portfolio and the prices the shock needs."""
-    if (request.shock is None) == (request.event is None):
-        raise bad_parameter("shock", "shock: give either shock (hypothetical moves) or event (a past event)")
+    """Exactly one of `shock`, `event` and `scenario`, checked; then the portfolio and the prices it needs."""
+    if sum(x is not None for x in (request.shock, request.event, request.scenario)) != 1:
+        raise bad_parameter(
+            "shock",
+            "shock: give one of shock (hypothetical moves), event (a past event) or scenario (a saved one)",
+        )
+    if request.scenario is not None:
+        return check_scenario_stress(context, request, request.scenario)
     if request.shock is not None:
         rules = parse_shocks(request.shock)
         # Percent shocks are of the price on as_of: the last two days are read for it.
@@ -442,19 +486,68 @@ def check_stress(context: CallContext, request: StressRequest) -> StressCall:
     return StressCall(replace(plan, valued=market_day(request.as_of)), name, (), (start, end))
 
 
+def check_scenario_stress(context: CallContext, request: StressRequest, name: str) -> StressCall:
+    """The saved scenario (404 naming `scenario`), the book at `as_of` and its locations' marks.
+
+    422 naming `scenario` for a sweep, hourly steps (risk moves monthly
+    block prices), or a book none of whose locations is marked.
+    """
+    db = context.require_metadata()
+    record = saved_scenario(db, context.principal, name, None)
+    scenario = parse_scenario(record.definition)
+    if scenario.sweep:
+        raise bad_parameter("scenario", f"scenario: {record.name} has a sweep; stress a book with one point")
+    if needs_hours(scenario):
+        raise bad_parameter(
+            "scenario",
+            f"scenario: {record.name} has hourly steps; a book is stressed on monthly curve prices",
+        )
+    plan = plan_history(context, request, 2, parameter="as_of")
+    marks = []
+    for iso, location in plan.locations:
+        mark = find_curve(db, tenant=context.principal.tenant, iso=iso, hub=location, as_of=plan.day)
+        if mark is not None:
+            marks.append((location, mark))
+    if not marks:
+        names = ", ".join(f"{iso} {location}" for iso, location in plan.locations)
+        raise bad_parameter(
+            "scenario",
+            f"scenario: no curve of the book's locations ({names}) is marked on or before {plan.day}",
+        )
+    return StressCall(plan, record.name, (), None, ScenarioStress(record, scenario, tuple(marks)))
+
+
+def scenario_shocks(stressed: ScenarioStress, factors: Sequence[RiskFactor]) -> FactorShocks:
+    """The moves ($/MWh) of the factors on a marked curve's months under the scenario; 422 if it fails."""
+    base = stressed.base
+    try:
+        shocked = apply_scenario(stressed.scenario, base).curves
+    except ScenarioError as error:
+        raise ApiError(422, "scenario_failed", f"scenario: {error}", "scenario") from None
+    moved = [
+        f
+        for f in factors
+        if f.location in base.monthly and (f.month is None or f.month in base.monthly[f.location].months)
+    ]
+    return shocks_from_curves(stressed.record.name, base, shocked, moved)
+
+
 def run_stress(call: StressCall, inputs: Sequence[Input]) -> StressResult:
     """The book's P&L ($) under the call's shocks."""
     history = factor_history(call.plan, inputs)
-    exposure = book_exposures(call.plan)
+    exposure = book_exposures(call.plan, history, inputs)
     try:
-        if call.event is not None:
+        if call.scenario is not None:
+            shocks = scenario_shocks(call.scenario, exposure.exposed)
+        elif call.event is not None:
             shocks = historical_shocks(call.name, history, call.event[0], call.event[1], exposure.exposed)
         else:
             levels = history.levels
             shocks = shocks_from_rules(call.name, history.factors, call.rules, levels)
         return stress(exposure, _covering(shocks, exposure))
     except RiskError as error:
-        raise risk_problem(error, "event" if call.event else "shock") from None
+        which = "scenario" if call.scenario else "event" if call.event else "shock"
+        raise risk_problem(error, which) from None
 
 
 def _covering(shocks: FactorShocks, exposure: ExposureMatrix) -> FactorShocks:
@@ -490,6 +583,16 @@ def compute_stress(call: StressCall, inputs: Sequence[Input]) -> Answer:
             "version": call.plan.record.version,
             "as_of": call.plan.day.isoformat(),
             "name": result.name,
+            "scenario": (
+                None
+                if call.scenario is None
+                else {
+                    "name": call.scenario.record.name,
+                    "version": call.scenario.record.version,
+                    "marks": [{"hub": loc, "as_of": m.as_of.isoformat()} for loc, m in call.scenario.marks],
+                }
+            ),
+            "curves": [c.document() for c in call.plan.curves],
         },
         "pnl": result.pnl,
         "factors": [
@@ -504,11 +607,12 @@ RISK_STRESS: Operation[StressRequest, StressCall] = Operation(
     name="risk_stress",
     path="risk/stress",
     command=("risk", "portfolio-stress"),
-    summary="P&L ($) of a saved portfolio under hypothetical price moves or a replayed past event",
-    description="The book's delivery from `as_of` on, revalued when its locations' onpeak and offpeak "
-    "prices move: by `shock` ($/MWh or % of the price on as_of), or by what they did over a past "
-    "`event` (the sum of the stored daily changes over its days; 422 naming the factor when the store "
-    "lacks them). Rows per book node and per position; P&L is exposure (MWh) x move.",
+    summary="P&L ($) of a saved portfolio under hypothetical moves, a past event or a saved scenario",
+    description="The book's delivery from `as_of` on, revalued when its factors move: by `shock` ($/MWh "
+    "or % of the price on as_of), by what they did over a past `event` (the sum of the stored daily "
+    "changes over its days; 422 naming the factor when the store lacks them), or by a saved `scenario` "
+    "applied to the marked curves of its locations. Rows per book node and per position; P&L is "
+    "exposure (MWh) x move.",
     feature=RISK_FEATURE,
     unit="$",
     request=StressRequest,
@@ -598,7 +702,7 @@ def run_backtest(call: BacktestCall, inputs: Sequence[Input]) -> Backtested:
     (no look-ahead); an exceedance is a loss beyond it.
     """
     history = factor_history(call.plan, inputs)
-    exposure = book_exposures(call.plan)
+    exposure = book_exposures(call.plan, history, inputs)
     try:
         factors = exposure.exposed
         pnl = history.columns(factors) @ exposure.total_on(factors)
@@ -655,6 +759,7 @@ def compute_backtest(call: BacktestCall, inputs: Sequence[Input]) -> Answer:
             "as_of": call.plan.day.isoformat(),
             "window": call.window,
             "confidence": call.confidence,
+            "curves": [c.document() for c in call.plan.curves],
         },
         "backtest": backtest_document(run.result),
     }
