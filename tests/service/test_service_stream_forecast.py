@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 import redis
-from forecast_data import FIVE_MINUTES, history_rows, interval_rows, last_start
 from stream_servers import ServiceProcess, StreamClient
 
 from carbon254.service.stream.session import CloseCode
 from carbon254.store import ParquetStore, open_store
+from forecast_stream_data import FIVE_MINUTES, history_rows, interval_rows, last_start
 from redis_private import require_shared_redis
 
 FAST = {"CARBON254_STREAM_HEARTBEAT_S": "0.5"}

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from forecast_stream_data import FIVE_MINUTES, history_rows, interval_rows, last_start
 
 from carbon254.service.stream.broker import Broker, InProcessBroker, RedisBroker
 from carbon254.service.stream.forecast_board import ForecastBoard, LocalBoard, RedisBoard
@@ -28,6 +27,7 @@ from carbon254.service.stream.forecast_messages import ForecastChannel, Forecast
 from carbon254.service.stream.lease import FeedLease, LocalLease, RedisLease
 from carbon254.service.stream.reforecast import Reforecaster
 from carbon254.store import ParquetStore, open_store
+from forecast_stream_data import FIVE_MINUTES, history_rows, interval_rows, last_start
 from redis_private import require_shared_redis
 
 NORTH = ForecastKey("ERCOT", "RT5", "HB_NORTH")
