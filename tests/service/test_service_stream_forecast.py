@@ -185,3 +185,25 @@ def test_an_unentitled_subscriber_is_refused(
         # The same tenant's price data stays open to it; a tenant with the feature gets forecasts.
         with StreamClient(server.ws_url, additional_headers={"X-API-Key": "key-all"}) as entitled:
             entitled.subscribe(dataset="forecast", iso=iso, locations=[location])
+
+
+def test_losing_the_forecast_feature_ends_only_the_forecast_subscription(
+    tmp_path: Path, writer: ParquetStore
+) -> None:
+    with (
+        ServiceProcess(tmp_path / "data", tmp_path / "server.log", env=FAST, test_keys=True) as server,
+        StreamClient(server.ws_url, additional_headers={"X-API-Key": "key-all"}) as client,
+    ):
+        client.subscribe(iso="ERCOT", market="RT5", locations=["HB_NORTH"])
+        client.subscribe(dataset="forecast", iso="ERCOT", locations=["HB_NORTH"])
+        next_of(client, {"forecast"}, FIT_WAIT_S)
+        client.send(
+            {"type": "auth", "token": "key-data-only"}
+        )  # the same connection, now a tenant without it
+        ended, _ = next_of(client, {"error"}, 10.0)
+        assert (ended["code"], ended["dataset"], ended["iso"]) == ("not_entitled", "forecast", "ERCOT")
+        assert client.receive_type("authenticated")["tenant"] == "data-co"
+        writer.write("lmp", interval_rows("HB_NORTH", last_start() + FIVE_MINUTES, 50.0))
+        data, _ = next_of(client, {"data", "forecast"}, 20.0)
+        assert data["type"] == "data"  # the LMP subscription carries on; no forecast follows
+        client.assert_quiet(1.0)

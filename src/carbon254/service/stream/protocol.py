@@ -8,8 +8,9 @@ endpoints check them (`application.catalog`): an unknown ISO, market or LMP
 location is a `not_found` error with the same message and suggestions as
 `/v1/lmp` gives, and known names are taken in the catalog's spelling. A
 subscribe or unsubscribe naming the dataset `jobs` is about the tenant's
-jobs instead (`is_jobs`, `parse_jobs_subscribe`). See `routes/stream.py`
-for the whole protocol.
+jobs instead (`is_jobs`, `parse_jobs_subscribe`), and one naming `forecast`
+is about sub-hourly forecasts (`is_forecast`, `parse_forecast_subscribe`).
+See `routes/stream.py` for the whole protocol.
 """
 
 from __future__ import annotations
