@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from carbon254.forecast import FIVE_MINUTES_US, ForecastError
-from carbon254.forecast.subhourly_live import MIN_INTERVALS, fit_live, fold, regular_series
+from carbon254.forecast.subhourly_live import MIN_INTERVALS, fit_live, fold
 
 T0 = 1_700_000_100_000_000 - 1_700_000_100_000_000 % FIVE_MINUTES_US
 
@@ -18,21 +18,6 @@ def _series(n: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
     return T0 + FIVE_MINUTES_US * t.astype(np.int64), prices
 
 
-def test_regular_series_fills_gaps_with_the_price_before_and_keeps_the_latest_version() -> None:
-    starts = T0 + FIVE_MINUTES_US * np.array([3, 0, 1, 1, 4], dtype=np.int64)
-    prices = np.array([33.0, 10.0, 11.0, 12.0, 44.0])
-    grid, values = regular_series(starts, prices)
-    assert (np.diff(grid) == FIVE_MINUTES_US).all() and grid[0] == T0 and len(grid) == 5
-    assert values.tolist() == [10.0, 12.0, 12.0, 33.0, 44.0]  # slot 2 carried from 1's latest price
-
-
-def test_regular_series_refuses_off_grid_starts_and_non_finite_prices() -> None:
-    with pytest.raises(ForecastError, match="interval_start"):
-        regular_series(np.array([T0, T0 + 60_000_000]), np.array([1.0, 2.0]))
-    with pytest.raises(ForecastError, match="prices"):
-        regular_series(np.array([T0, T0 + FIVE_MINUTES_US]), np.array([1.0, np.nan]))
-
-
 def test_fit_live_uses_the_daily_term_only_with_days_of_history() -> None:
     short, long = _series(MIN_INTERVALS + 10), _series(288 * 4)
     assert fit_live(*short)[0].season == 0
@@ -41,6 +26,10 @@ def test_fit_live_uses_the_daily_term_only_with_days_of_history() -> None:
     assert state.recent[0] == long[1][-1]
     with pytest.raises(ForecastError, match=f"at least {MIN_INTERVALS}"):
         fit_live(*_series(MIN_INTERVALS - 1))
+    # Missing intervals count once carried over: a day with a gap is still a day.
+    starts, prices = _series(MIN_INTERVALS)
+    model, state = fit_live(np.delete(starts, [5, 6, 100]), np.delete(prices, [5, 6, 100]))
+    assert state.last_start_us == starts[-1] and model.season == 0
 
 
 def test_fold_matches_a_state_started_on_the_whole_series() -> None:

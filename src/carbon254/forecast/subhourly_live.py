@@ -3,11 +3,12 @@
 A live series is whatever the store holds of the last few days: it may have
 gaps (an interval the ISO never published, a feed that was down) and it
 grows one commit at a time, sometimes revising an interval already seen.
-`regular_series` puts stored intervals on the five-minute grid, carrying the
-last price over missing ones (as `SubHourlyModel.update` does live);
-`fit_live` fits a `SubHourlyModel` on it, with the daily term only when the
-history holds enough days for it; `fold` brings a state up to date with one
-commit's intervals, in any order, revisions of older intervals included.
+`fit_live` puts the stored intervals on the five-minute grid
+(`regular_series`, the last price carried over missing ones, as
+`SubHourlyModel.update` does live) and fits a `SubHourlyModel` on them, with
+the daily term only when the history holds enough days for it; `fold`
+brings a state up to date with one commit's intervals, in any order,
+revisions of older intervals included.
 Times are UTC microseconds since the epoch; prices $/MWh. No I/O.
 """
 
@@ -24,44 +25,13 @@ from carbon254.forecast.subhourly import (
     SubHourlyModel,
     SubHourlyState,
     fit_subhourly,
+    regular_series,
 )
 
 # The daily term regresses on yesterday's price: it needs a few days of history to be estimated.
 SEASON_MIN_DAYS = 3
 # Without it, the least history a fit takes: a day, so the holdout still spans a few hours.
 MIN_INTERVALS = INTERVALS_PER_DAY
-
-
-def regular_series(
-    interval_start_us: Stamps, prices: Floats, interval_us: int = FIVE_MINUTES_US
-) -> tuple[Stamps, Floats]:
-    """The intervals (µs UTC starts, $/MWh) on a regular grid from the first to the last, gaps filled.
-
-    Starts may come in any order; a start given twice keeps its last price
-    (the latest version). A missing interval takes the price before it.
-    Raises `ForecastError` for an off-grid start (not a whole number of
-    intervals after the first) or a non-finite price.
-    """
-    starts = np.asarray(interval_start_us, dtype=np.int64)
-    values = np.asarray(prices, dtype=np.float64)
-    if len(starts) != len(values):
-        raise ForecastError(f"interval_start/prices: {len(starts)} starts for {len(values)} prices")
-    if len(starts) == 0:
-        return starts, values
-    if not np.isfinite(values).all():
-        raise ForecastError(f"prices: interval {int(np.argmin(np.isfinite(values)))} is not a finite price")
-    first = int(starts.min())
-    slots, off = np.divmod(starts - first, interval_us)
-    if off.any():
-        raise ForecastError(
-            f"interval_start: {int(starts[np.argmax(off != 0)])} is not on the {interval_us} µs grid"
-        )
-    grid = np.full(int(slots.max()) + 1, np.nan)
-    grid[slots] = values  # later entries win: the latest version of a repeated start
-    filled = np.flatnonzero(~np.isnan(grid))
-    # Each slot takes the value of the last filled slot at or before it.
-    carried = grid[filled[np.searchsorted(filled, np.arange(len(grid)), side="right") - 1]]
-    return first + interval_us * np.arange(len(grid), dtype=np.int64), carried
 
 
 def fit_live(
@@ -71,7 +41,7 @@ def fit_live(
     horizons: int = 12,
     interval_us: int = FIVE_MINUTES_US,
 ) -> tuple[SubHourlyModel, SubHourlyState]:
-    """A model fitted on a stored series (see `regular_series`) and its state after the newest interval.
+    """A model fitted on a stored series (µs UTC starts, rising; $/MWh) and its state after the newest one.
 
     The daily term is used when the series spans at least `SEASON_MIN_DAYS`
     days, else the model is purely autoregressive. Raises `ForecastError`
