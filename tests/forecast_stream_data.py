@@ -29,32 +29,30 @@ def history_rows(locations: list[str], last: datetime, intervals: int, iso: str 
     first = last - FIVE_MINUTES * (intervals - 1)
     starts = [first + FIVE_MINUTES * i for i in range(intervals)]
     phase = np.array([(s.hour * 12 + s.minute // 5) / 288 for s in starts])
-    columns: dict[str, list[object]] = {k: [] for k in ("location", "interval_start", "lmp")}
-    for n, location in enumerate(locations):
-        prices = 35 + 5 * n + 12 * np.sin(2 * np.pi * phase) + rng.normal(0, 1.5, intervals)
-        columns["location"] += [location] * intervals
-        columns["interval_start"] += starts
-        columns["lmp"] += prices.round(2).tolist()
-    return _rows(iso, columns)
+    prices: list[float] = []
+    for n in range(len(locations)):
+        prices += (
+            (35 + 5 * n + 12 * np.sin(2 * np.pi * phase) + rng.normal(0, 1.5, intervals)).round(2).tolist()
+        )
+    return _rows(iso, [loc for loc in locations for _ in starts], starts * len(locations), prices)
 
 
 def interval_rows(location: str, start: datetime, lmp: float, iso: str = "ERCOT") -> pa.Table:
     """One RT5 interval of one location at `lmp` ($/MWh)."""
-    return _rows(iso, {"location": [location], "interval_start": [start], "lmp": [lmp]})
+    return _rows(iso, [location], [start], [lmp])
 
 
-def _rows(iso: str, columns: dict[str, list[object]]) -> pa.Table:
-    n = len(columns["location"])
-    starts = pa.array(columns["interval_start"], TIMESTAMP)
-    lmp = pa.array(columns["lmp"], pa.float64())
+def _rows(iso: str, locations: list[str], starts: list[datetime], prices: list[float]) -> pa.Table:
+    n = len(locations)
+    lmp = pa.array(prices, pa.float64())
     return pa.table(
         {
             "iso": [iso] * n,
             "market": ["RT5"] * n,
-            "location": columns["location"],
+            "location": locations,
             "location_type": ["hub"] * n,
-            "interval_start": starts,
-            "interval_end": pa.array([s + FIVE_MINUTES for s in columns["interval_start"]], TIMESTAMP),  # type: ignore[operator]
+            "interval_start": pa.array(starts, TIMESTAMP),
+            "interval_end": pa.array([s + FIVE_MINUTES for s in starts], TIMESTAMP),
             "lmp": lmp,
             "energy": lmp,
             "congestion": [0.0] * n,
