@@ -154,6 +154,13 @@ class Settings(BaseSettings):
         description="Seconds between looks at the metadata database for job changes to push to "
         "`jobs` stream subscriptions (only while a connection subscribes).",
     )
+    stream_forecast_history_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="Days of stored five-minute real-time prices the stream's sub-hourly forecaster is "
+        "fitted on, per location (refitted daily).",
+    )
     # Services streaming one store share Redis channels and a publisher lock under this name.
     stream_namespace: str | None = Field(
         default=None,

@@ -8,6 +8,7 @@ tiny table of API keys (below) instead of the metadata database:
 * `key-ercot`: tenant `ercot-co`, entitled to ERCOT only;
 * `key-all`: tenant `all-co`, entitled to everything;
 * `key-limited`: tenant `busy-co`, always rate limited;
+* `key-data-only`: tenant `data-co`, every ISO's data but no analytics feature;
 * `key-revoked-soon`: accepted once (the handshake), refused afterwards, as if revoked;
 * anything else (or nothing): 401.
 """
@@ -49,6 +50,7 @@ class KeyTable:
         "key-ercot": Principal("ercot-co", "k1", AuthMethod.API_KEY, Entitlements(isos=frozenset({"ERCOT"}))),
         "key-all": Principal("all-co", "k2", AuthMethod.API_KEY, Entitlements()),
         "key-limited": Principal("busy-co", "k3", AuthMethod.API_KEY, Entitlements()),
+        "key-data-only": Principal("data-co", "k4", AuthMethod.API_KEY, Entitlements(features=frozenset())),
     }
 
     def __init__(self):

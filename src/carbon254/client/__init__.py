@@ -36,6 +36,7 @@ from carbon254.client.errors import (
     ServerError,
 )
 from carbon254.client.forecast_models import ForecastModel
+from carbon254.client.forecast_stream import SubHourlyForecast
 from carbon254.client.job_models import JobInfo, JobProgress, JobResult, JobStatus
 from carbon254.client.jobs import Job, Jobs
 from carbon254.client.models import (
@@ -111,5 +112,6 @@ __all__ = [
     "ScenarioYear",
     "ServerError",
     "SpreadStats",
+    "SubHourlyForecast",
     "Tick",
 ]

@@ -52,6 +52,7 @@ from carbon254.client.forecast_models import (
     model_path,
     pick_model,
 )
+from carbon254.client.forecast_stream import ForecastSubscription, SubHourlyForecast, stream_forecasts
 from carbon254.client.frames import FrameKind
 from carbon254.client.inprocess import LOCAL_BASE_URL, LocalApp
 from carbon254.client.models import CurveMarked, QualityReport, SpreadStats, SpreadStatsAnswer, Tick
@@ -1640,14 +1641,37 @@ class AsyncClient:
         `AuthError`, `NotEntitled` or `NotFound` when the service refuses
         the credential or subscription, or ends it.
         """
+        self._refuse_local_stream()
+        subscription = Subscription.of(iso, market, locations, dataset, since)
+        return stream_ticks(self.settings.stream_url(), self._stream_credentials, subscription)
+
+    def forecast_stream(
+        self, *, iso: str, location: str | list[str], market: str = "RT5"
+    ) -> AsyncGenerator[SubHourlyForecast, None]:
+        """Sub-hourly price forecasts as they are made: `async for f in client.forecast_stream(...)`.
+
+        Subscribes over `/v1/stream` to the forecasts of one location (or
+        a list, up to 20) of an ISO's five-minute real-time market: first
+        each location's latest, then a new one each time an interval of it
+        is committed or revised. Each is a `SubHourlyForecast` of the next
+        twelve intervals (UTC starts; point, P10, P50, P90 in $/MWh;
+        `.frame()` as a DataFrame). A lost connection is reopened with
+        backoff. The iteration raises `NotEntitled` without the ISO's LMPs
+        or the `forecast` feature, `NotFound` for an unknown name, and
+        `InvalidRequest` (code `forecast_unavailable`) for a location with
+        too little stored history to fit a model.
+        """
+        self._refuse_local_stream()
+        subscription = ForecastSubscription.of(iso, location, market)
+        return stream_forecasts(self.settings.stream_url(), self._stream_credentials, subscription)
+
+    def _refuse_local_stream(self) -> None:
         if self._local is not None:
             raise RuntimeError(
                 "streaming needs a running service (carbon254 serve); local mode reads stored data"
             )
-        subscription = Subscription.of(iso, market, locations, dataset, since)
 
-        async def credentials() -> dict[str, str]:
-            probe = None if self.settings.auth is None else await self._http.get("/health")
-            return self.settings.stream_headers(probe)
-
-        return stream_ticks(self.settings.stream_url(), credentials, subscription)
+    async def _stream_credentials(self) -> dict[str, str]:
+        """The WebSocket handshake's headers, renewing an OIDC token first when one is used."""
+        probe = None if self.settings.auth is None else await self._http.get("/health")
+        return self.settings.stream_headers(probe)

@@ -22,12 +22,12 @@ import asyncio
 import json
 import random
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from carbon254.client.errors import (
@@ -196,7 +196,7 @@ def tick_of(message: Mapping[str, Any], row: Mapping[str, Any]) -> Tick:
     )
 
 
-def _refusal(message: Mapping[str, Any]) -> Carbon254Error:
+def refusal(message: Mapping[str, Any]) -> Carbon254Error:
     """The typed error of an `error` message, by its code (as REST maps statuses)."""
     text = str(message.get("message", "the stream refused the subscription"))
     code, parameter = message.get("code"), message.get("parameter")
@@ -227,23 +227,23 @@ def _closed_error(exc: ConnectionClosed) -> Carbon254Error | None:
 Credentials = Callable[[], Awaitable[Mapping[str, str]]]
 
 
-async def stream_ticks(
+async def server_messages(
     url: str,
     credentials: Credentials,
-    subscription: Subscription,
+    subscribe: Callable[[], str],
     *,
     max_backoff_s: float = 30.0,
     open_timeout_s: float = 10.0,
-) -> AsyncGenerator[Tick, None]:
-    """Ticks of `subscription` from the WebSocket at `url` (ws:// or wss://), reconnecting forever.
+) -> AsyncGenerator[dict[str, Any], None]:
+    """The server's messages to a subscription over the WebSocket at `url`, reconnecting forever.
 
-    `credentials()` gives the handshake's headers, asked again at every
-    (re)connection so a renewed OIDC token is used.
-    Stop by leaving the `async for` (or cancelling the task). Raises
-    `AuthError`, `NotEntitled`, `NotFound` or `InvalidRequest` when the
-    service refuses the credential or the subscription.
+    Each (re)connection sends `subscribe()` (asked again each time, so a
+    resume can name where it stands) with the headers `credentials()` gives
+    then. An `error` message is raised as its typed error (`refusal`);
+    every other message is yielded as its JSON object, heartbeats included.
+    A lost connection, an unreachable service or a rate limit is retried
+    with backoff; a refused credential or entitlement is raised.
     """
-    position = _Position()
     failures = 0
     while True:
         try:
@@ -251,11 +251,13 @@ async def stream_ticks(
             async with connect(
                 url, additional_headers=headers, open_timeout=open_timeout_s, max_size=None
             ) as connection:
-                await connection.send(subscription.message(position.resume_since(subscription.since)))
+                await connection.send(subscribe())
                 failures = 0
-                async for tick in _ticks(connection):
-                    if position.fresh(tick):
-                        yield tick
+                async for raw in connection:
+                    message = json.loads(raw)
+                    if message.get("type") == "error":
+                        raise refusal(message)
+                    yield message
         except ConnectionClosed as exc:
             refused = _closed_error(exc)
             if refused is not None:
@@ -274,12 +276,37 @@ async def stream_ticks(
         await asyncio.sleep(min(0.25 * 2**failures, max_backoff_s) * random.uniform(0.5, 1.0))
 
 
-async def _ticks(connection: ClientConnection) -> AsyncIterator[Tick]:
-    async for raw in connection:
-        message = json.loads(raw)
-        kind = message.get("type")
-        if kind == "data":
+async def stream_ticks(
+    url: str,
+    credentials: Credentials,
+    subscription: Subscription,
+    *,
+    max_backoff_s: float = 30.0,
+    open_timeout_s: float = 10.0,
+) -> AsyncGenerator[Tick, None]:
+    """Ticks of `subscription` from the WebSocket at `url` (ws:// or wss://), reconnecting forever.
+
+    `credentials()` gives the handshake's headers, asked again at every
+    (re)connection so a renewed OIDC token is used.
+    Stop by leaving the `async for` (or cancelling the task). Raises
+    `AuthError`, `NotEntitled`, `NotFound` or `InvalidRequest` when the
+    service refuses the credential or the subscription.
+    """
+    position = _Position()
+    messages = server_messages(
+        url,
+        credentials,
+        lambda: subscription.message(position.resume_since(subscription.since)),
+        max_backoff_s=max_backoff_s,
+        open_timeout_s=open_timeout_s,
+    )
+    try:
+        async for message in messages:
+            if message.get("type") != "data":
+                continue
             for row in message.get("data") or ():
-                yield tick_of(message, row)
-        elif kind == "error":
-            raise _refusal(message)
+                tick = tick_of(message, row)
+                if position.fresh(tick):
+                    yield tick
+    finally:
+        await messages.aclose()

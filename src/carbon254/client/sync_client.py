@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from urllib.parse import quote
 
 import httpx
@@ -55,6 +55,7 @@ from carbon254.client.forecast_models import (
     model_path,
     pick_model,
 )
+from carbon254.client.forecast_stream import ForecastSubscription, SubHourlyForecast, stream_forecasts
 from carbon254.client.frames import FrameKind
 from carbon254.client.inprocess import LOCAL_BASE_URL, LocalApp, SyncInProcessTransport
 from carbon254.client.jobs import Job, Jobs
@@ -123,6 +124,8 @@ from carbon254.client.transport import send
 if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
+
+_T = TypeVar("_T")
 
 
 class Client:
@@ -1629,25 +1632,45 @@ class Client:
         it first; an unreadable one raises `InvalidRequest` at once, before
         connecting.
         """
+        self._refuse_local_stream()
+        subscription = Subscription.of(iso, market, locations, dataset, since)
+        return _blocking(stream_ticks(self.settings.stream_url(), self._stream_credentials, subscription))
+
+    def forecast_stream(
+        self, *, iso: str, location: str | list[str], market: str = "RT5"
+    ) -> Iterator[SubHourlyForecast]:
+        """Sub-hourly price forecasts as they are made, as a blocking iterator.
+
+        The same as `AsyncClient.forecast_stream` (see there): each
+        location's latest forecast of the next twelve five-minute intervals
+        first, then one per committed or revised interval; stop by breaking
+        out of the loop.
+        """
+        self._refuse_local_stream()
+        subscription = ForecastSubscription.of(iso, location, market)
+        return _blocking(stream_forecasts(self.settings.stream_url(), self._stream_credentials, subscription))
+
+    def _refuse_local_stream(self) -> None:
         if self._local is not None:
             raise RuntimeError(
                 "streaming needs a running service (carbon254 serve); local mode reads stored data"
             )
-        return self._ticks(Subscription.of(iso, market, locations, dataset, since))
 
-    def _ticks(self, subscription: Subscription) -> Iterator[Tick]:
-        async def credentials() -> dict[str, str]:
-            probe = None if self.settings.auth is None else await asyncio.to_thread(self._http.get, "/health")
-            return self.settings.stream_headers(probe)
+    async def _stream_credentials(self) -> dict[str, str]:
+        """The WebSocket handshake's headers, renewing an OIDC token first when one is used."""
+        probe = None if self.settings.auth is None else await asyncio.to_thread(self._http.get, "/health")
+        return self.settings.stream_headers(probe)
 
-        ticks = stream_ticks(self.settings.stream_url(), credentials, subscription)
-        loop = asyncio.new_event_loop()
-        try:
-            while True:
-                try:
-                    yield loop.run_until_complete(anext(ticks))
-                except StopAsyncIteration:
-                    return
-        finally:
-            loop.run_until_complete(ticks.aclose())
-            loop.close()
+
+def _blocking(items: AsyncGenerator[_T, None]) -> Iterator[_T]:
+    """An async generator as a blocking iterator, on an event loop of its own (closed with it)."""
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(anext(items))
+            except StopAsyncIteration:
+                return
+    finally:
+        loop.run_until_complete(items.aclose())
+        loop.close()

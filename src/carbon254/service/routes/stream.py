@@ -33,6 +33,11 @@ Client messages (`type` may also be spelled `action`):
   `max_range_days`), then live rows follow, with no gap and no duplicate.
   Subscribing again to the same dataset/iso/market replaces the subscription.
 * `{"type": "unsubscribe", "dataset": "lmp", "iso": "ERCOT", "market": "RT5"}`.
+* `{"type": "subscribe", "dataset": "forecast", "iso": "ERCOT", "market":
+  "RT5", "locations": ["HB_NORTH"]}`: sub-hourly forecasts of up to 20
+  locations (names checked as for `lmp`; `market` defaults to `RT5`, the
+  only one). Needs the ISO's `lmp` data and the `forecast` feature (4403
+  otherwise). `{"type": "unsubscribe", "dataset": "forecast", "iso"}` stops it.
 
 Server messages:
 * `{"type": "subscribed", "dataset", "iso", "market", "locations", "since"}`,
@@ -42,6 +47,13 @@ Server messages:
   rows hold the dataset's columns; for `lmp`: `interval_start`,
   `interval_end`, `location`, `lmp`, `energy`, `congestion`, `loss`; times
   ISO-8601 UTC. A revised interval arrives again with its new values.
+* `{"type": "forecast", "dataset": "forecast", "iso", "market", "location",
+  "model", "model_version", "trained_through", "issued_at",
+  "last_interval_start", "interval_start": [12 starts], "point", "p10",
+  "p50", "p90"}` ($/MWh): each location's latest forecast on subscribing,
+  then one each time an interval of it is committed or revised; `{"type":
+  "error", "code": "forecast_unavailable", "location", ...}` for a location
+  with too little stored history to fit a model (see `stream.reforecast`);
 * `{"type": "heartbeat", "time"}` every `stream_heartbeat_s` seconds;
 * `{"type": "error", "code", "message", "parameter"[, "suggestions"]}`: a bad
   message or subscription (unknown dataset, ISO, market or location, too

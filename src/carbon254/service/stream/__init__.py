@@ -6,7 +6,10 @@ the store's change feed and publishes), `hub` (one broker subscription per
 channel per process, fanning out to connections), `guard` (re-checks the
 connections' principals when credentials change, before anything more is
 delivered), `session` (one WebSocket), `protocol` and `messages` (what
-clients and the broker see).
+clients and the broker see). Sub-hourly forecasts: `reforecast` (fits and
+re-forecasts in the publishing process), `forecast_board` (wanted series and
+latest forecasts, shared by processes), `forecast_feed` (per-process
+fan-out), `forecast_subscription` and `forecast_messages`.
 
 `install_stream(app, settings)` wires them into an app's lifespan.
 """

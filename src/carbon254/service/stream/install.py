@@ -27,12 +27,15 @@ from carbon254.config import Settings
 from carbon254.metadata.credentials import on_credentials_changed
 from carbon254.service.ops.readiness import ReadinessCheck, add_readiness_check
 from carbon254.service.stream.broker import Broker, InProcessBroker, RedisBroker, build_broker
+from carbon254.service.stream.forecast_board import ForecastBoard, LocalBoard, RedisBoard
+from carbon254.service.stream.forecast_feed import ForecastFeed
 from carbon254.service.stream.guard import CredentialsGuard
 from carbon254.service.stream.hub import Hub
 from carbon254.service.stream.job_feed import JobFeed
 from carbon254.service.stream.lease import FeedLease, LocalLease, RedisLease
 from carbon254.service.stream.messages import default_namespace
 from carbon254.service.stream.metrics import StreamMetrics
+from carbon254.service.stream.reforecast import Reforecaster
 from carbon254.service.stream.watcher import Watcher
 
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
@@ -54,6 +57,7 @@ def install_stream(app: FastAPI, settings: Settings) -> None:
     app.state.stream_hub = None
     app.state.broker = None
     app.state.stream_job_feed = None
+    app.state.stream_forecast_feed = None
     inner: Lifespan = app.router.lifespan_context
 
     async def broker_answers() -> None:
@@ -69,13 +73,28 @@ def install_stream(app: FastAPI, settings: Settings) -> None:
         async with inner(app_) as state:
             broker = build_broker(settings)
             lease: FeedLease
+            board: ForecastBoard
             listened: Callable[[], bool]
             if isinstance(broker, RedisBroker):
                 # Subscribers in other processes are invisible here: always publish.
                 lease, listened = RedisLease(broker.client, namespace), lambda: True
+                board = RedisBoard(broker.client, namespace)
             else:
                 assert isinstance(broker, InProcessBroker)
-                lease, listened = LocalLease(broker), broker.has_subscribers
+                lease, board = LocalLease(broker), LocalBoard()
+            reforecaster = Reforecaster(
+                lambda: getattr(app.state, "store", None),
+                lease,
+                board,
+                namespace,
+                settings.stream_forecast_history_days,
+            )
+            if isinstance(broker, InProcessBroker):
+                in_process = broker
+
+                def listened() -> bool:  # the re-forecaster needs every page while it follows a location
+                    return in_process.has_subscribers() or reforecaster.following()
+
             guard = CredentialsGuard(
                 lambda: int(app.state.metadata.credentials.read()),
                 lambda: app.state.authenticator,
@@ -83,12 +102,14 @@ def install_stream(app: FastAPI, settings: Settings) -> None:
                 namespace=namespace,
             )
             hub = Hub(broker, namespace, lambda: app.state.store, guard)
+            forecast_feed = ForecastFeed(broker, namespace, board, guard)
             watcher = Watcher(
                 lambda: getattr(app.state, "store", None),
                 lease,
                 namespace,
                 settings.stream_poll_s,
                 listened=listened,
+                on_page=reforecaster.on_page,
             )
             # The job state is read when polled: `install_jobs` may come after this call.
             job_feed = JobFeed(lambda: getattr(app.state, "job_state", None), settings.stream_jobs_poll_s)
@@ -105,15 +126,21 @@ def install_stream(app: FastAPI, settings: Settings) -> None:
             stop_hearing = on_credentials_changed(changed)
             app.state.broker, app.state.stream_hub, app.state.stream_watcher = broker, hub, watcher
             app.state.stream_job_feed = job_feed
+            app.state.stream_forecast_feed, app.state.stream_reforecaster = forecast_feed, reforecaster
             watcher.start()
             job_feed.start()
+            forecast_feed.start()
+            reforecaster.start()
             try:
                 yield state
             finally:
                 app.state.stream_hub = app.state.broker = app.state.stream_job_feed = None
+                app.state.stream_forecast_feed = None
                 stop_hearing()
+                await reforecaster.stop()
                 await job_feed.stop()
                 await watcher.stop()
+                await forecast_feed.close()
                 await hub.close()
                 await guard.stop()
                 await broker.close()

@@ -36,6 +36,12 @@ redis.call('SET', KEYS[2], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
+# KEYS: lock. ARGV: token, then channel/message pairs.
+_PUBLISH_ONLY = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for i = 2, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+return 1
+"""
 _RENEW = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -63,6 +69,15 @@ class FeedLease(Protocol):
         """Publish (channel, message) pairs and advance the cursor, all or nothing; False if not leader."""
         ...
 
+    async def publish_only(self, messages: Sequence[tuple[str, bytes]]) -> bool:
+        """Publish (channel, message) pairs derived from the feed, cursor unmoved; False if not leader."""
+        ...
+
+    @property
+    def leading(self) -> bool:
+        """Whether this process led at its last `acquire` or `publish`."""
+        ...
+
     async def release(self) -> None:
         """Give up leadership (at shutdown) so another process takes over at once."""
         ...
@@ -88,6 +103,17 @@ class LocalLease:
         self._cursor = cursor
         return True
 
+    async def publish_only(self, messages: Sequence[tuple[str, bytes]]) -> bool:
+        """Publish to the in-process broker."""
+        for channel, message in messages:
+            await self._broker.publish(channel, message)
+        return True
+
+    @property
+    def leading(self) -> bool:
+        """Always: embedded, each process publishes to its own broker."""
+        return True
+
     async def release(self) -> None:
         """Nothing to release."""
 
@@ -107,6 +133,7 @@ class RedisLease:
         self._publish = client.register_script(_PUBLISH)
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
+        self._publish_only = client.register_script(_PUBLISH_ONLY)
 
     @property
     def leading(self) -> bool:
@@ -142,6 +169,16 @@ class RedisLease:
             args += [channel, message]
         if await self._publish(keys=[self._lock_key, self._cursor_key], args=args):
             self._cursor, self._renewed = cursor, time.monotonic()
+            return True
+        self._lost()
+        return False
+
+    async def publish_only(self, messages: Sequence[tuple[str, bytes]]) -> bool:
+        """Publish in one script, only while holding the lock (the cursor stays where it is)."""
+        args: list[str | bytes | int] = [self._token]
+        for channel, message in messages:
+            args += [channel, message]
+        if await self._publish_only(keys=[self._lock_key], args=args):
             return True
         self._lost()
         return False

@@ -8,8 +8,9 @@ endpoints check them (`application.catalog`): an unknown ISO, market or LMP
 location is a `not_found` error with the same message and suggestions as
 `/v1/lmp` gives, and known names are taken in the catalog's spelling. A
 subscribe or unsubscribe naming the dataset `jobs` is about the tenant's
-jobs instead (`is_jobs`, `parse_jobs_subscribe`). See `routes/stream.py`
-for the whole protocol.
+jobs instead (`is_jobs`, `parse_jobs_subscribe`), and one naming `forecast`
+is about sub-hourly forecasts (`is_forecast`, `parse_forecast_subscribe`).
+See `routes/stream.py` for the whole protocol.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ from carbon254.isos import Iso
 from carbon254.schema import Dataset, spec
 from carbon254.service.control_characters import control_character_message, first_control_character
 from carbon254.service.errors import public_message
+from carbon254.service.stream.forecast_messages import (
+    FORECAST,
+    FORECAST_MARKETS,
+    ForecastChannel,
+    ForecastKey,
+)
 from carbon254.service.stream.messages import Channel
 from carbon254.store.base import Store
 from carbon254.timeseries import parse_bound
@@ -147,7 +154,7 @@ def parse_channel(body: Mapping[str, Any], store: Store) -> Channel:
     try:
         dataset = Dataset(dataset_name.lower())
     except ValueError:
-        known = [*(d.value for d in Dataset), JOBS]
+        known = [*(d.value for d in Dataset), JOBS, FORECAST]
         raise ProtocolError(
             "not_found",
             f"unknown dataset {excerpt(dataset_name)}",
@@ -268,6 +275,80 @@ def parse_jobs_subscribe(body: Mapping[str, Any]) -> JobsRequest:
             "too_many_ids", f"ids names {len(ids):,} jobs; at most {MAX_JOB_IDS:,} are allowed", "ids"
         )
     return JobsRequest(ids)
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastRequest:
+    """A subscription to the sub-hourly forecasts of some locations of one ISO's real-time market."""
+
+    channel: ForecastChannel
+    locations: tuple[str, ...]
+
+    @property
+    def keys(self) -> frozenset[ForecastKey]:
+        """The forecast series followed."""
+        c = self.channel
+        return frozenset(ForecastKey(c.iso, c.market, loc) for loc in self.locations)
+
+
+# Each followed location costs the publishing process a model: a subscription follows a few.
+MAX_FORECAST_LOCATIONS = 20
+
+
+def is_forecast(body: Mapping[str, Any]) -> bool:
+    """Whether a subscribe/unsubscribe is about sub-hourly forecasts (`"dataset": "forecast"`, any case)."""
+    dataset = body.get("dataset")
+    return isinstance(dataset, str) and dataset.strip().lower() == FORECAST
+
+
+def parse_forecast_channel(body: Mapping[str, Any], store: Store) -> ForecastChannel:
+    """The (ISO, market) of a forecast subscribe/unsubscribe; `market` defaults to `RT5`, the only one."""
+    iso_text = _text(body, "iso")
+    assert iso_text is not None
+    try:
+        iso = resolve_iso(iso_text)
+        check_published(store, Dataset.LMP, iso)
+    except ApiError as exc:
+        raise _refused(exc) from None
+    market_text = _text(body, "market", required=False) or FORECAST_MARKETS[0]
+    try:
+        market = names.resolve_names(
+            "market", f"{iso.value} forecast market", [market_text], list(FORECAST_MARKETS), suggest_all=True
+        )[0]
+    except names.UnknownName as exc:
+        raise _unknown(exc) from None
+    return ForecastChannel(iso.value, market)
+
+
+def parse_forecast_subscribe(body: Mapping[str, Any], store: Store) -> ForecastRequest:
+    """A validated forecast subscription: the channel and 1 to `MAX_FORECAST_LOCATIONS` known locations."""
+    if body.get("since") is not None:
+        raise ProtocolError("invalid_parameter", "a forecast subscription takes no 'since'; omit it", "since")
+    channel = parse_forecast_channel(body, store)
+    given = body.get("locations")
+    if given is None:
+        raise ProtocolError(
+            "missing_parameter", "'locations' is required: the locations to forecast", "locations"
+        )
+    if not isinstance(given, list) or not all(isinstance(n, str) for n in given):
+        raise ProtocolError("invalid_parameter", "'locations' must be a list of names", "locations")
+    for name in given:
+        _refuse_control_characters("locations", name)
+    chosen = tuple(dict.fromkeys(n.strip() for n in given if n.strip()))
+    if not chosen:
+        raise ProtocolError("invalid_parameter", "'locations' lists no name", "locations")
+    if len(chosen) > MAX_FORECAST_LOCATIONS:
+        raise ProtocolError(
+            "too_many_locations",
+            f"locations names {len(chosen):,} entries; at most {MAX_FORECAST_LOCATIONS} are forecast "
+            "per subscription",
+            "locations",
+        )
+    iso = Iso(channel.iso)
+    try:
+        return ForecastRequest(channel, tuple(resolve_locations(store.locations(iso=iso.value), iso, chosen)))
+    except ApiError as exc:
+        raise _refused(exc) from None
 
 
 def now_utc() -> datetime:

@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from carbon254.application.errors import ApiError
+from carbon254.application.forecast import FORECAST_FEATURE
 from carbon254.application.identity import (
     AuthenticationError,
     AuthMethod,
@@ -47,13 +48,17 @@ from carbon254.application.identity import (
     Principal,
     RateLimited,
     require_data,
+    require_feature,
 )
 from carbon254.config import Settings
 from carbon254.excerpt import excerpt
 from carbon254.jobs import JobState
-from carbon254.schema import spec
+from carbon254.schema import Dataset, spec
 from carbon254.service.identity import RateLimiter, authenticate_request, credential_from_headers
 from carbon254.service.job_view import base_url
+from carbon254.service.stream.forecast_feed import ForecastFeed
+from carbon254.service.stream.forecast_messages import FORECAST, ForecastChannel
+from carbon254.service.stream.forecast_subscription import ForecastSubscription
 from carbon254.service.stream.guard import Outcome
 from carbon254.service.stream.hub import Hub, StreamUnavailable
 from carbon254.service.stream.job_feed import JobFeed
@@ -67,9 +72,12 @@ from carbon254.service.stream.protocol import (
     SubscribeRequest,
     channel_fields,
     control_frame,
+    is_forecast,
     is_jobs,
     now_utc,
     parse_channel,
+    parse_forecast_channel,
+    parse_forecast_subscribe,
     parse_jobs_subscribe,
     parse_message,
     parse_subscribe,
@@ -210,6 +218,7 @@ class StreamSession:
         self._credential: str | None = None
         self._subscriptions: dict[Channel, _Subscription] = {}
         self._jobs: JobSubscription | None = None
+        self._forecasts: dict[ForecastChannel, ForecastSubscription] = {}
         self._closing: StreamClose | None = None
         self._closed = asyncio.Event()
         self._background: set[asyncio.Task[None]] = set()
@@ -252,6 +261,14 @@ class StreamSession:
             for channel, sub in list(self._subscriptions.items()):
                 await self.hub.unlisten(channel, sub)
             self._end_jobs()
+            forecast_feed: ForecastFeed | None = getattr(
+                self.websocket.app.state, "stream_forecast_feed", None
+            )
+            for forecast_channel, forecasts in list(self._forecasts.items()):
+                forecasts.end()
+                if forecast_feed is not None:
+                    await forecast_feed.unlisten(forecast_channel, forecasts)
+            self._forecasts.clear()
             for pending in list(self._background):
                 with contextlib.suppress(BaseException):
                     await pending
@@ -425,6 +442,11 @@ class StreamSession:
                 require_data(principal, channel.iso, channel.dataset.value)
             except NotEntitled as exc:
                 self._end_subscription(channel, sub, str(exc))
+        for forecast_channel in list(self._forecasts):
+            try:
+                _require_forecast(principal, forecast_channel.iso)
+            except NotEntitled as exc:
+                self._end_forecasts(forecast_channel, str(exc))
 
     def _end_subscription(self, channel: Channel, sub: _Subscription, reason: str) -> None:
         """End a subscription the principal lost: nothing more of it is sent; the client is told why."""
@@ -508,6 +530,9 @@ class StreamSession:
     async def _subscribe(self, message: ClientMessage) -> None:
         if is_jobs(message.body):
             await self._subscribe_jobs(message)
+            return
+        if is_forecast(message.body):
+            await self._subscribe_forecasts(message)
             return
         store = self._store()
         request = await asyncio.to_thread(
@@ -650,6 +675,9 @@ class StreamSession:
             feed.unlisten(sub)
 
     async def _unsubscribe(self, message: ClientMessage) -> None:
+        if is_forecast(message.body):
+            await self._unsubscribe_forecasts(message)
+            return
         if is_jobs(message.body):
             if self._jobs is None:
                 raise ProtocolError("not_subscribed", "no subscription to jobs")
@@ -666,6 +694,99 @@ class StreamSession:
         sub.end()
         await self.hub.unlisten(channel, sub)
         self.offer(control_frame("unsubscribed", **channel_fields(channel)))
+
+    # ---- forecasts ----------------------------------------------------------------------------
+
+    def _forecast_feed(self) -> ForecastFeed:
+        """The process's forecast feed; a refusal when this app runs without one."""
+        feed: ForecastFeed | None = getattr(self.websocket.app.state, "stream_forecast_feed", None)
+        if feed is None:
+            raise ProtocolError("unavailable", "this service does not serve forecasts", "dataset")
+        return feed
+
+    async def _subscribe_forecasts(self, message: ClientMessage) -> None:
+        """Follow some locations' sub-hourly forecasts: `subscribed`, each one's latest, then each new one."""
+        feed = self._forecast_feed()
+        request = await asyncio.to_thread(parse_forecast_subscribe, message.body, self._store())
+        channel = request.channel
+        try:
+            _require_forecast(self._principal, channel.iso)
+        except NotEntitled as exc:
+            raise StreamClose(CloseCode.NOT_ENTITLED, "not_entitled", str(exc)) from None
+        self._charge()
+        previous = self._forecasts.pop(channel, None)
+        if previous is not None:  # a new subscribe to a channel replaces the old one
+            previous.end()
+            await feed.unlisten(channel, previous)
+        sub = ForecastSubscription(self, request)
+        await feed.listen(channel, sub)  # first, so no forecast published from now on is missed
+        self._forecasts[channel] = sub
+        try:  # the principal may have changed while the feed subscribed
+            _require_forecast(self._principal, channel.iso)
+        except NotEntitled as exc:
+            self._end_forecasts(channel, str(exc))
+            return
+        try:
+            latest = await feed.board.latest(request.keys)
+        except Exception as exc:
+            self._forecasts.pop(channel, None)
+            sub.end()
+            await feed.unlisten(channel, sub)
+            raise StreamUnavailable("the stream's message broker is unavailable; retry later") from exc
+        self.offer(
+            control_frame(
+                "subscribed",
+                dataset=FORECAST,
+                iso=channel.iso,
+                market=channel.market,
+                locations=list(request.locations),
+            )
+        )
+        if not sub.ended:
+            sub.begin(latest)
+
+    def _end_forecasts(self, channel: ForecastChannel, reason: str) -> None:
+        """End a forecast subscription the principal lost; the client is told why."""
+        sub = self._forecasts.pop(channel, None)
+        if sub is None:
+            return
+        sub.end()
+        isos = self._principal.entitlements.isos
+        parameter = "iso" if isos is not None and channel.iso.upper() not in isos else "dataset"
+        self.offer(
+            control_frame(
+                "error",
+                code="not_entitled",
+                message=f"{reason}; the subscription ended",
+                parameter=parameter,
+                dataset=FORECAST,
+                iso=channel.iso,
+                market=channel.market,
+            )
+        )
+        feed: ForecastFeed | None = getattr(self.websocket.app.state, "stream_forecast_feed", None)
+        if feed is not None:
+            task = asyncio.create_task(feed.unlisten(channel, sub))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _unsubscribe_forecasts(self, message: ClientMessage) -> None:
+        feed = self._forecast_feed()
+        channel = await asyncio.to_thread(parse_forecast_channel, message.body, self._store())
+        sub = self._forecasts.pop(channel, None)
+        if sub is None:
+            raise ProtocolError(
+                "not_subscribed", f"no subscription to forecasts of {channel.iso} {channel.market}"
+            )
+        sub.end()
+        await feed.unlisten(channel, sub)
+        self.offer(control_frame("unsubscribed", dataset=FORECAST, iso=channel.iso, market=channel.market))
+
+
+def _require_forecast(principal: Principal, iso: str) -> None:
+    """Raise `NotEntitled` unless `principal` may read `iso`'s LMPs (the inputs) and use forecasts."""
+    require_data(principal, iso, Dataset.LMP.value)
+    require_feature(principal, FORECAST_FEATURE)
 
 
 def _location_key(channel: Channel) -> str:

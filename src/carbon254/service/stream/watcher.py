@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from carbon254.service.stream.lease import FeedLease
 from carbon254.service.stream.messages import change_messages
@@ -37,12 +37,15 @@ class Watcher:
         poll_s: float,
         *,
         listened: Callable[[], bool] = lambda: True,
+        on_page: Callable[[str, Changes], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._lease = lease
         # False when nobody could receive a message (an in-process broker without
         # subscribers): the watcher then skips to the head instead of reading commits.
         self._listened = listened
+        # Told each page this process published, with the cursor it was read from (the re-forecaster).
+        self._on_page = on_page
         self._namespace = namespace
         self.poll_s = poll_s
         self._task: asyncio.Task[None] | None = None
@@ -108,6 +111,11 @@ class Watcher:
         if await self._lease.publish(messages, changes.cursor):
             self._cursor = changes.cursor
             self.published += len(messages)
+            if self._on_page is not None:
+                try:
+                    await self._on_page(cursor, changes)
+                except Exception:  # the feed is published: a follower's failure must not publish it again
+                    logger.exception("stream: a follower of the change feed failed on a page")
         return changes.more
 
     def _read(self, store: Store, cursor: str) -> tuple[Changes, list[tuple[str, bytes]]]:
