@@ -20,6 +20,7 @@ from carbon254.forecast import (
     LearEnsemble,
     LightGbm,
     Naive,
+    NeuralNet,
     Periodic,
     XgBoost,
     backtest,
@@ -50,6 +51,7 @@ def _run(model: Forecaster, data: DayAheadData, every: int = 7) -> BacktestResul
         (LightGbm(TREES), 0.8),
         (XgBoost(TREES), 0.8),
         (Ensemble((Lear(120), LightGbm(TREES))), 0.7),
+        (NeuralNet(hidden=(32,), members=2), 0.85),
     ],
     ids=lambda m: getattr(m, "name", ""),
 )
@@ -97,8 +99,19 @@ def test_fits_are_reproducible_for_a_seed(data: DayAheadData) -> None:
     assert np.array_equal(a, b) and not np.array_equal(a, c)
 
 
+def test_a_network_fit_is_reproducible_for_a_seed(data: DayAheadData) -> None:
+    history = data.known_at(120)
+    net = NeuralNet(hidden=(16,), members=1, max_iter=60)
+    a = net.fit(history, seed=3).predict_day(history).point
+    assert np.array_equal(a, net.fit(history, seed=3).predict_day(history).point)
+    assert not np.array_equal(a, net.fit(history, seed=4).predict_day(history).point)
+    with pytest.raises(ForecastError, match="neural needs at least 67 days of prices, got 40"):
+        net.fit(data.known_at(40))
+
+
 def test_models_by_name_and_bad_names() -> None:
     assert model_by_name("best").name == "best"
+    assert model_by_name("neural").name == "neural"
     assert isinstance(model_by_name("lightgbm"), Periodic)
     assert isinstance(model_by_name("lightgbm", tree_refit_days=1), LightGbm)
     with pytest.raises(ForecastError, match="model: 'prophet' is not one of naive, seasonal_naive"):
