@@ -8,6 +8,8 @@ application layer and never sideways into another surface.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,8 +94,34 @@ def test_job_kinds_import_no_web_framework_or_surface() -> None:
 
     `forecast_registry` too: the training job saves its fitted models through it.
     """
-    kinds = _modules("screening") + _modules("sweeps") + _modules("forecast_registry")
+    kinds = [
+        *_modules("screening"),
+        *_modules("sweeps"),
+        *_modules("forecast_registry"),
+        *_modules("forecast_jobs"),
+        *_modules("ppa_montecarlo"),
+        *_modules("risk_montecarlo"),
+    ]
     assert _offending(kinds, (*WEB, *SURFACES)) == []
+
+
+# The packages whose import registers job kinds: a worker process imports one of them first, alone.
+JOB_KIND_PACKAGES = (
+    "carbon254.exports",
+    "carbon254.forecast_jobs",
+    "carbon254.ppa_montecarlo",
+    "carbon254.risk_montecarlo",
+    "carbon254.screening",
+    "carbon254.sweeps",
+)
+
+
+@pytest.mark.parametrize("package", JOB_KIND_PACKAGES)
+def test_a_job_kind_package_imports_first_in_a_fresh_process(package: str) -> None:
+    # A task unpickled in a spawned worker imports its kind's package before anything else; an
+    # import cycle that the service's import order hides breaks it there and only there.
+    run = subprocess.run([sys.executable, "-c", f"import {package}"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
 
 
 def test_graphql_calls_down_into_the_application_layer_never_into_rest_routes() -> None:

@@ -24,6 +24,9 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field
 
+# A module reference, not names: application.scenarios imports the operations package (for the HPFC),
+# so a process that imports it first finds it half-initialized here.
+from carbon254.application import scenarios as saved
 from carbon254.application.answer import Answer
 from carbon254.application.curves import parse_day
 from carbon254.application.datasets import DatasetQuery
@@ -52,7 +55,6 @@ from carbon254.application.risk import (
     plan_history,
     risk_problem,
 )
-from carbon254.application.scenarios import needs_hours, parse_scenario, saved_scenario
 from carbon254.curves.model import CurveSet
 from carbon254.metadata.curves import CurveMark, find_curve
 from carbon254.metadata.scenarios import ScenarioRecord
@@ -493,11 +495,11 @@ def check_scenario_stress(context: CallContext, request: StressRequest, name: st
     block prices), or a book none of whose locations is marked.
     """
     db = context.require_metadata()
-    record = saved_scenario(db, context.principal, name, None)
-    scenario = parse_scenario(record.definition)
+    record = saved.saved_scenario(db, context.principal, name, None)
+    scenario = saved.parse_scenario(record.definition)
     if scenario.sweep:
         raise bad_parameter("scenario", f"scenario: {record.name} has a sweep; stress a book with one point")
-    if needs_hours(scenario):
+    if saved.needs_hours(scenario):
         raise bad_parameter(
             "scenario",
             f"scenario: {record.name} has hourly steps; a book is stressed on monthly curve prices",
