@@ -410,7 +410,7 @@ def run_cli(demo: Demo, command: Command, monkeypatch: pytest.MonkeyPatch) -> No
             assert json.loads(output)["months"], output
         case ["curve", "build", *_]:
             assert re.search(r"│ \d{4}-\d{2}\s+│\s+[\d.]+", output), output
-        case ["curve" | "scenario", *_]:
+        case ["curve" | "scenario" | "forecast", *_]:
             for option in ("--output", "--chart"):
                 if option in args:
                     written = demo.work / args[args.index(option) + 1]

@@ -48,7 +48,6 @@ from carbon254.forecast import (
 from carbon254.forecast.days import HOURS
 from carbon254.isos import ISOS, Iso
 from carbon254.schema import Dataset
-from carbon254.store.base import Store
 from carbon254.timeseries.bounds import parse_bound
 
 FORECAST_FEATURE = "forecast"
@@ -153,7 +152,7 @@ def issued_at(iso: str, day: date) -> datetime:
     return datetime.combine(day - timedelta(days=1), ISSUE_TIME, zone).astimezone(UTC)
 
 
-def market_of(text: str) -> str:
+def _market(text: str) -> str:
     """DAM or RT5 from any case; 422 naming `market` otherwise."""
     value = required_text("market", text).upper()
     if value not in MARKETS:
@@ -173,7 +172,7 @@ def _horizon(market: str, horizon: int | None) -> int:
     return horizon
 
 
-def check_model_name(text: str | None) -> str | None:
+def _model_name(text: str | None) -> str | None:
     """The model as given (trimmed), None when not given; names are checked against the registry later."""
     if text is None or not text.strip():
         return None
@@ -189,7 +188,7 @@ def plan_forecast(context: CallContext, request: ForecastRequest) -> ForecastPla
     as_of; 404 for a location the store does not price.
     """
     entitle_feature(context.principal, FORECAST_FEATURE)
-    market = market_of(request.market)
+    market = _market(request.market)
     horizon = _horizon(market, request.horizon)
     if not 1 <= request.train_days <= MAX_TRAIN_DAYS:
         raise bad_parameter("train_days", f"train_days: {request.train_days}; 1 to {MAX_TRAIN_DAYS}")
@@ -239,7 +238,7 @@ def plan_forecast(context: CallContext, request: ForecastRequest) -> ForecastPla
         horizon=horizon,
         day=day,
         issued_at=made,
-        model=check_model_name(request.model),
+        model=_model_name(request.model),
         version=request.version,
         train_days=train_days,
         seed=request.seed,
@@ -300,7 +299,7 @@ def history_for(data: DayAheadData, day: date) -> History:
     return History(days, data.prices, exogenous, data.exogenous_names)
 
 
-def spot_model(name: str | None, market: str) -> Forecaster:
+def spot_model(name: str | None) -> Forecaster:
     """The model fitted on the spot for a DAM forecast: `name` (default lear) with conformal P10/P50/P90."""
     try:
         base = model_by_name(name or ModelName.LEAR.value)
@@ -352,18 +351,4 @@ def slots_of(iso: str, starts: np.ndarray[Any, np.dtype[np.int64]]) -> np.ndarra
     zone = ISOS[Iso(iso)].zoneinfo
     return np.asarray(
         [datetime.fromtimestamp(s / 1_000_000, UTC).astimezone(zone).hour for s in starts], dtype=np.int64
-    )
-
-
-def store_rows(store: Store, query: DatasetQuery) -> pa.Table:
-    """The rows of one LMP read (UTC), for job code that reads the store directly."""
-    assert query.locations is not None
-    return store.read(
-        Dataset.LMP,
-        query.iso.value,
-        query.market,
-        list(query.locations),
-        query.start,
-        query.end,
-        as_of=query.as_of,
     )

@@ -23,6 +23,8 @@ from rich.markup import escape
 from rich.table import Table
 
 import carbon254.forecast_jobs  # noqa: F401  (registers the forecast job kinds in the process-wide registry)
+from carbon254.application.curves import parse_day
+from carbon254.application.errors import ApiError
 from carbon254.cli.console import console, err_console, fail
 from carbon254.cli.local_job import run_job_here, submit_here
 from carbon254.cli.output import print_table
@@ -147,8 +149,8 @@ def backtest_on_store(fields: dict[str, Any], where: StoreJob, chart: Path | Non
 
 
 def market_day(text: str, option: str) -> date:
-    """A `YYYY-MM-DD` option as a date, exiting naming the option otherwise."""
+    """A `YYYY-MM-DD` or `today-56d` option as a date, exiting naming the option otherwise."""
     try:
-        return date.fromisoformat(text.strip()[:10])
-    except ValueError:
-        fail(f"{option}: {text!r} is not a date (YYYY-MM-DD)")
+        return parse_day(option, text)
+    except ApiError:
+        fail(f"{option}: {text!r} is not a day (YYYY-MM-DD, or today with an offset such as today-56d)")

@@ -29,8 +29,8 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 from pydantic import Base64Bytes, BaseModel, ConfigDict, Field
 
-from carbon254.application.errors import ApiError, bad_parameter
-from carbon254.application.forecast import CONFORMAL_DAYS, FORECAST_FEATURE, MAX_TRAIN_DAYS
+from carbon254.application.errors import bad_parameter
+from carbon254.application.forecast import CONFORMAL_DAYS, MAX_TRAIN_DAYS
 from carbon254.application.forecast_vintages import StoreVintages, read_dayahead
 from carbon254.config import Settings
 from carbon254.forecast import (
@@ -44,13 +44,14 @@ from carbon254.forecast import (
     ForecastError,
     ModelName,
     assemble,
+    comparison_table,
     diebold_mariano,
     model_by_name,
     plan_backtest,
     run_blocks,
 )
 from carbon254.forecast.backtest import SEASONAL_LAG_DAYS
-from carbon254.isos import Iso
+from carbon254.forecast_jobs.refusals import check_location, forecast_refusal
 from carbon254.jobs.kinds import EntitlementCheck, JobContext, JobKind, JobResult
 from carbon254.jobs.registry import register
 from carbon254.reports.forecast_chart import backtest_png
@@ -146,15 +147,7 @@ def check(request: ForecastBacktestRequest, store: Store, settings: Settings) ->
         raise bad_parameter("recalibrate_every", "recalibrate_every: at least 1 day")
     if not 1 <= request.train_days <= MAX_TRAIN_DAYS:
         raise bad_parameter("train_days", f"train_days: 1 to {MAX_TRAIN_DAYS}")
-    try:
-        iso = Iso(request.iso.upper())
-    except ValueError:
-        raise bad_parameter("iso", f"iso: {request.iso!r} is not an ISO") from None
-    catalog = store.locations(iso=iso.value)
-    if request.location not in set(catalog.column("location").to_pylist()):
-        raise ApiError(
-            404, "unknown_location", f"location: {iso.value} has no location {request.location!r}", "location"
-        )
+    check_location(store, request.iso, request.location)
 
 
 def plan(request: ForecastBacktestRequest, context: JobContext) -> list[tuple[str, BacktestTask]]:
@@ -282,28 +275,17 @@ def results_of(
 
 
 def metrics_document(results: Sequence[BacktestResult]) -> list[dict[str, float | int | str | None]]:
-    """One JSON-ready row per model: its scores and the Diebold-Mariano test against the first model."""
+    """One JSON-ready row per model: its scores (`forecast.comparison_table`), fit seconds, and the
+    Diebold-Mariano test of its forecasts against the first model's (a small p: it beats the first)."""
     head = results[0]
-    rows: list[dict[str, float | int | str | None]] = []
-    for r in results:
-        m = r.metrics
+    rows: list[dict[str, float | int | str | None]] = (
+        comparison_table(results).drop("wall_seconds").to_dicts()
+    )
+    for row, r in zip(rows, results, strict=True):
         dm = None if r is head else diebold_mariano(head.actual, head.forecast, r.forecast)
-        rows.append(
-            {
-                "model": r.model,
-                "n": m.n,
-                "mae": m.mae,
-                "rmse": m.rmse,
-                "smape": m.smape,
-                "mape": m.mape,
-                "rmae": m.rmae,
-                "pinball": m.pinball,
-                "coverage": m.coverage,
-                "dm_vs_first": None if dm is None else dm.statistic,
-                "dm_pvalue": None if dm is None else dm.p_value,
-                "fit_seconds": r.fit_seconds,
-            }
-        )
+        row["dm_vs_first"] = None if dm is None else dm.statistic
+        row["dm_pvalue"] = None if dm is None else dm.p_value
+        row["fit_seconds"] = r.fit_seconds
     return rows
 
 
@@ -358,11 +340,7 @@ def finish(request: ForecastBacktestRequest, parts: Sequence[BacktestPart], cont
 
 def entitled(request: ForecastBacktestRequest, entitlements: EntitlementCheck) -> str | None:
     """Why a tenant may not run backtests: the `forecast` feature and the ISO's LMPs."""
-    if not entitlements.allows_feature(FORECAST_FEATURE):
-        return f"not entitled to the {FORECAST_FEATURE} feature"
-    if not entitlements.allows_data(request.iso.upper(), "lmp"):
-        return f"not entitled to {request.iso.upper()} lmp"
-    return None
+    return forecast_refusal(request.iso, entitlements)
 
 
 FORECAST_BACKTEST: JobKind[ForecastBacktestRequest, BacktestTask, BacktestPart] = JobKind(

@@ -24,11 +24,10 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from carbon254.application.errors import ApiError, bad_parameter
+from carbon254.application.errors import bad_parameter
 from carbon254.application.forecast import (
     CONFORMAL_DAYS,
     DAY_AHEAD,
-    FORECAST_FEATURE,
     INTERVAL_US,
     MAX_TRAIN_DAYS,
     REAL_TIME,
@@ -49,6 +48,7 @@ from carbon254.forecast import (
     model_by_name,
 )
 from carbon254.forecast.subhourly import SubHourlyModel, regular_series
+from carbon254.forecast_jobs.refusals import check_location, forecast_refusal
 from carbon254.forecast_registry.artifacts import artifact_key, save_artifact
 from carbon254.isos import ISOS, Iso
 from carbon254.jobs.kinds import EntitlementCheck, JobContext, JobKind, JobResult
@@ -152,14 +152,7 @@ def check(request: ForecastTrainRequest, store: Store, settings: Settings) -> No
         raise bad_parameter("holdout_days", f"holdout_days: 7 to {MAX_HOLDOUT_DAYS}")
     if request.recalibrate_every < 1:
         raise bad_parameter("recalibrate_every", "recalibrate_every: at least 1 day")
-    try:
-        iso = Iso(request.iso.upper())
-    except ValueError:
-        raise bad_parameter("iso", f"iso: {request.iso!r} is not an ISO") from None
-    if request.location not in set(store.locations(iso=iso.value).column("location").to_pylist()):
-        raise ApiError(
-            404, "unknown_location", f"location: {iso.value} has no location {request.location!r}", "location"
-        )
+    check_location(store, request.iso, request.location)
 
 
 def plan(request: ForecastTrainRequest, context: JobContext) -> list[tuple[str, TrainTask]]:
@@ -339,11 +332,7 @@ def finish(request: ForecastTrainRequest, outputs: Sequence[TrainedModel], conte
 
 def entitled(request: ForecastTrainRequest, entitlements: EntitlementCheck) -> str | None:
     """Why a tenant may not train models: the `forecast` feature and the ISO's LMPs."""
-    if not entitlements.allows_feature(FORECAST_FEATURE):
-        return f"not entitled to the {FORECAST_FEATURE} feature"
-    if not entitlements.allows_data(request.iso.upper(), "lmp"):
-        return f"not entitled to {request.iso.upper()} lmp"
-    return None
+    return forecast_refusal(request.iso, entitlements)
 
 
 FORECAST_TRAIN: JobKind[ForecastTrainRequest, TrainTask, TrainedModel] = JobKind(

@@ -129,7 +129,7 @@ def _dayahead(call: ForecastCall, rows: pa.Table) -> tuple[np.ndarray[Any, Any],
         fitted = call.registered.dayahead()
         name = call.registered.label
     else:
-        model = spot_model(plan.model, plan.market)
+        model = spot_model(plan.model)
         fitted = fit_dayahead(model, history, plan.seed)
         name = model.name
     forecast = predict_dayahead(fitted, history)

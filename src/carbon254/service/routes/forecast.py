@@ -59,12 +59,16 @@ class BacktestOut(BaseModel):
     chart_url: str | None
 
 
-def _submit(kind: str, body: BaseModel, request: Request, principal: CurrentPrincipal, **deps: Any) -> Any:
-    return audited_submit(
+def _submit(
+    kind: str, follow: str, body: BaseModel, request: Request, principal: CurrentPrincipal, **deps: Any
+) -> Queued:
+    """Submit as `POST /v1/jobs` does; the job's id and its address under `follow` (`/v1/jobs`, ...)."""
+    job = audited_submit(
         request,
         kind,
         lambda: submit_job(kind, body.model_dump(mode="json", exclude_none=True), principal, **deps),
     )
+    return Queued(id=job.id, status=job.status, url=f"{base_url(request)}{follow}/{job.id}")
 
 
 @router.post(
@@ -88,18 +92,8 @@ def post_train(
     202 with the job's id; when it succeeds its summary names the version
     (promote it with `POST /v1/models/{name}/promote`).
     """
-    job = _submit(
-        TRAIN,
-        body,
-        request,
-        principal,
-        state=state,
-        kinds=kinds,
-        objects=objects,
-        settings=settings,
-        store=store,
-    )
-    return Queued(id=job.id, status=job.status, url=f"{base_url(request)}/v1/jobs/{job.id}")
+    deps = {"state": state, "kinds": kinds, "objects": objects, "settings": settings, "store": store}
+    return _submit(TRAIN, "/v1/jobs", body, request, principal, **deps)
 
 
 @router.post(
@@ -119,18 +113,8 @@ def post_backtest(
     store: Stored,
 ) -> Queued:
     """Queue a backtest: each test day forecast from the prices known the morning before; 202 with its id."""
-    job = _submit(
-        BACKTEST,
-        body,
-        request,
-        principal,
-        state=state,
-        kinds=kinds,
-        objects=objects,
-        settings=settings,
-        store=store,
-    )
-    return Queued(id=job.id, status=job.status, url=f"{base_url(request)}/v1/backtests/{job.id}")
+    deps = {"state": state, "kinds": kinds, "objects": objects, "settings": settings, "store": store}
+    return _submit(BACKTEST, "/v1/backtests", body, request, principal, **deps)
 
 
 def _backtest_job(state: JobState, principal: CurrentPrincipal, backtest_id: str) -> Any:
