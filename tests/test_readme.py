@@ -536,8 +536,10 @@ def test_bash_block(demo: Demo, block: Block, monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.parametrize("block", [b for b in BLOCKS if b.language == "python"], ids=lambda b: b.label)
-def test_python_block(demo: Demo, block: Block) -> None:
-    """Run with the test server's URL and a key; the last expression must hold rows."""
+def test_python_block(demo: Demo, block: Block, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run with the test server's URL and a key, in the scratch directory (charts it writes land
+    there); the last expression must hold rows."""
+    monkeypatch.chdir(demo.work)
     tree = ast.parse(demo.written(block.text, key=demo.key))
     last = tree.body.pop()
     assert isinstance(last, ast.Expr), "the block should end with the expression it shows"
