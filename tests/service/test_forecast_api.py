@@ -192,3 +192,30 @@ def test_a_trained_and_promoted_model_serves_the_forecast(app: TestClient) -> No
         "/v1/forecast", params={"location": HUB, "iso": ISO, "market": "RT5", "model": "houston-dam"}
     )
     assert wrong.status_code == 422 and wrong.json()["parameter"] == "model"
+
+
+def test_a_registered_real_time_model_serves_five_minute_forecasts(app: TestClient) -> None:
+    body = {
+        "name": "houston-rt",
+        "iso": ISO,
+        "location": HUB,
+        "market": "RT5",
+        "model": "subhourly",
+        "as_of": RT_END.isoformat(),
+    }
+    job = _wait(app, f"/v1/jobs/{app.post('/v1/forecast/train', json=body).json()['id']}")
+    assert job["status"] == "succeeded", job
+    summary = job["result"]["summary"]
+    # Scored interval by interval on the last day, every horizon: it beats nothing by luck alone.
+    assert summary["metrics"]["n"] > 200 * 12 and 0 < summary["metrics"]["mae"] < 20
+    assert 0.5 < summary["metrics"]["coverage"] <= 1.0
+    promoted = app.post("/v1/models/houston-rt/promote", json={"version": summary["version"]})
+    assert promoted.status_code == 200, promoted.text
+    served = _forecast(app, market="RT5", as_of=RT_END.isoformat())
+    assert served["query"]["registered"]["name"] == "houston-rt"
+    assert len(served["data"]) == 12
+    # The day-ahead forecast is not served by the real-time model.
+    registered = _forecast(app, day=TARGET.isoformat())["query"]["registered"]
+    assert registered is None or registered["name"] != "houston-rt"
+    bad = app.post("/v1/forecast/train", json={**body, "model": "lear"})
+    assert bad.status_code == 422 and bad.json()["parameter"] == "model"
