@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from tests.service.forecast_data import HUB, ISO, ZONE, dayahead_table
+from tests.service.forecast_store_data import HUB, ISO, ZONE, dayahead_table
 
 from carbon254.application.forecast import issued_at
 from carbon254.application.forecast_vintages import StoreVintages, read_dayahead

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from forecast_data import HUB, ISO, dayahead_table, realtime_table
+from forecast_store_data import HUB, ISO, dayahead_table, realtime_table
 
 from carbon254.application.forecast import issued_at
 from carbon254.application.forecast_vintages import read_dayahead
