@@ -29,6 +29,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -136,12 +137,22 @@ def pandas_path(case: Case, step: PathsStep, rng: np.random.Generator) -> float:
     return float((monthly.to_numpy() * (1.0 + RATE) ** (-years.to_numpy())).sum())
 
 
+def _peak_rss() -> int:
+    """This process's peak resident memory (bytes): VmHWM, which exec resets. Not `ru_maxrss`: on Linux a
+    spawned child inherits its parent's high-water mark there, so after the other benchmarks had grown
+    the runner it reported the runner's size, not the child's."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # not Linux: no such file
+
+
 def measure_in_child() -> Measured:
     """Build the case, time the Monte Carlo and the pandas loop; runs in a fresh spawned process."""
     case = build_case()
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    rss_before = _peak_rss()
     runs = [_value(case, THREADS) for _ in range(RUNS)]
-    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    rss_peak = _peak_rss()
     one_thread_s = _value(case, 1)[0]
     rng = np.random.default_rng(1)
     flat = pandas_path(case, MODEL.model_copy(update={"sigma": 0.0, "jump_intensity": 0.0}), rng)

@@ -267,7 +267,7 @@ def render(state: dict[str, Any]) -> str:
         "## Reproduce",
         "",
         "```",
-        ".venv/bin/python benchmarks/run.py                    # about 2 min (+15 s to build the store once)",
+        ".venv/bin/python benchmarks/run.py                    # all but parse, 30 min (+1 to build)",
         ".venv/bin/python benchmarks/run.py --full             # about 5 min (+4 min to build once)",
         ".venv/bin/python benchmarks/run.py --only read,http   # a subset; other rows are kept",
         ".venv-bench/bin/python benchmarks/run.py --only parse # ISO parsers vs gridstatus, about 2 min",
@@ -280,7 +280,7 @@ def render(state: dict[str, Any]) -> str:
         ".venv/bin/python benchmarks/run.py --only battery     # battery LPs and a 1,000-node screen, 4 min",
         ".venv/bin/python benchmarks/run.py --only risk        # Monte Carlo and historical VaR vs pandas",
         ".venv/bin/python benchmarks/run.py --only ppa         # a 20-year solar PPA, 1,000 paths, 1 min",
-        ".venv/bin/python benchmarks/run.py --only forecast    # PJM day-ahead backtests, sub-hourly, 15 min",
+        ".venv/bin/python benchmarks/run.py --only forecast    # PJM day-ahead backtests, sub-hourly, 20 min",
         "```",
         "",
         "`--rebuild` rebuilds the cached stores under `benchmarks/.work` (otherwise rebuilt only when their "
