@@ -17,13 +17,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from tests.service.forecast_store_data import HUB, ISO, ZONE, dayahead_table
 
 from carbon254.application.forecast import issued_at
 from carbon254.application.forecast_vintages import StoreVintages, read_dayahead
 from carbon254.forecast import BacktestSpec, Lear, SeasonalNaive, backtest
 from carbon254.schema import TIMESTAMP
 from carbon254.store import Store, open_store
+from forecast_store_data import HUB, ISO, ZONE, dayahead_table
 
 FIRST = date(2025, 6, 1)
 DAYS = 150

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from forecast_store_data import HUB, ISO, dayahead_table, realtime_table
 
 from carbon254.application.forecast import issued_at
 from carbon254.application.forecast_vintages import read_dayahead
@@ -29,6 +28,7 @@ from carbon254.forecast import Conformal, Lear
 from carbon254.forecast.days import History
 from carbon254.service import create_app
 from carbon254.store import Store, open_store
+from forecast_store_data import HUB, ISO, dayahead_table, realtime_table
 
 FIRST = date(2025, 3, 1)
 DAYS = 240
@@ -219,3 +219,27 @@ def test_a_registered_real_time_model_serves_five_minute_forecasts(app: TestClie
     assert registered is None or registered["name"] != "houston-rt"
     bad = app.post("/v1/forecast/train", json={**body, "model": "lear"})
     assert bad.status_code == 422 and bad.json()["parameter"] == "model"
+
+
+def test_a_tree_model_is_tuned_before_the_holdout_and_registered_with_its_search(app: TestClient) -> None:
+    body = {
+        "name": "houston-tuned",
+        "iso": ISO,
+        "location": HUB,
+        "model": "lightgbm",
+        "train_days": 150,
+        "holdout_days": 14,
+        "tune_seconds": 3,
+        "as_of": f"{TARGET.isoformat()}T00:00:00Z",
+    }
+    job = _wait(app, f"/v1/jobs/{app.post('/v1/forecast/train', json=body).json()['id']}")
+    assert job["status"] == "succeeded", job
+    metrics = job["result"]["summary"]["metrics"]
+    assert metrics["tuning_trials"] >= 1 and metrics["n"] == 14 * 24
+    # The search keeps the defaults unless it finds better on the days before the holdout.
+    assert metrics["tuning_validation_mae"] <= metrics["default_validation_mae"] + 1e-9
+    version = app.get("/v1/models/houston-tuned").json()[0]
+    assert version["parameters"]["base"]["params"]["kind"] == "GbmParams"
+    for bad, parameter in (({"model": "lear"}, "tune_seconds"), ({"tune_seconds": 0}, "tune_seconds")):
+        refused = app.post("/v1/forecast/train", json={**body, **bad})
+        assert refused.status_code == 422 and refused.json()["parameter"] == parameter, refused.text

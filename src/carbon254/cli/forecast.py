@@ -414,6 +414,12 @@ def train_command(
         int, typer.Option("--holdout-days", help="DAM: the last days scored out of sample first.")
     ] = 28,
     seed: Annotated[int, typer.Option("--seed", help="Seed of every fit.")] = 0,
+    tune_seconds: Annotated[
+        float | None,
+        typer.Option(
+            "--tune-seconds", help="lightgbm/xgboost: search the tree parameters this long first (Optuna)."
+        ),
+    ] = None,
     promote_it: Annotated[
         bool, typer.Option("--promote", help="Make the new version the production one serving forecasts.")
     ] = False,
@@ -437,6 +443,7 @@ def train_command(
         "train_days": train_days,
         "holdout_days": holdout_days,
         "seed": seed,
+        "tune_seconds": tune_seconds,
     }
     where = StoreJob(data_dir, store_url, fmt is ForecastFormat.JSON)
     train_on_store(fields, where, promote_it)

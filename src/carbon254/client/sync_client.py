@@ -1396,13 +1396,15 @@ class Client:
         holdout_days: int | None = None,
         seed: int | None = None,
         as_of: str | None = None,
+        tune_seconds: float | None = None,
     ) -> Job:
         """Train `model` on a stored location and register it as a candidate version of `name` (a job).
 
         The model is scored on the last `holdout_days` days without
         look-ahead, then fitted on `train_days` days; `job.wait()` gives the
         version and its holdout metrics in `result.summary`. Promote it with
-        `promote_model(name, version)` to serve `forecast`.
+        `promote_model(name, version)` to serve `forecast`. `tune_seconds`
+        (lightgbm, xgboost) first searches the tree parameters that long.
         """
         request = job_request(
             name=name,
@@ -1414,6 +1416,7 @@ class Client:
             holdout_days=holdout_days,
             seed=seed,
             as_of=as_of,
+            tune_seconds=tune_seconds,
         )
         return self.jobs.submit(TRAIN_KIND, request)
 

@@ -7,17 +7,20 @@ days), then fitted on the last `train_days` days, conformal P10/P50/P90
 included (`forecast.Conformal`). A real-time model (`subhourly`) is fitted
 on all but the last day of its five-minute prices and scored on that day
 walking interval by interval (every horizon 1-12), then refitted on all.
-The fitted model is pickled to the artifact store under `models/` (not the
-job's own corner, which job retention deletes) and registered as a new
-`candidate` version of `name`, with its parameters, training window,
-features and holdout metrics; promote it to serve forecasts.
+With `tune_seconds` a tree model's parameters are first searched
+(`forecast.tune_gbm`, Optuna) on the days before the holdout, which the
+search never sees. The fitted model is pickled to the artifact store under
+`models/` (not the job's own corner, which job retention deletes) and
+registered as a new `candidate` version of `name`, with its parameters,
+training window, features and holdout metrics; promote it to serve
+forecasts.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -42,10 +45,16 @@ from carbon254.forecast import (
     Conformal,
     Forecaster,
     ForecastError,
+    GbmParams,
+    LightGbm,
+    ModelName,
+    TuningResult,
+    XgBoost,
     backtest,
     fit_subhourly,
     gbm_feature_names,
     model_by_name,
+    tune_gbm,
 )
 from carbon254.forecast.subhourly import SubHourlyModel, regular_series
 from carbon254.forecast_jobs.refusals import check_location, forecast_refusal
@@ -63,6 +72,8 @@ NAME = "forecast_train"
 SUBHOURLY = "subhourly"
 REAL_TIME_TRAIN_DAYS = 14
 MAX_HOLDOUT_DAYS = 365
+TUNABLE = (ModelName.LIGHTGBM.value, ModelName.XGBOOST.value)
+MAX_TUNE_SECONDS = 3600.0
 
 
 class ForecastTrainRequest(BaseModel):
@@ -84,6 +95,11 @@ class ForecastTrainRequest(BaseModel):
         description=f"Days of prices the model learns from (DAM: 365, at most {MAX_TRAIN_DAYS}; RT5: 14).",
     )
     holdout_days: int = Field(28, description="DAM: the last days scored out of sample before the final fit.")
+    tune_seconds: float | None = Field(
+        None,
+        description="lightgbm or xgboost: first search the tree parameters for this many seconds (Optuna), "
+        "validated on the four weeks before the holdout, which the search never sees.",
+    )
     recalibrate_every: int = Field(7, description="DAM: days between refits while scoring the holdout.")
     seed: int = Field(0, description="Seed of every fit.")
     as_of: datetime | None = Field(
@@ -130,6 +146,16 @@ def _model(request: ForecastTrainRequest) -> Forecaster:
     return Conformal(base, holdout_days=CONFORMAL_DAYS)
 
 
+def tuned(library: str, params: GbmParams, calibration_days: int) -> Forecaster:
+    """The tree model `library` with tuned `params` on `calibration_days` days, with conformal intervals."""
+    tree = (
+        LightGbm(params, calibration_days)
+        if library == ModelName.LIGHTGBM
+        else XgBoost(params, calibration_days)
+    )
+    return Conformal(tree, holdout_days=CONFORMAL_DAYS)
+
+
 def check(request: ForecastTrainRequest, store: Store, settings: Settings) -> None:
     """Refuse at submit what could never run: a bad name, market, model, window or location."""
     try:
@@ -148,6 +174,11 @@ def check(request: ForecastTrainRequest, store: Store, settings: Settings) -> No
             raise bad_parameter("model", f"model: {error}") from None
     if not 1 <= _train_days(request) <= MAX_TRAIN_DAYS:
         raise bad_parameter("train_days", f"train_days: 1 to {MAX_TRAIN_DAYS}")
+    if request.tune_seconds is not None:
+        if request.model not in TUNABLE:
+            raise bad_parameter("tune_seconds", f"tune_seconds: only {' and '.join(TUNABLE)} are tuned")
+        if not 0 < request.tune_seconds <= MAX_TUNE_SECONDS:
+            raise bad_parameter("tune_seconds", f"tune_seconds: more than 0 and at most {MAX_TUNE_SECONDS:g}")
     if not 7 <= request.holdout_days <= MAX_HOLDOUT_DAYS:
         raise bad_parameter("holdout_days", f"holdout_days: 7 to {MAX_HOLDOUT_DAYS}")
     if request.recalibrate_every < 1:
@@ -172,9 +203,14 @@ def plan(request: ForecastTrainRequest, context: JobContext) -> list[tuple[str, 
 
 
 def _parameters(model: object) -> str:
+    """The model specification as JSON: each dataclass as its kind and fields, nested ones alike."""
+
     def plain(value: object) -> object:
         if is_dataclass(value) and not isinstance(value, type):
-            return {"kind": type(value).__name__, **{k: plain(v) for k, v in asdict(value).items()}}
+            return {
+                "kind": type(value).__name__,
+                **{f.name: plain(getattr(value, f.name)) for f in fields(value)},
+            }
         if isinstance(value, tuple | list):
             return [plain(v) for v in value]
         return value
@@ -194,9 +230,20 @@ def _dayahead(task: TrainTask, store: Store) -> tuple[object, TrainedModel]:
         final = read_dayahead(store, iso, location, first, last_known + timedelta(days=1), task.as_of)
     except ForecastError as error:
         raise bad_parameter("as_of", f"as_of: {task.as_of:%Y-%m-%d %H:%M} UTC: {error}") from None
+    tuning: TuningResult | None = None
     try:
         end = date.fromisoformat(str(final.days[-1]))
         holdout_start = end - timedelta(days=request.holdout_days - 1)
+        if request.tune_seconds is not None:
+            # Tuned on the days before the holdout only, so the holdout still scores the model honestly.
+            tuning = tune_gbm(
+                final.window(0, final.index_of(holdout_start)),
+                library=request.model,
+                budget_seconds=request.tune_seconds,
+                calibration_days=days,
+                seed=request.seed,
+            )
+            model = tuned(request.model, tuning.params, days)
         vintages = StoreVintages(store, iso, location, final, days)
         spec = BacktestSpec(holdout_start, end, request.recalibrate_every, seed=request.seed)
         scored = backtest(model, vintages, spec)
@@ -215,6 +262,12 @@ def _dayahead(task: TrainTask, store: Store) -> tuple[object, TrainedModel]:
         "n": m.n,
         "holdout_days": request.holdout_days,
     }
+    if tuning is not None:
+        metrics |= {
+            "tuning_trials": tuning.trials,
+            "tuning_validation_mae": tuning.validation_mae,
+            "default_validation_mae": tuning.default_mae,
+        }
     train_start = date.fromisoformat(str(history.days[0]))
     return fitted, TrainedModel(
         artifact_key=task.artifact_key,
