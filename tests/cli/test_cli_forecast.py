@@ -13,6 +13,7 @@ from cli_helpers import run_cli
 from typer.testing import CliRunner
 
 from carbon254.cli.main import app
+from shared_data import SHARED_DATA
 
 FIRST = date(2021, 1, 4)  # a Monday
 DAYS = 70
@@ -186,3 +187,28 @@ def test_the_installed_command_prints_json_only(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert set(json.loads(done.stdout)) == {"mae", "rmse", "smape", "rmae", "n"}
+
+
+PJM = SHARED_DATA / "epf" / "PJM.csv"
+
+
+@pytest.mark.skipif(not PJM.exists(), reason=f"the EPF PJM benchmark file is not at {PJM}")
+def test_on_the_real_pjm_benchmark_prices_lear_halves_the_seasonal_naives_error(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # 2016 of the real COMED day-ahead prices with the two day-ahead load forecasts, in the contract's
+    # columns; December is the test month.
+    rows = [line.split(",") for line in PJM.read_text().splitlines()[1:]]
+    year = [r for r in rows if r[0].startswith("2016-")]
+    path = tmp_path / "pjm_2016.csv"
+    path.write_text(
+        "interval_start,price,system_load,zonal_load\n" + "".join(f"{','.join(r)}\n" for r in year)
+    )
+    seasonal = _backtest(runner, path, "--model", "seasonal_naive", "--test-start", "2016-12-01")
+    prices = np.array([float(r[1]) for r in year]).reshape(-1, 24)
+    first = (date(2016, 12, 1) - date(2016, 1, 1)).days
+    expected = np.mean(np.abs(prices[first:] - prices[first - 7 : -7]))
+    assert seasonal["n"] == 31 * 24 and seasonal["mae"] == pytest.approx(expected)
+    lear = _backtest(runner, path, "--model", "lear", "--test-start", "2016-12-01")
+    # Published on the 2017-18 test: LEAR's rMAE is about 0.48; a month of 2016 lands near it.
+    assert lear["n"] == 31 * 24 and lear["rmae"] < 0.6

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPRegressor
 
 from carbon254.forecast.days import Floats, History
 from carbon254.forecast.errors import ForecastError
 from carbon254.forecast.features import LOOKBACK_DAYS, WEEKDAYS, lear_design
 from carbon254.forecast.protocol import DayForecast
 from carbon254.forecast.scaling import AsinhScaler
+
+if TYPE_CHECKING:
+    from sklearn.neural_network import MLPRegressor
 
 MIN_TRAINING_DAYS = 60
 
@@ -84,6 +86,11 @@ class NeuralNet:
             raise ForecastError(
                 f"history: {self.name} needs at least {self.min_history_days} days of prices, got {n}"
             )
+        # Deferred: scikit-learn takes over a second to import, and every process that serves
+        # forecasts imports this package, mostly never to train a network.
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.neural_network import MLPRegressor
+
         design = lear_design(history, first, n)
         x_scaler = AsinhScaler.fit(design[:, :-WEEKDAYS])
         y_scaler = AsinhScaler.fit(history.prices[first:n])

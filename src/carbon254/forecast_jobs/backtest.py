@@ -54,7 +54,6 @@ from carbon254.forecast.backtest import SEASONAL_LAG_DAYS
 from carbon254.forecast_jobs.refusals import check_location, forecast_refusal
 from carbon254.jobs.kinds import EntitlementCheck, JobContext, JobKind, JobResult
 from carbon254.jobs.registry import register
-from carbon254.reports.forecast_chart import backtest_png
 from carbon254.store import Store, open_store
 from carbon254.sweeps.base import encoded_table, objects_of
 
@@ -320,6 +319,8 @@ def finish(request: ForecastBacktestRequest, parts: Sequence[BacktestPart], cont
     ]
     objects.put(keys["metrics_csv"], ("\n".join(lines) + "\n").encode())
     objects.put(keys["forecasts"], _forecasts_parquet(results))
+    from carbon254.reports.forecast_chart import backtest_png  # deferred: Matplotlib is slow to import
+
     days = results[0].days
     shown = min(14, len(days))
     title = f"{request.iso.upper()} {request.location} day-ahead: {', '.join(request.models)}"

@@ -64,14 +64,19 @@ def book_nodes(books: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(found, key=lambda n: (0 if n == "" else n.count("/") + 1, n)))
 
 
-def _identity(position_id: str, book: str, iso: str) -> tuple[str, str, str]:
+def _set_identity(position: object) -> None:
+    """Check a frozen position's `id`, `book` and `iso` and store them normalised (trimmed id, book
+    path, ISO as the registry names it)."""
+    position_id, book, iso = (getattr(position, name) for name in ("id", "book", "iso"))
     if not position_id.strip():
         raise PositionError("id", "must not be empty")
     try:
         stored = normalize_iso(iso)
     except RiskError as error:
         raise PositionError("iso", str(error)) from None
-    return position_id.strip(), book_path(book), stored
+    object.__setattr__(position, "id", position_id.strip())
+    object.__setattr__(position, "book", book_path(book))
+    object.__setattr__(position, "iso", stored)
 
 
 def _location(name: str, value: str) -> str:
@@ -112,10 +117,7 @@ class ForwardPosition:
     price: float = 0.0
 
     def __post_init__(self) -> None:
-        position_id, book, iso = _identity(self.id, self.book, self.iso)
-        object.__setattr__(self, "id", position_id)
-        object.__setattr__(self, "book", book)
-        object.__setattr__(self, "iso", iso)
+        _set_identity(self)
         object.__setattr__(self, "hub", _location("hub", self.hub))
         _months(self.start, self.end)
         _finite("mw", self.mw)
@@ -152,10 +154,7 @@ class LoadObligation:
     shape: tuple[float, ...] = FLAT_SHAPE
 
     def __post_init__(self) -> None:
-        position_id, book, iso = _identity(self.id, self.book, self.iso)
-        object.__setattr__(self, "id", position_id)
-        object.__setattr__(self, "book", book)
-        object.__setattr__(self, "iso", iso)
+        _set_identity(self)
         object.__setattr__(self, "location", _location("location", self.location))
         _months(self.start, self.end)
         _finite("volume_mwh", self.volume_mwh)
@@ -199,10 +198,7 @@ class BasisPosition:
     price: float = 0.0
 
     def __post_init__(self) -> None:
-        position_id, book, iso = _identity(self.id, self.book, self.iso)
-        object.__setattr__(self, "id", position_id)
-        object.__setattr__(self, "book", book)
-        object.__setattr__(self, "iso", iso)
+        _set_identity(self)
         object.__setattr__(self, "node", _location("node", self.node))
         object.__setattr__(self, "hub", _location("hub", self.hub))
         if self.node == self.hub:
@@ -238,10 +234,7 @@ class HourlyPosition:
     interval_hours: float = 1.0
 
     def __post_init__(self) -> None:
-        position_id, book, iso = _identity(self.id, self.book, self.iso)
-        object.__setattr__(self, "id", position_id)
-        object.__setattr__(self, "book", book)
-        object.__setattr__(self, "iso", iso)
+        _set_identity(self)
         object.__setattr__(self, "location", _location("location", self.location))
         starts = np.asarray(self.starts, dtype=np.int64)
         mw = np.asarray(self.mw, dtype=np.float64)
@@ -308,10 +301,7 @@ class PpaPosition:
     side: str = "buyer"
 
     def __post_init__(self) -> None:
-        position_id, book, iso = _identity(self.id, self.book, self.iso)
-        object.__setattr__(self, "id", position_id)
-        object.__setattr__(self, "book", book)
-        object.__setattr__(self, "iso", iso)
+        _set_identity(self)
         object.__setattr__(self, "location", _location("location", self.location))
         _months(self.start, self.end)
         _finite("capacity_mw", self.capacity_mw)
@@ -352,10 +342,7 @@ class BatteryPosition:
     energy_mwh: float
 
     def __post_init__(self) -> None:
-        position_id, book, iso = _identity(self.id, self.book, self.iso)
-        object.__setattr__(self, "id", position_id)
-        object.__setattr__(self, "book", book)
-        object.__setattr__(self, "iso", iso)
+        _set_identity(self)
         object.__setattr__(self, "location", _location("location", self.location))
         _months(self.start, self.end)
         for name in ("power_mw", "energy_mwh"):
